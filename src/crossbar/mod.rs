@@ -1,0 +1,1 @@
+//! Crossbar arrays (placeholder until implemented).

@@ -1,0 +1,1 @@
+//! CSV output written atomically (placeholder until implemented).

@@ -1,0 +1,4 @@
+//! Expressions of `.param`, `{...}` and B sources (placeholder until implemented).
+
+#[derive(Clone, Debug, Default)]
+pub struct Compiled {}

@@ -1,0 +1,3 @@
+//! ngspice-dialect netlists: numbers, expressions, parser and writer.
+
+pub mod expr;
