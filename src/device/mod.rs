@@ -1,4 +1,8 @@
-//! Compact models of memristive devices (placeholder until implemented).
+//! Compact models of memristive devices.
 
+pub mod model;
+pub use model::CompactModel;
+
+/// One device instance (placeholder until the families exist).
 #[derive(Clone, Debug, Default)]
 pub struct Cell {}
