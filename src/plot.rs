@@ -181,6 +181,52 @@ struct Axis {
 }
 
 impl Axis {
+    /// An axis spanning exactly `lo..hi` (log10 values for log axes), no padding, ticks inside.
+    /// Used for heat-map cell edges and colour bars, where the ends carry meaning.
+    fn exact(log: bool, lo: f64, hi: f64) -> Axis {
+        let (lo, hi) = if hi > lo {
+            (lo, hi)
+        } else {
+            (lo - 0.5, lo + 0.5)
+        };
+        if log {
+            let decades: Vec<f64> = ((lo.ceil() as i64)..=(hi.floor() as i64))
+                .map(|k| k as f64)
+                .collect();
+            let ticks = if decades.len() >= 2 {
+                let every = decades.len().div_ceil(10).max(1);
+                decades.iter().copied().step_by(every).collect()
+            } else {
+                // Less than a decade: 1-2-5 mantissas, else just the ends.
+                let t: Vec<f64> = ((lo.floor() as i64)..=(hi.ceil() as i64))
+                    .flat_map(|k| [1f64, 2.0, 5.0].map(|m| k as f64 + m.log10()))
+                    .filter(|v| *v >= lo - 1e-12 && *v <= hi + 1e-12)
+                    .collect();
+                if t.len() >= 2 {
+                    t
+                } else {
+                    vec![lo, hi]
+                }
+            };
+            return Axis {
+                log,
+                lo,
+                hi,
+                ticks,
+                minor: Vec::new(),
+                decimals: Some(0),
+            };
+        }
+        let mut a = Axis::new(false, lo, hi);
+        a.lo = lo;
+        a.hi = hi;
+        let step = nice_step((hi - lo) / 6.0);
+        a.ticks = ((lo / step).ceil() as i64..=(hi / step).floor() as i64)
+            .map(|k| k as f64 * step)
+            .collect();
+        a
+    }
+
     /// An axis covering the finite values `lo..=hi` (already log10 for log axes).
     fn new(log: bool, lo: f64, hi: f64) -> Axis {
         if log {
@@ -246,7 +292,7 @@ impl Axis {
 
     fn label(&self, v: f64) -> String {
         if self.log {
-            return pow10_label(v.round() as i32);
+            return log_tick_label(v);
         }
         // Snap tiny round-off to zero so the origin reads `0`.
         let step = self
@@ -319,6 +365,19 @@ fn nice_step(raw: f64) -> f64 {
         10.0
     };
     n * base
+}
+
+/// Label for a log-axis tick at log10 value `v`: `10⁻⁶`, or `2×10⁻⁶` between decades.
+fn log_tick_label(v: f64) -> String {
+    let k = v.floor();
+    let m = 10f64.powf(v - k);
+    if (v - v.round()).abs() < 1e-9 || (m - 10.0).abs() < 1e-6 {
+        pow10_label(v.round() as i32)
+    } else {
+        let m = format!("{m:.2}");
+        let m = m.trim_end_matches('0').trim_end_matches('.');
+        format!("{m}×{}", pow10_label(k as i32))
+    }
 }
 
 /// `10⁻⁶`-style label with Unicode superscripts (DejaVu Sans has the glyphs).
@@ -609,4 +668,304 @@ fn write_png(
         return Err(e);
     }
     commit_temp(&tmp, png).map_err(io_err(png))
+}
+
+/// A colour map of a matrix, e.g. cell conductances or read-current errors across a crossbar.
+/// `data[r][c]` is drawn as the cell in row `r`, column `c`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HeatMap {
+    pub title: String,
+    /// Axis labels with units, e.g. `"bit line (column)"`.
+    pub x_label: String,
+    pub y_label: String,
+    /// The quantity and unit of the colours, e.g. `"G (S)"`.
+    pub colorbar_label: String,
+    /// Rows of equal length.
+    pub data: Vec<Vec<f64>>,
+    /// x of the centres of the first and last column; `None` = column indices `0..ncols-1`.
+    pub x_centers: Option<(f64, f64)>,
+    /// y of the centres of the first and last row; `None` = row indices `0..nrows-1`.
+    pub y_centers: Option<(f64, f64)>,
+    /// Draw row 0 at the top, like a matrix or an array layout (the y axis then runs downward).
+    pub row0_at_top: bool,
+    /// Logarithmic colour scale; cells ≤ 0 are then shown grey and counted as skipped.
+    pub log_color: bool,
+    /// Colour scale limits (data units); `None` = the data's finite min and max.
+    /// Values outside are clamped to the end colours.
+    pub color_range: Option<(f64, f64)>,
+}
+
+impl HeatMap {
+    /// A heat map over row/column indices with row 0 at the top and a linear colour scale.
+    pub fn new(title: impl Into<String>, data: Vec<Vec<f64>>) -> Self {
+        HeatMap {
+            title: title.into(),
+            x_label: "column".into(),
+            y_label: "row".into(),
+            data,
+            row0_at_top: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// viridis sampled at 9 equally spaced points (R `viridisLite::viridis(9)`, the matplotlib
+/// colour map by van der Walt & Smith, 2015); linear interpolation between them.
+const VIRIDIS: [(u8, u8, u8); 9] = [
+    (0x44, 0x01, 0x54),
+    (0x47, 0x2D, 0x7B),
+    (0x3B, 0x52, 0x8B),
+    (0x2C, 0x72, 0x8E),
+    (0x21, 0x90, 0x8C),
+    (0x27, 0xAD, 0x81),
+    (0x5D, 0xC8, 0x63),
+    (0xAA, 0xDC, 0x32),
+    (0xFD, 0xE7, 0x25),
+];
+
+/// Colour for cells that cannot be shown (non-finite, or ≤ 0 on a log scale).
+const MISSING: RGBColor = RGBColor(190, 190, 190);
+
+/// viridis colour at `t` in [0, 1] (clamped).
+pub fn viridis(t: f64) -> RGBColor {
+    let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
+    let x = t * (VIRIDIS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
+    let f = x - i as f64;
+    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
+    let mix = |p: u8, q: u8| (f64::from(p) + f * (f64::from(q) - f64::from(p))).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// The heat map checked and mapped: cell edges, colour axis (log10 values if log) and counts.
+struct PreparedHeat {
+    x: Axis,
+    y: Axis,
+    color: Axis,
+    x_edges: Vec<f64>,
+    y_edges: Vec<f64>,
+    skipped: usize,
+}
+
+/// `n + 1` cell edges around `n` centres spaced evenly from `first` to `last`.
+fn edges(n: usize, centers: Option<(f64, f64)>) -> Vec<f64> {
+    let (first, last) = centers.unwrap_or((0.0, n.saturating_sub(1) as f64));
+    let d = if n > 1 {
+        (last - first) / (n - 1) as f64
+    } else {
+        1.0
+    };
+    (0..=n).map(|k| first + (k as f64 - 0.5) * d).collect()
+}
+
+fn prepare_heat(h: &HeatMap) -> Result<PreparedHeat, PlotError> {
+    let bad = |what: String| PlotError::BadInput {
+        title: h.title.clone(),
+        what,
+    };
+    let nrows = h.data.len();
+    let ncols = h.data.first().map_or(0, Vec::len);
+    if nrows == 0 || ncols == 0 {
+        return Err(PlotError::NoData {
+            title: h.title.clone(),
+            skipped: 0,
+        });
+    }
+    if let Some(r) = h.data.iter().position(|r| r.len() != ncols) {
+        return Err(bad(format!(
+            "row {r} has {} values but row 0 has {ncols}",
+            h.data[r].len()
+        )));
+    }
+    for (name, c) in [("x_centers", h.x_centers), ("y_centers", h.y_centers)] {
+        if let Some((a, b)) = c {
+            if !(a.is_finite() && b.is_finite()) || (a == b && (nrows > 1 || ncols > 1)) {
+                return Err(bad(format!(
+                    "{name} ({a}, {b}) must be finite and distinct"
+                )));
+            }
+        }
+    }
+    let shown = |v: f64| v.is_finite() && (!h.log_color || v > 0.0);
+    let skipped = h.data.iter().flatten().filter(|v| !shown(**v)).count();
+    let (cmin, cmax) = match h.color_range {
+        Some((a, b)) => {
+            if !(shown(a) && shown(b) && b > a) {
+                return Err(bad(format!(
+                    "color_range ({a}, {b}) must be finite, increasing{}",
+                    if h.log_color { " and positive" } else { "" }
+                )));
+            }
+            (a, b)
+        }
+        None => {
+            let vals = h.data.iter().flatten().copied().filter(|v| shown(*v));
+            let (a, b) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+            if a > b {
+                return Err(PlotError::NoData {
+                    title: h.title.clone(),
+                    skipped,
+                });
+            }
+            (a, b)
+        }
+    };
+    let tr = |v: f64| if h.log_color { v.log10() } else { v };
+    let x_edges = edges(ncols, h.x_centers);
+    let y_edges = edges(nrows, h.y_centers);
+    let span = |e: &[f64]| {
+        let (a, b) = (e[0], e[e.len() - 1]);
+        (a.min(b), a.max(b))
+    };
+    let (xa, xb) = span(&x_edges);
+    let (ya, yb) = span(&y_edges);
+    let mut y = Axis::exact(false, ya, yb);
+    if h.row0_at_top == (y_edges[0] < y_edges[nrows]) {
+        // First row at the top: the axis must run from the last row's edge (bottom) upward.
+        std::mem::swap(&mut y.lo, &mut y.hi);
+    }
+    let mut x = Axis::exact(false, xa, xb);
+    if x_edges[0] > x_edges[ncols] {
+        std::mem::swap(&mut x.lo, &mut x.hi);
+    }
+    Ok(PreparedHeat {
+        x,
+        y,
+        color: Axis::exact(h.log_color, tr(cmin), tr(cmax)),
+        x_edges,
+        y_edges,
+        skipped,
+    })
+}
+
+fn draw_heat_map<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    h: &HeatMap,
+    p: &PreparedHeat,
+) -> Result<(), PlotError> {
+    let err = draw_err(&h.title);
+    root.fill(&WHITE).map_err(&err)?;
+    let body = root.titled(&h.title, (FAMILY, 28)).map_err(&err)?;
+    let (w, _) = body.dim_in_pixel();
+    let (main, bar) = body.split_horizontally(w.saturating_sub(170));
+    let (x_area, top, bottom) = (60, 10, 20);
+
+    let mut chart = ChartBuilder::on(&main)
+        .margin_left(20)
+        .margin_right(10)
+        .margin_top(top)
+        .margin_bottom(bottom)
+        .x_label_area_size(x_area)
+        .y_label_area_size(90)
+        .build_cartesian_2d(AxisCoord(p.x.clone()), AxisCoord(p.y.clone()))
+        .map_err(&err)?;
+    let xf = |v: &f64| p.x.label(*v);
+    let yf = |v: &f64| p.y.label(*v);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(h.x_label.as_str())
+        .y_desc(h.y_label.as_str())
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
+        .label_style((FAMILY, 16))
+        .axis_desc_style((FAMILY, 20))
+        .draw()
+        .map_err(&err)?;
+    let (c0, c1) = (p.color.lo, p.color.hi);
+    let color_of = |v: f64| -> RGBColor {
+        if !v.is_finite() || (h.log_color && v <= 0.0) {
+            return MISSING;
+        }
+        let v = if h.log_color { v.log10() } else { v };
+        viridis((v - c0) / (c1 - c0))
+    };
+    let (xe, ye) = (&p.x_edges, &p.y_edges);
+    chart
+        .draw_series(h.data.iter().enumerate().flat_map(|(r, row)| {
+            row.iter().enumerate().map(move |(c, &v)| {
+                Rectangle::new(
+                    [(xe[c], ye[r]), (xe[c + 1], ye[r + 1])],
+                    color_of(v).filled(),
+                )
+            })
+        }))
+        .map_err(&err)?;
+
+    // Colour bar: a narrow chart whose y axis is the colour scale, labels on the right.
+    let mut cb = ChartBuilder::on(&bar)
+        .margin_left(10)
+        .margin_right(10)
+        .margin_top(top)
+        .margin_bottom(bottom + x_area)
+        .right_y_label_area_size(110)
+        .build_cartesian_2d(0.0..1.0, AxisCoord(p.color.clone()))
+        .map_err(&err)?;
+    let cf = |v: &f64| p.color.label(*v);
+    cb.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc(h.colorbar_label.as_str())
+        .y_label_formatter(&cf)
+        .label_style((FAMILY, 16))
+        .axis_desc_style((FAMILY, 20))
+        .draw()
+        .map_err(&err)?;
+    const STEPS: usize = 256;
+    cb.draw_series((0..STEPS).map(|k| {
+        let (a, b) = (k as f64 / STEPS as f64, (k + 1) as f64 / STEPS as f64);
+        let (v0, v1) = (c0 + a * (c1 - c0), c0 + b * (c1 - c0));
+        Rectangle::new([(0.0, v0), (1.0, v1)], viridis((a + b) / 2.0).filled())
+    }))
+    .map_err(&err)?;
+    cb.plotting_area()
+        .draw(&Rectangle::new(
+            [(0.0, c0), (1.0, c1)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(&err)?;
+    root.present().map_err(&err)?;
+    Ok(())
+}
+
+/// Render a heat map into an RGB buffer (`width·height·3` bytes, row-major), for tests.
+pub fn render_heat_map_rgb(h: &HeatMap, size: (u32, u32)) -> Result<Vec<u8>, PlotError> {
+    ensure_font()?;
+    let p = prepare_heat(h)?;
+    let mut buf = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
+        draw_heat_map(&root, h, &p)?;
+    }
+    Ok(buf)
+}
+
+/// Write `stem.svg` and `stem.png` for a heat map with a colour bar (temp file + rename each).
+/// Cells that cannot be coloured are grey and counted in [`PlotOutput::skipped`]. A ragged
+/// matrix or a bad `color_range` is [`PlotError::BadInput`].
+///
+/// The SVG holds one rectangle per cell, so it grows with the array (≈100 bytes per cell).
+pub fn write_heat_map(h: &HeatMap, stem: &Path) -> Result<PlotOutput, PlotError> {
+    ensure_font()?;
+    let p = prepare_heat(h)?;
+    let size = HEAT_MAP_SIZE;
+    let (svg, png) = (with_ext(stem, "svg"), with_ext(stem, "png"));
+    ensure_parent(&svg).map_err(io_err(&svg))?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        draw_heat_map(&root, h, &p)?;
+    }
+    write_atomic(&svg, text.as_bytes()).map_err(io_err(&svg))?;
+    write_png(&png, |path| {
+        let root = BitMapBackend::new(path, size).into_drawing_area();
+        draw_heat_map(&root, h, &p)
+    })?;
+    Ok(PlotOutput {
+        svg,
+        png,
+        skipped: p.skipped,
+    })
 }

@@ -140,3 +140,81 @@ fn plot_with_no_drawable_points_is_an_error() {
         "no file written"
     );
 }
+
+use xbarsim::plot::{render_heat_map_rgb, viridis, write_heat_map, HeatMap};
+
+fn gradient_map(log: bool) -> HeatMap {
+    // 16×24 conductances from 1 µS to 100 µS, with one missing cell.
+    let mut data: Vec<Vec<f64>> = (0..16)
+        .map(|r| {
+            (0..24)
+                .map(|c| 1e-6 * 10f64.powf(2.0 * (r + c) as f64 / 38.0))
+                .collect()
+        })
+        .collect();
+    data[3][5] = f64::NAN;
+    HeatMap {
+        x_label: "bit line".into(),
+        y_label: "word line".into(),
+        colorbar_label: "G (S)".into(),
+        log_color: log,
+        ..HeatMap::new("Cell conductance", data)
+    }
+}
+
+#[test]
+fn viridis_ends_match_the_published_map() {
+    // viridis endpoints #440154 and #FDE725 (matplotlib/viridisLite).
+    assert_eq!(viridis(0.0), plotters::style::RGBColor(0x44, 0x01, 0x54));
+    assert_eq!(viridis(1.0), plotters::style::RGBColor(0xFD, 0xE7, 0x25));
+    assert_eq!(viridis(2.0), viridis(1.0), "clamped");
+}
+
+#[test]
+fn heat_map_writes_both_files_with_colour_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    for log in [false, true] {
+        let stem = dir.path().join(if log { "g_log" } else { "g_lin" });
+        let out = write_heat_map(&gradient_map(log), &stem).unwrap();
+        assert_eq!(out.skipped, 1, "the NaN cell");
+        assert_eq!(png_size(&out.png), (960, 800));
+        let svg = std::fs::read_to_string(&out.svg).unwrap();
+        assert!(svg.contains("G (S)") && svg.contains("word line"));
+        if let Ok(keep) = std::env::var("XBAR_KEEP_FIGURES") {
+            let name = out.png.file_name().unwrap();
+            std::fs::copy(&out.png, Path::new(&keep).join(name)).unwrap();
+        }
+    }
+    let rgb = render_heat_map_rgb(&gradient_map(true), (960, 800)).unwrap();
+    // Both ends of the colour map appear (cells and colour bar) plus the grey missing cell.
+    let has = |c: (u8, u8, u8)| rgb.chunks_exact(3).any(|p| p == [c.0, c.1, c.2]);
+    assert!(has((0x44, 0x01, 0x54)) && has((0xFD, 0xE7, 0x25)) && has((190, 190, 190)));
+    assert!(distinct_colors(&rgb) > 100);
+}
+
+#[test]
+fn heat_map_bad_input_is_reported() {
+    let mut h = HeatMap::new("ragged", vec![vec![1.0, 2.0], vec![3.0]]);
+    assert!(matches!(
+        render_heat_map_rgb(&h, (400, 300)),
+        Err(PlotError::BadInput { .. })
+    ));
+    h.data = vec![vec![1.0, 2.0]];
+    h.color_range = Some((2.0, 1.0));
+    assert!(matches!(
+        render_heat_map_rgb(&h, (400, 300)),
+        Err(PlotError::BadInput { .. })
+    ));
+    h.color_range = None;
+    h.log_color = true;
+    h.data = vec![vec![0.0, -1.0]];
+    assert!(matches!(
+        render_heat_map_rgb(&h, (400, 300)),
+        Err(PlotError::NoData { skipped: 2, .. })
+    ));
+    h.data = vec![];
+    assert!(matches!(
+        render_heat_map_rgb(&h, (400, 300)),
+        Err(PlotError::NoData { .. })
+    ));
+}
