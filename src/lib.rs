@@ -11,6 +11,7 @@
 //!
 //! Units are SI everywhere (V, A, S, Ω, s, K, m).
 
+pub mod check;
 pub mod circuit;
 pub mod crossbar;
 pub mod device;
