@@ -61,7 +61,7 @@ pub fn write_results(results: &[AnalysisResult], prefix: &Path) -> Result<Vec<Pa
         let path = PathBuf::from(format!("{}.{}.csv", prefix.display(), suffix));
         let text = match r {
             AnalysisResult::Op(rows) => op_csv(rows),
-            AnalysisResult::Dc(t) | AnalysisResult::Tran(t) => t.to_csv_string(),
+            AnalysisResult::Dc(t) | AnalysisResult::Tran(t) => t.to_csv_string()?,
         };
         report::write_atomic(&path, text.as_bytes()).map_err(|source| RunError::Io {
             path: path.display().to_string(),
@@ -207,7 +207,18 @@ impl fmt::Display for CheckReport {
                     )?;
                     if !c.passed {
                         for w in c.worst.iter().filter(|w| !w.passed).take(5) {
-                            writeln!(f, "    {:<36} |err| {:.3e} rel {:.3e} at {}", w.name, w.max_abs_err, w.max_rel_err, w.at)?;
+                            writeln!(
+                                f,
+                                "    {:<36} |err| {:.3e} rel {:.3e} at {:?} {}",
+                                w.name,
+                                w.max_abs_err,
+                                w.max_rel_err,
+                                w.at,
+                                w.problem.as_deref().unwrap_or("")
+                            )?;
+                        }
+                        for p in &c.problems {
+                            writeln!(f, "    {p}")?;
                         }
                     }
                 }
