@@ -212,7 +212,7 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
     let mut rows = Vec::new();
 
     // Initial point.
-    sim.integ = Integrator { ag0: 0.0, ag1: 0.0, order: 1, h: 0.0 };
+    sim.integ = Integrator { ag0: 0.0, ag1: 0.0, order: 1 };
     let mut x = if uic {
         let mut x = vec![0.0; sim.n];
         for (b, l) in sim.inds_branches().into_iter().zip(sim.circuit.inductors.iter()) {
@@ -250,7 +250,6 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
     let mut since_restart = 0usize;
     let mut next_grid = grid.iter().position(|&g| g > eps).unwrap_or(grid.len());
     let mut next_corner = 0;
-    let mut x_prev = x.clone();
     let mut steps = 0usize;
     while t < tstop - eps {
         while next_corner < corners.len() && corners[next_corner] <= t + eps {
@@ -265,14 +264,12 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
         if std::env::var("XBAR_DEBUG").is_ok() { eprintln!("t={t:e} h={h:e} bp={bp:e} order={order}"); }
         deltas[0] = h;
         sim.integ = match (order, method) {
-            (2, IntegrationMethod::Trapezoidal) => Integrator { ag0: 2.0 / h, ag1: 1.0, order: 2, h },
-            _ => Integrator { ag0: 1.0 / h, ag1: 0.0, order: 1, h },
+            (2, IntegrationMethod::Trapezoidal) => Integrator { ag0: 2.0 / h, ag1: 1.0, order: 2 },
+            _ => Integrator { ag0: 1.0 / h, ag1: 0.0, order: 1 },
         };
-        // Predictor: linear extrapolation from the last two points.
-        let ratio = h / deltas[1].max(hmin);
-        let xp: Vec<f64> = x.iter().zip(&x_prev).map(|(a, b)| a + (a - b) * ratio.min(1.0) * 0.0).collect();
+        // Newton starts from the last accepted point.
         sim.seed_limits(&x);
-        match sim.newton(&xp, Mode::Tran { time: tn }, itl4) {
+        match sim.newton(&x, Mode::Tran { time: tn }, itl4) {
             Err(e) => {
                 if std::env::var("XBAR_DEBUG").is_ok() { eprintln!("  fail: {e}"); }
                 if matches!(e, SimError::Singular(_)) && h < hmin * 10.0 {
@@ -295,7 +292,7 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
                     h = hlte.max(h / 8.0);
                     continue;
                 }
-                x_prev = std::mem::replace(&mut x, xn);
+                x = xn;
                 t = tn;
                 sim.accept_point(&x, h);
                 steps += 1;

@@ -70,7 +70,6 @@ pub(crate) struct Integrator {
     pub ag0: f64,
     pub ag1: f64,
     pub order: usize,
-    pub h: f64,
 }
 
 impl Charges {
@@ -171,8 +170,6 @@ fn volt(x: &[f64], n: Option<usize>) -> f64 {
 /// A branch (voltage-defined element): rows/cols of its terminals and its current unknown.
 #[derive(Clone, Copy, Debug)]
 struct Branch {
-    a: Option<usize>,
-    b: Option<usize>,
     j: usize,
     /// (a, j), (b, j), (j, a), (j, b)
     aj: u32,
@@ -185,8 +182,6 @@ impl Branch {
     fn new(pb: &mut PatternBuilder, a: NodeId, b: NodeId, j: usize) -> Self {
         let (a, b) = (unk(a), unk(b));
         Branch {
-            a,
-            b,
             j,
             aj: pb.entry(a, Some(j)),
             bj: pb.entry(b, Some(j)),
@@ -231,13 +226,10 @@ struct BInd {
     jj: u32,
     l: f64,
     q: usize,
-    ic: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
 struct BVccs {
-    a: Option<usize>,
-    b: Option<usize>,
     /// (a,cp) (a,cn) (b,cp) (b,cn)
     s: [u32; 4],
     gm: f64,
@@ -268,8 +260,7 @@ struct BBehav {
 
 #[derive(Clone, Debug)]
 struct BDiode {
-    /// External anode, internal anode (after RS) and cathode.
-    a: Option<usize>,
+    /// Internal anode (after RS) and cathode.
     ai: Option<usize>,
     k: Option<usize>,
     rs: Slots4,
@@ -445,7 +436,6 @@ impl Simulator {
                     br,
                     l: l.l,
                     q: charges.add(),
-                    ic: l.ic,
                 }
             })
             .collect();
@@ -455,8 +445,6 @@ impl Simulator {
             .map(|g| {
                 let (a, b, cp, cn) = (unk(g.pos), unk(g.neg), unk(g.cpos), unk(g.cneg));
                 BVccs {
-                    a,
-                    b,
                     s: [
                         pb.entry(a, cp),
                         pb.entry(a, cn),
@@ -509,7 +497,6 @@ impl Simulator {
             let (a, k) = (unk(d.anode), unk(d.cathode));
             let ai = if t.gspr > 0.0 { Some(alloc()) } else { a };
             diodes.push(BDiode {
-                a,
                 ai,
                 k,
                 rs: Slots4::new(&mut pb, a, ai),
@@ -596,7 +583,6 @@ impl Simulator {
                 ag0: 0.0,
                 ag1: 0.0,
                 order: 1,
-                h: 0.0,
             },
             noncon: false,
             blame: None,
