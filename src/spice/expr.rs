@@ -296,12 +296,7 @@ impl<'a, 'b> Parser<'a, 'b> {
 
     fn eat(&mut self, sym: &str) -> Result<bool, ExprError> {
         let (t, _, e) = self.peek()?;
-        if t == Tok::Sym(match sym {
-            "(" => "(",
-            ")" => ")",
-            "," => ",",
-            _ => return Ok(false),
-        }) {
+        if matches!(t, Tok::Sym(s) if s == sym) {
             self.pos = e;
             Ok(true)
         } else {
@@ -418,7 +413,6 @@ impl<'a, 'b> Parser<'a, 'b> {
             if name == "v" {
                 return self.voltage(start);
             }
-            self.pos += 0;
             self.expect("(")?;
             let mut args = vec![self.additive()?];
             while self.eat(",")? {
@@ -540,9 +534,11 @@ impl<'a, 'b> Parser<'a, 'b> {
         self.pos += close + 1;
         let mut it = terms.into_iter();
         let a = it.next().unwrap();
-        Ok(match it.next() {
-            Some(b) => Ast::Bin(F2::Sub, Box::new(a), Box::new(b)),
-            None => a,
+        // v(a,0) is v(a) and v(0,b) is -v(b): keep ground out of the tape.
+        Ok(match (a, it.next()) {
+            (a, None) | (a, Some(Ast::Num(0.0))) => a,
+            (Ast::Num(0.0), Some(b)) => Ast::Un(F1::Neg, Box::new(b)),
+            (a, Some(b)) => Ast::Bin(F2::Sub, Box::new(a), Box::new(b)),
         })
     }
 
