@@ -1126,7 +1126,6 @@ impl<'a> Builder<'a> {
         let pos = self.node(&p.text, frames, line);
         let neg = self.node(&n.text, frames, line);
         let lookup = param_lookup(frames);
-        let mut new_nodes: Vec<String> = Vec::new();
         // Resolve node names against the current frame; new nodes are created after parsing.
         let frame = frames.last().unwrap();
         let circuit = &mut self.circuit;
@@ -1149,7 +1148,6 @@ impl<'a> Builder<'a> {
             }
             let id = circuit.node(&full);
             created.push(id);
-            new_nodes.push(full);
             Ok(id)
         };
         let expr = Compiled::parse(text, &lookup, &mut node_lookup)
