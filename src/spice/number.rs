@@ -23,7 +23,6 @@ pub fn scan_number(s: &str) -> Option<(f64, usize)> {
     if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
         i += 1;
     }
-    let mantissa_start = i;
     let mut digits = 0;
     while i < b.len() && b[i].is_ascii_digit() {
         i += 1;
@@ -52,7 +51,6 @@ pub fn scan_number(s: &str) -> Option<(f64, usize)> {
             i = j;
         }
     }
-    let _ = mantissa_start;
     let mut value: f64 = s[..i].parse().ok()?;
     let rest = &s[i..];
     let lower = rest.to_ascii_lowercase();
