@@ -29,7 +29,7 @@ pub struct RunOutput {
 
 /// Parse `path` and run every analysis card in it.
 pub fn run_netlist(path: &Path) -> Result<RunOutput, RunError> {
-    let parsed = spice::parse_file(path)?;
+    let parsed = spice::parse_file_full(path)?;
     let results = run_all(parsed.circuit).map_err(|source| RunError::Sim {
         file: path.display().to_string(),
         source,
