@@ -275,6 +275,12 @@ impl<'a, 'b> Parser<'a, 'b> {
                 .unwrap_or(rest.len());
             return Ok((Tok::Ident(rest[..n].to_ascii_lowercase()), start, start + n));
         }
+        // ngspice 39 drops the braces of `{expr}` inside a B expression and splices the
+        // text in as written: `x/{v0*1.5}` reads as `x/v0*1.5`. Checked with ngspice -b.
+        if c == '{' || c == '}' {
+            self.pos = start + 1;
+            return self.peek();
+        }
         for sym in ["**", "+", "-", "*", "/", "^", "(", ")", ","] {
             if rest.starts_with(sym) {
                 return Ok((Tok::Sym(sym), start, start + sym.len()));
