@@ -58,7 +58,7 @@ fn cbram_touch_radius_follows_the_compliance_relation() {
     p.sigma_touch = 0.0;
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let mut s = cbram::State {
-        h: 0.999 * p.l,
+        h: (1.0 - 1e-5) * p.l,
         r: p.r_set(),
     };
     // Small steps at low bias complete the vertical growth; lateral growth after the touch is
@@ -114,7 +114,7 @@ fn fn_current_matches_closed_form() {
     for &v in &[-12.0, -9.0, 9.0, 12.0] {
         for &q in &[-1e-15, 0.0, 1e-15] {
             let v_fg = (q + 1e-15 * 2.5 + 0.1e-15 * v) / c_t;
-            let e = (v_fg - v) / 8e-9;
+            let e: f64 = (v_fg - v) / 8e-9;
             let want = -e.signum() * 9e-16 * fn_density(e.abs());
             let got = p.tunnel_current(q, v);
             assert!(
