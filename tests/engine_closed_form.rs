@@ -56,7 +56,7 @@ fn rc_step_response_follows_exponential() {
     c.capacitors.push(Capacitor { name: "c1".into(), a: b, b: GROUND, c: 1e-6, ic: None });
     c.options.reltol = 1e-6;
     let mut sim = Simulator::new(c).unwrap();
-    let tab = transient(&mut sim, &TranSpec { tstep: 1e-4, tstop: 5e-3, tstart: 0.0, tmax: Some(2e-6), uic: false }).unwrap();
+    let tab = transient(&mut sim, &TranSpec { tstep: 1e-4, tstop: 5e-3, tstart: 0.0, tmax: Some(2e-6), uic: false, output_times: None }).unwrap();
     let col = tab.columns.iter().position(|n| n == "v(out)").unwrap();
     assert_eq!(tab.rows.len(), 51);
     for r in &tab.rows[1..] {
@@ -76,7 +76,7 @@ fn lc_tank_oscillates_at_resonance() {
     c.capacitors.push(Capacitor { name: "c1".into(), a, b: GROUND, c: 1e-6, ic: Some(1.0) });
     c.options.reltol = 1e-6;
     let mut sim = Simulator::new(c).unwrap();
-    let tab = transient(&mut sim, &TranSpec { tstep: 1e-5, tstop: 4e-4, tstart: 0.0, tmax: Some(1e-7), uic: true }).unwrap();
+    let tab = transient(&mut sim, &TranSpec { tstep: 1e-5, tstop: 4e-4, tstart: 0.0, tmax: Some(1e-7), uic: true, output_times: None }).unwrap();
     let w = 1.0 / (1e-3f64 * 1e-6).sqrt();
     for r in &tab.rows {
         let exact = (w * r[0]).cos();

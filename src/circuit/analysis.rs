@@ -38,7 +38,7 @@ pub fn run_all(circuit: Circuit) -> Result<Vec<AnalysisResult>, SimError> {
             Analysis::Op => AnalysisResult::Op(op(&mut sim)?),
             Analysis::Dc { inner, outer } => AnalysisResult::Dc(dc_sweep(&mut sim, &inner, outer.as_ref())?),
             Analysis::Tran { tstep, tstop, tstart, tmax, uic } => {
-                AnalysisResult::Tran(transient(&mut sim, &TranSpec { tstep, tstop, tstart, tmax, uic })?)
+                AnalysisResult::Tran(transient(&mut sim, &TranSpec { tstep, tstop, tstart, tmax, uic, output_times: None })?)
             }
         });
     }
@@ -140,13 +140,16 @@ pub fn dc_sweep(sim: &mut Simulator, inner: &Sweep, outer: Option<&Sweep>) -> Re
 }
 
 /// Parameters of a `.tran` card (s).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct TranSpec {
     pub tstep: f64,
     pub tstop: f64,
     pub tstart: f64,
     pub tmax: Option<f64>,
     pub uic: bool,
+    /// Output rows at these times (s, increasing) instead of the TSTEP grid — e.g. another
+    /// simulator's own time points, so a comparison involves no interpolation at all.
+    pub output_times: Option<Vec<f64>>,
 }
 
 /// Local truncation error bound on the next step from the charge histories (the
@@ -183,10 +186,10 @@ fn truncation_step(sim: &Simulator, deltas: &[f64; 3], order: usize) -> f64 {
 }
 
 /// Transient analysis. Output rows at every multiple of `tstep` from `tstart` (the grid
-/// ngspice's `interp` output uses); without `uic` the first row is the operating point at
-/// t = 0, with `uic` there is no t = 0 row (as in ngspice 39).
+/// ngspice's `linearize` output uses), the first row at t = 0: the operating point, or with
+/// `uic` the circuit with every capacitor at its initial voltage.
 pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError> {
-    let TranSpec { tstep, tstop, tstart, tmax, uic } = *spec;
+    let TranSpec { tstep, tstop, tstart, tmax, uic, .. } = *spec;
     if !(tstep > 0.0 && tstop > 0.0 && tstart >= 0.0 && tstart < tstop) {
         return Err(SimError::Invalid(format!(".tran {tstep} {tstop} {tstart}: needs 0 < tstep, 0 ≤ tstart < tstop")));
     }
@@ -203,7 +206,10 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
     corners.sort_by(f64::total_cmp);
     corners.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * tstop);
     let n_out = ((tstop / tstep) + 1e-6).floor() as usize;
-    let grid: Vec<f64> = (0..=n_out).map(|k| k as f64 * tstep).filter(|&t| t >= tstart - 1e-12 * tstop).collect();
+    let grid: Vec<f64> = match &spec.output_times {
+        Some(times) => times.iter().copied().filter(|&t| t >= tstart - 1e-12 * tstop && t <= tstop * (1.0 + 1e-12)).collect(),
+        None => (0..=n_out).map(|k| k as f64 * tstep).filter(|&t| t >= tstart - 1e-12 * tstop).collect(),
+    };
     let eps = 1e-9 * hmax;
     let hmin = 1e-11 * hmax;
 
@@ -232,6 +238,21 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
     }
     sim.charges.init_history();
     sim.tran_start();
+    if uic && tstart <= 0.0 {
+        // The t = 0 row under `uic`: the circuit with every capacitor holding its initial
+        // charge, found as a vanishing backward-Euler step that is not kept as history.
+        let h0 = 1e-9 * hmax;
+        sim.integ = Integrator { ag0: 1.0 / h0, ag1: 0.0, order: 1 };
+        let saved = sim.charges.clone();
+        let x0 = sim
+            .newton(&x, Mode::Tran { time: 0.0 }, sim.circuit.options.itl4.max(10) * 10)
+            .map_err(|e| SimError::NoConvergence(format!("transient initial point with uic: {e}")))?;
+        sim.charges = saved;
+        let mut row = vec![0.0];
+        row.extend(sim.output_values(&x0));
+        rows.push(row);
+        x = x0;
+    }
     if !uic && tstart <= 0.0 {
         let mut row = vec![0.0];
         row.extend(sim.output_values(&x));

@@ -834,7 +834,16 @@ impl Simulator {
             for (k, c) in b.ctrl.iter().enumerate() {
                 b.volts[k] = volt(x, *c);
             }
-            let f = e.expr.eval(&b.volts, time, &mut b.grad);
+            let mut f = e.expr.eval(&b.volts, time, &mut b.grad);
+            if !f.is_finite() || b.grad.iter().any(|g| !g.is_finite()) {
+                // Outside the expression's domain at this iterate (e.g. ln(0) from the zero
+                // start): contribute nothing and keep iterating; if the iterate never leaves
+                // the bad region, Newton fails naming this source.
+                f = 0.0;
+                b.grad.iter_mut().for_each(|g| *g = 0.0);
+                self.noncon = true;
+                self.blame = Some(format!("{}{} (expression not finite)", self.circuit.origin_of(&e.name), e.name));
+            }
             let lin: f64 = f - b
                 .grad
                 .iter()
