@@ -966,6 +966,18 @@ mod tests {
         assert_eq!(pnjlim(-0.2, 0.5, vt, vcrit), (-0.2, false));
     }
 
+    #[test]
+    fn limit_mirrors_pnjlim_around_the_breakdown_knee() {
+        let t = model(&[("bv", 5.0), ("ibv", 1e-3)]).at_temperature(1.0, 1.0, T27, T27);
+        let bv = t.brkdwn_v.unwrap();
+        let (v, lim) = limit(&t, -8.0, -bv);
+        let (w, _) = pnjlim(8.0 - bv, 0.0, t.vtebrk, t.vcrit);
+        assert!(lim);
+        assert_relative_eq!(v, -(w + bv), max_relative = 1e-15);
+        // Away from breakdown it is plain pnjlim with N·vt.
+        assert_eq!(limit(&t, 2.0, 0.7), pnjlim(2.0, 0.7, t.vte, t.vcrit));
+    }
+
     /// Cross-check against ngspice 39: a diode (with RS) behind a resistor at a few source
     /// voltages, `op` for the current and conductance, then `ac` (small-signal init) for the
     /// junction capacitance and charge. The junction voltage is recovered from the printed node
@@ -995,12 +1007,12 @@ mod tests {
             t.gspr > 0.0,
             "these decks need RS to recover the junction voltage"
         );
-        for i in 0..sources.len() {
+        for (i, v) in sources.iter().enumerate() {
             let g = |k: &str| ngspice::get(&vals, k, i);
             let id_src = -g("i(v1)");
             let vd = g("v(b)") - id_src / t.gspr;
             let e = eval(&t, vd, GMIN);
-            let what = format!("{card} T={temp_c} V={}", sources[i]);
+            let what = format!("{card} T={temp_c} V={v}");
             // i(v1) is resolved only to ~1e-17 A (15 printed digits of v(b) over 100 Ω).
             assert_relative_eq!(e.id, id_src, max_relative = 1e-6, epsilon = 1e-16);
             assert_relative_eq!(e.id, g("@d1[id]"), max_relative = 1e-6, epsilon = 1e-20);

@@ -79,8 +79,9 @@
 //!    ```
 //!
 //! Initial voltages (MODEINITJCT, first iteration of an operating point, device not OFF):
-//! the instance ICs (normalised) if any is non-zero and UIC applies; otherwise
-//! `vbs = −1, vgs = p·tVto (= t.vto_norm()), vds = 0`. OFF devices start at 0. At MODEINITTRAN
+//! the instance ICs `p·(IC_vbs, IC_vgs, IC_vds)` when any is non-zero; when all are zero,
+//! `vbs = −1, vgs = p·tVto (= t.vto_norm()), vds = 0` (except at a UIC tran-op, which keeps
+//! the zeros). OFF devices start at 0. At MODEINITTRAN
 //! and MODEINITPRED the voltages are extrapolated: `v = (1+xfact)·v_prev − xfact·v_prev2`.
 //! Convergence (beyond ngspice's node-voltage test) is flagged non-converged whenever
 //! pnjlim limited.
@@ -493,14 +494,10 @@ impl Mos1Model {
         let jd = junction(self.cbd, t_cbd, ad, pd);
         let js = junction(self.cbs, t_cbs, as_, ps);
 
+        // Series conductances (mos1temp.c): RD/RS win over RSH·squares; zero means none.
         let series = |r: Option<f64>, squares: f64, check_squares: bool| match (r, self.rsh) {
-            (Some(r), _) => {
-                if r != 0.0 {
-                    m / r
-                } else {
-                    0.0
-                }
-            }
+            (Some(r), _) if r != 0.0 => m / r,
+            (Some(_), _) => 0.0,
             (None, Some(rsh)) if rsh != 0.0 && (!check_squares || squares != 0.0) => {
                 m / (rsh * squares)
             }
@@ -1308,5 +1305,20 @@ mod tests {
         let biases: Vec<_> = NBIASES.iter().map(|&(d, g, b)| (-d, -g, -b)).collect();
         check_against_ngspice(card, -1.0, 27.0, &biases);
         check_against_ngspice(card, -1.0, 60.0, &biases);
+    }
+
+    #[test]
+    fn limit_applies_fetlim_then_limvds_then_pnjlim() {
+        let m = model(1.0, &[("vto", 1.0)]);
+        let t = at27(&m, 10e-6, 10e-6);
+        // vgs 0 → 10 around von 1 is cut to 1.5; vds keeps vgd = vgs − vds (= 0) fixed.
+        assert_eq!(
+            limit(&t, (0.0, 10.0, 10.0), (0.0, 0.0, 0.0), 1.0, false),
+            ((0.0, 1.5, 1.5), false)
+        );
+        // A large forward jump of vbs is limited by pnjlim against the source vcrit.
+        let ((vbs, _, _), lim) = limit(&t, (5.0, 0.0, 1.0), (0.0, 0.0, 1.0), 1.0, false);
+        assert!(lim);
+        assert_eq!(vbs, pnjlim(5.0, 0.0, t.vt, t.source_vcrit).0);
     }
 }
