@@ -287,8 +287,9 @@ struct BMos {
     model: Arc<mos1::Mos1Model>,
     t: mos1::Mos1Temp,
     pol: f64,
-    /// Last iterate's (vbs, vgs, vds) in the polarity-normalised frame.
+    /// Last iterate's (vbs, vgs, vds) in the polarity-normalised frame, and its von.
     old: [f64; 3],
+    von: f64,
     /// Meyer half-capacitances at the last accepted point (cgs, cgd, cgb), and the
     /// terminal voltages (vgs, vgd, vgb) at the last accepted point.
     meyer_old: [f64; 3],
@@ -512,8 +513,8 @@ impl Simulator {
                 .model
                 .at_temperature(m.w, m.l, m.ad, m.as_, m.pd, m.ps, m.m, temp, tnom);
             let (d, g, s, b) = (unk(m.d), unk(m.g), unk(m.s), unk(m.b));
-            let di = if t.drain_conductance > 0.0 { Some(alloc()) } else { d };
-            let si = if t.source_conductance > 0.0 { Some(alloc()) } else { s };
+            let di = if t.gdrain > 0.0 { Some(alloc()) } else { d };
+            let si = if t.gsource > 0.0 { Some(alloc()) } else { s };
             let nodes = [di, g, si, b];
             let mut blk = [[NO_SLOT; 4]; 4];
             for (r, row) in blk.iter_mut().enumerate() {
@@ -539,6 +540,7 @@ impl Simulator {
                 model: m.model.clone(),
                 t,
                 old: [0.0; 3],
+                von: 0.0,
                 meyer_old: [0.0; 3],
                 meyer_now: [0.0; 3],
                 vg_old: [0.0; 3],
@@ -879,7 +881,7 @@ impl Simulator {
                 d.rs.conductance(m, d.t.gspr);
             }
             let vnew = volt(x, d.ai) - volt(x, d.k);
-            let (vd, limited) = diode::pnjlim(vnew, d.vd_old, d.t.vt, d.t.vcrit);
+            let (vd, limited) = diode::limit(&d.t, vnew, d.vd_old);
             if limited {
                 self.noncon = true;
                 self.blame = Some(e.name.clone());
@@ -910,55 +912,27 @@ impl Simulator {
             let m = &mut self.matrix;
             let rhs = &mut self.rhs;
             let p = bm.pol;
-            if bm.t.drain_conductance > 0.0 {
-                bm.rd.conductance(m, bm.t.drain_conductance);
+            if bm.t.gdrain > 0.0 {
+                bm.rd.conductance(m, bm.t.gdrain);
             }
-            if bm.t.source_conductance > 0.0 {
-                bm.rs.conductance(m, bm.t.source_conductance);
+            if bm.t.gsource > 0.0 {
+                bm.rs.conductance(m, bm.t.gsource);
             }
             let (vd, vg, vs, vb) = (volt(x, bm.di), volt(x, bm.g), volt(x, bm.si), volt(x, bm.b));
-            // Polarity-normalised terminal voltages (mos1load.c works in the NMOS frame).
-            let mut vbs = p * (vb - vs);
-            let mut vgs = p * (vg - vs);
-            let mut vds = p * (vd - vs);
+            // Polarity-normalised terminal voltages (mos1load.c works in the NMOS frame),
+            // limited against the last iterate: fetlim/limvds on the channel, pnjlim on the
+            // bulk junctions (only the latter blocks convergence, as in ngspice).
+            let raw = (p * (vb - vs), p * (vg - vs), p * (vd - vs));
             let [vbs_o, vgs_o, vds_o] = bm.old;
-            // Step limiting as in mos1load.c: fetlim on vgs/vgd, limvds on vds, pnjlim on
-            // the bulk junctions.
-            let von = bm.t.von_guess(bm.model.as_ref());
-            let vgd_o = vgs_o - vds_o;
-            let vgd = vgs - vds;
-            let (vgs_l, vds_l);
-            if vds_o >= 0.0 {
-                vgs_l = mos1::fetlim(vgs, vgs_o, von);
-                let vds_t = vgs_l - vgd;
-                vds_l = mos1::limvds(vds_t, vds_o);
-            } else {
-                let vgd_l = mos1::fetlim(vgd, vgd_o, von);
-                let vds_t = vgs - vgd_l;
-                vds_l = -mos1::limvds(-vds_t, -vds_o);
-                vgs_l = vgd_l + vds_l;
-            }
-            vgs = vgs_l;
-            vds = vds_l;
-            let limited_bs;
-            if vds >= 0.0 {
-                let (v, l) = diode::pnjlim(vbs, vbs_o, bm.t.vt, bm.t.source_vcrit);
-                vbs = v;
-                limited_bs = l;
-            } else {
-                let vbd = vbs - vds;
-                let vbd_o = vbs_o - vds_o;
-                let (v, l) = diode::pnjlim(vbd, vbd_o, bm.t.vt, bm.t.drain_vcrit);
-                vbs = v + vds;
-                limited_bs = l;
-            }
-            let changed = (vgs - p * (vg - vs)).abs() > 0.0 || (vds - p * (vd - vs)).abs() > 0.0;
-            if limited_bs || (changed && self.nonlinear && bm.old != [0.0; 3]) {
+            let ((vbs, vgs, vds), limited) =
+                mos1::limit(&bm.t, raw, (vbs_o, vgs_o, vds_o), bm.von, false);
+            if limited {
                 self.noncon = true;
                 self.blame = Some(self.circuit.mosfets[k].name.clone());
             }
             bm.old = [vbs, vgs, vds];
             let ev = mos1::eval(&bm.t, &bm.model, vbs, vgs, vds, gmin);
+            bm.von = ev.von;
             // Indices in the 4×4 block: 0 = drain, 1 = gate, 2 = source, 3 = bulk.
             let (dd, gg, ss, bb) = (0usize, 1usize, 2usize, 3usize);
             let mut a = [[0.0f64; 4]; 4];
@@ -996,9 +970,9 @@ impl Simulator {
                 let vgs_t = vgs;
                 let vgd_t = vgs - vds;
                 let vgb_t = vgs - vbs;
-                let capgs = ev.cgs + bm.meyer_old[0] + bm.t.cgs_overlap;
-                let capgd = ev.cgd + bm.meyer_old[1] + bm.t.cgd_overlap;
-                let capgb = ev.cgb + bm.meyer_old[2] + bm.t.cgb_overlap;
+                let capgs = ev.cgs + bm.meyer_old[0] + bm.t.cgso;
+                let capgd = ev.cgd + bm.meyer_old[1] + bm.t.cgdo;
+                let capgb = ev.cgb + bm.meyer_old[2] + bm.t.cgbo;
                 let q0 = self.charges.q[bm.q][1];
                 let q1 = self.charges.q[bm.q + 1][1];
                 let q2 = self.charges.q[bm.q + 2][1];
@@ -1066,7 +1040,7 @@ impl Simulator {
             bm.meyer_old = bm.meyer_now;
             let [vbs, vgs, vds] = bm.old;
             bm.vg_old = [vgs, vgs - vds, vgs - vbs];
-            let ov = [bm.t.cgs_overlap, bm.t.cgd_overlap, bm.t.cgb_overlap];
+            let ov = [bm.t.cgso, bm.t.cgdo, bm.t.cgbo];
             for k in 0..3 {
                 self.charges.q[bm.q + k][0] = (2.0 * bm.meyer_now[k] + ov[k]) * bm.vg_old[k];
             }

@@ -418,25 +418,24 @@ pub struct ModelCard {
     pub params: Vec<(String, f64)>,
 }
 
-/// Build a diode model from card parameters.
-// TODO(lead): connect to `DiodeModel::default()` + `DiodeModel::set(key, value)` once it exists:
-//     let mut m = DiodeModel::default();
-//     for (k, v) in params { m.set(k, *v)?; }
-//     Ok(m)
+/// Build a diode model from `.model NAME d (...)` parameters (ngspice names, checked by
+/// [`DiodeModel::set`]).
 pub fn build_diode_model(params: &[(String, f64)]) -> Result<DiodeModel, String> {
-    let _ = params;
-    Ok(DiodeModel::default())
+    let mut m = DiodeModel::default();
+    for (k, v) in params {
+        m.set(k, *v)?;
+    }
+    Ok(m)
 }
 
 /// Build a level-1 MOSFET model; `polarity` is +1 for nmos, -1 for pmos. `level`, `w` and `l`
 /// have already been taken out by the parser (W/L act as instance defaults).
-// TODO(lead): connect to `Mos1Model::new(polarity)` + `Mos1Model::set(key, value)`:
-//     let mut m = Mos1Model::new(polarity);
-//     for (k, v) in params { m.set(k, *v)?; }
-//     Ok(m)
 pub fn build_mos1_model(polarity: f64, params: &[(String, f64)]) -> Result<Mos1Model, String> {
-    let _ = (polarity, params);
-    Ok(Mos1Model::default())
+    let mut m = Mos1Model::new(polarity);
+    for (k, v) in params {
+        m.set(k, *v)?;
+    }
+    Ok(m)
 }
 
 #[derive(Clone, Debug)]
@@ -869,7 +868,8 @@ impl<'a> Builder<'a> {
                         ))
                     }
                 };
-                let mut area = 1.0;
+                // ngspice: an instance without AREA takes the model's AREA (default 1).
+                let mut area = model.area;
                 let mut m = 1.0;
                 let mut rest = &toks[4..];
                 if let Some(t) = rest.first() {

@@ -35,19 +35,24 @@ pub fn write_netlist(c: &Circuit) -> Result<String, WriteError> {
     write_netlist_mapped(c).map(|w| w.text)
 }
 
-/// Model card text after `.model <name> ` for a diode: type and parameters.
-// TODO(lead): list every parameter of `DiodeModel` that differs from its default once the
-// struct has its fields (e.g. "d (is=1e-14 n=1.5 rs=9)").
+fn card_text(kind: &str, params: &[(&'static str, f64)]) -> String {
+    let body: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", crate::spice::number::format_number(*v)))
+        .collect();
+    format!("{kind} ({})", body.join(" "))
+}
+
+/// Model card text after `.model <name> ` for a diode: "d (is=... n=...)".
 pub fn diode_model_card(m: &DiodeModel) -> String {
-    let _ = m;
-    "d".to_string()
+    card_text("d", &m.card_params())
 }
 
 /// Model card text after `.model <name> ` for a level-1 MOSFET: "nmos (level=1 ...)" or "pmos (...)".
-// TODO(lead): write the polarity and every parameter of `Mos1Model` once the struct has them.
 pub fn mos1_model_card(m: &Mos1Model) -> String {
-    let _ = m;
-    "nmos (level=1)".to_string()
+    let mut p = vec![("level", 1.0)];
+    p.extend(m.card_params());
+    card_text(if m.polarity < 0.0 { "pmos" } else { "nmos" }, &p)
 }
 
 fn clean(name: &str) -> String {
