@@ -940,7 +940,9 @@ impl Simulator {
             let vbd = vbs - vds;
             // Channel current: flows drain → source in normal mode (NMOS frame).
             let (xnrm, xrev) = if ev.mode > 0.0 { (1.0, 0.0) } else { (0.0, 1.0) };
+            // mos1load.c: normal mode p·(cdrain − …); reverse mode −p·(cdrain − …).
             let cdreq = p
+                * ev.mode
                 * (ev.cdrain
                     - ev.gds * vds * ev.mode
                     - ev.gm * (if ev.mode > 0.0 { vgs } else { vgs - vds })
@@ -1105,6 +1107,16 @@ impl Simulator {
                 let err = (a - b).abs() / tol;
                 if err > 1.0 && worst.is_none_or(|(_, w)| err > w) {
                     worst = Some((u, err));
+                }
+            }
+            if std::env::var_os("XBAR_NEWTON").is_some() {
+                eprintln!(
+                    "newton iter {iter}: noncon={} worst={:?}",
+                    self.noncon,
+                    worst.map(|(u, e)| (self.describe_unknown(u), e, x[u], xn[u]))
+                );
+                if std::env::var_os("XBAR_NEWTON_ALL").is_some() {
+                    eprintln!("   x = {:?}", xn);
                 }
             }
             let converged = worst.is_none() && !self.noncon && iter > 0;
