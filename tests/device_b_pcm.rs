@@ -213,3 +213,28 @@ fn bad_card_values_name_the_key() {
         );
     }
 }
+
+#[test]
+fn reset_amplitude_sweep_melts_a_growing_plug_and_is_history_free() {
+    // Above the melt threshold the quenched plug grows with pulse power, and a long enough pulse
+    // forgets the starting state (the melted fraction is a fixed point of the melt law).
+    let m = no_variability(&card());
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut last = -1.0;
+    for k in 0..=10 {
+        let v = 1.6 + 0.04 * k as f64;
+        let mut from_set = m.state_with(0.0, 0.0);
+        let mut from_reset = m.state_with(1.0, 0.0);
+        m.advance(&mut from_set, v, 200e-9, T_AMB, &mut rng);
+        m.advance(&mut from_reset, v, 200e-9, T_AMB, &mut rng);
+        let x = from_set.amorphous_fraction;
+        assert!(x >= last, "v {v}: x {x} < {last}");
+        assert!(
+            (x - from_reset.amorphous_fraction).abs() < 0.03,
+            "v {v}: {x} vs {}",
+            from_reset.amorphous_fraction
+        );
+        last = x;
+    }
+    assert!(last > 0.99);
+}

@@ -17,7 +17,8 @@
 //!   `K = K0·exp(−E_a/kT)`, integrated in closed form at frozen `T` over sub-steps that change `x`
 //!   by at most 0.02 (device-physics.md §2.1, JMAK alternative; E_a = 2.34 eV for Ge2Sb2Te5).
 //! - Melt-quench (RESET): while `T ≥ T_melt` the molten (then quenched, amorphous) fraction is
-//!   `x_m = min(1, (T − T_melt)/ΔT_span)`; `x ← max(x, x_m)` and the drift age restarts.
+//!   `x_m = min(1, (T − T_melt)/ΔT_span)`; `x ← max(x, x_m)` and the drift age restarts. The
+//!   amorphous region outside the melt keeps crystallising at the rate of T_melt, down to x_m.
 //!   The quench is assumed fast (trailing edge ≪ crystallisation time).
 //!
 //! Numbers marked [GAP] in device-physics.md §12 (V_th, R_ON, R_th, T_melt, K0) are literature-
@@ -487,40 +488,43 @@ impl CompactModel for PcmModel {
             }
             st.in_pulse = heated;
 
-            if t_int >= p.t_melt_k {
-                // Molten: the quenched plug covers at least the melted fraction; no
-                // crystallisation while molten; the drift clock restarts at the quench.
-                let x_m = ((t_int - p.t_melt_k) / p.melt_span_k * st.pulse_melt_factor).min(1.0);
-                st.age_s = 0.0;
-                if x_m > st.amorphous_fraction + 1e-9 && budget_left {
-                    // Larger plug changes I and T: iterate to the self-consistent melt.
-                    st.amorphous_fraction = x_m;
-                    continue;
-                }
-                st.amorphous_fraction = st.amorphous_fraction.max(x_m);
-                break;
+            // Melt: the molten fraction x_m becomes amorphous at the quench, so it is a floor
+            // for x; the amorphous region outside the melt keeps crystallising, at most at the
+            // rate of T_melt. The drift clock restarts at the quench.
+            let molten = t_int >= p.t_melt_k;
+            let x_m = if molten {
+                ((t_int - p.t_melt_k) / p.melt_span_k * st.pulse_melt_factor).min(1.0)
+            } else {
+                0.0
+            };
+            if x_m > st.amorphous_fraction + 1e-9 && budget_left {
+                // A larger plug changes I and T: iterate to the self-consistent melt.
+                st.amorphous_fraction = x_m;
+                continue;
             }
-
-            let x = st.amorphous_fraction;
-            let k = self.crystallisation_rate(t_int) * st.pulse_rate_factor;
-            if x <= X_FLOOR || !(k * rem > 1e-14) {
+            let x = st.amorphous_fraction.max(x_m);
+            st.amorphous_fraction = x;
+            let k = self.crystallisation_rate(t_int.min(p.t_melt_k)) * st.pulse_rate_factor;
+            let k_rem = k * rem;
+            let x_floor = x_m.max(X_FLOOR);
+            if x <= x_floor || k_rem.is_nan() || k_rem <= 1e-14 {
                 // Nothing left to crystallise, or negligible change in the remaining time.
-                st.age_s += rem;
+                st.age_s = if molten { 0.0 } else { st.age_s + rem };
                 break;
             }
             // Exact JMAK over a sub-step at frozen T: x = exp(−(K·(t_eq + h))^n), where t_eq is
             // the time that would have produced the present x.
             let inv_n = 1.0 / p.avrami_n;
             let t_eq = (-x.ln()).powf(inv_n) / k;
-            let h = if x > DX_MAX + X_FLOOR && budget_left {
+            let h = if x > DX_MAX + x_floor && budget_left {
                 let t_target = (-(x - DX_MAX).ln()).powf(inv_n) / k;
                 (t_target - t_eq).min(rem)
             } else {
                 rem
             };
-            let x_new = (-(k * (t_eq + h)).powf(p.avrami_n)).exp();
-            st.amorphous_fraction = if x_new < X_FLOOR { 0.0 } else { x_new.min(x) };
-            st.age_s += h;
+            let x_new = (-(k * (t_eq + h)).powf(p.avrami_n)).exp().min(x).max(x_m);
+            st.amorphous_fraction = if x_new < X_FLOOR { 0.0 } else { x_new };
+            st.age_s = if molten { 0.0 } else { st.age_s + h };
             rem -= h;
         }
     }
