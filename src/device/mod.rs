@@ -224,3 +224,7 @@ impl Model {
         }
     }
 }
+
+pub mod mram;
+pub mod pcm;
+pub mod pcm_stat;
