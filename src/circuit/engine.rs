@@ -313,6 +313,8 @@ pub struct Simulator {
     pub(crate) n: usize,
     pub(crate) matrix: NodalMatrix,
     pub(crate) rhs: Vec<f64>,
+    /// Per unknown: a voltage (node or device-internal node) or a branch current.
+    is_voltage: Vec<bool>,
     diag: Vec<u32>,
     res: Vec<BRes>,
     caps: Vec<BCap>,
@@ -368,6 +370,7 @@ impl Simulator {
             next += 1;
             next - 1
         };
+        let mut internal_nodes: Vec<usize> = Vec::new();
         let mut pb = PatternBuilder::default();
         let mut diag = Vec::with_capacity(n_nodes);
         for k in 0..n_nodes {
@@ -496,7 +499,13 @@ impl Simulator {
         for d in &circuit.diodes {
             let t = d.model.at_temperature(d.area, d.m, temp, tnom);
             let (a, k) = (unk(d.anode), unk(d.cathode));
-            let ai = if t.gspr > 0.0 { Some(alloc()) } else { a };
+            let ai = if t.gspr > 0.0 {
+                let u = alloc();
+                internal_nodes.push(u);
+                Some(u)
+            } else {
+                a
+            };
             diodes.push(BDiode {
                 ai,
                 k,
@@ -513,8 +522,17 @@ impl Simulator {
                 .model
                 .at_temperature(m.w, m.l, m.ad, m.as_, m.pd, m.ps, m.m, temp, tnom);
             let (d, g, s, b) = (unk(m.d), unk(m.g), unk(m.s), unk(m.b));
-            let di = if t.gdrain > 0.0 { Some(alloc()) } else { d };
-            let si = if t.gsource > 0.0 { Some(alloc()) } else { s };
+            let mut internal = |g: f64, ext: Option<usize>| {
+                if g > 0.0 {
+                    let u = alloc();
+                    internal_nodes.push(u);
+                    Some(u)
+                } else {
+                    ext
+                }
+            };
+            let di = internal(t.gdrain, d);
+            let si = internal(t.gsource, s);
             let nodes = [di, g, si, b];
             let mut blk = [[NO_SLOT; 4]; 4];
             for (r, row) in blk.iter_mut().enumerate() {
@@ -557,6 +575,12 @@ impl Simulator {
             })
             .collect();
         let n = next;
+        // Which unknowns are voltages (tolerance vntol) rather than currents (abstol).
+        let mut is_voltage = vec![false; n];
+        is_voltage[..n_nodes].iter_mut().for_each(|v| *v = true);
+        for u in internal_nodes {
+            is_voltage[u] = true;
+        }
         let (matrix, map) = pb.finish(n);
         let nonlinear = !circuit.diodes.is_empty()
             || !circuit.mosfets.is_empty()
@@ -566,6 +590,7 @@ impl Simulator {
         let mut sim = Simulator {
             n_nodes,
             n,
+            is_voltage,
             matrix,
             rhs: vec![0.0; n],
             diag,
@@ -894,6 +919,9 @@ impl Simulator {
                 id += ic;
                 gd += it.ag0 * ev.cap;
             }
+            if std::env::var_os("XBAR_NEWTON_ALL").is_some() {
+                eprintln!("  {} vnew {vnew:e} vd {vd:e} id {id:e} gd {gd:e} q {:e} cap {:e}", e.name, ev.q, ev.cap);
+            }
             d.j.conductance(m, gd);
             inject(rhs, d.ai, d.k, id - gd * vd);
         }
@@ -1103,7 +1131,7 @@ impl Simulator {
             let mut worst: Option<(usize, f64)> = None;
             for (u, (a, b)) in xn.iter().zip(&x).enumerate() {
                 let tol = opts.reltol * a.abs().max(b.abs())
-                    + if u < self.n_nodes { opts.vntol } else { opts.abstol };
+                    + if self.is_voltage[u] { opts.vntol } else { opts.abstol };
                 let err = (a - b).abs() / tol;
                 if err > 1.0 && worst.is_none_or(|(_, w)| err > w) {
                     worst = Some((u, err));
