@@ -333,8 +333,9 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
                     let following = corners.get(next_corner + 1).copied().unwrap_or(tstop);
                     h = h.min(0.1 * (following - t).max(hmin)).min(0.1 * tstep);
                     since_restart = 0;
-                } else if method == IntegrationMethod::Trapezoidal && since_restart >= 1 {
-                    // Second order once the charge history holds two solved steps.
+                } else if method == IntegrationMethod::Trapezoidal && since_restart >= 3 {
+                    // Second order once three L-stable backward-Euler steps have damped the
+                    // stiff modes a corner excites (trapezoidal alone would ring on them).
                     order = 2;
                 }
                 since_restart += 1;
