@@ -34,6 +34,10 @@ enum Cmd {
         /// Transient tolerance relative to each signal's range.
         #[arg(long, default_value_t = 1e-3)]
         tran_tol: f64,
+        /// Take transient references from a fresh ngspice run at ngspice's own time points
+        /// instead of the stored NAME.tran.csv (needs ngspice on PATH).
+        #[arg(long)]
+        ngspice_points: bool,
     },
 }
 
@@ -74,9 +78,14 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Check { paths, reltol, tran_tol } => {
+        Cmd::Check { paths, reltol, tran_tol, ngspice_points } => {
             let tol = Tolerance { rel: reltol, tran_rel_range: tran_tol, ..Tolerance::default() };
-            let report = runner::check_paths(&paths, &tol)?;
+            let source = if ngspice_points {
+                runner::TranReference::NgspicePoints
+            } else {
+                runner::TranReference::Stored
+            };
+            let report = runner::check_paths(&paths, &tol, source)?;
             print!("{report}");
             Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }

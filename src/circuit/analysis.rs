@@ -30,6 +30,11 @@ impl AnalysisResult {
 
 /// Run every analysis of the circuit in order.
 pub fn run_all(circuit: Circuit) -> Result<Vec<AnalysisResult>, SimError> {
+    run_all_at(circuit, None)
+}
+
+/// As [`run_all`], with transient rows at `tran_times` (s) instead of the TSTEP grid.
+pub fn run_all_at(circuit: Circuit, tran_times: Option<&[f64]>) -> Result<Vec<AnalysisResult>, SimError> {
     let analyses = circuit.analyses.clone();
     let mut sim = Simulator::new(circuit)?;
     let mut out = Vec::new();
@@ -38,7 +43,10 @@ pub fn run_all(circuit: Circuit) -> Result<Vec<AnalysisResult>, SimError> {
             Analysis::Op => AnalysisResult::Op(op(&mut sim)?),
             Analysis::Dc { inner, outer } => AnalysisResult::Dc(dc_sweep(&mut sim, &inner, outer.as_ref())?),
             Analysis::Tran { tstep, tstop, tstart, tmax, uic } => {
-                AnalysisResult::Tran(transient(&mut sim, &TranSpec { tstep, tstop, tstart, tmax, uic, output_times: None })?)
+                AnalysisResult::Tran(transient(
+                    &mut sim,
+                    &TranSpec { tstep, tstop, tstart, tmax, uic, output_times: tran_times.map(|t| t.to_vec()) },
+                )?)
             }
         });
     }

@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub mod expr;
+pub mod ngspice;
 pub mod lines;
 pub mod number;
 pub mod parser;
