@@ -13,12 +13,25 @@ use crate::spice;
 pub enum RunError {
     #[error("{0}")]
     Netlist(#[from] spice::NetlistError),
-    #[error("{file}: {source}")]
+    #[error("{}", sim_message(file, source))]
     Sim { file: String, source: SimError },
     #[error("{0}")]
     Report(#[from] report::ReportError),
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The solver's message, prefixed with the file unless it already names it.
+fn sim_message(file: &str, e: &SimError) -> String {
+    let m = e.to_string();
+    if m.contains(file) {
+        m
+    } else {
+        format!("{file}: {m}")
+    }
 }
 
 /// Everything a netlist run produced.
@@ -47,11 +60,7 @@ pub fn run_netlist_at(path: &Path, tran_times: Option<&[f64]>) -> Result<RunOutp
 
 /// The `.op` rows as a `name,value` CSV (ngspice's `%.15e` precision).
 pub fn op_csv(rows: &[(String, f64)]) -> String {
-    let mut s = String::from("name,value\n");
-    for (n, v) in rows {
-        s.push_str(&format!("{n},{v:.15e}\n"));
-    }
-    s
+    report::name_value_to_csv_string(rows)
 }
 
 /// Write `PREFIX.op.csv`, `PREFIX.dc.csv`, `PREFIX.tran.csv` (a second analysis of the same
@@ -62,7 +71,11 @@ pub fn write_results(results: &[AnalysisResult], prefix: &Path) -> Result<Vec<Pa
     for r in results {
         let n = counts.entry(r.kind()).or_insert(0);
         *n += 1;
-        let suffix = if *n == 1 { r.kind().to_string() } else { format!("{}{}", r.kind(), n) };
+        let suffix = if *n == 1 {
+            r.kind().to_string()
+        } else {
+            format!("{}{}", r.kind(), n)
+        };
         let path = PathBuf::from(format!("{}.{}.csv", prefix.display(), suffix));
         let text = match r {
             AnalysisResult::Op(rows) => op_csv(rows),
@@ -114,7 +127,10 @@ pub fn find_decks(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
         } else {
             return Err(RunError::Io {
                 path: p.display().to_string(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file or directory",
+                ),
             });
         }
     }
@@ -192,7 +208,10 @@ fn ngspice_tran(deck: &Path) -> Result<Table, String> {
 /// A converged ngspice transient for `deck` (see [`TranReference::NgspicePoints`]): the
 /// reference table and the deck xbarsim must run to match it (the original, or a copy with a
 /// smaller TMAX written to a temporary file).
-fn converged_ngspice_tran(deck: &Path, tol: &Tolerance) -> Result<(Table, PathBuf, Option<String>), String> {
+fn converged_ngspice_tran(
+    deck: &Path,
+    tol: &Tolerance,
+) -> Result<(Table, PathBuf, Option<String>), String> {
     let plain = ngspice_tran(deck)?;
     let text = std::fs::read_to_string(deck).map_err(|e| format!("{}: {e}", deck.display()))?;
     let Some(fine_text) = with_smaller_tmax(&text, 20.0) else {
@@ -206,7 +225,8 @@ fn converged_ngspice_tran(deck: &Path, tol: &Tolerance) -> Result<(Table, PathBu
     if check::compare_tran(&fine, &plain, tol).passed {
         Ok((plain, deck.to_path_buf(), None))
     } else {
-        let note = format!("ngspice not converged at the deck's own step; compared at TMAX = TSTEP/20");
+        let note =
+            format!("ngspice not converged at the deck's own step; compared at TMAX = TSTEP/20");
         Ok((fine, fine_deck, Some(note)))
     }
 }
@@ -226,15 +246,23 @@ pub fn check_deck_with(deck: &Path, tol: &Tolerance, tran_ref: TranReference) ->
         out.push(DeckCheck {
             deck: deck.to_path_buf(),
             kind: "-",
-            outcome: Err("no reference NAME.op.csv / NAME.dc.csv / NAME.tran.csv beside the deck".into()),
+            outcome: Err(
+                "no reference NAME.op.csv / NAME.dc.csv / NAME.tran.csv beside the deck".into(),
+            ),
             note: None,
         });
         return out;
     }
-    let deck_reltol = spice::parse_file(deck).map(|c| c.options.reltol).unwrap_or(tol.rel);
-    let tran_tol = Tolerance { rel: tol.rel.max(deck_reltol), ..*tol };
-    let fresh = (tran_ref == TranReference::NgspicePoints && refs.iter().any(|(k, _)| *k == "tran"))
-        .then(|| converged_ngspice_tran(deck, &tran_tol));
+    let deck_reltol = spice::parse_file(deck)
+        .map(|c| c.options.reltol)
+        .unwrap_or(tol.rel);
+    let tran_tol = Tolerance {
+        rel: tol.rel.max(deck_reltol),
+        ..*tol
+    };
+    let fresh = (tran_ref == TranReference::NgspicePoints
+        && refs.iter().any(|(k, _)| *k == "tran"))
+    .then(|| converged_ngspice_tran(deck, &tran_tol));
     let mut note = None;
     let run_main = run_netlist(deck);
     let run_tran = match &fresh {
@@ -256,7 +284,12 @@ pub fn check_deck_with(deck: &Path, tol: &Tolerance, tran_ref: TranReference) ->
                 .results
                 .iter()
                 .find(|r| r.kind() == kind)
-                .ok_or_else(|| format!("the deck has no .{kind} analysis but {} exists", path.display()))?;
+                .ok_or_else(|| {
+                    format!(
+                        "the deck has no .{kind} analysis but {} exists",
+                        path.display()
+                    )
+                })?;
             match got {
                 AnalysisResult::Op(rows) => {
                     let reference = report::read_name_value(&path).map_err(|e| e.to_string())?;
@@ -268,7 +301,11 @@ pub fn check_deck_with(deck: &Path, tol: &Tolerance, tran_ref: TranReference) ->
                 }
                 AnalysisResult::Tran(t) => {
                     let reference = match &fresh {
-                        Some(f) => f.as_ref().map_err(|e| format!("ngspice reference: {e}"))?.0.clone(),
+                        Some(f) => f
+                            .as_ref()
+                            .map_err(|e| format!("ngspice reference: {e}"))?
+                            .0
+                            .clone(),
                         None => report::read_table(&path).map_err(|e| e.to_string())?,
                     };
                     Ok(check::compare_tran(&reference, t, &tran_tol))
@@ -302,7 +339,11 @@ impl fmt::Display for CheckReport {
             "deck", "kind", "result", "worst vector", "max |err|", "max rel"
         )?;
         for d in &self.0 {
-            let name = d.deck.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let name = d
+                .deck
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
             match &d.outcome {
                 Ok(c) => {
                     let w = c.worst.iter().max_by(|a, b| {
@@ -347,12 +388,22 @@ impl fmt::Display for CheckReport {
             }
         }
         let failed = self.0.iter().filter(|d| !d.passed()).count();
-        writeln!(f, "{} checked, {} passed, {} failed", self.0.len(), self.0.len() - failed, failed)
+        writeln!(
+            f,
+            "{} checked, {} passed, {} failed",
+            self.0.len(),
+            self.0.len() - failed,
+            failed
+        )
     }
 }
 
 /// Check every deck under `paths` against its references.
-pub fn check_paths(paths: &[PathBuf], tol: &Tolerance, tran_ref: TranReference) -> Result<CheckReport, RunError> {
+pub fn check_paths(
+    paths: &[PathBuf],
+    tol: &Tolerance,
+    tran_ref: TranReference,
+) -> Result<CheckReport, RunError> {
     let decks = find_decks(paths)?;
     let mut all = Vec::new();
     for d in decks {

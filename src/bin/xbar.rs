@@ -9,7 +9,11 @@ use xbarsim::check::Tolerance;
 use xbarsim::runner;
 
 #[derive(Parser)]
-#[command(name = "xbar", version, about = "Memristive crossbar simulator (xbarsim)")]
+#[command(
+    name = "xbar",
+    version,
+    about = "Memristive crossbar simulator (xbarsim)"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -78,8 +82,17 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Check { paths, reltol, tran_tol, ngspice_points } => {
-            let tol = Tolerance { rel: reltol, tran_rel_range: tran_tol, ..Tolerance::default() };
+        Cmd::Check {
+            paths,
+            reltol,
+            tran_tol,
+            ngspice_points,
+        } => {
+            let tol = Tolerance {
+                rel: reltol,
+                tran_rel_range: tran_tol,
+                ..Tolerance::default()
+            };
             let source = if ngspice_points {
                 runner::TranReference::NgspicePoints
             } else {
@@ -87,7 +100,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             let report = runner::check_paths(&paths, &tol, source)?;
             print!("{report}");
-            Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -34,6 +34,18 @@ pub enum SimError {
     Invalid(String),
 }
 
+/// `XBAR_NEWTON=1` prints every Newton iteration's worst unknown to stderr (`XBAR_NEWTON_ALL=1`
+/// adds the iterate and the diode operating points): a debugging aid, read once.
+fn trace_newton() -> bool {
+    static T: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *T.get_or_init(|| std::env::var_os("XBAR_NEWTON").is_some())
+}
+
+fn trace_newton_all() -> bool {
+    static T: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *T.get_or_init(|| std::env::var_os("XBAR_NEWTON_ALL").is_some())
+}
+
 /// Unknown index of a node (ground has none).
 #[inline]
 pub(crate) fn unk(n: NodeId) -> Option<usize> {
@@ -764,8 +776,18 @@ impl Simulator {
                 .iter()
                 .zip(&self.circuit.vsources)
                 .map(|(b, e)| (b.j, &e.name))
-                .chain(self.vcvs.iter().zip(&self.circuit.vcvs).map(|(b, e)| (b.br.j, &e.name)))
-                .chain(self.inds.iter().zip(&self.circuit.inductors).map(|(b, e)| (b.br.j, &e.name)))
+                .chain(
+                    self.vcvs
+                        .iter()
+                        .zip(&self.circuit.vcvs)
+                        .map(|(b, e)| (b.br.j, &e.name)),
+                )
+                .chain(
+                    self.inds
+                        .iter()
+                        .zip(&self.circuit.inductors)
+                        .map(|(b, e)| (b.br.j, &e.name)),
+                )
                 .chain(
                     self.behav
                         .iter()
@@ -869,14 +891,13 @@ impl Simulator {
                 f = 0.0;
                 b.grad.iter_mut().for_each(|g| *g = 0.0);
                 self.noncon = true;
-                self.blame = Some(format!("{}{} (expression not finite)", self.circuit.origin_of(&e.name), e.name));
+                self.blame = Some(format!(
+                    "{}{} (expression not finite)",
+                    self.circuit.origin_of(&e.name),
+                    e.name
+                ));
             }
-            let lin: f64 = f - b
-                .grad
-                .iter()
-                .zip(&b.volts)
-                .map(|(g, v)| g * v)
-                .sum::<f64>();
+            let lin: f64 = f - b.grad.iter().zip(&b.volts).map(|(g, v)| g * v).sum::<f64>();
             match b.kind {
                 BehaviouralKind::Current => {
                     for k in 0..b.ctrl.len() {
@@ -919,8 +940,11 @@ impl Simulator {
                 id += ic;
                 gd += it.ag0 * ev.cap;
             }
-            if std::env::var_os("XBAR_NEWTON_ALL").is_some() {
-                eprintln!("  {} vnew {vnew:e} vd {vd:e} id {id:e} gd {gd:e} q {:e} cap {:e}", e.name, ev.q, ev.cap);
+            if trace_newton_all() {
+                eprintln!(
+                    "  {} vnew {vnew:e} vd {vd:e} id {id:e} gd {gd:e} q {:e} cap {:e}",
+                    e.name, ev.q, ev.cap
+                );
             }
             d.j.conductance(m, gd);
             inject(rhs, d.ai, d.k, id - gd * vd);
@@ -967,7 +991,11 @@ impl Simulator {
             let mut i = [0.0f64; 4];
             let vbd = vbs - vds;
             // Channel current: flows drain → source in normal mode (NMOS frame).
-            let (xnrm, xrev) = if ev.mode > 0.0 { (1.0, 0.0) } else { (0.0, 1.0) };
+            let (xnrm, xrev) = if ev.mode > 0.0 {
+                (1.0, 0.0)
+            } else {
+                (0.0, 1.0)
+            };
             // mos1load.c: normal mode p·(cdrain − …); reverse mode −p·(cdrain − …).
             let cdreq = p
                 * ev.mode
@@ -1131,19 +1159,23 @@ impl Simulator {
             let mut worst: Option<(usize, f64)> = None;
             for (u, (a, b)) in xn.iter().zip(&x).enumerate() {
                 let tol = opts.reltol * a.abs().max(b.abs())
-                    + if self.is_voltage[u] { opts.vntol } else { opts.abstol };
+                    + if self.is_voltage[u] {
+                        opts.vntol
+                    } else {
+                        opts.abstol
+                    };
                 let err = (a - b).abs() / tol;
                 if err > 1.0 && worst.is_none_or(|(_, w)| err > w) {
                     worst = Some((u, err));
                 }
             }
-            if std::env::var_os("XBAR_NEWTON").is_some() {
+            if trace_newton() {
                 eprintln!(
                     "newton iter {iter}: noncon={} worst={:?}",
                     self.noncon,
                     worst.map(|(u, e)| (self.describe_unknown(u), e, x[u], xn[u]))
                 );
-                if std::env::var_os("XBAR_NEWTON_ALL").is_some() {
+                if trace_newton_all() {
                     eprintln!("   x = {:?}", xn);
                 }
             }
@@ -1190,7 +1222,14 @@ impl Simulator {
         let itl1 = self.circuit.options.itl1;
         let x0 = self.last.clone().unwrap_or_else(|| vec![0.0; self.n]);
         self.seed_limits(&x0);
-        let plain = self.newton(&x0, Mode::Dc { src: 1.0, gshunt: 0.0 }, itl1);
+        let plain = self.newton(
+            &x0,
+            Mode::Dc {
+                src: 1.0,
+                gshunt: 0.0,
+            },
+            itl1,
+        );
         if plain.is_ok() || !self.nonlinear {
             return plain;
         }
@@ -1205,7 +1244,14 @@ impl Simulator {
         let gmin = self.circuit.options.gmin;
         let mut ok = true;
         while g > gmin * 0.99 {
-            match self.newton(&x, Mode::Dc { src: 1.0, gshunt: g }, itl1) {
+            match self.newton(
+                &x,
+                Mode::Dc {
+                    src: 1.0,
+                    gshunt: g,
+                },
+                itl1,
+            ) {
                 Ok(xn) => x = xn,
                 Err(_) => {
                     ok = false;
@@ -1215,7 +1261,14 @@ impl Simulator {
             g /= 10.0;
         }
         if ok {
-            if let Ok(xn) = self.newton(&x, Mode::Dc { src: 1.0, gshunt: 0.0 }, itl1) {
+            if let Ok(xn) = self.newton(
+                &x,
+                Mode::Dc {
+                    src: 1.0,
+                    gshunt: 0.0,
+                },
+                itl1,
+            ) {
                 return Ok(xn);
             }
         }
@@ -1226,7 +1279,14 @@ impl Simulator {
         let mut step: f64 = 0.1;
         while f < 1.0 {
             let target = (f + step).min(1.0);
-            match self.newton(&x, Mode::Dc { src: target, gshunt: 0.0 }, itl1) {
+            match self.newton(
+                &x,
+                Mode::Dc {
+                    src: target,
+                    gshunt: 0.0,
+                },
+                itl1,
+            ) {
                 Ok(xn) => {
                     x = xn;
                     f = target;

@@ -9,8 +9,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub mod expr;
-pub mod ngspice;
 pub mod lines;
+pub mod ngspice;
 pub mod number;
 pub mod parser;
 pub mod writer;

@@ -28,7 +28,10 @@ fn analysis_cards(text: &str) -> Vec<String> {
                 .iter()
                 .find(|k| {
                     low.starts_with(&format!(".{k}"))
-                        && low[k.len() + 1..].chars().next().is_none_or(|c| c.is_whitespace())
+                        && low[k.len() + 1..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| c.is_whitespace())
                 })
                 .map(|_| t[1..].split(';').next().unwrap_or("").trim().to_string())
         })
@@ -45,7 +48,9 @@ pub fn run_reference(deck: &Path) -> Result<Vec<AnalysisResult>, String> {
     let tmp = std::env::temp_dir().join(format!(
         "xbarsim-ngspice-{}-{}",
         std::process::id(),
-        deck.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+        deck.file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default()
     ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
     // The analyses move into a control block; everything else stays as written.
@@ -53,7 +58,11 @@ pub fn run_reference(deck: &Path) -> Result<Vec<AnalysisResult>, String> {
     for line in text.lines() {
         let low = line.trim_start().to_ascii_lowercase();
         let is_card = ["op", "dc", "tran"].iter().any(|k| {
-            low.starts_with(&format!(".{k}")) && low[k.len() + 1..].chars().next().is_none_or(|c| c.is_whitespace())
+            low.starts_with(&format!(".{k}"))
+                && low[k.len() + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace())
         });
         if is_card {
             body.push_str("* (moved into .control) ");
@@ -74,7 +83,10 @@ pub fn run_reference(deck: &Path) -> Result<Vec<AnalysisResult>, String> {
     body.push_str("quit 0\n.endc\n.end\n");
     let run_deck = tmp.join("deck.cir");
     std::fs::write(&run_deck, body).map_err(|e| format!("{}: {e}", run_deck.display()))?;
-    let dir = deck.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = deck
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let out = Command::new("ngspice")
         .arg("-b")
         .arg(&run_deck)
@@ -82,14 +94,24 @@ pub fn run_reference(deck: &Path) -> Result<Vec<AnalysisResult>, String> {
         .env("HOME", &tmp)
         .output()
         .map_err(|e| format!("cannot run ngspice: {e}"))?;
-    let log = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     let mut results = Vec::new();
     for (c, raw) in cards.iter().zip(&raws) {
         let table = read_rawfile(raw).map_err(|e| format!("{e}\nngspice log:\n{log}"))?;
-        let kind = c.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let kind = c
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         results.push(match kind.as_str() {
             "op" => AnalysisResult::Op(
-                table.columns.iter().cloned().zip(table.rows.first().cloned().unwrap_or_default()).collect(),
+                table
+                    .columns
+                    .iter()
+                    .cloned()
+                    .zip(table.rows.first().cloned().unwrap_or_default())
+                    .collect(),
             ),
             "dc" => AnalysisResult::Dc(table),
             _ => AnalysisResult::Tran(table),
@@ -108,17 +130,28 @@ pub fn read_rawfile(path: &Path) -> Result<Table, String> {
     let mut npts = 0usize;
     for l in lines.by_ref() {
         if let Some(v) = l.strip_prefix("No. Variables:") {
-            nvars = v.trim().parse().map_err(|_| format!("{}: bad variable count", path.display()))?;
+            nvars = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{}: bad variable count", path.display()))?;
         } else if let Some(v) = l.strip_prefix("No. Points:") {
-            npts = v.trim().parse().map_err(|_| format!("{}: bad point count", path.display()))?;
+            npts = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{}: bad point count", path.display()))?;
         } else if l.starts_with("Variables:") {
             break;
         }
     }
     let mut columns = Vec::with_capacity(nvars);
     for _ in 0..nvars {
-        let l = lines.next().ok_or_else(|| format!("{}: truncated variable list", path.display()))?;
-        let name = l.split_whitespace().nth(1).ok_or_else(|| format!("{}: bad variable line", path.display()))?;
+        let l = lines
+            .next()
+            .ok_or_else(|| format!("{}: truncated variable list", path.display()))?;
+        let name = l
+            .split_whitespace()
+            .nth(1)
+            .ok_or_else(|| format!("{}: bad variable line", path.display()))?;
         let name = match name {
             "v(v-sweep)" => "v-sweep".to_string(),
             "i(i-sweep)" => "i-sweep".to_string(),
@@ -139,11 +172,19 @@ pub fn read_rawfile(path: &Path) -> Result<Table, String> {
             it.next()
         };
         if let Some(v) = v {
-            values.push(v.parse::<f64>().map_err(|_| format!("{}: bad number {v}", path.display()))?);
+            values.push(
+                v.parse::<f64>()
+                    .map_err(|_| format!("{}: bad number {v}", path.display()))?,
+            );
         }
     }
     if nvars == 0 || values.len() != nvars * npts {
-        return Err(format!("{}: expected {} values, read {}", path.display(), nvars * npts, values.len()));
+        return Err(format!(
+            "{}: expected {} values, read {}",
+            path.display(),
+            nvars * npts,
+            values.len()
+        ));
     }
     let rows = values.chunks(nvars).map(|c| c.to_vec()).collect();
     Ok(Table { columns, rows })
@@ -156,6 +197,9 @@ mod tests {
     #[test]
     fn analysis_cards_are_found_case_insensitively() {
         let t = "title\n.TRAN 1n 1u uic ; c\n.options reltol=1e-6\n.op\n.dcx\n";
-        assert_eq!(analysis_cards(t), vec!["TRAN 1n 1u uic".to_string(), "op".to_string()]);
+        assert_eq!(
+            analysis_cards(t),
+            vec!["TRAN 1n 1u uic".to_string(), "op".to_string()]
+        );
     }
 }
