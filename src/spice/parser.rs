@@ -1403,6 +1403,7 @@ impl<'a> Builder<'a> {
                     | "tnom"
                     | "temp"
                     | "maxord"
+                    | "seed"
             );
             if !known {
                 self.warnings
@@ -1430,6 +1431,8 @@ impl<'a> Builder<'a> {
                 "tnom" => o2.tnom = x + 273.15,
                 "temp" => o2.temp = x + 273.15,
                 "maxord" => maxord = Some(x),
+                // Seed of the stochastic device dynamics (memristive N cells).
+                "seed" => o2.seed = x.max(0.0) as u64,
                 _ => unreachable!(),
             }
         }
