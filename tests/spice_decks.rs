@@ -1,4 +1,4 @@
-//! The 27 ngspice conformance decks in /work/shared/ngspice-tests/netlists: every deck parses,
+//! The 27 ngspice conformance decks in ../shared/ngspice-tests/netlists: every deck parses,
 //! the names it produces are the ones in ngspice's reference CSV, and selected element values
 //! agree with the deck text (worked out by hand in the comments).
 
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use xbarsim::circuit::{Analysis, Circuit, IntegrationMethod, Waveform};
 use xbarsim::spice::{parse_file, parse_file_full};
 
-const DECKS: &str = "/work/shared/ngspice-tests/netlists";
+const DECKS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ngspice-tests/netlists");
 
 fn decks() -> Option<Vec<PathBuf>> {
     let dir = Path::new(DECKS);
