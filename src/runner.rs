@@ -18,7 +18,10 @@ pub enum RunError {
     #[error("{0}")]
     Report(#[from] report::ReportError),
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Everything a netlist run produced.
@@ -57,7 +60,11 @@ pub fn write_results(results: &[AnalysisResult], prefix: &Path) -> Result<Vec<Pa
     for r in results {
         let n = counts.entry(r.kind()).or_insert(0);
         *n += 1;
-        let suffix = if *n == 1 { r.kind().to_string() } else { format!("{}{}", r.kind(), n) };
+        let suffix = if *n == 1 {
+            r.kind().to_string()
+        } else {
+            format!("{}{}", r.kind(), n)
+        };
         let path = PathBuf::from(format!("{}.{}.csv", prefix.display(), suffix));
         let text = match r {
             AnalysisResult::Op(rows) => op_csv(rows),
@@ -107,7 +114,10 @@ pub fn find_decks(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
         } else {
             return Err(RunError::Io {
                 path: p.display().to_string(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file or directory",
+                ),
             });
         }
     }
@@ -131,7 +141,9 @@ pub fn check_deck(deck: &Path, tol: &Tolerance) -> Vec<DeckCheck> {
         out.push(DeckCheck {
             deck: deck.to_path_buf(),
             kind: "-",
-            outcome: Err("no reference NAME.op.csv / NAME.dc.csv / NAME.tran.csv beside the deck".into()),
+            outcome: Err(
+                "no reference NAME.op.csv / NAME.dc.csv / NAME.tran.csv beside the deck".into(),
+            ),
         });
         return out;
     }
@@ -142,7 +154,12 @@ pub fn check_deck(deck: &Path, tol: &Tolerance) -> Vec<DeckCheck> {
                 .results
                 .iter()
                 .find(|r| r.kind() == kind)
-                .ok_or_else(|| format!("the deck has no .{kind} analysis but {} exists", path.display()))?;
+                .ok_or_else(|| {
+                    format!(
+                        "the deck has no .{kind} analysis but {} exists",
+                        path.display()
+                    )
+                })?;
             match got {
                 AnalysisResult::Op(rows) => {
                     let reference = report::read_name_value(&path).map_err(|e| e.to_string())?;
@@ -184,7 +201,11 @@ impl fmt::Display for CheckReport {
             "deck", "kind", "result", "worst vector", "max |err|", "max rel"
         )?;
         for d in &self.0 {
-            let name = d.deck.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let name = d
+                .deck
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
             match &d.outcome {
                 Ok(c) => {
                     let w = c.worst.iter().max_by(|a, b| {
@@ -226,7 +247,13 @@ impl fmt::Display for CheckReport {
             }
         }
         let failed = self.0.iter().filter(|d| !d.passed()).count();
-        writeln!(f, "{} checked, {} passed, {} failed", self.0.len(), self.0.len() - failed, failed)
+        writeln!(
+            f,
+            "{} checked, {} passed, {} failed",
+            self.0.len(),
+            self.0.len() - failed,
+            failed
+        )
     }
 }
 

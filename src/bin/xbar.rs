@@ -9,7 +9,11 @@ use xbarsim::check::Tolerance;
 use xbarsim::runner;
 
 #[derive(Parser)]
-#[command(name = "xbar", version, about = "Memristive crossbar simulator (xbarsim)")]
+#[command(
+    name = "xbar",
+    version,
+    about = "Memristive crossbar simulator (xbarsim)"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -74,11 +78,23 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Check { paths, reltol, tran_tol } => {
-            let tol = Tolerance { rel: reltol, tran_rel_range: tran_tol, ..Tolerance::default() };
+        Cmd::Check {
+            paths,
+            reltol,
+            tran_tol,
+        } => {
+            let tol = Tolerance {
+                rel: reltol,
+                tran_rel_range: tran_tol,
+                ..Tolerance::default()
+            };
             let report = runner::check_paths(&paths, &tol)?;
             print!("{report}");
-            Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -739,8 +739,18 @@ impl Simulator {
                 .iter()
                 .zip(&self.circuit.vsources)
                 .map(|(b, e)| (b.j, &e.name))
-                .chain(self.vcvs.iter().zip(&self.circuit.vcvs).map(|(b, e)| (b.br.j, &e.name)))
-                .chain(self.inds.iter().zip(&self.circuit.inductors).map(|(b, e)| (b.br.j, &e.name)))
+                .chain(
+                    self.vcvs
+                        .iter()
+                        .zip(&self.circuit.vcvs)
+                        .map(|(b, e)| (b.br.j, &e.name)),
+                )
+                .chain(
+                    self.inds
+                        .iter()
+                        .zip(&self.circuit.inductors)
+                        .map(|(b, e)| (b.br.j, &e.name)),
+                )
                 .chain(
                     self.behav
                         .iter()
@@ -844,14 +854,13 @@ impl Simulator {
                 f = 0.0;
                 b.grad.iter_mut().for_each(|g| *g = 0.0);
                 self.noncon = true;
-                self.blame = Some(format!("{}{} (expression not finite)", self.circuit.origin_of(&e.name), e.name));
+                self.blame = Some(format!(
+                    "{}{} (expression not finite)",
+                    self.circuit.origin_of(&e.name),
+                    e.name
+                ));
             }
-            let lin: f64 = f - b
-                .grad
-                .iter()
-                .zip(&b.volts)
-                .map(|(g, v)| g * v)
-                .sum::<f64>();
+            let lin: f64 = f - b.grad.iter().zip(&b.volts).map(|(g, v)| g * v).sum::<f64>();
             match b.kind {
                 BehaviouralKind::Current => {
                     for k in 0..b.ctrl.len() {
@@ -939,7 +948,11 @@ impl Simulator {
             let mut i = [0.0f64; 4];
             let vbd = vbs - vds;
             // Channel current: flows drain → source in normal mode (NMOS frame).
-            let (xnrm, xrev) = if ev.mode > 0.0 { (1.0, 0.0) } else { (0.0, 1.0) };
+            let (xnrm, xrev) = if ev.mode > 0.0 {
+                (1.0, 0.0)
+            } else {
+                (0.0, 1.0)
+            };
             // mos1load.c: normal mode p·(cdrain − …); reverse mode −p·(cdrain − …).
             let cdreq = p
                 * ev.mode
@@ -1103,7 +1116,11 @@ impl Simulator {
             let mut worst: Option<(usize, f64)> = None;
             for (u, (a, b)) in xn.iter().zip(&x).enumerate() {
                 let tol = opts.reltol * a.abs().max(b.abs())
-                    + if u < self.n_nodes { opts.vntol } else { opts.abstol };
+                    + if u < self.n_nodes {
+                        opts.vntol
+                    } else {
+                        opts.abstol
+                    };
                 let err = (a - b).abs() / tol;
                 if err > 1.0 && worst.is_none_or(|(_, w)| err > w) {
                     worst = Some((u, err));
@@ -1162,7 +1179,14 @@ impl Simulator {
         let itl1 = self.circuit.options.itl1;
         let x0 = self.last.clone().unwrap_or_else(|| vec![0.0; self.n]);
         self.seed_limits(&x0);
-        let plain = self.newton(&x0, Mode::Dc { src: 1.0, gshunt: 0.0 }, itl1);
+        let plain = self.newton(
+            &x0,
+            Mode::Dc {
+                src: 1.0,
+                gshunt: 0.0,
+            },
+            itl1,
+        );
         if plain.is_ok() || !self.nonlinear {
             return plain;
         }
@@ -1177,7 +1201,14 @@ impl Simulator {
         let gmin = self.circuit.options.gmin;
         let mut ok = true;
         while g > gmin * 0.99 {
-            match self.newton(&x, Mode::Dc { src: 1.0, gshunt: g }, itl1) {
+            match self.newton(
+                &x,
+                Mode::Dc {
+                    src: 1.0,
+                    gshunt: g,
+                },
+                itl1,
+            ) {
                 Ok(xn) => x = xn,
                 Err(_) => {
                     ok = false;
@@ -1187,7 +1218,14 @@ impl Simulator {
             g /= 10.0;
         }
         if ok {
-            if let Ok(xn) = self.newton(&x, Mode::Dc { src: 1.0, gshunt: 0.0 }, itl1) {
+            if let Ok(xn) = self.newton(
+                &x,
+                Mode::Dc {
+                    src: 1.0,
+                    gshunt: 0.0,
+                },
+                itl1,
+            ) {
                 return Ok(xn);
             }
         }
@@ -1198,7 +1236,14 @@ impl Simulator {
         let mut step: f64 = 0.1;
         while f < 1.0 {
             let target = (f + step).min(1.0);
-            match self.newton(&x, Mode::Dc { src: target, gshunt: 0.0 }, itl1) {
+            match self.newton(
+                &x,
+                Mode::Dc {
+                    src: target,
+                    gshunt: 0.0,
+                },
+                itl1,
+            ) {
                 Ok(xn) => {
                     x = xn;
                     f = target;

@@ -90,7 +90,9 @@ pub fn check(c: &Circuit) -> Result<(), SimError> {
     // A deck whose only analyses are transients with `uic` never solves a DC point: there a
     // capacitor's companion conductance is a path too.
     let uic_only = !c.analyses.is_empty()
-        && c.analyses.iter().all(|a| matches!(a, Analysis::Tran { uic: true, .. }));
+        && c.analyses
+            .iter()
+            .all(|a| matches!(a, Analysis::Tran { uic: true, .. }));
     if uic_only {
         for cap in &c.capacitors {
             uf.union(cap.a, cap.b);
