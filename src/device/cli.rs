@@ -39,14 +39,15 @@ fn input(msg: impl Into<String>) -> DeviceCliError {
 }
 
 /// Default I-V sweep of a family, `(vmax_v, vmin_v, period_s)`, chosen so the loop shows the
-/// family's switching: OxRAM ±1.5 V (Stanford-PKU SET near 1 V), CBRAM ±0.6 V, PCM 0→1.6 V
-/// →−1.6 V over 200 ns (threshold 1.2 V; melt needs ~1.5 V), MTJ ±0.3 V (|I| > Ic ≈ 30 µA
-/// at R ≈ 4-8 kΩ), FG ±14 V (FN needs ~10 MV/cm across 8 nm).
+/// family's switching: OxRAM ±1.5 V over 1 s (the field gate opens near 1.4 V in the HRS),
+/// CBRAM ±1.5 V over 1 s (vertical growth through 50 nm takes ms there), PCM ±1.6 V over 1 µs
+/// (threshold 1.2 V), MTJ ±0.3 V over 1 µs (|I| > Ic ≈ 15-30 µA at R ≈ 4-8 kΩ), FG ±14 V over
+/// 1 ms (FN needs ~10 MV/cm across the 8 nm tunnel oxide).
 pub fn iv_defaults(family: &str) -> (f64, f64, f64) {
     match family {
         "oxram" => (1.5, -1.5, 1.0),
-        "cbram" => (0.6, -0.6, 1.0),
-        "pcm" => (1.6, -1.6, 200e-9),
+        "cbram" => (1.5, -1.5, 1.0),
+        "pcm" => (1.6, -1.6, 1e-6),
         "mtj" => (0.3, -0.3, 1e-6),
         "fgate" => (14.0, -14.0, 1e-3),
         _ => (1.0, -1.0, 1.0),
@@ -84,12 +85,18 @@ pub fn triangle(u: f64, vmax: f64, vmin: f64) -> f64 {
     let (a, b, c) = (vmax.abs(), (vmax - vmin).abs(), vmin.abs());
     let total = a + b + c;
     let s = u.clamp(0.0, 1.0) * total;
-    if s <= a {
+    // Snap rounding residue at the zero crossings to an exact 0 V.
+    let v = if s <= a {
         vmax * s / a.max(f64::MIN_POSITIVE)
     } else if s <= a + b {
         vmax + (vmin - vmax) * (s - a) / b.max(f64::MIN_POSITIVE)
     } else {
         vmin * (1.0 - (s - a - b) / c.max(f64::MIN_POSITIVE))
+    };
+    if v.abs() <= 1e-12 * total {
+        0.0
+    } else {
+        v
     }
 }
 
