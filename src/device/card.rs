@@ -460,6 +460,18 @@ pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
             msg: format!("missing `family`; known: {}", super::FAMILIES.join(", ")),
         });
     };
+    if !super::FAMILIES.contains(&family.get_ref().as_str()) {
+        return Err(CardError {
+            file: file.to_path_buf(),
+            line: Some(line_of(text, family.span().start)),
+            key: "family".into(),
+            msg: format!(
+                "unknown family `{}`; known: {}",
+                family.get_ref(),
+                super::FAMILIES.join(", ")
+            ),
+        });
+    }
     if super::FLAT_FAMILIES.contains(&family.get_ref().as_str()) {
         return super::Model::build_flat(family.get_ref(), text, stem())
             .map_err(|e| flat_error(file, text, e));
