@@ -35,7 +35,6 @@ fn plot(title: &str, x: &str, y: &str, x_log: bool, y_log: bool, series: Vec<Ser
         x_log,
         y_log,
         series,
-        ..Default::default()
     }
 }
 
