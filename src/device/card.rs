@@ -575,10 +575,11 @@ pub fn model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Mo
     .map_err(|e| format!("{family}: parameter `{}`: {}", e.key, e.msg))
 }
 
-/// The flat families' `(key, symbol, unit, default, meaning)` tables.
-fn flat_table(
-    family: &str,
-) -> Option<&'static [(&'static str, &'static str, &'static str, f64, &'static str)]> {
+/// A flat family's README table: `(key, symbol, unit, default, meaning)` rows.
+type FlatTable = &'static [(&'static str, &'static str, &'static str, f64, &'static str)];
+
+/// The flat families' tables.
+fn flat_table(family: &str) -> Option<FlatTable> {
     match family {
         "pcm" => Some(super::pcm::PARAMS),
         "pcm_stat" => Some(super::pcm_stat::PARAMS),
