@@ -397,8 +397,85 @@ fn card_from<P: FamilyParams>(
     })
 }
 
-/// Parse a card from TOML text; `file` is used in error messages only.
+#[derive(Deserialize)]
+struct FamilyPeek {
+    family: Option<Spanned<String>>,
+}
+
+/// 1-based line where `key` (a card key, possibly `variability.<k>`) is assigned in `text`,
+/// for validation errors of flat cards (the TOML parser only locates syntax errors).
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let bare = key.rsplit('.').next().unwrap_or(key);
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(bare)
+                .or_else(|| l.strip_prefix(key))
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+}
+
+/// Convert a flat-family error into a [`CardError`] naming file, line and key.
+fn flat_error(file: &Path, text: &str, e: super::FlatError) -> CardError {
+    match e {
+        super::FlatError::Toml(e) => CardError {
+            file: file.to_path_buf(),
+            line: e.span().map(|s| line_of(text, s.start)),
+            key: key_in_message(e.message()),
+            msg: e.message().trim().to_string(),
+        },
+        super::FlatError::Invalid(msg) => {
+            let key = key_in_message(&msg);
+            CardError {
+                file: file.to_path_buf(),
+                line: line_of_key(text, &key),
+                key,
+                msg,
+            }
+        }
+    }
+}
+
+/// Parse a card from TOML text; `file` is used in error messages only. Families in
+/// [`super::FLAT_FAMILIES`] use the flat layout of their own parameter struct (top-level keys,
+/// `[variability]`); the others use `[params]` / `[variability.d2d]` / `[variability.c2c]`.
 pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
+    let peek: FamilyPeek = toml::from_str(text).map_err(|e| CardError {
+        file: file.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        key: key_in_message(e.message()),
+        msg: e.message().trim().to_string(),
+    })?;
+    let stem = || {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let Some(family) = peek.family else {
+        return Err(CardError {
+            file: file.to_path_buf(),
+            line: None,
+            key: "family".into(),
+            msg: format!("missing `family`; known: {}", super::FAMILIES.join(", ")),
+        });
+    };
+    if !super::FAMILIES.contains(&family.get_ref().as_str()) {
+        return Err(CardError {
+            file: file.to_path_buf(),
+            line: Some(line_of(text, family.span().start)),
+            key: "family".into(),
+            msg: format!(
+                "unknown family `{}`; known: {}",
+                family.get_ref(),
+                super::FAMILIES.join(", ")
+            ),
+        });
+    }
+    if super::FLAT_FAMILIES.contains(&family.get_ref().as_str()) {
+        return super::Model::build_flat(family.get_ref(), text, stem())
+            .map_err(|e| flat_error(file, text, e));
+    }
     let card: CardFile = toml::from_str(text).map_err(|e| CardError {
         file: file.to_path_buf(),
         line: e.span().map(|s| line_of(text, s.start)),
@@ -434,11 +511,7 @@ pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
         }
     }
     let _ = &card.notes;
-    let name = card.name.clone().unwrap_or_else(|| {
-        file.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
+    let name = card.name.clone().unwrap_or_else(stem);
     let family = card.family.get_ref().as_str();
     super::Model::build(family, file, name, card.source.clone(), &params, &d2d).map_err(|e| {
         if e.key == "family" {
@@ -464,8 +537,14 @@ pub fn load_card(path: &Path) -> Result<super::Model, CardError> {
 }
 
 /// Model from a netlist `.model NAME family (key=value ...)`: the same keys as a card, all in
-/// one flat list (C2C keys included); no D2D spread.
+/// one flat list (C2C keys included; for the flat families `variability.<key>` or the bare
+/// `<key>`); no D2D spread for `[params]`-style families. Errors name the key.
 pub fn model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Model, String> {
+    let fam = family.to_ascii_lowercase();
+    let family = fam.as_str();
+    if super::FLAT_FAMILIES.contains(&family) {
+        return flat_model_from_params(family, kv);
+    }
     let specs = super::family_specs(family).ok_or_else(|| {
         format!(
             "unknown device family `{family}`; known: {}",
@@ -496,6 +575,56 @@ pub fn model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Mo
     .map_err(|e| format!("{family}: parameter `{}`: {}", e.key, e.msg))
 }
 
+/// A flat family's README table: `(key, symbol, unit, default, meaning)` rows.
+type FlatTable = &'static [(&'static str, &'static str, &'static str, f64, &'static str)];
+
+/// The flat families' tables.
+fn flat_table(family: &str) -> Option<FlatTable> {
+    match family {
+        "pcm" => Some(super::pcm::PARAMS),
+        "pcm_stat" => Some(super::pcm_stat::PARAMS),
+        "mtj" => Some(super::mram::PARAMS),
+        _ => None,
+    }
+}
+
+/// `.model` parameters of a flat family, written as the TOML card the family's parser reads.
+fn flat_model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Model, String> {
+    let table = flat_table(family).expect("flat family has a table");
+    let mut top = format!("family = \"{family}\"\nsource = \"netlist .model\"\n");
+    let mut var = String::from("[variability]\n");
+    for (k, v) in kv {
+        let key = k.to_ascii_lowercase();
+        let bare = key.strip_prefix("variability.").unwrap_or(&key);
+        let is_var = table
+            .iter()
+            .any(|r| r.0.strip_prefix("variability.") == Some(bare));
+        let is_top = !key.starts_with("variability.") && table.iter().any(|r| r.0 == key);
+        if !v.is_finite() {
+            return Err(format!(
+                "{family}: parameter `{key}`: value {v} is not finite"
+            ));
+        }
+        let line = format!("\"{bare}\" = {v:e}\n");
+        if is_top {
+            top.push_str(&line);
+        } else if is_var {
+            var.push_str(&line);
+        } else {
+            let known: Vec<&str> = table.iter().map(|r| r.0).collect();
+            return Err(format!(
+                "{family}: parameter `{key}`: unknown {family} parameter; known: {}",
+                known.join(", ")
+            ));
+        }
+    }
+    top.push_str(&var);
+    super::Model::build_flat(family, &top, String::new()).map_err(|e| match e {
+        super::FlatError::Toml(e) => format!("{family}: {}", e.message().trim()),
+        super::FlatError::Invalid(m) => format!("{family}: {m}"),
+    })
+}
+
 pub(crate) fn build_family<P: FamilyParams>(
     file: &Path,
     name: String,
@@ -506,29 +635,148 @@ pub(crate) fn build_family<P: FamilyParams>(
     card_from::<P>(file, name, source, params, d2d)
 }
 
-/// Markdown table of a family's parameters (for the README), from the same declarations that
-/// drive validation. `None` for an unknown family.
-pub fn param_table_markdown(family: &str) -> Option<String> {
+/// One documented parameter of any family (for README tables and `--help` text).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamDoc {
+    /// Card key as written in a TOML card (dotted path for variability keys, e.g.
+    /// `variability.c2c.dg0` or `variability.nu_sigma`) and, for `[params]` keys and flat
+    /// families, in a netlist `.model` line.
+    pub key: String,
+    pub symbol: &'static str,
+    pub unit: &'static str,
+    /// `None` = required.
+    pub default: Option<f64>,
+    pub meaning: String,
+}
+
+/// Symbols of the `[params]`-style families' keys (their declarations carry no symbol).
+/// The test `device_int_docs` checks that this covers every key and nothing else.
+pub const SYMBOLS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "oxram",
+        &[
+            ("i0", "I_0"),
+            ("g0", "g_0"),
+            ("v0", "V_0"),
+            ("vel0", "v_0"),
+            ("gamma0", "γ_0"),
+            ("beta", "β"),
+            ("ea", "E_a"),
+            ("a0", "a_0"),
+            ("t_ox", "t_ox"),
+            ("f_min", "F_min"),
+            ("r_th", "R_th"),
+            ("g_min", "g_min"),
+            ("g_max", "g_max"),
+            ("g_ini", "g_ini"),
+            ("dg0", "δg_0"),
+            ("t_crit", "T_crit"),
+            ("t_smth", "T_smth"),
+            ("tau_noise", "τ_n"),
+        ],
+    ),
+    (
+        "cbram",
+        &[
+            ("l", "L"),
+            ("area", "A"),
+            ("rho_on", "ρ_on"),
+            ("rho_off", "ρ_off"),
+            ("v_h", "v_h"),
+            ("v_r", "v_r"),
+            ("ea", "E_a"),
+            ("alpha", "α"),
+            ("beta", "β"),
+            ("r_th", "R_th"),
+            ("c_set", "C"),
+            ("i_comp", "I_comp"),
+            ("h_ini", "h_0"),
+            ("sigma_touch", "σ_r"),
+        ],
+    ),
+    (
+        "fgate",
+        &[
+            ("v_cg", "V_cg"),
+            ("c_cg", "C_cg"),
+            ("c_d", "C_d"),
+            ("c_s", "C_s"),
+            ("vth0", "V_th0"),
+            ("kp", "k_p"),
+            ("n", "n"),
+            ("phi_b", "φ_B"),
+            ("m_ox", "m_ox"),
+            ("t_tun", "t_tun"),
+            ("a_tun", "a_tun"),
+            ("q_ini", "Q_0"),
+            ("tau_ret0", "τ_ret0"),
+            ("ea_ret", "E_a,ret"),
+            ("fano", "F"),
+        ],
+    ),
+];
+
+/// Every parameter of `family` (any family in [`super::FAMILIES`]), from the same declarations
+/// that drive validation. `None` for an unknown family.
+pub fn family_param_docs(family: &str) -> Option<Vec<ParamDoc>> {
+    if let Some(t) = flat_table(family) {
+        return Some(
+            t.iter()
+                .map(|&(key, symbol, unit, def, meaning)| ParamDoc {
+                    key: key.to_string(),
+                    symbol,
+                    unit,
+                    default: Some(def),
+                    meaning: meaning.to_string(),
+                })
+                .collect(),
+        );
+    }
     let specs = super::family_specs(family)?;
-    let mut s = String::from(
-        "| key | unit | default | range | section | meaning |\n|---|---|---|---|---|---|\n",
-    );
-    for p in specs {
+    let syms = SYMBOLS
+        .iter()
+        .find(|(f, _)| *f == family)
+        .map(|(_, s)| *s)
+        .unwrap_or(&[]);
+    Some(
+        specs
+            .iter()
+            .map(|p| ParamDoc {
+                key: match p.kind {
+                    Kind::P => format!("params.{}", p.name),
+                    Kind::C2c => format!("variability.c2c.{}", p.name),
+                },
+                symbol: syms
+                    .iter()
+                    .find(|(k, _)| *k == p.name)
+                    .map(|(_, s)| *s)
+                    .unwrap_or(""),
+                unit: p.unit,
+                default: p.default,
+                meaning: format!("{}; allowed {}", p.doc, p.range.describe()),
+            })
+            .collect(),
+    )
+}
+
+/// Markdown table `parameter | symbol | unit | default | meaning` of a family's parameters
+/// (for the README), from the same declarations that drive validation. `None` for an unknown
+/// family.
+pub fn param_table_markdown(family: &str) -> Option<String> {
+    let rows = family_param_docs(family)?;
+    let mut s =
+        String::from("| parameter | symbol | unit | default | meaning |\n|---|---|---|---|---|\n");
+    for p in rows {
         let default = p
             .default
             .map_or("required".to_string(), |d| format!("{d:e}"));
-        let section = match p.kind {
-            Kind::P => "params",
-            Kind::C2c => "variability.c2c",
-        };
         s.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
-            p.name,
+            "| `{}` | {} | {} | {} | {} |\n",
+            p.key,
+            p.symbol,
             p.unit,
             default,
-            p.range.describe(),
-            section,
-            p.doc
+            p.meaning.replace('|', "\\|")
         ));
     }
     Some(s)

@@ -122,8 +122,9 @@ macro_rules! define_card {
                 Self::from_toml_str(&text).map_err(|e| format!("{}: {e}", path.display()))
             }
 
-            /// All numeric parameters as (key, value), for the finiteness check.
-            fn numeric_values(&self) -> Vec<(&'static str, f64)> {
+            /// All numeric parameters as (key, value) in table order (variability keys prefixed
+            /// `variability.`), e.g. to write them back as a card or a `.model` line.
+            pub fn numeric_values(&self) -> Vec<(&'static str, f64)> {
                 vec![
                     $( (stringify!($field), self.$field), )*
                     $( (concat!("variability.", stringify!($vfield)), self.variability.$vfield), )*

@@ -446,7 +446,9 @@ enum ModelInst {
         w: Option<f64>,
         l: Option<f64>,
     },
-    /// A card of a type no element here knows (e.g. a memristive family).
+    /// A memristive family (`N` elements): a card from `crate::device`.
+    Cell(Arc<crate::device::Model>),
+    /// A card of a type no element here knows.
     Other(String),
 }
 
@@ -639,6 +641,15 @@ impl<'a> Builder<'a> {
             return Ok(m.clone());
         }
         let card_ln = &self.lines[card_line];
+        let kind = tokenize(card_ln)?
+            .get(2)
+            .filter(|t| t.kind == Kind::Word)
+            .map(|t| t.lower());
+        if let Some(k) = kind.filter(|k| crate::device::FAMILIES.contains(&k.as_str())) {
+            let inst = ModelInst::Cell(Arc::new(self.device_model(card_ln, &k, &frames[..=fi])?));
+            self.models.insert(key, inst.clone());
+            return Ok(inst);
+        }
         let card = self.model_card(card_ln, &frames[..=fi])?;
         let fail = |msg: String| card_ln.error(0, msg, Some(&card.name));
         let inst = match card.kind.as_str() {
@@ -670,6 +681,66 @@ impl<'a> Builder<'a> {
         };
         self.models.insert(key, inst.clone());
         Ok(inst)
+    }
+
+    /// `.model NAME <family> (key=value ...)` with card keys, or `.model NAME <family>
+    /// (card=path)` with a TOML card path relative to the file holding the `.model` line
+    /// (quotes optional). The family named on the line must match the card's.
+    fn device_model(
+        &self,
+        line: &Line,
+        family: &str,
+        frames: &[Frame],
+    ) -> Result<crate::device::Model, NetlistError> {
+        let toks = tokenize(line)?;
+        let pairs = parse_pairs(line, &toks[3..])?;
+        if let Some((k, v)) = pairs.iter().find(|(k, _)| k.is_word("card")) {
+            if let Some((extra, _)) = pairs.iter().find(|(x, _)| !x.is_word("card")) {
+                return Err(line.error(
+                    extra.at,
+                    "card= cannot be combined with other parameters (edit the card instead)",
+                    Some(&extra.text),
+                ));
+            }
+            let text = match v.kind {
+                Kind::Quoted => v.text.clone(),
+                _ => v.text.trim_matches('"').to_string(),
+            };
+            if text.is_empty() {
+                return Err(line.error(v.at, "card= needs a file path", Some(&k.text)));
+            }
+            let rel = Path::new(&text);
+            let path = match line.file.as_deref().and_then(|f| f.parent()) {
+                Some(dir) if rel.is_relative() => dir.join(rel),
+                _ => rel.to_path_buf(),
+            };
+            let model = crate::device::load_card(&path)
+                .map_err(|e| line.error(v.at, format!("model card: {e}"), Some(&v.text)))?;
+            if model.family() != family {
+                return Err(line.error(
+                    v.at,
+                    format!(
+                        "the card is family `{}` but the .model line says `{family}`",
+                        model.family()
+                    ),
+                    Some(&v.text),
+                ));
+            }
+            return Ok(model);
+        }
+        let mut params = Vec::new();
+        for (k, v) in &pairs {
+            params.push((k.lower(), self.value(line, v, frames)?));
+        }
+        crate::device::model_from_params(family, &params).map_err(|msg| {
+            // The message names the key between backticks; point at it.
+            let key = msg.split('`').nth(1).unwrap_or("").to_string();
+            let at = pairs
+                .iter()
+                .find(|(k, _)| k.lower() == key)
+                .map_or(toks[2].at, |(k, _)| k.at);
+            line.error(at, msg, Some(&key))
+        })
     }
 
     fn model_card(&self, line: &Line, frames: &[Frame]) -> Result<ModelCard, NetlistError> {
@@ -955,20 +1026,47 @@ impl<'a> Builder<'a> {
             }
             'b' => self.behavioural(line, &toks, name, frames)?,
             'n' => {
-                let _ = nodes(2)?;
+                // `N name n+ n- model`: a memristive cell, nominal device (no D2D) in the
+                // card's initial state.
+                let n = nodes(2)?;
+                let (pos, neg) = (
+                    self.node(&n[0].text, frames, line),
+                    self.node(&n[1].text, frames, line),
+                );
                 let Some(mtok) = toks.get(3).filter(|t| t.kind == Kind::Word) else {
                     return Err(missing_value("model name"));
                 };
-                let kind = match self.model(mtok, frames, line)? {
-                    ModelInst::Other(k) => k,
-                    ModelInst::Diode(_) => "d".into(),
-                    ModelInst::Mos { .. } => "mos".into(),
+                let model = match self.model(mtok, frames, line)? {
+                    ModelInst::Cell(m) => m,
+                    other => {
+                        let kind = match other {
+                            ModelInst::Other(k) => k,
+                            ModelInst::Diode(_) => "d".into(),
+                            _ => "mos".into(),
+                        };
+                        return Err(line.error(
+                            mtok.at,
+                            format!(
+                                "unknown model family '{kind}' for an N element (known: {})",
+                                crate::device::FAMILIES.join(", ")
+                            ),
+                            Some(&mtok.text),
+                        ));
+                    }
                 };
-                return Err(line.error(
-                    mtok.at,
-                    format!("unknown model family '{kind}' for an N element"),
-                    Some(&mtok.text),
-                ));
+                if let Some(extra) = toks.get(4) {
+                    return Err(line.error(
+                        extra.at,
+                        "unexpected token after the model name of an N element",
+                        Some(&extra.text),
+                    ));
+                }
+                self.circuit.memcells.push(MemCell {
+                    name,
+                    pos,
+                    neg,
+                    cell: model.nominal_cell(),
+                });
             }
             'x' => self.instance(line, &toks, &local, frames)?,
             _ => return Err(line.error(first.at, "unknown element letter", Some(&first.text))),

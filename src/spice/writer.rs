@@ -4,6 +4,9 @@
 //! they are made of letters, digits, `_` and `.` (ngspice accepts `x1.mid`). Anything else is
 //! sanitised (`_` for bad characters, the kind letter prefixed, `_2`, `_3`... for clashes);
 //! [`write_netlist_mapped`] returns those renamings so results can be matched back.
+//! Memristive `N` cells are written frozen at their present state, as `B name a b i=expr`
+//! with the cell's exact static law ([`crate::device::Cell::spice_current_expr`]); the element
+//! name gets a `b` prefix (listed in the renamings).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -16,6 +19,7 @@ use super::number::format_number as num;
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum WriteError {
+    /// Kept for API stability; N elements are now written frozen as B sources.
     #[error("N elements cannot be exported unless frozen (element {0})")]
     MemCell(String),
     #[error("{element}: {message}")]
@@ -190,9 +194,6 @@ fn write_wave(
 
 /// Write `c` as an ngspice deck, also returning every renamed element and node.
 pub fn write_netlist_mapped(c: &Circuit) -> Result<Written, WriteError> {
-    if let Some(m) = c.memcells.first() {
-        return Err(WriteError::MemCell(m.name.clone()));
-    }
     // Node names.
     let mut node_names = Vec::with_capacity(c.node_names.len());
     let mut used_nodes = HashSet::new();
@@ -360,6 +361,31 @@ pub fn write_netlist_mapped(c: &Circuit) -> Result<Written, WriteError> {
         };
         let expr = b.expr.to_spice(&|id| node_names[id].clone());
         let _ = writeln!(out, "{nm} {} {} {key}={expr}", n(b.pos), n(b.neg));
+    }
+
+    // Memristive cells, frozen at their present state: a B source with the same static I-V.
+    for m in &c.memcells {
+        let nm = names.element(&m.name, 'b');
+        let v = if m.neg == GROUND {
+            format!("v({})", n(m.pos))
+        } else {
+            format!("v({},{})", n(m.pos), n(m.neg))
+        };
+        let state: Vec<String> = m
+            .cell
+            .state_vars()
+            .iter()
+            .map(|(k, x)| format!("{k}={}", num(*x)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "* {}: {} cell frozen at {}",
+            m.name,
+            m.cell.family(),
+            state.join(" ")
+        );
+        let expr = m.cell.spice_current_expr(&v, c.options.temp);
+        let _ = writeln!(out, "{nm} {} {} i={expr}", n(m.pos), n(m.neg));
     }
 
     let source_name = |s: &str| -> Result<String, WriteError> {
