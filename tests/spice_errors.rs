@@ -142,8 +142,8 @@ fn error_on_a_continuation_line_points_there() {
 
 #[test]
 fn memristive_instance_has_unknown_family() {
-    let e = err("t\n.model cell oxram (a=1)\nN1 a 0 cell\n");
-    check(&e, 3, 8, "cell", "unknown model family 'oxram'");
+    let e = err("t\n.model cell warp (a=1)\nN1 a 0 cell\n");
+    check(&e, 3, 8, "cell", "unknown model family 'warp'");
 }
 
 #[test]

@@ -43,6 +43,62 @@ enum Cmd {
         #[arg(long)]
         ngspice_points: bool,
     },
+    /// Single-device experiments on a parameter card (device-models/*.toml).
+    Device {
+        #[command(subcommand)]
+        cmd: DeviceCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// Quasi-static I-V loop 0 -> vmax -> vmin -> 0 (columns time_s,v_v,i_a,state...).
+    Iv {
+        card: PathBuf,
+        #[arg(long, allow_hyphen_values = true, value_parser = si)]
+        vmax: Option<f64>,
+        #[arg(long, allow_hyphen_values = true, value_parser = si)]
+        vmin: Option<f64>,
+        /// Period of the triangular sweep (s).
+        #[arg(long, value_parser = si)]
+        period: Option<f64>,
+        #[arg(short = 'o')]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Conductance read at a small bias after each of COUNT pulses (columns pulse,g_s,state...).
+    Pulse {
+        card: PathBuf,
+        /// Pulse amplitude (V).
+        #[arg(long, allow_hyphen_values = true, value_parser = si)]
+        amplitude: f64,
+        /// Pulse width (s).
+        #[arg(long, value_parser = si)]
+        width: f64,
+        #[arg(long)]
+        count: usize,
+        #[arg(short = 'o')]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Zero-bias conductance against time (columns time_s,g_s,state...).
+    Retention {
+        card: PathBuf,
+        /// Comma-separated times (s), e.g. 1,10,100,1e3.
+        #[arg(long)]
+        times: String,
+        #[arg(short = 'o')]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+/// A number as SPICE writes it: `10n`, `1.5`, `2meg`, `-0.3`.
+fn si(text: &str) -> Result<f64, String> {
+    xbarsim::spice::number::parse_number(text).ok_or_else(|| format!("'{text}' is not a number (SI suffixes f p n u m k meg g t allowed)"))
 }
 
 fn main() -> ExitCode {
@@ -105,6 +161,38 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Cmd::Device { cmd } => {
+            use xbarsim::device::{cli, load_card};
+            let (table, out) = match cmd {
+                DeviceCmd::Iv { card, vmax, vmin, period, out, seed } => {
+                    let fam = load_card(&card)?.family();
+                    let (dv, dn, dp) = cli::iv_defaults(fam);
+                    let t = cli::device_iv(
+                        &card,
+                        vmax.unwrap_or(dv),
+                        vmin.unwrap_or(dn),
+                        period.unwrap_or(dp),
+                        cli::DEFAULT_IV_POINTS,
+                        seed,
+                    )?;
+                    (t, out)
+                }
+                DeviceCmd::Pulse { card, amplitude, width, count, out, seed } => {
+                    (cli::device_pulse(&card, amplitude, width, count, cli::DEFAULT_V_READ, seed)?, out)
+                }
+                DeviceCmd::Retention { card, times, out, seed } => {
+                    (cli::device_retention(&card, &cli::parse_times(&times)?, seed)?, out)
+                }
+            };
+            match out {
+                Some(p) => {
+                    table.write_csv(&p)?;
+                    eprintln!("wrote {}", p.display());
+                }
+                None => print!("{}", table.to_csv_string()?),
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
