@@ -232,7 +232,10 @@ pub struct Sweep {
 pub enum Analysis {
     Op,
     /// Inner sweep first, optional outer sweep second.
-    Dc { inner: Sweep, outer: Option<Sweep> },
+    Dc {
+        inner: Sweep,
+        outer: Option<Sweep>,
+    },
     Tran {
         tstep: f64,
         tstop: f64,
