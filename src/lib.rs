@@ -11,9 +11,11 @@
 //!
 //! Units are SI everywhere (V, A, S, Ω, s, K, m).
 
+pub mod check;
 pub mod circuit;
 pub mod crossbar;
 pub mod device;
 pub mod plot;
 pub mod report;
+// pub mod runner; (enabled once the netlist parser lands)
 pub mod spice;

@@ -1,1 +1,1 @@
-fn main() {}
+fn main() { eprintln!("xbar: command-line layer pending the netlist parser"); }

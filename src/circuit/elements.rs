@@ -193,6 +193,8 @@ pub struct Options {
     pub temp: f64,
     /// Nominal temperature in K.
     pub tnom: f64,
+    /// Seed of the random stream used by stochastic device dynamics (`.options seed=`).
+    pub seed: u64,
 }
 
 impl Default for Options {
@@ -209,6 +211,7 @@ impl Default for Options {
             method: IntegrationMethod::Trapezoidal,
             temp: 300.15,
             tnom: 300.15,
+            seed: 0,
         }
     }
 }

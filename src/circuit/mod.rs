@@ -1,7 +1,14 @@
 //! Circuits as element tables, and the sparse nodal-analysis engine.
 
+pub mod analysis;
 pub mod diode;
 pub mod elements;
+pub mod engine;
+pub mod matrix;
 pub mod mos1;
+pub mod topology;
+pub mod waveform;
 
+pub use analysis::*;
 pub use elements::*;
+pub use engine::{SimError, Simulator, Solution};

@@ -1,0 +1,334 @@
+//! Analyses over a bound circuit: DC operating point, DC sweep (one or two nested
+//! sources), and transient (backward Euler / trapezoidal with truncation-error step control
+//! and breakpoints at source corners and at every output time).
+
+use super::elements::*;
+use super::engine::{Integrator, Mode, SimError, Simulator};
+use super::waveform;
+use crate::report::Table;
+
+/// Result of one analysis card, named and ordered as ngspice writes it.
+#[derive(Clone, Debug)]
+pub enum AnalysisResult {
+    /// `(name, value)` rows: `v(node)` then `i(source)`.
+    Op(Vec<(String, f64)>),
+    /// First column `v-sweep` or `i-sweep`, then the output vectors.
+    Dc(Table),
+    /// First column `time`, then the output vectors.
+    Tran(Table),
+}
+
+impl AnalysisResult {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AnalysisResult::Op(_) => "op",
+            AnalysisResult::Dc(_) => "dc",
+            AnalysisResult::Tran(_) => "tran",
+        }
+    }
+}
+
+/// Run every analysis of the circuit in order.
+pub fn run_all(circuit: Circuit) -> Result<Vec<AnalysisResult>, SimError> {
+    let analyses = circuit.analyses.clone();
+    let mut sim = Simulator::new(circuit)?;
+    let mut out = Vec::new();
+    for a in analyses {
+        out.push(match a {
+            Analysis::Op => AnalysisResult::Op(op(&mut sim)?),
+            Analysis::Dc { inner, outer } => AnalysisResult::Dc(dc_sweep(&mut sim, &inner, outer.as_ref())?),
+            Analysis::Tran { tstep, tstop, tstart, tmax, uic } => {
+                AnalysisResult::Tran(transient(&mut sim, &TranSpec { tstep, tstop, tstart, tmax, uic })?)
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// DC operating point as `(name, value)` rows.
+pub fn op(sim: &mut Simulator) -> Result<Vec<(String, f64)>, SimError> {
+    let sol = sim.op()?;
+    Ok(sim.output_names().into_iter().zip(sim.output_values(&sol.x)).collect())
+}
+
+/// Which independent source a sweep drives.
+#[derive(Clone, Copy)]
+enum Swept {
+    V(usize),
+    I(usize),
+}
+
+fn find_source(sim: &Simulator, name: &str) -> Result<Swept, SimError> {
+    let c = sim.circuit();
+    if let Some(k) = c.vsources.iter().position(|v| v.name.eq_ignore_ascii_case(name)) {
+        return Ok(Swept::V(k));
+    }
+    if let Some(k) = c.isources.iter().position(|v| v.name.eq_ignore_ascii_case(name)) {
+        return Ok(Swept::I(k));
+    }
+    Err(SimError::Invalid(format!(".dc sweeps source {name}, which is not a V or I source of the circuit")))
+}
+
+fn set_source(sim: &mut Simulator, s: Swept, value: f64) {
+    let c = sim.circuit_mut();
+    match s {
+        Swept::V(k) => c.vsources[k].dc = value,
+        Swept::I(k) => c.isources[k].dc = value,
+    }
+}
+
+/// Sweep points as ngspice steps them: start, start+step, … while not past stop.
+fn sweep_points(s: &Sweep) -> Result<Vec<f64>, SimError> {
+    if s.step == 0.0 || !s.step.is_finite() || (s.stop - s.start) * s.step < 0.0 {
+        return Err(SimError::Invalid(format!(
+            ".dc {}: step {} does not lead from {} to {}",
+            s.source, s.step, s.start, s.stop
+        )));
+    }
+    let n = ((s.stop - s.start) / s.step + 1e-9).floor() as usize + 1;
+    Ok((0..n).map(|k| s.start + k as f64 * s.step).collect())
+}
+
+/// DC sweep of one source (inner), optionally nested in a second (outer); every point is
+/// warm-started from the previous one.
+pub fn dc_sweep(sim: &mut Simulator, inner: &Sweep, outer: Option<&Sweep>) -> Result<Table, SimError> {
+    let si = find_source(sim, &inner.source)?;
+    let inner_pts = sweep_points(inner)?;
+    let outer_pts = match outer {
+        Some(o) => Some((find_source(sim, &o.source)?, sweep_points(o)?)),
+        None => None,
+    };
+    let saved: Vec<f64> = sim.circuit().vsources.iter().map(|v| v.dc).chain(sim.circuit().isources.iter().map(|i| i.dc)).collect();
+    let first = match si {
+        Swept::V(_) => "v-sweep",
+        Swept::I(_) => "i-sweep",
+    };
+    let mut columns = vec![first.to_string()];
+    columns.extend(sim.output_names());
+    let mut rows = Vec::new();
+    let outer_list: Vec<Option<f64>> = match &outer_pts {
+        Some((_, p)) => p.iter().map(|&v| Some(v)).collect(),
+        None => vec![None],
+    };
+    let result = (|| {
+        for ov in outer_list {
+            if let (Some(v), Some((so, _))) = (ov, &outer_pts) {
+                set_source(sim, *so, v);
+            }
+            for &v in &inner_pts {
+                set_source(sim, si, v);
+                let sol = sim.op().map_err(|e| SimError::NoConvergence(format!("at {} = {v}: {e}", inner.source)))?;
+                let mut row = vec![v];
+                row.extend(sim.output_values(&sol.x));
+                rows.push(row);
+            }
+        }
+        Ok(())
+    })();
+    // Restore the sources' own values whatever happened.
+    let c = sim.circuit_mut();
+    let nv = c.vsources.len();
+    for (k, v) in saved.into_iter().enumerate() {
+        if k < nv {
+            c.vsources[k].dc = v;
+        } else {
+            c.isources[k - nv].dc = v;
+        }
+    }
+    result?;
+    Ok(Table { columns, rows })
+}
+
+/// Parameters of a `.tran` card (s).
+#[derive(Clone, Copy, Debug)]
+pub struct TranSpec {
+    pub tstep: f64,
+    pub tstop: f64,
+    pub tstart: f64,
+    pub tmax: Option<f64>,
+    pub uic: bool,
+}
+
+/// Local truncation error bound on the next step from the charge histories (the
+/// divided-difference estimate of SPICE2/ngspice's CKTterr).
+fn truncation_step(sim: &Simulator, deltas: &[f64; 3], order: usize) -> f64 {
+    let o = &sim.circuit.options;
+    let factor = if order == 1 { 0.5 } else { 1.0 / 12.0 };
+    let h = deltas[0];
+    let mut best = f64::INFINITY;
+    for (q, i) in sim.charges.q.iter().zip(&sim.charges.i) {
+        let volttol = o.abstol + o.reltol * i[0].abs().max(i[1].abs());
+        let chargetol = o.reltol * q[0].abs().max(q[1].abs()).max(o.chgtol) / h;
+        let tol = volttol.max(chargetol);
+        let mut diff = *q;
+        let mut dt = [deltas[0], deltas[1], deltas[2]];
+        let mut j = order as isize;
+        loop {
+            for k in 0..=(j as usize) {
+                diff[k] = (diff[k] - diff[k + 1]) / dt[k];
+            }
+            j -= 1;
+            if j < 0 {
+                break;
+            }
+            for k in 0..=(j as usize) {
+                dt[k] = dt[k + 1] + deltas[k];
+            }
+        }
+        let del = o.trtol * tol / o.abstol.max(factor * diff[0].abs());
+        let del = if order == 2 { del.sqrt() } else { del };
+        best = best.min(del);
+    }
+    best
+}
+
+/// Transient analysis. Output rows at every multiple of `tstep` from `tstart` (the grid
+/// ngspice's `interp` output uses); without `uic` the first row is the operating point at
+/// t = 0, with `uic` there is no t = 0 row (as in ngspice 39).
+pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError> {
+    let TranSpec { tstep, tstop, tstart, tmax, uic } = *spec;
+    if !(tstep > 0.0 && tstop > 0.0 && tstart >= 0.0 && tstart < tstop) {
+        return Err(SimError::Invalid(format!(".tran {tstep} {tstop} {tstart}: needs 0 < tstep, 0 ≤ tstart < tstop")));
+    }
+    let hmax = tmax.unwrap_or_else(|| tstep.min((tstop - tstart) / 50.0)).min(tstep);
+    // Resolve the analysis-dependent waveform defaults once and collect the corners.
+    let mut corners = Vec::new();
+    for s in sim.circuit.vsources.iter_mut().chain(sim.circuit.isources.iter_mut()) {
+        if let Some(w) = &s.wave {
+            let r = waveform::resolve(w, tstep, tstop);
+            waveform::breakpoints(&r, tstop, &mut corners);
+            s.wave = Some(r);
+        }
+    }
+    corners.sort_by(f64::total_cmp);
+    corners.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * tstop);
+    let n_out = ((tstop / tstep) + 1e-6).floor() as usize;
+    let grid: Vec<f64> = (0..=n_out).map(|k| k as f64 * tstep).filter(|&t| t >= tstart - 1e-12 * tstop).collect();
+    let eps = 1e-9 * hmax;
+    let hmin = 1e-11 * hmax;
+
+    let mut columns = vec!["time".to_string()];
+    columns.extend(sim.output_names());
+    let mut rows = Vec::new();
+
+    // Initial point.
+    sim.integ = Integrator { ag0: 0.0, ag1: 0.0, order: 1 };
+    let mut x = if uic {
+        let mut x = vec![0.0; sim.n];
+        for (b, l) in sim.inds_branches().into_iter().zip(sim.circuit.inductors.iter()) {
+            x[b] = l.ic.unwrap_or(0.0);
+        }
+        x
+    } else {
+        sim.source_time = Some(0.0);
+        let r = sim.dc_solve();
+        sim.source_time = None;
+        r.map_err(|e| SimError::NoConvergence(format!("transient initial operating point: {e}")))?
+    };
+    sim.seed_limits(&x);
+    sim.load(&x, Mode::Tran { time: 0.0 });
+    if uic {
+        sim.apply_initial_charges();
+    }
+    sim.charges.init_history();
+    sim.tran_start();
+    if !uic && tstart <= 0.0 {
+        let mut row = vec![0.0];
+        row.extend(sim.output_values(&x));
+        rows.push(row);
+    }
+
+    let method = sim.circuit.options.method;
+    let itl4 = sim.circuit.options.itl4.max(4);
+    let mut t = 0.0;
+    let mut h = (tstop / 100.0).min(tstep) / 10.0;
+    let mut order = 1;
+    // As ngspice: the history of step sizes starts at the maximum step, and the first
+    // point is accepted without a truncation-error test (its history is not a solution).
+    let mut deltas = [h, hmax, hmax];
+    let mut first = true;
+    let mut since_restart = 0usize;
+    let mut next_grid = grid.iter().position(|&g| g > eps).unwrap_or(grid.len());
+    let mut next_corner = 0;
+    let mut steps = 0usize;
+    while t < tstop - eps {
+        while next_corner < corners.len() && corners[next_corner] <= t + eps {
+            next_corner += 1;
+        }
+        let bp = corners.get(next_corner).copied().unwrap_or(f64::INFINITY).min(grid.get(next_grid).copied().unwrap_or(tstop)).min(tstop);
+        h = h.min(hmax);
+        if t + h > bp - hmin.max(1e-3 * h) {
+            h = bp - t;
+        }
+        let tn = t + h;
+        if std::env::var("XBAR_DEBUG").is_ok() { eprintln!("t={t:e} h={h:e} bp={bp:e} order={order}"); }
+        deltas[0] = h;
+        sim.integ = match (order, method) {
+            (2, IntegrationMethod::Trapezoidal) => Integrator { ag0: 2.0 / h, ag1: 1.0, order: 2 },
+            _ => Integrator { ag0: 1.0 / h, ag1: 0.0, order: 1 },
+        };
+        // Newton starts from the last accepted point.
+        sim.seed_limits(&x);
+        match sim.newton(&x, Mode::Tran { time: tn }, itl4) {
+            Err(e) => {
+                if std::env::var("XBAR_DEBUG").is_ok() { eprintln!("  fail: {e}"); }
+                if matches!(e, SimError::Singular(_)) && h < hmin * 10.0 {
+                    return Err(e);
+                }
+                h /= 8.0;
+                order = 1;
+                if h < hmin {
+                    return Err(SimError::NoConvergence(format!("timestep too small at t = {t:e} s: {e}")));
+                }
+                continue;
+            }
+            Ok(xn) => {
+                // Charges and their currents at the solution itself (the last load saw the
+                // previous iterate), before judging the step.
+                sim.load(&xn, Mode::Tran { time: tn });
+                let hlte = if sim.charges.q.is_empty() || first { f64::INFINITY } else { truncation_step(sim, &deltas, sim.integ.order) };
+                if std::env::var("XBAR_DEBUG").is_ok() { eprintln!("  hlte={hlte:e}"); }
+                if hlte < 0.9 * h && h > hmin * 10.0 {
+                    h = hlte.max(h / 8.0);
+                    continue;
+                }
+                x = xn;
+                t = tn;
+                sim.accept_point(&x, h);
+                steps += 1;
+                first = false;
+                deltas = [h, deltas[0], deltas[1]];
+                let hit_corner = next_corner < corners.len() && (corners[next_corner] - t).abs() <= eps.max(1e-3 * h);
+                if next_grid < grid.len() && (grid[next_grid] - t).abs() <= eps.max(1e-3 * h) {
+                    let mut row = vec![grid[next_grid]];
+                    row.extend(sim.output_values(&x));
+                    rows.push(row);
+                    next_grid += 1;
+                }
+                h = (2.0 * h).min(hlte).min(hmax);
+                if hit_corner {
+                    // A source corner: restart with a first-order step, a tenth of the way on.
+                    order = 1;
+                    let following = corners.get(next_corner + 1).copied().unwrap_or(tstop);
+                    h = h.min(0.1 * (following - t).max(hmin)).min(0.1 * tstep);
+                    since_restart = 0;
+                } else if method == IntegrationMethod::Trapezoidal && since_restart >= 1 {
+                    // Second order once the charge history holds two solved steps.
+                    order = 2;
+                }
+                since_restart += 1;
+                if steps > 50_000_000 {
+                    return Err(SimError::NoConvergence("transient exceeded 5e7 time steps".into()));
+                }
+            }
+        }
+    }
+    // Grid points that fall within eps of tstop.
+    while next_grid < grid.len() {
+        let mut row = vec![grid[next_grid]];
+        row.extend(sim.output_values(&x));
+        rows.push(row);
+        next_grid += 1;
+    }
+    Ok(Table { columns, rows })
+}
