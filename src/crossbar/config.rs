@@ -246,6 +246,31 @@ impl Crossbar {
 
     /// Checks that the description is solvable; every problem names the field.
     pub fn validate(&self) -> Result<(), CrossbarError> {
+        self.validate_scalars()?;
+        if self.g.len() != self.rows * self.phys_cols() {
+            return Err(CrossbarError::Config {
+                file: "<api>".into(),
+                key: "weights".into(),
+                msg: format!(
+                    "{} conductances for a {}×{} array",
+                    self.g.len(),
+                    self.rows,
+                    self.phys_cols()
+                ),
+            });
+        }
+        if self.g.iter().any(|&g| !(g > 0.0 && g.is_finite())) {
+            return Err(CrossbarError::Config {
+                file: "<api>".into(),
+                key: "device".into(),
+                msg: "every cell conductance must be > 0 S".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Everything `validate` checks except the conductance table.
+    fn validate_scalars(&self) -> Result<(), CrossbarError> {
         let bad = |key: &str, msg: String| {
             Err(CrossbarError::Config {
                 file: "<api>".into(),
@@ -268,20 +293,6 @@ impl Crossbar {
             if !(v >= 0.0 && v.is_finite()) {
                 return bad(k, format!("resistance must be finite and ≥ 0 Ω, got {v}"));
             }
-        }
-        if self.g.len() != self.rows * self.phys_cols() {
-            return bad(
-                "weights",
-                format!(
-                    "{} conductances for a {}×{} array",
-                    self.g.len(),
-                    self.rows,
-                    self.phys_cols()
-                ),
-            );
-        }
-        if self.g.iter().any(|&g| !(g > 0.0 && g.is_finite())) {
-            return bad("device", "every cell conductance must be > 0 S".into());
         }
         if let CellLaw::Sinh { v0 } = self.law {
             if !(v0 > 0.0) {
@@ -605,6 +616,15 @@ impl FileCfg {
             };
         }
 
+        let relocate = |e: CrossbarError| match e {
+            CrossbarError::Config { key, msg, .. } => CrossbarError::Config {
+                file: path.to_path_buf(),
+                key,
+                msg,
+            },
+            e => e,
+        };
+        xb.validate_scalars().map_err(relocate)?;
         let mut rng = ChaCha8Rng::seed_from_u64(xb.seed);
         match &self.weights {
             Some(WeightsCfg {
@@ -628,14 +648,7 @@ impl FileCfg {
             _ => xb.random_weights(&mut rng),
         }
         xb.apply_d2d(d2d, &mut rng);
-        xb.validate().map_err(|e| match e {
-            CrossbarError::Config { key, msg, .. } => CrossbarError::Config {
-                file: path.to_path_buf(),
-                key,
-                msg,
-            },
-            e => e,
-        })?;
+        xb.validate().map_err(relocate)?;
         Ok(xb)
     }
 }

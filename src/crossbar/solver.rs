@@ -6,7 +6,7 @@
 //! equivalent current i(v⁰) − g·v⁰ into the right-hand side, and solve for v directly (so a
 //! linear array is solved exactly in one factorisation).
 //! - Passive and 1S1R arrays: the Jacobian is symmetric positive definite (wires and
-//!   monotone two-terminal laws), so faer's sparse Cholesky on the lower triangle, with the
+//!   monotone two-terminal laws), so faer's sparse Cholesky on the upper triangle, with the
 //!   unknowns already numbered in geometric nested-dissection order (`Identity` ordering).
 //! - 1T1R / 2T2R: the transistor stamp is not symmetric (∂I/∂vs = −gm − gds), so faer's
 //!   sparse LU (COLAMD column ordering) with the symbolic analysis reused.
@@ -92,7 +92,7 @@ impl Array {
             if let (End::Free(a), End::Free(b)) = (a, b) {
                 let (a, b) = (a as usize, b as usize);
                 for (r, c) in [(a, b), (b, a)] {
-                    if !sym || r >= c {
+                    if !sym || r <= c {
                         cols[c].push(r);
                     }
                 }
@@ -122,7 +122,7 @@ impl Array {
             match (r, c) {
                 (End::Free(r), End::Free(c)) => {
                     let (r, c) = (r as usize, c as usize);
-                    if sym && r < c {
+                    if sym && r > c {
                         return NONE;
                     }
                     let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
@@ -152,7 +152,7 @@ impl Array {
             };
             let s = factorize_symbolic_cholesky(
                 symbolic,
-                Side::Lower,
+                Side::Upper,
                 ord,
                 CholeskySymbolicParams::default(),
             )
@@ -270,7 +270,7 @@ impl Array {
                 sym.factorize_numeric_llt(
                     l,
                     a,
-                    Side::Lower,
+                    Side::Upper,
                     LltRegularization::default(),
                     self.par,
                     stack,
