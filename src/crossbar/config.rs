@@ -110,7 +110,7 @@ pub struct Crossbar {
     pub cols: usize,
     pub cell: CellKind,
     pub law: CellLaw,
-    /// Conductance window the weights map onto (S).
+    /// Conductance window the weights map onto (S): read conductances I(v_read)/v_read.
     pub g_min: f64,
     pub g_max: f64,
     /// Per-cell conductance parameter (S), row-major `rows × phys_cols()`. For sinh cells it is
@@ -179,8 +179,23 @@ impl Crossbar {
         }
     }
 
-    /// Map weights (row-major `rows × cols`) onto conductances: w ∈ [0, 1] → g_min + w·(g_max −
-    /// g_min); for 2T2R, w ∈ [−1, 1] goes onto the pair, the positive part on the + bit line and
+    /// I(v_read)/v_read per unit of the per-cell parameter: 1 for linear cells,
+    /// (v0/v_read)·sinh(v_read/v0) for sinh cells.
+    pub fn read_factor(&self) -> f64 {
+        match self.law {
+            CellLaw::Linear => 1.0,
+            CellLaw::Sinh { v0 } => v0 / self.v_read * (self.v_read / v0).sinh(),
+        }
+    }
+
+    /// Read conductance I(v_read)/v_read of cell `idx` (S): what program-and-verify sets.
+    pub fn g_read(&self, idx: usize) -> f64 {
+        self.g[idx] * self.read_factor()
+    }
+
+    /// Map weights (row-major `rows × cols`) onto read conductances: w ∈ [0, 1] → g_min +
+    /// w·(g_max − g_min) at v_read (the per-cell parameter is that divided by
+    /// [`Crossbar::read_factor`]); for 2T2R, w ∈ [−1, 1] goes onto the pair, the positive part on the + bit line and
     /// the negative part on the − bit line, the other cell at g_min.
     pub fn set_weights(&mut self, w: &[f64]) -> Result<(), CrossbarError> {
         if w.len() != self.rows * self.cols {
@@ -203,15 +218,16 @@ impl Crossbar {
         }
         let span = self.g_max - self.g_min;
         let pc = self.phys_cols();
+        let f = 1.0 / self.read_factor();
         self.g = vec![0.0; self.rows * pc];
         for i in 0..self.rows {
             for j in 0..self.cols {
                 let x = w[i * self.cols + j];
                 if signed {
-                    self.g[i * pc + 2 * j] = self.g_min + span * x.max(0.0);
-                    self.g[i * pc + 2 * j + 1] = self.g_min + span * (-x).max(0.0);
+                    self.g[i * pc + 2 * j] = f * (self.g_min + span * x.max(0.0));
+                    self.g[i * pc + 2 * j + 1] = f * (self.g_min + span * (-x).max(0.0));
                 } else {
-                    self.g[i * pc + j] = self.g_min + span * x;
+                    self.g[i * pc + j] = f * (self.g_min + span * x);
                 }
             }
         }

@@ -30,7 +30,8 @@ pub use law::{CellLaw, Mos1};
 pub use netlist::{export_netlist, to_circuit, NetlistOptions};
 pub use network::{Bias, ColEnd};
 pub use ops::{
-    energy, mvm, mvm_bound, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport, ReadScheme,
+    apply_adc, energy, mvm, mvm_bound, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport,
+    ReadScheme,
 };
 pub use solver::Array;
 

@@ -82,6 +82,10 @@ pub struct MvmReport {
     pub err_digital: ErrorStats,
     /// Newton iterations per solve.
     pub iterations: Vec<usize>,
+    /// Logical column currents of every solve (A): `planes` consecutive solves per sample.
+    pub raw: Vec<Vec<f64>>,
+    /// Solves per sample (DAC bits when bit-serial, else 1).
+    pub planes: usize,
 }
 
 /// Binds `xb` for an MVM (all rows driven, all columns sensed) and multiplies every input
@@ -175,6 +179,29 @@ pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, Cros
         }
     }
 
+    rep.raw = outs;
+    rep.planes = planes;
+    apply_adc(&xb, &mut rep);
+    Ok(rep)
+}
+
+/// (Re)computes `analog`, `codes`, `digital`, the clip rate and both error statistics from the
+/// per-solve currents in `rep.raw`, with the DAC and ADC settings of `xb` (so ADC variants need
+/// no new solve: change `xb.adc` and call again).
+pub fn apply_adc(xb: &Crossbar, rep: &mut MvmReport) {
+    let planes = rep.planes;
+    let n_samples = rep.raw.len() / planes.max(1);
+    let serial = xb.dac.mode == DacMode::BitSerial;
+    let bits = xb.dac.bits;
+    let levels = if bits > 0 {
+        ((1u64 << bits) - 1) as f64
+    } else {
+        0.0
+    };
+    let outs = &rep.raw;
+    rep.analog.clear();
+    rep.codes.clear();
+    rep.digital.clear();
     // ADC range over the whole batch of conversions.
     let signed = xb.cell == CellKind::TwoT2R;
     let adc_bits = xb.adc.bits;
@@ -214,7 +241,7 @@ pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, Cros
         (r.clamp(lo, 1.0) * adc_levels).round() as i64
     };
     let cols = xb.cols;
-    for s in 0..inputs.len() {
+    for s in 0..n_samples {
         let mut analog = vec![0.0; cols];
         let mut codes = vec![0i64; cols];
         for p in 0..planes {
@@ -254,17 +281,18 @@ pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, Cros
     };
     rep.err_analog = ErrorStats::compute(&rep.analog, &rep.ideal_dac);
     rep.err_digital = ErrorStats::compute(&rep.digital, &rep.ideal);
-    Ok(rep)
 }
 
-/// Ideal Σ_i V_i·G_ij per logical column (2T2R: G(+) − G(−)) in A.
+/// Ideal Σ_i V_i·G_ij per logical column (2T2R: G(+) − G(−)) in A, with G the read
+/// conductance at v_read ([`Crossbar::g_read`]).
 pub fn ideal_dot(xb: &Crossbar, v: &[f64]) -> Vec<f64> {
     let pc = xb.phys_cols();
+    let f = xb.read_factor();
     let mut phys = vec![0.0; pc];
     for (i, &vi) in v.iter().enumerate() {
         let row = &xb.g[i * pc..(i + 1) * pc];
         for (p, g) in phys.iter_mut().zip(row) {
-            *p += vi * g;
+            *p += vi * g * f;
         }
     }
     logical(xb, &phys)

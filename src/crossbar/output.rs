@@ -1,27 +1,11 @@
 //! CSV and figure writing for crossbar results, behind one function each so they can move
 //! onto `crate::report` / `crate::plot` when those land.
 
-use std::io::Write;
 use std::path::Path;
 
-/// Writes `text` to `path` atomically (temp file in the same directory, then rename).
+/// Writes `text` to `path` atomically (temp file and rename, via `crate::report`).
 pub fn write_text_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)?;
-        }
-    }
-    let tmp = path.with_extension(format!(
-        "{}.tmp{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
+    crate::report::write_atomic(path, text.as_bytes())
 }
 
 /// Writes a CSV with a header (units in the column names) and rows of numbers.
