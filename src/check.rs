@@ -1,6 +1,6 @@
 //! Compare simulation results with ngspice reference CSVs (`xbar check` and the conformance tests).
 //!
-//! Three kinds of reference, as written by `/work/shared/ngspice-tests/regen.sh`:
+//! Three kinds of reference, as written by `../shared/ngspice-tests/regen.sh`:
 //! - `.op`: name-value pairs ([`compare_op`]);
 //! - `.dc`: a sweep table, first column the sweep variable ([`compare_sweep`]);
 //! - `.tran`: a table with a `time` column ([`compare_tran`]); our time points may differ, so the

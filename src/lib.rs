@@ -17,5 +17,5 @@ pub mod crossbar;
 pub mod device;
 pub mod plot;
 pub mod report;
-// pub mod runner; (enabled once the netlist parser lands)
+pub mod runner;
 pub mod spice;

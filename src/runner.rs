@@ -5,20 +5,33 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::check::{self, Comparison, Tolerance};
-use crate::circuit::{run_all, AnalysisResult, SimError};
-use crate::report;
+use crate::circuit::{run_all_at, AnalysisResult, SimError};
+use crate::report::{self, Table};
 use crate::spice;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("{0}")]
     Netlist(#[from] spice::NetlistError),
-    #[error("{file}: {source}")]
+    #[error("{}", sim_message(file, source))]
     Sim { file: String, source: SimError },
     #[error("{0}")]
     Report(#[from] report::ReportError),
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The solver's message, prefixed with the file unless it already names it.
+fn sim_message(file: &str, e: &SimError) -> String {
+    let m = e.to_string();
+    if m.contains(file) {
+        m
+    } else {
+        format!("{file}: {m}")
+    }
 }
 
 /// Everything a netlist run produced.
@@ -29,8 +42,13 @@ pub struct RunOutput {
 
 /// Parse `path` and run every analysis card in it.
 pub fn run_netlist(path: &Path) -> Result<RunOutput, RunError> {
-    let parsed = spice::parse_file(path)?;
-    let results = run_all(parsed.circuit).map_err(|source| RunError::Sim {
+    run_netlist_at(path, None)
+}
+
+/// As [`run_netlist`], with transient rows at `tran_times` (s).
+pub fn run_netlist_at(path: &Path, tran_times: Option<&[f64]>) -> Result<RunOutput, RunError> {
+    let parsed = spice::parse_file_full(path)?;
+    let results = run_all_at(parsed.circuit, tran_times).map_err(|source| RunError::Sim {
         file: path.display().to_string(),
         source,
     })?;
@@ -42,11 +60,7 @@ pub fn run_netlist(path: &Path) -> Result<RunOutput, RunError> {
 
 /// The `.op` rows as a `name,value` CSV (ngspice's `%.15e` precision).
 pub fn op_csv(rows: &[(String, f64)]) -> String {
-    let mut s = String::from("name,value\n");
-    for (n, v) in rows {
-        s.push_str(&format!("{n},{v:.15e}\n"));
-    }
-    s
+    report::name_value_to_csv_string(rows)
 }
 
 /// Write `PREFIX.op.csv`, `PREFIX.dc.csv`, `PREFIX.tran.csv` (a second analysis of the same
@@ -57,7 +71,11 @@ pub fn write_results(results: &[AnalysisResult], prefix: &Path) -> Result<Vec<Pa
     for r in results {
         let n = counts.entry(r.kind()).or_insert(0);
         *n += 1;
-        let suffix = if *n == 1 { r.kind().to_string() } else { format!("{}{}", r.kind(), n) };
+        let suffix = if *n == 1 {
+            r.kind().to_string()
+        } else {
+            format!("{}{}", r.kind(), n)
+        };
         let path = PathBuf::from(format!("{}.{}.csv", prefix.display(), suffix));
         let text = match r {
             AnalysisResult::Op(rows) => op_csv(rows),
@@ -77,6 +95,8 @@ pub struct DeckCheck {
     pub deck: PathBuf,
     pub kind: &'static str,
     pub outcome: Result<Comparison, String>,
+    /// How the reference was made, where that is not the plain stored file.
+    pub note: Option<String>,
 }
 
 impl DeckCheck {
@@ -107,7 +127,10 @@ pub fn find_decks(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
         } else {
             return Err(RunError::Io {
                 path: p.display().to_string(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file or directory",
+                ),
             });
         }
     }
@@ -122,27 +145,151 @@ fn references(deck: &Path) -> Vec<(&'static str, PathBuf)> {
         .collect()
 }
 
+/// Where transient references come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TranReference {
+    /// The stored `NAME.tran.csv` beside the deck.
+    Stored,
+    /// A fresh, converged `ngspice -b` run at ngspice's own accepted time points (no
+    /// interpolation); xbarsim's rows are computed at exactly those times. "Converged": the
+    /// deck is also run with TMAX = TSTEP/20, and where ngspice's own answer moves by more
+    /// than the tolerance, both simulators are compared at that smaller TMAX.
+    NgspicePoints,
+}
+
+/// The `.tran` card of a deck rewritten with TMAX = TSTEP/`divisor` (or the card's own TMAX
+/// if smaller). `None` if the deck has no single-line `.tran` card.
+pub fn with_smaller_tmax(text: &str, divisor: f64) -> Option<String> {
+    let mut found = false;
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            if !t.to_ascii_lowercase().starts_with(".tran ") {
+                return l.to_string();
+            }
+            let mut nums = Vec::new();
+            let mut uic = false;
+            for tok in t.split(';').next().unwrap_or("").split_whitespace().skip(1) {
+                if tok.eq_ignore_ascii_case("uic") {
+                    uic = true;
+                } else if let Some(v) = spice::number::parse_number(tok) {
+                    nums.push(v);
+                }
+            }
+            if nums.len() < 2 {
+                return l.to_string();
+            }
+            found = true;
+            let tmax = (nums[0] / divisor).min(nums.get(3).copied().unwrap_or(f64::INFINITY));
+            format!(
+                ".tran {:e} {:e} {:e} {:e}{}",
+                nums[0],
+                nums[1],
+                nums.get(2).copied().unwrap_or(0.0),
+                tmax,
+                if uic { " uic" } else { "" }
+            )
+        })
+        .collect();
+    found.then(|| out.join("\n") + "\n")
+}
+
+fn ngspice_tran(deck: &Path) -> Result<Table, String> {
+    spice::ngspice::run_reference(deck)?
+        .into_iter()
+        .find_map(|a| match a {
+            AnalysisResult::Tran(t) => Some(t),
+            _ => None,
+        })
+        .ok_or_else(|| "ngspice produced no transient".to_string())
+}
+
+/// A converged ngspice transient for `deck` (see [`TranReference::NgspicePoints`]): the
+/// reference table and the deck xbarsim must run to match it (the original, or a copy with a
+/// smaller TMAX written to a temporary file).
+fn converged_ngspice_tran(
+    deck: &Path,
+    tol: &Tolerance,
+) -> Result<(Table, PathBuf, Option<String>), String> {
+    let plain = ngspice_tran(deck)?;
+    let text = std::fs::read_to_string(deck).map_err(|e| format!("{}: {e}", deck.display()))?;
+    let Some(fine_text) = with_smaller_tmax(&text, 20.0) else {
+        return Ok((plain, deck.to_path_buf(), None));
+    };
+    let dir = std::env::temp_dir().join(format!("xbarsim-fine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let fine_deck = dir.join(deck.file_name().unwrap_or_default());
+    std::fs::write(&fine_deck, fine_text).map_err(|e| e.to_string())?;
+    let fine = ngspice_tran(&fine_deck)?;
+    if check::compare_tran(&fine, &plain, tol).passed {
+        Ok((plain, deck.to_path_buf(), None))
+    } else {
+        let note =
+            format!("ngspice not converged at the deck's own step; compared at TMAX = TSTEP/20");
+        Ok((fine, fine_deck, Some(note)))
+    }
+}
+
 /// Run a deck and compare every analysis that has a reference file.
 pub fn check_deck(deck: &Path, tol: &Tolerance) -> Vec<DeckCheck> {
+    check_deck_with(deck, tol, TranReference::Stored)
+}
+
+/// As [`check_deck`], choosing where transient references come from. Transients are
+/// compared with the deck's own RELTOL as the relative term when it is looser than `tol.rel`
+/// (the reference itself is only converged to it).
+pub fn check_deck_with(deck: &Path, tol: &Tolerance, tran_ref: TranReference) -> Vec<DeckCheck> {
     let refs = references(deck);
-    let run = run_netlist(deck);
     let mut out = Vec::new();
     if refs.is_empty() {
         out.push(DeckCheck {
             deck: deck.to_path_buf(),
             kind: "-",
-            outcome: Err("no reference NAME.op.csv / NAME.dc.csv / NAME.tran.csv beside the deck".into()),
+            outcome: Err(
+                "no reference NAME.op.csv / NAME.dc.csv / NAME.tran.csv beside the deck".into(),
+            ),
+            note: None,
         });
         return out;
     }
+    let deck_reltol = spice::parse_file(deck)
+        .map(|c| c.options.reltol)
+        .unwrap_or(tol.rel);
+    let tran_tol = Tolerance {
+        rel: tol.rel.max(deck_reltol),
+        ..*tol
+    };
+    let fresh = (tran_ref == TranReference::NgspicePoints
+        && refs.iter().any(|(k, _)| *k == "tran"))
+    .then(|| converged_ngspice_tran(deck, &tran_tol));
+    let mut note = None;
+    let run_main = run_netlist(deck);
+    let run_tran = match &fresh {
+        Some(Ok((t, run_deck, n))) => {
+            note = n.clone();
+            let times: Vec<f64> = t.rows.iter().map(|r| r[0]).collect();
+            Some(run_netlist_at(run_deck, Some(&times)))
+        }
+        _ => None,
+    };
     for (kind, path) in refs {
         let outcome = (|| -> Result<Comparison, String> {
-            let run = run.as_ref().map_err(|e| e.to_string())?;
+            let run = match (&run_tran, kind) {
+                (Some(r), "tran") => r.as_ref(),
+                _ => run_main.as_ref(),
+            }
+            .map_err(|e| e.to_string())?;
             let got = run
                 .results
                 .iter()
                 .find(|r| r.kind() == kind)
-                .ok_or_else(|| format!("the deck has no .{kind} analysis but {} exists", path.display()))?;
+                .ok_or_else(|| {
+                    format!(
+                        "the deck has no .{kind} analysis but {} exists",
+                        path.display()
+                    )
+                })?;
             match got {
                 AnalysisResult::Op(rows) => {
                     let reference = report::read_name_value(&path).map_err(|e| e.to_string())?;
@@ -153,8 +300,15 @@ pub fn check_deck(deck: &Path, tol: &Tolerance) -> Vec<DeckCheck> {
                     Ok(check::compare_sweep(&reference, t, tol))
                 }
                 AnalysisResult::Tran(t) => {
-                    let reference = report::read_table(&path).map_err(|e| e.to_string())?;
-                    Ok(check::compare_tran(&reference, t, tol))
+                    let reference = match &fresh {
+                        Some(f) => f
+                            .as_ref()
+                            .map_err(|e| format!("ngspice reference: {e}"))?
+                            .0
+                            .clone(),
+                        None => report::read_table(&path).map_err(|e| e.to_string())?,
+                    };
+                    Ok(check::compare_tran(&reference, t, &tran_tol))
                 }
             }
         })();
@@ -162,6 +316,7 @@ pub fn check_deck(deck: &Path, tol: &Tolerance) -> Vec<DeckCheck> {
             deck: deck.to_path_buf(),
             kind,
             outcome,
+            note: if kind == "tran" { note.clone() } else { None },
         });
     }
     out
@@ -184,7 +339,11 @@ impl fmt::Display for CheckReport {
             "deck", "kind", "result", "worst vector", "max |err|", "max rel"
         )?;
         for d in &self.0 {
-            let name = d.deck.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let name = d
+                .deck
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
             match &d.outcome {
                 Ok(c) => {
                     let w = c.worst.iter().max_by(|a, b| {
@@ -205,6 +364,9 @@ impl fmt::Display for CheckReport {
                         ea,
                         er
                     )?;
+                    if let Some(n) = &d.note {
+                        writeln!(f, "    note: {n}")?;
+                    }
                     if !c.passed {
                         for w in c.worst.iter().filter(|w| !w.passed).take(5) {
                             writeln!(
@@ -226,16 +388,26 @@ impl fmt::Display for CheckReport {
             }
         }
         let failed = self.0.iter().filter(|d| !d.passed()).count();
-        writeln!(f, "{} checked, {} passed, {} failed", self.0.len(), self.0.len() - failed, failed)
+        writeln!(
+            f,
+            "{} checked, {} passed, {} failed",
+            self.0.len(),
+            self.0.len() - failed,
+            failed
+        )
     }
 }
 
 /// Check every deck under `paths` against its references.
-pub fn check_paths(paths: &[PathBuf], tol: &Tolerance) -> Result<CheckReport, RunError> {
+pub fn check_paths(
+    paths: &[PathBuf],
+    tol: &Tolerance,
+    tran_ref: TranReference,
+) -> Result<CheckReport, RunError> {
     let decks = find_decks(paths)?;
     let mut all = Vec::new();
     for d in decks {
-        all.extend(check_deck(&d, tol));
+        all.extend(check_deck_with(&d, tol, tran_ref));
     }
     Ok(CheckReport(all))
 }

@@ -30,16 +30,40 @@ impl AnalysisResult {
 
 /// Run every analysis of the circuit in order.
 pub fn run_all(circuit: Circuit) -> Result<Vec<AnalysisResult>, SimError> {
+    run_all_at(circuit, None)
+}
+
+/// As [`run_all`], with transient rows at `tran_times` (s) instead of the TSTEP grid.
+pub fn run_all_at(
+    circuit: Circuit,
+    tran_times: Option<&[f64]>,
+) -> Result<Vec<AnalysisResult>, SimError> {
     let analyses = circuit.analyses.clone();
     let mut sim = Simulator::new(circuit)?;
     let mut out = Vec::new();
     for a in analyses {
         out.push(match a {
             Analysis::Op => AnalysisResult::Op(op(&mut sim)?),
-            Analysis::Dc { inner, outer } => AnalysisResult::Dc(dc_sweep(&mut sim, &inner, outer.as_ref())?),
-            Analysis::Tran { tstep, tstop, tstart, tmax, uic } => {
-                AnalysisResult::Tran(transient(&mut sim, &TranSpec { tstep, tstop, tstart, tmax, uic })?)
+            Analysis::Dc { inner, outer } => {
+                AnalysisResult::Dc(dc_sweep(&mut sim, &inner, outer.as_ref())?)
             }
+            Analysis::Tran {
+                tstep,
+                tstop,
+                tstart,
+                tmax,
+                uic,
+            } => AnalysisResult::Tran(transient(
+                &mut sim,
+                &TranSpec {
+                    tstep,
+                    tstop,
+                    tstart,
+                    tmax,
+                    uic,
+                    output_times: tran_times.map(|t| t.to_vec()),
+                },
+            )?),
         });
     }
     Ok(out)
@@ -48,7 +72,11 @@ pub fn run_all(circuit: Circuit) -> Result<Vec<AnalysisResult>, SimError> {
 /// DC operating point as `(name, value)` rows.
 pub fn op(sim: &mut Simulator) -> Result<Vec<(String, f64)>, SimError> {
     let sol = sim.op()?;
-    Ok(sim.output_names().into_iter().zip(sim.output_values(&sol.x)).collect())
+    Ok(sim
+        .output_names()
+        .into_iter()
+        .zip(sim.output_values(&sol.x))
+        .collect())
 }
 
 /// Which independent source a sweep drives.
@@ -60,13 +88,23 @@ enum Swept {
 
 fn find_source(sim: &Simulator, name: &str) -> Result<Swept, SimError> {
     let c = sim.circuit();
-    if let Some(k) = c.vsources.iter().position(|v| v.name.eq_ignore_ascii_case(name)) {
+    if let Some(k) = c
+        .vsources
+        .iter()
+        .position(|v| v.name.eq_ignore_ascii_case(name))
+    {
         return Ok(Swept::V(k));
     }
-    if let Some(k) = c.isources.iter().position(|v| v.name.eq_ignore_ascii_case(name)) {
+    if let Some(k) = c
+        .isources
+        .iter()
+        .position(|v| v.name.eq_ignore_ascii_case(name))
+    {
         return Ok(Swept::I(k));
     }
-    Err(SimError::Invalid(format!(".dc sweeps source {name}, which is not a V or I source of the circuit")))
+    Err(SimError::Invalid(format!(
+        ".dc sweeps source {name}, which is not a V or I source of the circuit"
+    )))
 }
 
 fn set_source(sim: &mut Simulator, s: Swept, value: f64) {
@@ -91,14 +129,24 @@ fn sweep_points(s: &Sweep) -> Result<Vec<f64>, SimError> {
 
 /// DC sweep of one source (inner), optionally nested in a second (outer); every point is
 /// warm-started from the previous one.
-pub fn dc_sweep(sim: &mut Simulator, inner: &Sweep, outer: Option<&Sweep>) -> Result<Table, SimError> {
+pub fn dc_sweep(
+    sim: &mut Simulator,
+    inner: &Sweep,
+    outer: Option<&Sweep>,
+) -> Result<Table, SimError> {
     let si = find_source(sim, &inner.source)?;
     let inner_pts = sweep_points(inner)?;
     let outer_pts = match outer {
         Some(o) => Some((find_source(sim, &o.source)?, sweep_points(o)?)),
         None => None,
     };
-    let saved: Vec<f64> = sim.circuit().vsources.iter().map(|v| v.dc).chain(sim.circuit().isources.iter().map(|i| i.dc)).collect();
+    let saved: Vec<f64> = sim
+        .circuit()
+        .vsources
+        .iter()
+        .map(|v| v.dc)
+        .chain(sim.circuit().isources.iter().map(|i| i.dc))
+        .collect();
     let first = match si {
         Swept::V(_) => "v-sweep",
         Swept::I(_) => "i-sweep",
@@ -117,7 +165,9 @@ pub fn dc_sweep(sim: &mut Simulator, inner: &Sweep, outer: Option<&Sweep>) -> Re
             }
             for &v in &inner_pts {
                 set_source(sim, si, v);
-                let sol = sim.op().map_err(|e| SimError::NoConvergence(format!("at {} = {v}: {e}", inner.source)))?;
+                let sol = sim.op().map_err(|e| {
+                    SimError::NoConvergence(format!("at {} = {v}: {e}", inner.source))
+                })?;
                 let mut row = vec![v];
                 row.extend(sim.output_values(&sol.x));
                 rows.push(row);
@@ -140,13 +190,16 @@ pub fn dc_sweep(sim: &mut Simulator, inner: &Sweep, outer: Option<&Sweep>) -> Re
 }
 
 /// Parameters of a `.tran` card (s).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct TranSpec {
     pub tstep: f64,
     pub tstop: f64,
     pub tstart: f64,
     pub tmax: Option<f64>,
     pub uic: bool,
+    /// Output rows at these times (s, increasing) instead of the TSTEP grid — e.g. another
+    /// simulator's own time points, so a comparison involves no interpolation at all.
+    pub output_times: Option<Vec<f64>>,
 }
 
 /// Local truncation error bound on the next step from the charge histories (the
@@ -183,17 +236,33 @@ fn truncation_step(sim: &Simulator, deltas: &[f64; 3], order: usize) -> f64 {
 }
 
 /// Transient analysis. Output rows at every multiple of `tstep` from `tstart` (the grid
-/// ngspice's `interp` output uses); without `uic` the first row is the operating point at
-/// t = 0, with `uic` there is no t = 0 row (as in ngspice 39).
+/// ngspice's `linearize` output uses), the first row at t = 0: the operating point, or with
+/// `uic` the circuit with every capacitor at its initial voltage.
 pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError> {
-    let TranSpec { tstep, tstop, tstart, tmax, uic } = *spec;
+    let TranSpec {
+        tstep,
+        tstop,
+        tstart,
+        tmax,
+        uic,
+        ..
+    } = *spec;
     if !(tstep > 0.0 && tstop > 0.0 && tstart >= 0.0 && tstart < tstop) {
-        return Err(SimError::Invalid(format!(".tran {tstep} {tstop} {tstart}: needs 0 < tstep, 0 ≤ tstart < tstop")));
+        return Err(SimError::Invalid(format!(
+            ".tran {tstep} {tstop} {tstart}: needs 0 < tstep, 0 ≤ tstart < tstop"
+        )));
     }
-    let hmax = tmax.unwrap_or_else(|| tstep.min((tstop - tstart) / 50.0)).min(tstep);
+    let hmax = tmax
+        .unwrap_or_else(|| tstep.min((tstop - tstart) / 50.0))
+        .min(tstep);
     // Resolve the analysis-dependent waveform defaults once and collect the corners.
     let mut corners = Vec::new();
-    for s in sim.circuit.vsources.iter_mut().chain(sim.circuit.isources.iter_mut()) {
+    for s in sim
+        .circuit
+        .vsources
+        .iter_mut()
+        .chain(sim.circuit.isources.iter_mut())
+    {
         if let Some(w) = &s.wave {
             let r = waveform::resolve(w, tstep, tstop);
             waveform::breakpoints(&r, tstop, &mut corners);
@@ -203,7 +272,17 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
     corners.sort_by(f64::total_cmp);
     corners.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * tstop);
     let n_out = ((tstop / tstep) + 1e-6).floor() as usize;
-    let grid: Vec<f64> = (0..=n_out).map(|k| k as f64 * tstep).filter(|&t| t >= tstart - 1e-12 * tstop).collect();
+    let grid: Vec<f64> = match &spec.output_times {
+        Some(times) => times
+            .iter()
+            .copied()
+            .filter(|&t| t >= tstart - 1e-12 * tstop && t <= tstop * (1.0 + 1e-12))
+            .collect(),
+        None => (0..=n_out)
+            .map(|k| k as f64 * tstep)
+            .filter(|&t| t >= tstart - 1e-12 * tstop)
+            .collect(),
+    };
     let eps = 1e-9 * hmax;
     let hmin = 1e-11 * hmax;
 
@@ -212,10 +291,18 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
     let mut rows = Vec::new();
 
     // Initial point.
-    sim.integ = Integrator { ag0: 0.0, ag1: 0.0, order: 1 };
+    sim.integ = Integrator {
+        ag0: 0.0,
+        ag1: 0.0,
+        order: 1,
+    };
     let mut x = if uic {
         let mut x = vec![0.0; sim.n];
-        for (b, l) in sim.inds_branches().into_iter().zip(sim.circuit.inductors.iter()) {
+        for (b, l) in sim
+            .inds_branches()
+            .into_iter()
+            .zip(sim.circuit.inductors.iter())
+        {
             x[b] = l.ic.unwrap_or(0.0);
         }
         x
@@ -232,6 +319,31 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
     }
     sim.charges.init_history();
     sim.tran_start();
+    if uic && tstart <= 0.0 {
+        // The t = 0 row under `uic`: the circuit with every capacitor holding its initial
+        // charge, found as a vanishing backward-Euler step that is not kept as history.
+        let h0 = 1e-9 * hmax;
+        sim.integ = Integrator {
+            ag0: 1.0 / h0,
+            ag1: 0.0,
+            order: 1,
+        };
+        let saved = sim.charges.clone();
+        let x0 = sim
+            .newton(
+                &x,
+                Mode::Tran { time: 0.0 },
+                sim.circuit.options.itl4.max(10) * 10,
+            )
+            .map_err(|e| {
+                SimError::NoConvergence(format!("transient initial point with uic: {e}"))
+            })?;
+        sim.charges = saved;
+        let mut row = vec![0.0];
+        row.extend(sim.output_values(&x0));
+        rows.push(row);
+        x = x0;
+    }
     if !uic && tstart <= 0.0 {
         let mut row = vec![0.0];
         row.extend(sim.output_values(&x));
@@ -255,30 +367,43 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
         while next_corner < corners.len() && corners[next_corner] <= t + eps {
             next_corner += 1;
         }
-        let bp = corners.get(next_corner).copied().unwrap_or(f64::INFINITY).min(grid.get(next_grid).copied().unwrap_or(tstop)).min(tstop);
+        let bp = corners
+            .get(next_corner)
+            .copied()
+            .unwrap_or(f64::INFINITY)
+            .min(grid.get(next_grid).copied().unwrap_or(tstop))
+            .min(tstop);
         h = h.min(hmax);
         if t + h > bp - hmin.max(1e-3 * h) {
             h = bp - t;
         }
         let tn = t + h;
-        if std::env::var("XBAR_DEBUG").is_ok() { eprintln!("t={t:e} h={h:e} bp={bp:e} order={order}"); }
         deltas[0] = h;
         sim.integ = match (order, method) {
-            (2, IntegrationMethod::Trapezoidal) => Integrator { ag0: 2.0 / h, ag1: 1.0, order: 2 },
-            _ => Integrator { ag0: 1.0 / h, ag1: 0.0, order: 1 },
+            (2, IntegrationMethod::Trapezoidal) => Integrator {
+                ag0: 2.0 / h,
+                ag1: 1.0,
+                order: 2,
+            },
+            _ => Integrator {
+                ag0: 1.0 / h,
+                ag1: 0.0,
+                order: 1,
+            },
         };
         // Newton starts from the last accepted point.
         sim.seed_limits(&x);
         match sim.newton(&x, Mode::Tran { time: tn }, itl4) {
             Err(e) => {
-                if std::env::var("XBAR_DEBUG").is_ok() { eprintln!("  fail: {e}"); }
                 if matches!(e, SimError::Singular(_)) && h < hmin * 10.0 {
                     return Err(e);
                 }
                 h /= 8.0;
                 order = 1;
                 if h < hmin {
-                    return Err(SimError::NoConvergence(format!("timestep too small at t = {t:e} s: {e}")));
+                    return Err(SimError::NoConvergence(format!(
+                        "timestep too small at t = {t:e} s: {e}"
+                    )));
                 }
                 continue;
             }
@@ -286,8 +411,11 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
                 // Charges and their currents at the solution itself (the last load saw the
                 // previous iterate), before judging the step.
                 sim.load(&xn, Mode::Tran { time: tn });
-                let hlte = if sim.charges.q.is_empty() || first { f64::INFINITY } else { truncation_step(sim, &deltas, sim.integ.order) };
-                if std::env::var("XBAR_DEBUG").is_ok() { eprintln!("  hlte={hlte:e}"); }
+                let hlte = if sim.charges.q.is_empty() || first {
+                    f64::INFINITY
+                } else {
+                    truncation_step(sim, &deltas, sim.integ.order)
+                };
                 if hlte < 0.9 * h && h > hmin * 10.0 {
                     h = hlte.max(h / 8.0);
                     continue;
@@ -298,7 +426,8 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
                 steps += 1;
                 first = false;
                 deltas = [h, deltas[0], deltas[1]];
-                let hit_corner = next_corner < corners.len() && (corners[next_corner] - t).abs() <= eps.max(1e-3 * h);
+                let hit_corner = next_corner < corners.len()
+                    && (corners[next_corner] - t).abs() <= eps.max(1e-3 * h);
                 if next_grid < grid.len() && (grid[next_grid] - t).abs() <= eps.max(1e-3 * h) {
                     let mut row = vec![grid[next_grid]];
                     row.extend(sim.output_values(&x));
@@ -312,13 +441,16 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
                     let following = corners.get(next_corner + 1).copied().unwrap_or(tstop);
                     h = h.min(0.1 * (following - t).max(hmin)).min(0.1 * tstep);
                     since_restart = 0;
-                } else if method == IntegrationMethod::Trapezoidal && since_restart >= 1 {
-                    // Second order once the charge history holds two solved steps.
+                } else if method == IntegrationMethod::Trapezoidal && since_restart >= 3 {
+                    // Second order once three L-stable backward-Euler steps have damped the
+                    // stiff modes a corner excites (trapezoidal alone would ring on them).
                     order = 2;
                 }
                 since_restart += 1;
                 if steps > 50_000_000 {
-                    return Err(SimError::NoConvergence("transient exceeded 5e7 time steps".into()));
+                    return Err(SimError::NoConvergence(
+                        "transient exceeded 5e7 time steps".into(),
+                    ));
                 }
             }
         }

@@ -34,6 +34,18 @@ pub enum SimError {
     Invalid(String),
 }
 
+/// `XBAR_NEWTON=1` prints every Newton iteration's worst unknown to stderr (`XBAR_NEWTON_ALL=1`
+/// adds the iterate and the diode operating points): a debugging aid, read once.
+fn trace_newton() -> bool {
+    static T: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *T.get_or_init(|| std::env::var_os("XBAR_NEWTON").is_some())
+}
+
+fn trace_newton_all() -> bool {
+    static T: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *T.get_or_init(|| std::env::var_os("XBAR_NEWTON_ALL").is_some())
+}
+
 /// Unknown index of a node (ground has none).
 #[inline]
 pub(crate) fn unk(n: NodeId) -> Option<usize> {
@@ -287,8 +299,9 @@ struct BMos {
     model: Arc<mos1::Mos1Model>,
     t: mos1::Mos1Temp,
     pol: f64,
-    /// Last iterate's (vbs, vgs, vds) in the polarity-normalised frame.
+    /// Last iterate's (vbs, vgs, vds) in the polarity-normalised frame, and its von.
     old: [f64; 3],
+    von: f64,
     /// Meyer half-capacitances at the last accepted point (cgs, cgd, cgb), and the
     /// terminal voltages (vgs, vgd, vgb) at the last accepted point.
     meyer_old: [f64; 3],
@@ -312,6 +325,8 @@ pub struct Simulator {
     pub(crate) n: usize,
     pub(crate) matrix: NodalMatrix,
     pub(crate) rhs: Vec<f64>,
+    /// Per unknown: a voltage (node or device-internal node) or a branch current.
+    is_voltage: Vec<bool>,
     diag: Vec<u32>,
     res: Vec<BRes>,
     caps: Vec<BCap>,
@@ -367,6 +382,7 @@ impl Simulator {
             next += 1;
             next - 1
         };
+        let mut internal_nodes: Vec<usize> = Vec::new();
         let mut pb = PatternBuilder::default();
         let mut diag = Vec::with_capacity(n_nodes);
         for k in 0..n_nodes {
@@ -495,7 +511,13 @@ impl Simulator {
         for d in &circuit.diodes {
             let t = d.model.at_temperature(d.area, d.m, temp, tnom);
             let (a, k) = (unk(d.anode), unk(d.cathode));
-            let ai = if t.gspr > 0.0 { Some(alloc()) } else { a };
+            let ai = if t.gspr > 0.0 {
+                let u = alloc();
+                internal_nodes.push(u);
+                Some(u)
+            } else {
+                a
+            };
             diodes.push(BDiode {
                 ai,
                 k,
@@ -512,8 +534,17 @@ impl Simulator {
                 .model
                 .at_temperature(m.w, m.l, m.ad, m.as_, m.pd, m.ps, m.m, temp, tnom);
             let (d, g, s, b) = (unk(m.d), unk(m.g), unk(m.s), unk(m.b));
-            let di = if t.drain_conductance > 0.0 { Some(alloc()) } else { d };
-            let si = if t.source_conductance > 0.0 { Some(alloc()) } else { s };
+            let mut internal = |g: f64, ext: Option<usize>| {
+                if g > 0.0 {
+                    let u = alloc();
+                    internal_nodes.push(u);
+                    Some(u)
+                } else {
+                    ext
+                }
+            };
+            let di = internal(t.gdrain, d);
+            let si = internal(t.gsource, s);
             let nodes = [di, g, si, b];
             let mut blk = [[NO_SLOT; 4]; 4];
             for (r, row) in blk.iter_mut().enumerate() {
@@ -539,6 +570,7 @@ impl Simulator {
                 model: m.model.clone(),
                 t,
                 old: [0.0; 3],
+                von: 0.0,
                 meyer_old: [0.0; 3],
                 meyer_now: [0.0; 3],
                 vg_old: [0.0; 3],
@@ -555,6 +587,12 @@ impl Simulator {
             })
             .collect();
         let n = next;
+        // Which unknowns are voltages (tolerance vntol) rather than currents (abstol).
+        let mut is_voltage = vec![false; n];
+        is_voltage[..n_nodes].iter_mut().for_each(|v| *v = true);
+        for u in internal_nodes {
+            is_voltage[u] = true;
+        }
         let (matrix, map) = pb.finish(n);
         let nonlinear = !circuit.diodes.is_empty()
             || !circuit.mosfets.is_empty()
@@ -564,6 +602,7 @@ impl Simulator {
         let mut sim = Simulator {
             n_nodes,
             n,
+            is_voltage,
             matrix,
             rhs: vec![0.0; n],
             diag,
@@ -737,8 +776,18 @@ impl Simulator {
                 .iter()
                 .zip(&self.circuit.vsources)
                 .map(|(b, e)| (b.j, &e.name))
-                .chain(self.vcvs.iter().zip(&self.circuit.vcvs).map(|(b, e)| (b.br.j, &e.name)))
-                .chain(self.inds.iter().zip(&self.circuit.inductors).map(|(b, e)| (b.br.j, &e.name)))
+                .chain(
+                    self.vcvs
+                        .iter()
+                        .zip(&self.circuit.vcvs)
+                        .map(|(b, e)| (b.br.j, &e.name)),
+                )
+                .chain(
+                    self.inds
+                        .iter()
+                        .zip(&self.circuit.inductors)
+                        .map(|(b, e)| (b.br.j, &e.name)),
+                )
                 .chain(
                     self.behav
                         .iter()
@@ -834,13 +883,21 @@ impl Simulator {
             for (k, c) in b.ctrl.iter().enumerate() {
                 b.volts[k] = volt(x, *c);
             }
-            let f = e.expr.eval(&b.volts, time, &mut b.grad);
-            let lin: f64 = f - b
-                .grad
-                .iter()
-                .zip(&b.volts)
-                .map(|(g, v)| g * v)
-                .sum::<f64>();
+            let mut f = e.expr.eval(&b.volts, time, &mut b.grad);
+            if !f.is_finite() || b.grad.iter().any(|g| !g.is_finite()) {
+                // Outside the expression's domain at this iterate (e.g. ln(0) from the zero
+                // start): contribute nothing and keep iterating; if the iterate never leaves
+                // the bad region, Newton fails naming this source.
+                f = 0.0;
+                b.grad.iter_mut().for_each(|g| *g = 0.0);
+                self.noncon = true;
+                self.blame = Some(format!(
+                    "{}{} (expression not finite)",
+                    self.circuit.origin_of(&e.name),
+                    e.name
+                ));
+            }
+            let lin: f64 = f - b.grad.iter().zip(&b.volts).map(|(g, v)| g * v).sum::<f64>();
             match b.kind {
                 BehaviouralKind::Current => {
                     for k in 0..b.ctrl.len() {
@@ -870,7 +927,7 @@ impl Simulator {
                 d.rs.conductance(m, d.t.gspr);
             }
             let vnew = volt(x, d.ai) - volt(x, d.k);
-            let (vd, limited) = diode::pnjlim(vnew, d.vd_old, d.t.vt, d.t.vcrit);
+            let (vd, limited) = diode::limit(&d.t, vnew, d.vd_old);
             if limited {
                 self.noncon = true;
                 self.blame = Some(e.name.clone());
@@ -882,6 +939,12 @@ impl Simulator {
                 let ic = self.charges.integrate(d.q, ev.q, &it);
                 id += ic;
                 gd += it.ag0 * ev.cap;
+            }
+            if trace_newton_all() {
+                eprintln!(
+                    "  {} vnew {vnew:e} vd {vd:e} id {id:e} gd {gd:e} q {:e} cap {:e}",
+                    e.name, ev.q, ev.cap
+                );
             }
             d.j.conductance(m, gd);
             inject(rhs, d.ai, d.k, id - gd * vd);
@@ -901,63 +964,41 @@ impl Simulator {
             let m = &mut self.matrix;
             let rhs = &mut self.rhs;
             let p = bm.pol;
-            if bm.t.drain_conductance > 0.0 {
-                bm.rd.conductance(m, bm.t.drain_conductance);
+            if bm.t.gdrain > 0.0 {
+                bm.rd.conductance(m, bm.t.gdrain);
             }
-            if bm.t.source_conductance > 0.0 {
-                bm.rs.conductance(m, bm.t.source_conductance);
+            if bm.t.gsource > 0.0 {
+                bm.rs.conductance(m, bm.t.gsource);
             }
             let (vd, vg, vs, vb) = (volt(x, bm.di), volt(x, bm.g), volt(x, bm.si), volt(x, bm.b));
-            // Polarity-normalised terminal voltages (mos1load.c works in the NMOS frame).
-            let mut vbs = p * (vb - vs);
-            let mut vgs = p * (vg - vs);
-            let mut vds = p * (vd - vs);
+            // Polarity-normalised terminal voltages (mos1load.c works in the NMOS frame),
+            // limited against the last iterate: fetlim/limvds on the channel, pnjlim on the
+            // bulk junctions (only the latter blocks convergence, as in ngspice).
+            let raw = (p * (vb - vs), p * (vg - vs), p * (vd - vs));
             let [vbs_o, vgs_o, vds_o] = bm.old;
-            // Step limiting as in mos1load.c: fetlim on vgs/vgd, limvds on vds, pnjlim on
-            // the bulk junctions.
-            let von = bm.t.von_guess(bm.model.as_ref());
-            let vgd_o = vgs_o - vds_o;
-            let vgd = vgs - vds;
-            let (vgs_l, vds_l);
-            if vds_o >= 0.0 {
-                vgs_l = mos1::fetlim(vgs, vgs_o, von);
-                let vds_t = vgs_l - vgd;
-                vds_l = mos1::limvds(vds_t, vds_o);
-            } else {
-                let vgd_l = mos1::fetlim(vgd, vgd_o, von);
-                let vds_t = vgs - vgd_l;
-                vds_l = -mos1::limvds(-vds_t, -vds_o);
-                vgs_l = vgd_l + vds_l;
-            }
-            vgs = vgs_l;
-            vds = vds_l;
-            let limited_bs;
-            if vds >= 0.0 {
-                let (v, l) = diode::pnjlim(vbs, vbs_o, bm.t.vt, bm.t.source_vcrit);
-                vbs = v;
-                limited_bs = l;
-            } else {
-                let vbd = vbs - vds;
-                let vbd_o = vbs_o - vds_o;
-                let (v, l) = diode::pnjlim(vbd, vbd_o, bm.t.vt, bm.t.drain_vcrit);
-                vbs = v + vds;
-                limited_bs = l;
-            }
-            let changed = (vgs - p * (vg - vs)).abs() > 0.0 || (vds - p * (vd - vs)).abs() > 0.0;
-            if limited_bs || (changed && self.nonlinear && bm.old != [0.0; 3]) {
+            let ((vbs, vgs, vds), limited) =
+                mos1::limit(&bm.t, raw, (vbs_o, vgs_o, vds_o), bm.von, false);
+            if limited {
                 self.noncon = true;
                 self.blame = Some(self.circuit.mosfets[k].name.clone());
             }
             bm.old = [vbs, vgs, vds];
             let ev = mos1::eval(&bm.t, &bm.model, vbs, vgs, vds, gmin);
+            bm.von = ev.von;
             // Indices in the 4×4 block: 0 = drain, 1 = gate, 2 = source, 3 = bulk.
             let (dd, gg, ss, bb) = (0usize, 1usize, 2usize, 3usize);
             let mut a = [[0.0f64; 4]; 4];
             let mut i = [0.0f64; 4];
             let vbd = vbs - vds;
             // Channel current: flows drain → source in normal mode (NMOS frame).
-            let (xnrm, xrev) = if ev.mode > 0.0 { (1.0, 0.0) } else { (0.0, 1.0) };
+            let (xnrm, xrev) = if ev.mode > 0.0 {
+                (1.0, 0.0)
+            } else {
+                (0.0, 1.0)
+            };
+            // mos1load.c: normal mode p·(cdrain − …); reverse mode −p·(cdrain − …).
             let cdreq = p
+                * ev.mode
                 * (ev.cdrain
                     - ev.gds * vds * ev.mode
                     - ev.gm * (if ev.mode > 0.0 { vgs } else { vgs - vds })
@@ -987,9 +1028,9 @@ impl Simulator {
                 let vgs_t = vgs;
                 let vgd_t = vgs - vds;
                 let vgb_t = vgs - vbs;
-                let capgs = ev.cgs + bm.meyer_old[0] + bm.t.cgs_overlap;
-                let capgd = ev.cgd + bm.meyer_old[1] + bm.t.cgd_overlap;
-                let capgb = ev.cgb + bm.meyer_old[2] + bm.t.cgb_overlap;
+                let capgs = ev.cgs + bm.meyer_old[0] + bm.t.cgso;
+                let capgd = ev.cgd + bm.meyer_old[1] + bm.t.cgdo;
+                let capgb = ev.cgb + bm.meyer_old[2] + bm.t.cgbo;
                 let q0 = self.charges.q[bm.q][1];
                 let q1 = self.charges.q[bm.q + 1][1];
                 let q2 = self.charges.q[bm.q + 2][1];
@@ -1057,7 +1098,7 @@ impl Simulator {
             bm.meyer_old = bm.meyer_now;
             let [vbs, vgs, vds] = bm.old;
             bm.vg_old = [vgs, vgs - vds, vgs - vbs];
-            let ov = [bm.t.cgs_overlap, bm.t.cgd_overlap, bm.t.cgb_overlap];
+            let ov = [bm.t.cgso, bm.t.cgdo, bm.t.cgbo];
             for k in 0..3 {
                 self.charges.q[bm.q + k][0] = (2.0 * bm.meyer_now[k] + ov[k]) * bm.vg_old[k];
             }
@@ -1118,10 +1159,24 @@ impl Simulator {
             let mut worst: Option<(usize, f64)> = None;
             for (u, (a, b)) in xn.iter().zip(&x).enumerate() {
                 let tol = opts.reltol * a.abs().max(b.abs())
-                    + if u < self.n_nodes { opts.vntol } else { opts.abstol };
+                    + if self.is_voltage[u] {
+                        opts.vntol
+                    } else {
+                        opts.abstol
+                    };
                 let err = (a - b).abs() / tol;
                 if err > 1.0 && worst.is_none_or(|(_, w)| err > w) {
                     worst = Some((u, err));
+                }
+            }
+            if trace_newton() {
+                eprintln!(
+                    "newton iter {iter}: noncon={} worst={:?}",
+                    self.noncon,
+                    worst.map(|(u, e)| (self.describe_unknown(u), e, x[u], xn[u]))
+                );
+                if trace_newton_all() {
+                    eprintln!("   x = {:?}", xn);
                 }
             }
             let converged = worst.is_none() && !self.noncon && iter > 0;
@@ -1167,7 +1222,14 @@ impl Simulator {
         let itl1 = self.circuit.options.itl1;
         let x0 = self.last.clone().unwrap_or_else(|| vec![0.0; self.n]);
         self.seed_limits(&x0);
-        let plain = self.newton(&x0, Mode::Dc { src: 1.0, gshunt: 0.0 }, itl1);
+        let plain = self.newton(
+            &x0,
+            Mode::Dc {
+                src: 1.0,
+                gshunt: 0.0,
+            },
+            itl1,
+        );
         if plain.is_ok() || !self.nonlinear {
             return plain;
         }
@@ -1182,7 +1244,14 @@ impl Simulator {
         let gmin = self.circuit.options.gmin;
         let mut ok = true;
         while g > gmin * 0.99 {
-            match self.newton(&x, Mode::Dc { src: 1.0, gshunt: g }, itl1) {
+            match self.newton(
+                &x,
+                Mode::Dc {
+                    src: 1.0,
+                    gshunt: g,
+                },
+                itl1,
+            ) {
                 Ok(xn) => x = xn,
                 Err(_) => {
                     ok = false;
@@ -1192,7 +1261,14 @@ impl Simulator {
             g /= 10.0;
         }
         if ok {
-            if let Ok(xn) = self.newton(&x, Mode::Dc { src: 1.0, gshunt: 0.0 }, itl1) {
+            if let Ok(xn) = self.newton(
+                &x,
+                Mode::Dc {
+                    src: 1.0,
+                    gshunt: 0.0,
+                },
+                itl1,
+            ) {
                 return Ok(xn);
             }
         }
@@ -1203,7 +1279,14 @@ impl Simulator {
         let mut step: f64 = 0.1;
         while f < 1.0 {
             let target = (f + step).min(1.0);
-            match self.newton(&x, Mode::Dc { src: target, gshunt: 0.0 }, itl1) {
+            match self.newton(
+                &x,
+                Mode::Dc {
+                    src: target,
+                    gshunt: 0.0,
+                },
+                itl1,
+            ) {
                 Ok(xn) => {
                     x = xn;
                     f = target;

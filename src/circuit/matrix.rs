@@ -129,7 +129,13 @@ impl NodalMatrix {
         }
         let sym = self.symbolic.as_ref().unwrap();
         let a = SparseColMatRef::new(
-            SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.col_ptr, None, &self.row_idx),
+            SymbolicSparseColMatRef::new_checked(
+                self.n,
+                self.n,
+                &self.col_ptr,
+                None,
+                &self.row_idx,
+            ),
             &self.values,
         );
         let params: Spec<PartialPivLuParams, f64> = Default::default();

@@ -87,6 +87,17 @@ pub fn check(c: &Circuit) -> Result<(), SimError> {
     for m in &c.memcells {
         uf.union(m.pos, m.neg);
     }
+    // A deck whose only analyses are transients with `uic` never solves a DC point: there a
+    // capacitor's companion conductance is a path too.
+    let uic_only = !c.analyses.is_empty()
+        && c.analyses
+            .iter()
+            .all(|a| matches!(a, Analysis::Tran { uic: true, .. }));
+    if uic_only {
+        for cap in &c.capacitors {
+            uf.union(cap.a, cap.b);
+        }
+    }
     let ground = uf.find(GROUND);
     for k in 1..n {
         if uf.find(k) != ground {

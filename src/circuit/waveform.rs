@@ -7,7 +7,15 @@ use super::elements::Waveform;
 /// zero, PW = PER = TSTOP when absent (PER also when zero), SIN frequency 1/TSTOP.
 pub fn resolve(w: &Waveform, tstep: f64, tstop: f64) -> Waveform {
     match w {
-        Waveform::Pulse { v1, v2, td, tr, tf, pw, per } => {
+        Waveform::Pulse {
+            v1,
+            v2,
+            td,
+            tr,
+            tf,
+            pw,
+            per,
+        } => {
             let nz = |x: &Option<f64>, d: f64| match x {
                 Some(v) if *v != 0.0 => *v,
                 _ => d,
@@ -22,7 +30,14 @@ pub fn resolve(w: &Waveform, tstep: f64, tstop: f64) -> Waveform {
                 per: Some(nz(per, tstop)),
             }
         }
-        Waveform::Sin { vo, va, freq, td, theta, phase } => Waveform::Sin {
+        Waveform::Sin {
+            vo,
+            va,
+            freq,
+            td,
+            theta,
+            phase,
+        } => Waveform::Sin {
             vo: *vo,
             va: *va,
             freq: Some(match freq {
@@ -40,7 +55,15 @@ pub fn resolve(w: &Waveform, tstep: f64, tstop: f64) -> Waveform {
 /// Value of a (resolved) waveform at `t` (s).
 pub fn value(w: &Waveform, dc: f64, t: f64) -> f64 {
     match w {
-        Waveform::Pulse { v1, v2, td, tr, tf, pw, per } => {
+        Waveform::Pulse {
+            v1,
+            v2,
+            td,
+            tr,
+            tf,
+            pw,
+            per,
+        } => {
             let (td, tr, tf, pw, per) = (
                 td.unwrap_or(0.0),
                 tr.unwrap_or(0.0),
@@ -74,12 +97,23 @@ pub fn value(w: &Waveform, dc: f64, t: f64) -> f64 {
             for w in pts.windows(2) {
                 let ((t0, v0), (t1, v1)) = (w[0], w[1]);
                 if t <= t1 {
-                    return if t1 > t0 { v0 + (v1 - v0) * (t - t0) / (t1 - t0) } else { v1 };
+                    return if t1 > t0 {
+                        v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+                    } else {
+                        v1
+                    };
                 }
             }
             pts[pts.len() - 1].1
         }
-        Waveform::Sin { vo, va, freq, td, theta, phase } => {
+        Waveform::Sin {
+            vo,
+            va,
+            freq,
+            td,
+            theta,
+            phase,
+        } => {
             let (f, td, th, ph) = (
                 freq.unwrap_or(0.0),
                 td.unwrap_or(0.0),
@@ -99,7 +133,14 @@ pub fn value(w: &Waveform, dc: f64, t: f64) -> f64 {
 /// Corners of a (resolved) waveform in (0, tstop]: the transient lands a step on each.
 pub fn breakpoints(w: &Waveform, tstop: f64, out: &mut Vec<f64>) {
     match w {
-        Waveform::Pulse { td, tr, tf, pw, per, .. } => {
+        Waveform::Pulse {
+            td,
+            tr,
+            tf,
+            pw,
+            per,
+            ..
+        } => {
             let (td, tr, tf, pw, per) = (
                 td.unwrap_or(0.0),
                 tr.unwrap_or(0.0),
@@ -122,7 +163,9 @@ pub fn breakpoints(w: &Waveform, tstop: f64, out: &mut Vec<f64>) {
                 n += 1;
             }
         }
-        Waveform::Pwl(pts) => out.extend(pts.iter().map(|p| p.0).filter(|&t| t > 0.0 && t <= tstop)),
+        Waveform::Pwl(pts) => {
+            out.extend(pts.iter().map(|p| p.0).filter(|&t| t > 0.0 && t <= tstop))
+        }
         Waveform::Sin { td, .. } => {
             if let Some(td) = td {
                 if *td > 0.0 && *td <= tstop {
@@ -167,10 +210,23 @@ mod tests {
 
     #[test]
     fn pulse_defaults_take_tstep_and_tstop() {
-        let w = Waveform::Pulse { v1: 0.0, v2: 1.0, td: None, tr: None, tf: None, pw: None, per: None };
+        let w = Waveform::Pulse {
+            v1: 0.0,
+            v2: 1.0,
+            td: None,
+            tr: None,
+            tf: None,
+            pw: None,
+            per: None,
+        };
         match resolve(&w, 0.1, 7.0) {
-            Waveform::Pulse { tr, tf, pw, per, .. } => {
-                assert_eq!((tr, tf, pw, per), (Some(0.1), Some(0.1), Some(7.0), Some(7.0)))
+            Waveform::Pulse {
+                tr, tf, pw, per, ..
+            } => {
+                assert_eq!(
+                    (tr, tf, pw, per),
+                    (Some(0.1), Some(0.1), Some(7.0), Some(7.0))
+                )
             }
             _ => unreachable!(),
         }

@@ -1,3 +1,47 @@
-//! ngspice-dialect netlists: numbers, expressions, parser and writer.
+//! ngspice-dialect netlists: numbers ([`number`]), expressions ([`expr`]), the parser
+//! ([`parser`], reading through [`lines`]) and the writer ([`writer`]).
+//!
+//! `parse_file` / `parse_str` turn a deck into a flat [`Circuit`](crate::circuit::Circuit)
+//! (subcircuits expanded, names as ngspice prints them); `write_netlist` turns any circuit back
+//! into a deck that ngspice 39 runs unchanged.
+
+use std::fmt;
+use std::path::PathBuf;
 
 pub mod expr;
+pub mod lines;
+pub mod ngspice;
+pub mod number;
+pub mod parser;
+pub mod writer;
+
+pub use parser::{parse_file, parse_file_full, parse_str, parse_str_full, Parsed};
+pub use writer::{write_netlist, WriteError};
+
+/// A netlist error with its place: `file:line:column: message (token 'x')`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct NetlistError {
+    /// The file, or `None` for text given without a path.
+    pub file: Option<PathBuf>,
+    /// 1-based physical line (0 when the file itself could not be read).
+    pub line: usize,
+    /// 1-based column in characters.
+    pub column: usize,
+    pub message: String,
+    /// The offending token, when there is one.
+    pub token: Option<String>,
+}
+
+impl fmt::Display for NetlistError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            Some(p) => write!(f, "{}", p.display())?,
+            None => write!(f, "<netlist>")?,
+        }
+        write!(f, ":{}:{}: {}", self.line, self.column, self.message)?;
+        if let Some(t) = &self.token {
+            write!(f, " (token '{t}')")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,413 @@
+//! STT-MRAM: a two-state perpendicular MTJ with stochastic spin-torque switching [MTJ-Q]
+//! (XiaoquinNUDT/HSPICE-Model-for-MTJ `PMAMTJ.inc`, Zhang/Zhao equations, parameters of Cheng,
+//! Khizroev, Liang, JMMM 2014, doi 10.1016/j.jmmm.2014.01.007). device-physics.md §3.
+//!
+//! - Resistance: `R_P = RA/Area`, `R_AP(V) = R_P·(1 + TMR(V))`, `TMR(V) = TMR0/(1 + V²/V_h²)`.
+//! - Barrier `E_b = μ0·M_s·H_k·Vol/2`, `Δ = E_b/(k·T)`.
+//! - Critical currents `Ic = 2·α·γ·e·E_b/(μ_B·g)` with `γ = e/m_e`,
+//!   `g_AP→P = P/(2(1 − P²))`, `g_P→AP = P/(2(1 + P²))`.
+//! - Sign convention (as the source): positive current, top → bottom, drives AP → P; negative
+//!   current drives P → AP.
+//! - Switching rate `1/τ`:
+//!   - thermal, `|I| < Ic` (Néel-Brown): `1/τ = (1/τ0)·exp(−Δ·(1 − |I|/Ic))`;
+//!   - precessional, `|I| ≥ Ic` (Sun): `1/τ = [2/(C + ln(π²Δ/4))]·[μ_B·P/(e·m·(1 + P²))]·(|I| − Ic)`,
+//!     `m = M_s·Vol`, `C = 0.577`.
+//!
+//!   Deviation from the source, for continuity: above Ic the rate is `max(1/τ0, Sun)`. The
+//!   source's piecewise law falls from 1/τ0 just below Ic to 0 just above it, which would make the
+//!   switching probability drop as the current crosses Ic.
+//! - Stochastic switching (device-physics.md §3 and §11.6): at the start of a write a threshold
+//!   `−ln u`, `u ~ U(0,1]`, is drawn; `advance` integrates the hazard `∫dt/τ` and flips when it
+//!   reaches the threshold, so `P_sw = 1 − exp(−∫dt/τ)` for any slicing of the pulse. As in the
+//!   source, the integral resets when `|I|` falls below `i_reset_a` (1 µA) or has the polarity
+//!   that cannot switch the present state; thermal flips at |I| < i_reset_a (retention) are
+//!   therefore not modelled.
+//! - Self-heating and the parasitic capacitance of the source are not modelled.
+
+use rand::Rng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+use super::model::{CompactModel, K_B, Q_E};
+use super::pcm::{check, define_card};
+
+/// Vacuum permeability (CODATA 2018), H/m.
+pub const MU_0: f64 = 1.256_637_062_12e-6;
+/// Bohr magneton (CODATA 2018), J/T.
+pub const MU_B: f64 = 9.274_010_078_3e-24;
+/// Electron mass (CODATA 2018), kg.
+pub const M_E: f64 = 9.109_383_701_5e-31;
+/// Euler's constant as rounded in the Sun model [MTJ-Q].
+pub const EULER_C: f64 = 0.577;
+
+define_card! {
+    /// Parameters of the two-state MTJ (one device after D2D sampling).
+    card MtjParams, family "mtj";
+    /// MTJ device-to-device variability (the source's RA_G, TMR_G, IC_G Monte-Carlo knobs).
+    /// Cycle-to-cycle randomness is the intrinsic stochastic switching.
+    variability MtjVariability;
+    table PARAMS;
+    params {
+        ra_ohm_um2: "RA", "Ω·µm²", 4.7597,
+            "Resistance-area product of the parallel state; R_P = RA/Area.";
+        diameter_m: "d", "m", 40.0e-9,
+            "Diameter of the circular pillar; Area = π·d²/4.";
+        t_free_m: "t_fl", "m", 1.0e-9,
+            "Free-layer thickness; Vol = Area·t_fl.";
+        tmr0: "TMR0", "1", 1.2,
+            "Zero-bias tunnelling magnetoresistance ratio (R_AP − R_P)/R_P.";
+        v_h_v: "V_h", "V", 0.5,
+            "Bias at which TMR falls to TMR0/2.";
+        alpha: "α", "1", 0.01,
+            "Gilbert damping of the free layer.";
+        tau0_s: "τ0", "s", 1.0e-9,
+            "Attempt time of thermally activated switching.";
+        polarization: "P", "1", 0.56,
+            "Spin polarisation of the tunnelling current.";
+        ms_a_per_m: "M_s", "A/m", 3.25e5,
+            "Saturation magnetisation of the free layer.";
+        hk_a_per_m: "H_k", "A/m", 4.0e5,
+            "Perpendicular anisotropy field of the free layer.";
+        ic_scale: "IC_G", "1", 1.0,
+            "Multiplier of both critical currents (the source's IC_G).";
+        i_reset_a: "I_min", "A", 1.0e-6,
+            "Below this |I| the switching hazard integral resets (source value 1 µA).";
+        initial_ap: "s0", "1", 0.0,
+            "Initial orientation: 0 = parallel, 1 = antiparallel.";
+    }
+    variability_params {
+        ra_sigma_ln: "σ_RA", "1", 0.0,
+            "D2D: lognormal sigma of RA.";
+        tmr_sigma_rel: "σ_TMR", "1", 0.0,
+            "D2D: relative std of TMR0.";
+        ic_sigma_rel: "σ_Ic", "1", 0.0,
+            "D2D: relative std of ic_scale.";
+    }
+}
+
+impl MtjParams {
+    /// Validates every parameter; the error names the offending key.
+    pub fn validate(&self) -> Result<(), String> {
+        self.validate_common()?;
+        for (k, v) in [
+            ("ra_ohm_um2", self.ra_ohm_um2),
+            ("diameter_m", self.diameter_m),
+            ("t_free_m", self.t_free_m),
+            ("v_h_v", self.v_h_v),
+            ("alpha", self.alpha),
+            ("tau0_s", self.tau0_s),
+            ("ms_a_per_m", self.ms_a_per_m),
+            ("hk_a_per_m", self.hk_a_per_m),
+            ("ic_scale", self.ic_scale),
+            ("i_reset_a", self.i_reset_a),
+        ] {
+            check(k, v, v > 0.0, "must be > 0")?;
+        }
+        check("tmr0", self.tmr0, self.tmr0 >= 0.0, "must be >= 0")?;
+        check(
+            "polarization",
+            self.polarization,
+            self.polarization > 0.0 && self.polarization < 1.0,
+            "must be in (0, 1)",
+        )?;
+        check(
+            "initial_ap",
+            self.initial_ap,
+            self.initial_ap == 0.0 || self.initial_ap == 1.0,
+            "must be 0 (parallel) or 1 (antiparallel)",
+        )?;
+        let v = &self.variability;
+        for (k, s) in [
+            ("variability.ra_sigma_ln", v.ra_sigma_ln),
+            ("variability.tmr_sigma_rel", v.tmr_sigma_rel),
+            ("variability.ic_sigma_rel", v.ic_sigma_rel),
+        ] {
+            check(k, s, (0.0..=1.0).contains(&s), "must be in [0, 1]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Brinkman-type RA product (Ω·m²) as coded in [MTJ-Q] with SI inputs:
+/// `RA = t_ox·exp(1.025·t_ox·sqrt(φ_B))/(F·sqrt(φ_B))` (t_ox in m, φ_B in eV, F the RA factor).
+/// With the source defaults (1 nm, 0.4 eV, 332.2) it gives 4.7597e-12 Ω·m² = 4.7597 Ω·µm².
+pub fn brinkman_ra_ohm_m2(t_ox_m: f64, phi_b_ev: f64, ra_factor: f64) -> f64 {
+    t_ox_m * (1.025 * t_ox_m * phi_b_ev.sqrt()).exp() / (ra_factor * phi_b_ev.sqrt())
+}
+
+/// Magnetic orientation of the free layer relative to the reference layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MtjOrientation {
+    /// Parallel (low resistance).
+    Parallel,
+    /// Antiparallel (high resistance).
+    AntiParallel,
+}
+
+/// Per-cell MTJ state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MtjState {
+    /// Present orientation.
+    pub orientation: MtjOrientation,
+    /// Accumulated switching hazard ∫dt/τ of the write in progress (0 = no write in progress).
+    pub hazard: f64,
+    /// Hazard at which this write switches, −ln u drawn at the start of the write.
+    pub hazard_threshold: f64,
+}
+
+/// The MTJ model: validated parameters plus the quantities derived from them once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MtjModel {
+    p: MtjParams,
+    r_p: f64,
+    e_b: f64,
+    m_total: f64,
+    ic_ap_p: f64,
+    ic_p_ap: f64,
+}
+
+impl MtjModel {
+    /// Validates `params` and derives R_P, E_b and the critical currents.
+    pub fn new(params: MtjParams) -> Result<Self, String> {
+        params.validate()?;
+        let p = &params;
+        let area = std::f64::consts::PI * p.diameter_m * p.diameter_m / 4.0;
+        let vol = area * p.t_free_m;
+        let r_p = p.ra_ohm_um2 * 1e-12 / area;
+        let e_b = MU_0 * p.ms_a_per_m * p.hk_a_per_m * vol / 2.0;
+        let gamma = Q_E / M_E;
+        let pol = p.polarization;
+        let g_ap_p = pol / (2.0 * (1.0 - pol * pol));
+        let g_p_ap = pol / (2.0 * (1.0 + pol * pol));
+        let ic0 = 2.0 * p.alpha * gamma * Q_E * e_b / MU_B * p.ic_scale;
+        Ok(Self {
+            r_p,
+            e_b,
+            m_total: p.ms_a_per_m * vol,
+            ic_ap_p: ic0 / g_ap_p,
+            ic_p_ap: ic0 / g_p_ap,
+            p: params,
+        })
+    }
+
+    /// Parses, validates and builds from TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Self, String> {
+        Self::new(MtjParams::from_toml_str(text)?)
+    }
+
+    /// The parameters of this device.
+    pub fn params(&self) -> &MtjParams {
+        &self.p
+    }
+
+    /// Parallel-state resistance R_P (Ω), bias independent.
+    pub fn r_p(&self) -> f64 {
+        self.r_p
+    }
+
+    /// Bias-dependent TMR ratio TMR0/(1 + V²/V_h²).
+    pub fn tmr(&self, v: f64) -> f64 {
+        self.p.tmr0 / (1.0 + v * v / (self.p.v_h_v * self.p.v_h_v))
+    }
+
+    /// Antiparallel-state resistance R_P·(1 + TMR(V)) (Ω).
+    pub fn r_ap(&self, v: f64) -> f64 {
+        self.r_p * (1.0 + self.tmr(v))
+    }
+
+    /// Energy barrier E_b (J).
+    pub fn energy_barrier_j(&self) -> f64 {
+        self.e_b
+    }
+
+    /// Thermal stability factor Δ = E_b/(k·T).
+    pub fn thermal_stability(&self, temp_k: f64) -> f64 {
+        self.e_b / (K_B * temp_k)
+    }
+
+    /// Critical current magnitude (A) for switching away from `from`.
+    pub fn critical_current(&self, from: MtjOrientation) -> f64 {
+        match from {
+            MtjOrientation::AntiParallel => self.ic_ap_p,
+            MtjOrientation::Parallel => self.ic_p_ap,
+        }
+    }
+
+    /// Néel-Brown mean switching time τ0·exp(Δ·(1 − |I|/Ic)) (s), for |I| < Ic.
+    pub fn neel_brown_time_s(&self, current_abs_a: f64, from: MtjOrientation, temp_k: f64) -> f64 {
+        let ic = self.critical_current(from);
+        let expo = (self.thermal_stability(temp_k) * (1.0 - current_abs_a / ic)).clamp(-85.0, 85.0);
+        self.p.tau0_s * expo.exp()
+    }
+
+    /// Sun-model mean precessional switching time (s) for |I| > Ic (infinite at or below Ic).
+    pub fn sun_mean_switching_time_s(
+        &self,
+        current_abs_a: f64,
+        from: MtjOrientation,
+        temp_k: f64,
+    ) -> f64 {
+        let ic = self.critical_current(from);
+        let delta = self.thermal_stability(temp_k);
+        let pol = self.p.polarization;
+        let pref = 2.0 / (EULER_C + (std::f64::consts::PI.powi(2) * delta / 4.0).ln())
+            * (MU_B * pol / (Q_E * self.m_total * (1.0 + pol * pol)));
+        let rate = pref * (current_abs_a - ic);
+        if rate > 0.0 {
+            1.0 / rate
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// Switching rate 1/τ (1/s) for signed current `current_a` (A) from orientation `from`.
+    /// Zero for the polarity that cannot switch `from` and for |I| < i_reset_a.
+    pub fn switching_rate(&self, current_a: f64, from: MtjOrientation, temp_k: f64) -> f64 {
+        let favourable = match from {
+            MtjOrientation::AntiParallel => current_a > 0.0,
+            MtjOrientation::Parallel => current_a < 0.0,
+        };
+        let i = current_a.abs();
+        if !favourable || i < self.p.i_reset_a {
+            return 0.0;
+        }
+        if i < self.critical_current(from) {
+            1.0 / self.neel_brown_time_s(i, from, temp_k)
+        } else {
+            (1.0 / self.p.tau0_s).max(1.0 / self.sun_mean_switching_time_s(i, from, temp_k))
+        }
+    }
+
+    /// Closed-form switching probability of a rectangular current pulse:
+    /// `1 − exp(−t_p/τ(I))`.
+    pub fn switching_probability(
+        &self,
+        current_a: f64,
+        pulse_width_s: f64,
+        from: MtjOrientation,
+        temp_k: f64,
+    ) -> f64 {
+        let x = self.switching_rate(current_a, from, temp_k) * pulse_width_s.max(0.0);
+        -(-x).exp_m1()
+    }
+
+    /// A state in orientation `o` with no write in progress.
+    pub fn state_with(&self, o: MtjOrientation) -> MtjState {
+        MtjState {
+            orientation: o,
+            hazard: 0.0,
+            hazard_threshold: 0.0,
+        }
+    }
+}
+
+impl CompactModel for MtjModel {
+    type State = MtjState;
+
+    fn initial_state(&self) -> MtjState {
+        self.state_with(if self.p.initial_ap == 1.0 {
+            MtjOrientation::AntiParallel
+        } else {
+            MtjOrientation::Parallel
+        })
+    }
+
+    /// `I = V/R` with R = R_P or R_AP(V); for AP, with `D = R_AP(V)`,
+    /// `dI/dV = 1/D − V·D'/D²`, `D' = −R_P·TMR0·(2V/V_h²)/(1 + V²/V_h²)²`.
+    fn current(&self, st: &MtjState, v: f64, _temp_k: f64) -> (f64, f64) {
+        match st.orientation {
+            MtjOrientation::Parallel => (v / self.r_p, 1.0 / self.r_p),
+            MtjOrientation::AntiParallel => {
+                let vh2 = self.p.v_h_v * self.p.v_h_v;
+                let u = 1.0 + v * v / vh2;
+                let d = self.r_p * (1.0 + self.p.tmr0 / u);
+                let dd = -self.r_p * self.p.tmr0 * (2.0 * v / vh2) / (u * u);
+                (v / d, 1.0 / d - v * dd / (d * d))
+            }
+        }
+    }
+
+    fn advance(&self, st: &mut MtjState, v: f64, dt: f64, temp_k: f64, rng: &mut ChaCha8Rng) {
+        if dt.is_nan() || dt <= 0.0 {
+            return;
+        }
+        let (i, _) = self.current(st, v, temp_k);
+        let rate = self.switching_rate(i, st.orientation, temp_k);
+        if rate <= 0.0 {
+            st.hazard = 0.0;
+            return;
+        }
+        if st.hazard == 0.0 {
+            // Start of a write: draw its threshold −ln u, u in (0, 1].
+            let u: f64 = 1.0 - rng.random::<f64>();
+            st.hazard_threshold = -u.ln();
+        }
+        st.hazard += rate * dt;
+        if st.hazard >= st.hazard_threshold {
+            st.orientation = match st.orientation {
+                MtjOrientation::Parallel => MtjOrientation::AntiParallel,
+                MtjOrientation::AntiParallel => MtjOrientation::Parallel,
+            };
+            st.hazard = 0.0;
+        }
+    }
+
+    fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {
+        let mut p = self.p.clone();
+        let v = &self.p.variability;
+        let mut n = || -> f64 { rng.sample(StandardNormal) };
+        p.ra_ohm_um2 *= (v.ra_sigma_ln * n()).exp();
+        p.tmr0 = (p.tmr0 * (1.0 + v.tmr_sigma_rel * n())).max(0.0);
+        p.ic_scale = (p.ic_scale * (1.0 + v.ic_sigma_rel * n())).max(0.05);
+        // The sampled values stay inside the validated domain, so this cannot fail.
+        Self::new(p).expect("sampled MTJ parameters stay valid")
+    }
+}
+
+/// Closed-form switching probabilities for figures: for each pulse width (s), the probability
+/// at each current (A, signed as in the module docs) of switching away from `from`.
+pub fn switching_probability_table(
+    model: &MtjModel,
+    currents_a: &[f64],
+    pulse_widths_s: &[f64],
+    from: MtjOrientation,
+    temp_k: f64,
+) -> Vec<(f64, Vec<f64>)> {
+    pulse_widths_s
+        .iter()
+        .map(|&tp| {
+            let row = currents_a
+                .iter()
+                .map(|&i| model.switching_probability(i, tp, from, temp_k))
+                .collect();
+            (tp, row)
+        })
+        .collect()
+}
+
+/// Monte-Carlo counterpart for figures: the fraction of `trials` fresh cells in orientation
+/// `from` that switch under a rectangular voltage pulse `v` (V) of width `pulse_width_s`,
+/// through `advance`. Trial `k` uses stream `k` of `ChaCha8Rng::seed_from_u64(seed)`.
+pub fn switching_fraction_mc(
+    model: &MtjModel,
+    v: f64,
+    pulse_width_s: f64,
+    from: MtjOrientation,
+    temp_k: f64,
+    trials: usize,
+    seed: u64,
+) -> f64 {
+    let mut switched = 0usize;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for k in 0..trials {
+        rng.set_stream(k as u64);
+        rng.set_word_pos(0);
+        let mut st = model.state_with(from);
+        model.advance(&mut st, v, pulse_width_s, temp_k, &mut rng);
+        if st.orientation != from {
+            switched += 1;
+        }
+    }
+    switched as f64 / trials.max(1) as f64
+}
