@@ -138,3 +138,17 @@ fn missing_transistor_section_for_1t1r_is_rejected() {
     let e = err_of(&text, Some("0,0,0\n0,0,0\n0,0,0\n0,0,0\n"));
     assert!(e.contains("bad.toml") && e.contains("`transistor`"), "{e}");
 }
+
+#[test]
+fn shipped_example_config_loads_and_runs() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/configs/crossbar_1t1r_oxram.toml");
+    let mut xb = Crossbar::from_toml_file(&p).unwrap();
+    assert_eq!(xb.cell, CellKind::OneT1R);
+    // ρ·pitch/(w·t) = 2.2e-8·1e-7/(5e-8·1e-7) = 0.44 Ω.
+    assert!((xb.r_row - 0.44).abs() < 1e-12);
+    xb.rows = 8;
+    xb.cols = 8;
+    xb.g.truncate(64);
+    let rep = mvm(&xb, &[vec![0.5; 8]]).unwrap();
+    assert!(rep.analog[0].iter().all(|&i| i > 0.0));
+}
