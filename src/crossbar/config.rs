@@ -1,0 +1,714 @@
+//! The `Crossbar` description (plain data) and its TOML form.
+//!
+//! Given → resolved: the TOML file deserialises into `*Cfg` structs with optional fields
+//! (unknown keys rejected); `resolve` applies defaults in one place, checks ranges, reads the
+//! weight CSV, samples device-to-device variability and yields a `Crossbar`.
+
+use std::path::{Path, PathBuf};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use serde::Deserialize;
+
+use super::law::{CellLaw, Mos1};
+use super::CrossbarError;
+
+/// Cell topology at each crosspoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum CellKind {
+    /// Passive: one resistive cell between word line and bit line.
+    #[serde(rename = "0T1R")]
+    ZeroT1R,
+    /// Two-terminal selector in series with the cell (word line – selector – cell – bit line).
+    #[serde(rename = "1S1R")]
+    OneS1R,
+    /// Cell in series with an access transistor (word line – cell – drain, source – bit line).
+    #[serde(rename = "1T1R")]
+    OneT1R,
+    /// A pair of 1T1R cells on two bit lines per output; the output is I(+) − I(−), so signed
+    /// weights map onto the pair.
+    #[serde(rename = "2T2R")]
+    TwoT2R,
+}
+
+impl CellKind {
+    pub fn has_transistor(self) -> bool {
+        matches!(self, CellKind::OneT1R | CellKind::TwoT2R)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            CellKind::ZeroT1R => "0T1R",
+            CellKind::OneS1R => "1S1R",
+            CellKind::OneT1R => "1T1R",
+            CellKind::TwoT2R => "2T2R",
+        }
+    }
+}
+
+/// Which ends of every line are connected to the periphery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineEnds {
+    /// Word lines driven at column 0, bit lines sensed after the last row.
+    One,
+    /// Word lines driven at both ends, bit lines sensed at both ends (currents summed).
+    Both,
+}
+
+/// Two-terminal selector law I = i_s·sinh(V/v_s) (1S1R only).
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// Current scale (A).
+    pub i_s: f64,
+    /// Voltage scale (V).
+    pub v_s: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DacMode {
+    /// One analog level per input: V = code/(2^bits − 1) · v_read.
+    Analog,
+    /// One read per input bit at 0 or v_read; column results shifted and added after the ADC.
+    BitSerial,
+}
+
+/// Input digital-to-analog conversion. `bits = 0` means unquantised inputs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dac {
+    pub bits: u32,
+    pub mode: DacMode,
+}
+
+/// ADC full-scale range choice.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AdcRange {
+    /// Fixed full scale (A).
+    Fixed(f64),
+    /// Largest |column current| of the calibration batch (the batch being converted).
+    MaxOfBatch,
+    /// This percentile (0–100] of |column current| over the batch; larger values clip.
+    Percentile(f64),
+}
+
+/// Column analog-to-digital conversion. `bits = 0` means no ADC (ideal readout).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adc {
+    pub bits: u32,
+    pub range: AdcRange,
+}
+
+/// A crossbar array as plain data (all SI). Build from TOML with
+/// [`Crossbar::from_toml_file`] or directly with [`Crossbar::new`] and field updates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Crossbar {
+    /// Word lines (inputs).
+    pub rows: usize,
+    /// Outputs (logical columns). 2T2R uses two bit lines per output.
+    pub cols: usize,
+    pub cell: CellKind,
+    pub law: CellLaw,
+    /// Conductance window the weights map onto (S): read conductances I(v_read)/v_read.
+    pub g_min: f64,
+    pub g_max: f64,
+    /// Per-cell conductance parameter (S), row-major `rows × phys_cols()`. For sinh cells it is
+    /// the small-signal conductance I0/V0.
+    pub g: Vec<f64>,
+    pub selector: Option<Selector>,
+    pub transistor: Option<Mos1>,
+    /// Gate voltage of selected access transistors (V).
+    pub v_gate: f64,
+    /// Wire resistance per segment between adjacent crosspoints (Ω), word and bit lines.
+    pub r_row: f64,
+    pub r_col: f64,
+    /// Driver output resistance (Ω); 0 = ideal source.
+    pub r_driver: f64,
+    /// Sense resistance to virtual ground (Ω); 0 = ideal virtual ground.
+    pub r_sense: f64,
+    pub line_ends: LineEnds,
+    /// Full-scale input voltage (V).
+    pub v_read: f64,
+    /// Duration of one read / MVM pulse for energy accounting (s).
+    pub t_read: f64,
+    pub dac: Dac,
+    pub adc: Adc,
+    pub seed: u64,
+}
+
+impl Crossbar {
+    /// A linear passive (0T1R) array with all cells at `g_max`, ideal periphery, no wires.
+    pub fn new(rows: usize, cols: usize) -> Self {
+        Crossbar {
+            rows,
+            cols,
+            cell: CellKind::ZeroT1R,
+            law: CellLaw::Linear,
+            g_min: 1e-6,
+            g_max: 1e-4,
+            g: vec![1e-4; rows * cols],
+            selector: None,
+            transistor: None,
+            v_gate: 1.8,
+            r_row: 0.0,
+            r_col: 0.0,
+            r_driver: 0.0,
+            r_sense: 0.0,
+            line_ends: LineEnds::One,
+            v_read: 0.2,
+            t_read: 10e-9,
+            dac: Dac {
+                bits: 0,
+                mode: DacMode::Analog,
+            },
+            adc: Adc {
+                bits: 0,
+                range: AdcRange::MaxOfBatch,
+            },
+            seed: 0,
+        }
+    }
+
+    /// Bit lines: `cols`, or `2·cols` for 2T2R.
+    pub fn phys_cols(&self) -> usize {
+        if self.cell == CellKind::TwoT2R {
+            2 * self.cols
+        } else {
+            self.cols
+        }
+    }
+
+    /// I(v_read)/v_read per unit of the per-cell parameter: 1 for linear cells,
+    /// (v0/v_read)·sinh(v_read/v0) for sinh cells.
+    pub fn read_factor(&self) -> f64 {
+        match self.law {
+            CellLaw::Linear => 1.0,
+            CellLaw::Sinh { v0 } => v0 / self.v_read * (self.v_read / v0).sinh(),
+        }
+    }
+
+    /// Read conductance I(v_read)/v_read of cell `idx` (S): what program-and-verify sets.
+    pub fn g_read(&self, idx: usize) -> f64 {
+        self.g[idx] * self.read_factor()
+    }
+
+    /// Map weights (row-major `rows × cols`) onto read conductances: w ∈ [0, 1] → g_min +
+    /// w·(g_max − g_min) at v_read (the per-cell parameter is that divided by
+    /// [`Crossbar::read_factor`]); for 2T2R, w ∈ [−1, 1] goes onto the pair, the positive part on the + bit line and
+    /// the negative part on the − bit line, the other cell at g_min.
+    pub fn set_weights(&mut self, w: &[f64]) -> Result<(), CrossbarError> {
+        if w.len() != self.rows * self.cols {
+            return Err(CrossbarError::Input(format!(
+                "weights: expected {}×{} = {} values, got {}",
+                self.rows,
+                self.cols,
+                self.rows * self.cols,
+                w.len()
+            )));
+        }
+        let signed = self.cell == CellKind::TwoT2R;
+        let lo = if signed { -1.0 } else { 0.0 };
+        if let Some((k, &x)) = w.iter().enumerate().find(|(_, &x)| !(x >= lo && x <= 1.0)) {
+            return Err(CrossbarError::Input(format!(
+                "weight ({}, {}) = {x} outside [{lo}, 1]",
+                k / self.cols,
+                k % self.cols
+            )));
+        }
+        let span = self.g_max - self.g_min;
+        let pc = self.phys_cols();
+        let f = 1.0 / self.read_factor();
+        self.g = vec![0.0; self.rows * pc];
+        for i in 0..self.rows {
+            for j in 0..self.cols {
+                let x = w[i * self.cols + j];
+                if signed {
+                    self.g[i * pc + 2 * j] = f * (self.g_min + span * x.max(0.0));
+                    self.g[i * pc + 2 * j + 1] = f * (self.g_min + span * (-x).max(0.0));
+                } else {
+                    self.g[i * pc + j] = f * (self.g_min + span * x);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Uniform random weights from `rng` (in [0,1], or [−1,1] for 2T2R), mapped by `set_weights`.
+    pub fn random_weights(&mut self, rng: &mut ChaCha8Rng) {
+        let lo = if self.cell == CellKind::TwoT2R {
+            -1.0
+        } else {
+            0.0
+        };
+        let w: Vec<f64> = (0..self.rows * self.cols)
+            .map(|_| rng.random_range(lo..=1.0))
+            .collect();
+        self.set_weights(&w)
+            .expect("weights in range by construction");
+    }
+
+    /// Multiply every cell conductance by a lognormal factor exp(σ·N(0,1)) (device-to-device
+    /// variability).
+    pub fn apply_d2d(&mut self, sigma: f64, rng: &mut ChaCha8Rng) {
+        if sigma <= 0.0 {
+            return;
+        }
+        let n = Normal::new(0.0, sigma).expect("sigma > 0");
+        for g in &mut self.g {
+            *g *= n.sample(rng).exp();
+        }
+    }
+
+    /// Checks that the description is solvable; every problem names the field.
+    pub fn validate(&self) -> Result<(), CrossbarError> {
+        self.validate_scalars()?;
+        if self.g.len() != self.rows * self.phys_cols() {
+            return Err(CrossbarError::Config {
+                file: "<api>".into(),
+                key: "weights".into(),
+                msg: format!(
+                    "{} conductances for a {}×{} array",
+                    self.g.len(),
+                    self.rows,
+                    self.phys_cols()
+                ),
+            });
+        }
+        if self.g.iter().any(|&g| !(g > 0.0 && g.is_finite())) {
+            return Err(CrossbarError::Config {
+                file: "<api>".into(),
+                key: "device".into(),
+                msg: "every cell conductance must be > 0 S".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Everything `validate` checks except the conductance table.
+    fn validate_scalars(&self) -> Result<(), CrossbarError> {
+        let bad = |key: &str, msg: String| {
+            Err(CrossbarError::Config {
+                file: "<api>".into(),
+                key: key.into(),
+                msg,
+            })
+        };
+        if self.rows == 0 {
+            return bad("rows", "must be at least 1".into());
+        }
+        if self.cols == 0 {
+            return bad("cols", "must be at least 1".into());
+        }
+        for (k, v) in [
+            ("wires.r_row", self.r_row),
+            ("wires.r_col", self.r_col),
+            ("periphery.r_driver", self.r_driver),
+            ("periphery.r_sense", self.r_sense),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(k, format!("resistance must be finite and ≥ 0 Ω, got {v}"));
+            }
+        }
+        if let CellLaw::Sinh { v0 } = self.law {
+            if !(v0 > 0.0) {
+                return bad("device.v0", format!("must be > 0 V, got {v0}"));
+            }
+        }
+        match (self.cell, &self.selector, &self.transistor) {
+            (CellKind::OneS1R, None, _) => return bad("selector", "1S1R needs [selector]".into()),
+            (CellKind::OneT1R | CellKind::TwoT2R, _, None) => {
+                return bad("transistor", "1T1R/2T2R need [transistor]".into())
+            }
+            _ => {}
+        }
+        if let Some(s) = &self.selector {
+            if !(s.i_s > 0.0 && s.v_s > 0.0) {
+                return bad("selector", "i_s and v_s must be > 0".into());
+            }
+        }
+        if let Some(m) = &self.transistor {
+            if !(m.kp > 0.0 && m.w > 0.0 && m.l > 0.0 && m.lambda >= 0.0) {
+                return bad("transistor", "kp, w, l must be > 0 and lambda ≥ 0".into());
+            }
+        }
+        if !(self.v_read.is_finite() && self.v_read > 0.0) {
+            return bad("periphery.v_read", "must be > 0 V".into());
+        }
+        if self.dac.bits > 24 || self.adc.bits > 24 {
+            return bad("dac.bits / adc.bits", "at most 24 bits".into());
+        }
+        if self.dac.mode == DacMode::BitSerial && self.dac.bits == 0 {
+            return bad("dac.bits", "bit-serial inputs need bits ≥ 1".into());
+        }
+        if let AdcRange::Percentile(p) = self.adc.range {
+            if !(p > 0.0 && p <= 100.0) {
+                return bad("adc.percentile", format!("must be in (0, 100], got {p}"));
+            }
+        }
+        if let AdcRange::Fixed(x) = self.adc.range {
+            if !(x > 0.0) {
+                return bad("adc.i_max", format!("must be > 0 A, got {x}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a TOML description; relative paths inside (weight CSV) are relative to the file.
+    pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Crossbar, CrossbarError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| CrossbarError::Io {
+            file: path.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+        Crossbar::from_toml_str(&text, path)
+    }
+
+    /// Parses TOML text; `path` is used for error messages and to resolve relative paths.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Crossbar, CrossbarError> {
+        let cfg: FileCfg = toml::from_str(text).map_err(|e| CrossbarError::Toml {
+            file: path.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+        cfg.resolve(path)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TOML form
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCfg {
+    rows: usize,
+    cols: usize,
+    cell: CellKind,
+    seed: Option<u64>,
+    device: DeviceCfg,
+    selector: Option<Selector>,
+    transistor: Option<TransistorCfg>,
+    wires: Option<WiresCfg>,
+    periphery: Option<PeripheryCfg>,
+    weights: Option<WeightsCfg>,
+    dac: Option<DacCfg>,
+    adc: Option<AdcCfg>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+enum DeviceKind {
+    Linear,
+    Sinh,
+    Card,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceCfg {
+    kind: DeviceKind,
+    /// S
+    g_min: Option<f64>,
+    /// S
+    g_max: Option<f64>,
+    /// V (sinh)
+    v0: Option<f64>,
+    /// Path to a device card (device-models/*.toml).
+    card: Option<PathBuf>,
+    /// Lognormal σ of the per-cell conductance (dimensionless).
+    d2d_sigma: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransistorCfg {
+    vto: Option<f64>,
+    kp: Option<f64>,
+    lambda: Option<f64>,
+    w: Option<f64>,
+    l: Option<f64>,
+    v_gate: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WiresCfg {
+    r_row: Option<f64>,
+    r_col: Option<f64>,
+    /// Ω·m
+    resistivity: Option<f64>,
+    /// m
+    width: Option<f64>,
+    /// m
+    thickness: Option<f64>,
+    /// Crosspoint pitch = segment length (m).
+    pitch: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeripheryCfg {
+    r_driver: Option<f64>,
+    r_sense: Option<f64>,
+    line_ends: Option<LineEnds>,
+    v_read: Option<f64>,
+    t_read: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeightsCfg {
+    csv: Option<PathBuf>,
+    random: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DacCfg {
+    bits: Option<u32>,
+    mode: Option<DacMode>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+enum AdcRangeKind {
+    Fixed,
+    Max,
+    Percentile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdcCfg {
+    bits: Option<u32>,
+    range: Option<AdcRangeKind>,
+    /// A (range = "fixed")
+    i_max: Option<f64>,
+    /// percent (range = "percentile")
+    percentile: Option<f64>,
+}
+
+impl FileCfg {
+    fn resolve(self, path: &Path) -> Result<Crossbar, CrossbarError> {
+        let err = |key: &str, msg: String| CrossbarError::Config {
+            file: path.to_path_buf(),
+            key: key.into(),
+            msg,
+        };
+        if self.rows == 0 {
+            return Err(err("rows", "must be at least 1".into()));
+        }
+        if self.cols == 0 {
+            return Err(err("cols", "must be at least 1".into()));
+        }
+        let mut xb = Crossbar::new(self.rows, self.cols);
+        xb.cell = self.cell;
+        xb.seed = self.seed.unwrap_or(0);
+
+        let d = &self.device;
+        xb.law = match d.kind {
+            DeviceKind::Linear => {
+                if d.v0.is_some() {
+                    return Err(err("device.v0", "only used with kind = \"sinh\"".into()));
+                }
+                CellLaw::Linear
+            }
+            DeviceKind::Sinh => CellLaw::Sinh {
+                v0: d
+                    .v0
+                    .ok_or_else(|| err("device.v0", "required for sinh cells".into()))?,
+            },
+            DeviceKind::Card => {
+                let card = d.card.as_ref().map(|p| p.display().to_string());
+                return Err(err(
+                    "device.card",
+                    format!(
+                        "device cards ({}) are not wired into arrays yet; use kind = \"linear\" \
+                         or \"sinh\"",
+                        card.unwrap_or_else(|| "no path given".into())
+                    ),
+                ));
+            }
+        };
+        if d.card.is_some() {
+            return Err(err("device.card", "only used with kind = \"card\"".into()));
+        }
+        xb.g_min = d.g_min.unwrap_or(1e-6);
+        xb.g_max = d.g_max.unwrap_or(1e-4);
+        if !(xb.g_min > 0.0 && xb.g_max >= xb.g_min && xb.g_max.is_finite()) {
+            return Err(err(
+                "device.g_min / device.g_max",
+                format!("need 0 < g_min ≤ g_max, got {} and {}", xb.g_min, xb.g_max),
+            ));
+        }
+        let d2d = d.d2d_sigma.unwrap_or(0.0);
+        if !(d2d >= 0.0 && d2d.is_finite()) {
+            return Err(err("device.d2d_sigma", format!("must be ≥ 0, got {d2d}")));
+        }
+
+        xb.selector = self.selector;
+        if xb.selector.is_some() && xb.cell != CellKind::OneS1R {
+            return Err(err("selector", "only used with cell = \"1S1R\"".into()));
+        }
+        if let Some(t) = &self.transistor {
+            if !xb.cell.has_transistor() {
+                return Err(err("transistor", "only used with 1T1R / 2T2R".into()));
+            }
+            xb.transistor = Some(Mos1 {
+                vto: t.vto.unwrap_or(0.5),
+                kp: t.kp.unwrap_or(2e-5),
+                lambda: t.lambda.unwrap_or(0.0),
+                w: t.w.unwrap_or(1e-6),
+                l: t.l.unwrap_or(1e-6),
+            });
+            xb.v_gate = t.v_gate.unwrap_or(1.8);
+        }
+
+        if let Some(w) = &self.wires {
+            let geom = [w.resistivity, w.width, w.thickness, w.pitch];
+            let n_geom = geom.iter().filter(|x| x.is_some()).count();
+            if n_geom > 0 {
+                if w.r_row.is_some() || w.r_col.is_some() {
+                    return Err(err(
+                        "wires",
+                        "give either r_row/r_col or resistivity/width/thickness/pitch".into(),
+                    ));
+                }
+                if n_geom < 4 {
+                    return Err(err(
+                        "wires",
+                        "geometry needs all of resistivity, width, thickness, pitch".into(),
+                    ));
+                }
+                let [rho, wd, th, p] = geom.map(|x| x.unwrap());
+                if !(rho >= 0.0 && wd > 0.0 && th > 0.0 && p > 0.0) {
+                    return Err(err(
+                        "wires",
+                        "resistivity ≥ 0 and width, thickness, pitch > 0".into(),
+                    ));
+                }
+                // R = ρ·ℓ/(w·t) for one segment of length = pitch.
+                xb.r_row = rho * p / (wd * th);
+                xb.r_col = xb.r_row;
+            } else {
+                xb.r_row = w.r_row.unwrap_or(0.0);
+                xb.r_col = w.r_col.unwrap_or(0.0);
+            }
+        }
+        if let Some(p) = &self.periphery {
+            xb.r_driver = p.r_driver.unwrap_or(0.0);
+            xb.r_sense = p.r_sense.unwrap_or(0.0);
+            xb.line_ends = p.line_ends.unwrap_or(LineEnds::One);
+            xb.v_read = p.v_read.unwrap_or(xb.v_read);
+            xb.t_read = p.t_read.unwrap_or(xb.t_read);
+            if !(xb.t_read > 0.0) {
+                return Err(err("periphery.t_read", "must be > 0 s".into()));
+            }
+        }
+        if let Some(dc) = &self.dac {
+            xb.dac = Dac {
+                bits: dc.bits.unwrap_or(8),
+                mode: dc.mode.unwrap_or(DacMode::Analog),
+            };
+        }
+        if let Some(a) = &self.adc {
+            let range =
+                match a.range.as_ref().unwrap_or(&AdcRangeKind::Max) {
+                    AdcRangeKind::Fixed => AdcRange::Fixed(a.i_max.ok_or_else(|| {
+                        err("adc.i_max", "required with range = \"fixed\"".into())
+                    })?),
+                    AdcRangeKind::Max => AdcRange::MaxOfBatch,
+                    AdcRangeKind::Percentile => {
+                        AdcRange::Percentile(a.percentile.ok_or_else(|| {
+                            err(
+                                "adc.percentile",
+                                "required with range = \"percentile\"".into(),
+                            )
+                        })?)
+                    }
+                };
+            xb.adc = Adc {
+                bits: a.bits.unwrap_or(8),
+                range,
+            };
+        }
+
+        let relocate = |e: CrossbarError| match e {
+            CrossbarError::Config { key, msg, .. } => CrossbarError::Config {
+                file: path.to_path_buf(),
+                key,
+                msg,
+            },
+            e => e,
+        };
+        xb.validate_scalars().map_err(relocate)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(xb.seed);
+        match &self.weights {
+            Some(WeightsCfg {
+                csv: Some(_),
+                random: Some(true),
+            }) => {
+                return Err(err("weights", "give either csv or random = true".into()));
+            }
+            Some(WeightsCfg { csv: Some(p), .. }) => {
+                let full = path.parent().unwrap_or(Path::new(".")).join(p);
+                let w = read_weight_csv(&full, xb.rows, xb.cols)?;
+                xb.set_weights(&w).map_err(|e| match e {
+                    CrossbarError::Input(m) => CrossbarError::Weights {
+                        file: full.clone(),
+                        line: 0,
+                        msg: m,
+                    },
+                    e => e,
+                })?;
+            }
+            _ => xb.random_weights(&mut rng),
+        }
+        xb.apply_d2d(d2d, &mut rng);
+        xb.validate().map_err(relocate)?;
+        Ok(xb)
+    }
+}
+
+/// Reads a `rows × cols` weight matrix: plain numbers, comma separated, no header; `#` comments.
+pub fn read_weight_csv(path: &Path, rows: usize, cols: usize) -> Result<Vec<f64>, CrossbarError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CrossbarError::Io {
+        file: path.to_path_buf(),
+        msg: e.to_string(),
+    })?;
+    let werr = |line: usize, msg: String| CrossbarError::Weights {
+        file: path.to_path_buf(),
+        line,
+        msg,
+    };
+    let mut out = Vec::with_capacity(rows * cols);
+    let mut n_rows = 0;
+    for (ln, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        n_rows += 1;
+        if n_rows > rows {
+            return Err(werr(
+                ln + 1,
+                format!("more than {rows} rows (array has rows = {rows})"),
+            ));
+        }
+        let mut n = 0;
+        for f in t.split(',') {
+            let x: f64 = f
+                .trim()
+                .parse()
+                .map_err(|_| werr(ln + 1, format!("not a number: {:?}", f.trim())))?;
+            out.push(x);
+            n += 1;
+        }
+        if n != cols {
+            return Err(werr(ln + 1, format!("{n} values, expected cols = {cols}")));
+        }
+    }
+    if n_rows != rows {
+        return Err(werr(0, format!("{n_rows} rows, expected rows = {rows}")));
+    }
+    Ok(out)
+}

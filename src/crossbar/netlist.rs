@@ -1,0 +1,225 @@
+//! The array as an ngspice deck and as engine element tables.
+//!
+//! Both are written from the bound [`Network`], so node merging (zero resistances) and the
+//! periphery are exactly those the structured solver uses: every fixed class becomes a node
+//! `f<k>` held by a voltage source `vf<k>` to ground (its current, ngspice sign, is the current
+//! flowing from the array into the periphery there), every free class a node named after its
+//! first crosspoint node (`r<i>_<j>`, `c<i>_<j>`, `m<i>_<j>`).
+
+use std::fmt::Write as _;
+
+use crate::circuit::{Circuit, Resistor, Source};
+
+use super::config::Crossbar;
+use super::law::CellLaw;
+use super::network::{Bias, End, Line, Network};
+use super::solver::Array;
+use super::CrossbarError;
+
+/// Options of the exported deck.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetlistOptions {
+    /// Text of the `.options` card (without the keyword); empty for none.
+    pub options: String,
+    /// Emit the `.op` card.
+    pub op: bool,
+}
+
+impl Default for NetlistOptions {
+    /// Tight Newton tolerances so ngspice's answer is accurate to well below 1e-6, and a gmin
+    /// small enough that the transistors' junction conductances do not matter.
+    fn default() -> Self {
+        NetlistOptions {
+            options: "reltol=1e-10 abstol=1e-18 vntol=1e-13 gmin=1e-22".into(),
+            op: true,
+        }
+    }
+}
+
+/// Names of the voltage sources whose currents (ngspice `i(name)`, A) make up each physical
+/// bit line's sense current and each word line's driver current (driver: −i).
+#[derive(Clone, Debug, Default)]
+pub struct ExportMap {
+    pub col_sources: Vec<Vec<String>>,
+    pub row_sources: Vec<Vec<String>>,
+}
+
+/// The MVM deck with every input at full scale (`v_read`), as ngspice 39 runs it.
+pub fn export_netlist(xb: &Crossbar) -> Result<String, CrossbarError> {
+    let bias = Bias::mvm(xb, &vec![xb.v_read; xb.rows]);
+    let arr = Array::bind(xb, &bias)?;
+    Ok(export_bound(&arr, &NetlistOptions::default()).0)
+}
+
+fn node_names(net: &Network) -> Vec<String> {
+    let mut names = vec![String::new(); net.n_free];
+    let mut set = vec![false; net.n_free];
+    for i in 0..net.rows {
+        for j in 0..net.pcols {
+            let mut cands = vec![(net.r(i, j), 'r'), (net.c(i, j), 'c')];
+            if net.k == 3 {
+                cands.push((net.m(i, j), 'm'));
+            }
+            for (raw, p) in cands {
+                if let End::Free(k) = net.class_of[raw] {
+                    if !set[k as usize] {
+                        set[k as usize] = true;
+                        names[k as usize] = format!("{p}{i}_{j}");
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
+fn end_name(e: End, names: &[String]) -> String {
+    match e {
+        End::Free(k) => names[k as usize].clone(),
+        End::Fixed(f) => format!("f{f}"),
+    }
+}
+
+/// Deck of a bound array at its current bias.
+pub fn export_bound(arr: &Array, opt: &NetlistOptions) -> (String, ExportMap) {
+    let net = &arr.net;
+    let xb = &arr.xb;
+    let names = node_names(net);
+    let nm = |e: End| end_name(e, &names);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "* xbarsim crossbar {}x{} {} ({} bit lines), exported netlist",
+        xb.rows,
+        xb.cols,
+        xb.cell.name(),
+        net.pcols
+    );
+    let mut map = ExportMap {
+        col_sources: vec![Vec::new(); net.pcols],
+        row_sources: vec![Vec::new(); net.rows],
+    };
+    for (f, &t) in net.fixed_term.iter().enumerate() {
+        let _ = writeln!(s, "vf{f} f{f} 0 dc {:.17e}", arr.fixed_v[f]);
+        match net.terminals[t].line {
+            Line::Row(i) => map.row_sources[i].push(format!("vf{f}")),
+            Line::Col(j) => map.col_sources[j].push(format!("vf{f}")),
+        }
+    }
+    for (k, r) in net.res.iter().enumerate() {
+        if r.a != r.b {
+            let _ = writeln!(s, "rw{k} {} {} {:.17e}", nm(r.a), nm(r.b), 1.0 / r.g);
+        }
+    }
+    for (idx, t) in net.cells.iter().enumerate() {
+        let (i, j) = (idx / net.pcols, idx % net.pcols);
+        let g = xb.g[idx];
+        match xb.law {
+            CellLaw::Linear => {
+                let _ = writeln!(s, "rc{i}_{j} {} {} {:.17e}", nm(t.a), nm(t.b), 1.0 / g);
+            }
+            CellLaw::Sinh { v0 } => {
+                let (a, b) = (nm(t.a), nm(t.b));
+                let _ = writeln!(
+                    s,
+                    "bc{i}_{j} {a} {b} i={:.17e}*sinh(v({a},{b})/{:.17e})",
+                    g * v0,
+                    v0
+                );
+            }
+        }
+    }
+    if let Some(sel) = xb.selector {
+        for (idx, t) in net.sels.iter().enumerate() {
+            let (i, j) = (idx / net.pcols, idx % net.pcols);
+            let (a, b) = (nm(t.a), nm(t.b));
+            let _ = writeln!(
+                s,
+                "bs{i}_{j} {a} {b} i={:.17e}*sinh(v({a},{b})/{:.17e})",
+                sel.i_s, sel.v_s
+            );
+        }
+    }
+    if let Some(m) = xb.transistor {
+        for i in 0..net.rows {
+            let _ = writeln!(s, "vg{i} g{i} 0 dc {:.17e}", arr.bias.gates[i]);
+        }
+        for (idx, t) in net.mos.iter().enumerate() {
+            let (i, j) = (idx / net.pcols, idx % net.pcols);
+            let _ = writeln!(
+                s,
+                "mt{i}_{j} {} g{} {} 0 nacc w={:.17e} l={:.17e}",
+                nm(t.d),
+                t.row,
+                nm(t.s),
+                m.w,
+                m.l
+            );
+        }
+        // is=0: no junction saturation current (the array's transistor law has none).
+        let _ = writeln!(
+            s,
+            ".model nacc nmos (level=1 vto={:.17e} kp={:.17e} lambda={:.17e} gamma=0 is=0)",
+            m.vto, m.kp, m.lambda
+        );
+    }
+    if !opt.options.is_empty() {
+        let _ = writeln!(s, ".options {}", opt.options);
+    }
+    if opt.op {
+        let _ = writeln!(s, ".op");
+    }
+    let _ = writeln!(s, ".end");
+    (s, map)
+}
+
+/// The bound array as engine element tables (resistors and voltage sources named as in
+/// [`export_bound`]). Only linear cells without transistors or selectors for now: the
+/// engine's B-source expressions, MOS1 model and memcell device are not available yet.
+pub fn to_circuit(arr: &Array) -> Result<Circuit, CrossbarError> {
+    let net = &arr.net;
+    let xb = &arr.xb;
+    if !arr.is_linear() {
+        return Err(CrossbarError::Input(format!(
+            "to_circuit: {} arrays with {:?} cells need the engine's nonlinear elements, \
+             not available yet; use the structured solver or export_netlist",
+            xb.cell.name(),
+            xb.law
+        )));
+    }
+    let names = node_names(net);
+    let mut c = Circuit::new(format!("crossbar {}x{}", xb.rows, xb.cols));
+    let id = |e: End, c: &mut Circuit| c.node(&end_name(e, &names));
+    for (f, v) in arr.fixed_v.iter().enumerate() {
+        let pos = id(End::Fixed(f as u32), &mut c);
+        c.vsources.push(Source {
+            name: format!("vf{f}"),
+            pos,
+            neg: 0,
+            dc: *v,
+            wave: None,
+        });
+    }
+    for (k, r) in net.res.iter().enumerate() {
+        if r.a != r.b {
+            let (a, b) = (id(r.a, &mut c), id(r.b, &mut c));
+            c.resistors.push(Resistor {
+                name: format!("rw{k}"),
+                a,
+                b,
+                r: 1.0 / r.g,
+            });
+        }
+    }
+    for (idx, t) in net.cells.iter().enumerate() {
+        let (i, j) = (idx / net.pcols, idx % net.pcols);
+        let (a, b) = (id(t.a, &mut c), id(t.b, &mut c));
+        c.resistors.push(Resistor {
+            name: format!("rc{i}_{j}"),
+            a,
+            b,
+            r: 1.0 / xb.g[idx],
+        });
+    }
+    Ok(c)
+}

@@ -1,0 +1,546 @@
+//! Array operations: matrix-vector multiply with DAC/ADC, single-cell read with a biasing
+//! scheme, node maps and energy accounting.
+
+use super::config::{AdcRange, CellKind, Crossbar, DacMode};
+use super::network::{Bias, ColEnd, ResKind};
+use super::solver::Array;
+use super::CrossbarError;
+
+/// Error statistics of outputs y against a reference y*. Every error is normalised per sample
+/// by the sample's largest |y*_j| (so columns whose ideal output is near zero do not blow up):
+/// e_sj = (y_sj − y*_sj) / max_k |y*_sk|.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ErrorStats {
+    /// RMS of e over all samples and columns.
+    pub rms: f64,
+    /// max |e|.
+    pub max: f64,
+    /// RMS of e per column, over samples.
+    pub per_column_rms: Vec<f64>,
+    /// Norm-wise relative error ‖y − y*‖₂ / ‖y*‖₂ per sample.
+    pub per_sample_norm: Vec<f64>,
+}
+
+impl ErrorStats {
+    pub fn compute(y: &[Vec<f64>], y_ref: &[Vec<f64>]) -> ErrorStats {
+        let cols = y_ref.first().map_or(0, |r| r.len());
+        let mut per_col = vec![0.0; cols];
+        let (mut sum2, mut max, mut n) = (0.0, 0.0f64, 0usize);
+        let mut per_sample = Vec::with_capacity(y.len());
+        for (a, b) in y.iter().zip(y_ref) {
+            let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let (mut d2, mut r2) = (0.0, 0.0);
+            for j in 0..cols {
+                let d = a[j] - b[j];
+                d2 += d * d;
+                r2 += b[j] * b[j];
+                let e = if scale > 0.0 { d / scale } else { d };
+                per_col[j] += e * e;
+                sum2 += e * e;
+                max = max.max(e.abs());
+                n += 1;
+            }
+            per_sample.push(if r2 > 0.0 {
+                (d2 / r2).sqrt()
+            } else {
+                d2.sqrt()
+            });
+        }
+        let ns = y.len().max(1) as f64;
+        ErrorStats {
+            rms: (sum2 / n.max(1) as f64).sqrt(),
+            max,
+            per_column_rms: per_col.iter().map(|s| (s / ns).sqrt()).collect(),
+            per_sample_norm: per_sample,
+        }
+    }
+}
+
+/// Result of a batch of matrix-vector multiplies. Currents in A, per logical output column
+/// (2T2R: I(+) − I(−)), one inner vector per input sample.
+#[derive(Clone, Debug, Default)]
+pub struct MvmReport {
+    /// Word-line voltages applied after the DAC (V); bit-serial: the equivalent analog level.
+    pub v_in: Vec<Vec<f64>>,
+    /// Ideal Σ_i V_i·G_ij with the unquantised inputs x·v_read.
+    pub ideal: Vec<Vec<f64>>,
+    /// Ideal with the DAC-quantised inputs.
+    pub ideal_dac: Vec<Vec<f64>>,
+    /// Solved column currents (bit-serial: Σ_k 2^k I_k / (2^b − 1)).
+    pub analog: Vec<Vec<f64>>,
+    /// ADC codes (bit-serial: Σ_k 2^k code_k). Empty without an ADC.
+    pub codes: Vec<Vec<i64>>,
+    /// ADC output converted back to A (equals `analog` without an ADC).
+    pub digital: Vec<Vec<f64>>,
+    /// ADC full scale used (A); 0 without an ADC.
+    pub adc_full_scale: f64,
+    /// Fraction of conversions that clipped.
+    pub clip_rate: f64,
+    /// `analog` against `ideal_dac`: the array's own error (IR drop, nonlinearity).
+    pub err_analog: ErrorStats,
+    /// `digital` against `ideal`: end to end, with DAC and ADC quantisation.
+    pub err_digital: ErrorStats,
+    /// Newton iterations per solve.
+    pub iterations: Vec<usize>,
+    /// Logical column currents of every solve (A): `planes` consecutive solves per sample.
+    pub raw: Vec<Vec<f64>>,
+    /// Solves per sample (DAC bits when bit-serial, else 1).
+    pub planes: usize,
+}
+
+/// Binds `xb` for an MVM (all rows driven, all columns sensed) and multiplies every input
+/// vector. Inputs are fractions of full scale in [0, 1] (V_i = x_i·v_read).
+pub fn mvm(xb: &Crossbar, inputs: &[Vec<f64>]) -> Result<MvmReport, CrossbarError> {
+    let bias = Bias::mvm(xb, &vec![0.0; xb.rows]);
+    let mut arr = Array::bind(xb, &bias)?;
+    mvm_bound(&mut arr, inputs)
+}
+
+/// MVM on an already bound array (bound with `Bias::mvm`).
+pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, CrossbarError> {
+    let xb = arr.xb.clone();
+    for (s, x) in inputs.iter().enumerate() {
+        if x.len() != xb.rows {
+            return Err(CrossbarError::Input(format!(
+                "input {s} has {} values for {} rows",
+                x.len(),
+                xb.rows
+            )));
+        }
+        if let Some(v) = x.iter().find(|v| !(**v >= 0.0 && **v <= 1.0)) {
+            return Err(CrossbarError::Input(format!(
+                "input {s}: value {v} outside [0, 1]"
+            )));
+        }
+    }
+    let bits = xb.dac.bits;
+    let levels = if bits > 0 {
+        ((1u64 << bits) - 1) as f64
+    } else {
+        0.0
+    };
+    let quant = |x: f64| {
+        if bits > 0 {
+            (x * levels).round() / levels
+        } else {
+            x
+        }
+    };
+    let mut rep = MvmReport::default();
+    for x in inputs {
+        let v: Vec<f64> = x.iter().map(|&x| x * xb.v_read).collect();
+        let vq: Vec<f64> = x.iter().map(|&x| quant(x) * xb.v_read).collect();
+        rep.ideal.push(ideal_dot(&xb, &v));
+        rep.ideal_dac.push(ideal_dot(&xb, &vq));
+        rep.v_in.push(vq);
+    }
+
+    // Bias list: one per input (analog) or one per input bit (bit-serial).
+    let serial = xb.dac.mode == DacMode::BitSerial;
+    let planes = if serial { bits as usize } else { 1 };
+    let mut biases = Vec::with_capacity(inputs.len() * planes);
+    for (s, x) in inputs.iter().enumerate() {
+        if serial {
+            for k in 0..planes {
+                let v: Vec<f64> = x
+                    .iter()
+                    .map(|&x| {
+                        let code = (x * levels).round() as u64;
+                        if (code >> k) & 1 == 1 {
+                            xb.v_read
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                biases.push(Bias::mvm(&xb, &v));
+            }
+        } else {
+            biases.push(Bias::mvm(&xb, &rep.v_in[s]));
+        }
+    }
+
+    // Solve every bias; column currents per logical output.
+    let mut outs: Vec<Vec<f64>> = Vec::with_capacity(biases.len());
+    if arr.is_linear() {
+        let sols = arr.solve_batch_linear(&biases)?;
+        for (b, v) in biases.iter().zip(sols) {
+            arr.set_bias(b)?;
+            arr.v.copy_from_slice(&v);
+            outs.push(logical(&xb, &arr.column_currents()));
+            rep.iterations.push(1);
+        }
+    } else {
+        for b in &biases {
+            arr.set_bias(b)?;
+            arr.solve()?;
+            outs.push(logical(&xb, &arr.column_currents()));
+            rep.iterations.push(arr.last_iterations);
+        }
+    }
+
+    rep.raw = outs;
+    rep.planes = planes;
+    apply_adc(&xb, &mut rep);
+    Ok(rep)
+}
+
+/// (Re)computes `analog`, `codes`, `digital`, the clip rate and both error statistics from the
+/// per-solve currents in `rep.raw`, with the DAC and ADC settings of `xb` (so ADC variants need
+/// no new solve: change `xb.adc` and call again).
+pub fn apply_adc(xb: &Crossbar, rep: &mut MvmReport) {
+    let planes = rep.planes;
+    let n_samples = rep.raw.len() / planes.max(1);
+    let serial = xb.dac.mode == DacMode::BitSerial;
+    let bits = xb.dac.bits;
+    let levels = if bits > 0 {
+        ((1u64 << bits) - 1) as f64
+    } else {
+        0.0
+    };
+    let outs = &rep.raw;
+    rep.analog.clear();
+    rep.codes.clear();
+    rep.digital.clear();
+    // ADC range over the whole batch of conversions.
+    let signed = xb.cell == CellKind::TwoT2R;
+    let adc_bits = xb.adc.bits;
+    let full_scale = if adc_bits == 0 {
+        0.0
+    } else {
+        match xb.adc.range {
+            AdcRange::Fixed(r) => r,
+            AdcRange::MaxOfBatch => outs.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs())),
+            AdcRange::Percentile(p) => {
+                let mut a: Vec<f64> = outs.iter().flatten().map(|x| x.abs()).collect();
+                a.sort_by(|x, y| x.total_cmp(y));
+                let k = ((p / 100.0) * (a.len() as f64) - 1.0).ceil().max(0.0) as usize;
+                a.get(k.min(a.len().saturating_sub(1)))
+                    .copied()
+                    .unwrap_or(0.0)
+            }
+        }
+    };
+    let adc_levels = if signed {
+        ((1i64 << adc_bits.saturating_sub(1)) - 1).max(1) as f64
+    } else {
+        ((1i64 << adc_bits) - 1) as f64
+    };
+    let (mut n_conv, mut n_clip) = (0usize, 0usize);
+    let mut convert = |i: f64| -> i64 {
+        n_conv += 1;
+        let lo = if signed { -1.0 } else { 0.0 };
+        let r = if full_scale > 0.0 {
+            i / full_scale
+        } else {
+            0.0
+        };
+        if r > 1.0 || r < lo {
+            n_clip += 1;
+        }
+        (r.clamp(lo, 1.0) * adc_levels).round() as i64
+    };
+    let cols = xb.cols;
+    for s in 0..n_samples {
+        let mut analog = vec![0.0; cols];
+        let mut codes = vec![0i64; cols];
+        for p in 0..planes {
+            let o = &outs[s * planes + p];
+            let w = if serial {
+                (1u64 << p) as f64 / levels
+            } else {
+                1.0
+            };
+            for j in 0..cols {
+                analog[j] += w * o[j];
+                if adc_bits > 0 {
+                    codes[j] += (1i64 << p) * convert(o[j]);
+                }
+            }
+        }
+        let digital: Vec<f64> = if adc_bits > 0 {
+            let div = if serial { levels } else { 1.0 };
+            codes
+                .iter()
+                .map(|&c| c as f64 / adc_levels * full_scale / div)
+                .collect()
+        } else {
+            analog.clone()
+        };
+        rep.analog.push(analog);
+        if adc_bits > 0 {
+            rep.codes.push(codes);
+        }
+        rep.digital.push(digital);
+    }
+    rep.adc_full_scale = full_scale;
+    rep.clip_rate = if n_conv > 0 {
+        n_clip as f64 / n_conv as f64
+    } else {
+        0.0
+    };
+    rep.err_analog = ErrorStats::compute(&rep.analog, &rep.ideal_dac);
+    rep.err_digital = ErrorStats::compute(&rep.digital, &rep.ideal);
+}
+
+/// Ideal Σ_i V_i·G_ij per logical column (2T2R: G(+) − G(−)) in A, with G the read
+/// conductance at v_read ([`Crossbar::g_read`]).
+pub fn ideal_dot(xb: &Crossbar, v: &[f64]) -> Vec<f64> {
+    let pc = xb.phys_cols();
+    let f = xb.read_factor();
+    let mut phys = vec![0.0; pc];
+    for (i, &vi) in v.iter().enumerate() {
+        let row = &xb.g[i * pc..(i + 1) * pc];
+        for (p, g) in phys.iter_mut().zip(row) {
+            *p += vi * g * f;
+        }
+    }
+    logical(xb, &phys)
+}
+
+fn logical(xb: &Crossbar, phys: &[f64]) -> Vec<f64> {
+    if xb.cell == CellKind::TwoT2R {
+        (0..xb.cols)
+            .map(|j| phys[2 * j] - phys[2 * j + 1])
+            .collect()
+    } else {
+        phys.to_vec()
+    }
+}
+
+/// Bias of the unselected lines when reading one cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadScheme {
+    /// Unselected word and bit lines left floating.
+    Floating,
+    /// Unselected word and bit lines at V/2.
+    Half,
+    /// Unselected word lines at V/3, unselected bit lines at 2V/3.
+    Third,
+    /// Unselected word and bit lines grounded.
+    Grounded,
+}
+
+impl ReadScheme {
+    pub fn bias(self, xb: &Crossbar, row: usize, col: usize, v: f64) -> Bias {
+        let (ur, uc) = match self {
+            ReadScheme::Floating => (None, ColEnd::Float),
+            ReadScheme::Half => (Some(v / 2.0), ColEnd::Bias(v / 2.0)),
+            ReadScheme::Third => (Some(v / 3.0), ColEnd::Bias(2.0 * v / 3.0)),
+            ReadScheme::Grounded => (Some(0.0), ColEnd::Bias(0.0)),
+        };
+        Bias {
+            rows: (0..xb.rows)
+                .map(|i| if i == row { Some(v) } else { ur })
+                .collect(),
+            cols: (0..xb.phys_cols())
+                .map(|j| if j == col { ColEnd::Sense } else { uc })
+                .collect(),
+            gates: (0..xb.rows)
+                .map(|i| if i == row { xb.v_gate } else { 0.0 })
+                .collect(),
+        }
+    }
+}
+
+/// One-cell read. Currents in A, power in W.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadReport {
+    /// Current into the selected bit line's sense amplifier.
+    pub i_sense: f64,
+    /// Current through the selected cell.
+    pub i_cell: f64,
+    /// i_sense − i_cell: what reaches the sense amplifier through other cells.
+    pub i_sneak: f64,
+    /// Voltage across the selected cell (V).
+    pub v_cell: f64,
+    /// Power delivered by all sources.
+    pub power: f64,
+    /// Sense currents with the selected cell at g_max and at g_min, other cells as given.
+    pub i_sense_on: f64,
+    pub i_sense_off: f64,
+    /// Read margin (i_on − i_off) / i_on: the current-mode form of the standard passive-array
+    /// analysis (A. Flocke, T. G. Noll, ESSCIRC 2007; J. Liang, H.-S. P. Wong, IEEE TED 57(10),
+    /// 2010), whose worst case has every unselected cell at g_max.
+    pub read_margin: f64,
+}
+
+/// Reads cell (row, physical column) at voltage `v` (V) with the given scheme.
+pub fn read_cell(
+    xb: &Crossbar,
+    row: usize,
+    col: usize,
+    v: f64,
+    scheme: ReadScheme,
+) -> Result<ReadReport, CrossbarError> {
+    if row >= xb.rows || col >= xb.phys_cols() {
+        return Err(CrossbarError::Input(format!(
+            "cell ({row}, {col}) outside the {}×{} array",
+            xb.rows,
+            xb.phys_cols()
+        )));
+    }
+    let bias = scheme.bias(xb, row, col, v);
+    let idx = row * xb.phys_cols() + col;
+    let run = |g: Option<f64>| -> Result<(Array, f64), CrossbarError> {
+        let mut x = xb.clone();
+        if let Some(g) = g {
+            x.g[idx] = g;
+        }
+        let mut arr = Array::bind(&x, &bias)?;
+        arr.solve()?;
+        let i = arr.column_currents()[col];
+        Ok((arr, i))
+    };
+    let (arr, i_sense) = run(None)?;
+    let i_cell = arr.cell_current(idx);
+    let e = energy(&arr);
+    let (_, i_on) = run(Some(xb.g_max))?;
+    let (_, i_off) = run(Some(xb.g_min))?;
+    Ok(ReadReport {
+        i_sense,
+        i_cell,
+        i_sneak: i_sense - i_cell,
+        v_cell: arr.cell_voltage(idx),
+        power: e.p_sources,
+        i_sense_on: i_on,
+        i_sense_off: i_off,
+        read_margin: if i_on != 0.0 {
+            (i_on - i_off) / i_on
+        } else {
+            0.0
+        },
+    })
+}
+
+/// Power balance of a solved array (W) and energy over one read pulse (J).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Energy {
+    /// Σ V·I delivered by all ideal sources (drivers, bias, virtual grounds).
+    pub p_sources: f64,
+    pub p_row_wires: f64,
+    pub p_col_wires: f64,
+    pub p_drivers: f64,
+    pub p_sense: f64,
+    pub p_cells: f64,
+    pub p_selectors: f64,
+    pub p_transistors: f64,
+    /// Pulse duration used for the energies (s).
+    pub t_read: f64,
+    /// p_sources·t_read (J).
+    pub e_total: f64,
+    /// Wires, drivers and sense resistances (J).
+    pub e_wires: f64,
+    /// Cells, selectors and transistors (J).
+    pub e_cells: f64,
+}
+
+impl Energy {
+    /// Σ of all dissipated powers (W).
+    pub fn p_dissipated(&self) -> f64 {
+        self.p_row_wires
+            + self.p_col_wires
+            + self.p_drivers
+            + self.p_sense
+            + self.p_cells
+            + self.p_selectors
+            + self.p_transistors
+    }
+}
+
+pub fn energy(arr: &Array) -> Energy {
+    let mut e = Energy {
+        t_read: arr.xb.t_read,
+        ..Default::default()
+    };
+    let fc = arr.fixed_class_currents();
+    e.p_sources = fc.iter().zip(&arr.fixed_v).map(|(i, v)| i * v).sum();
+    for r in &arr.net.res {
+        let dv = arr.end_voltage(r.a) - arr.end_voltage(r.b);
+        let p = r.g * dv * dv;
+        match r.kind {
+            ResKind::RowWire => e.p_row_wires += p,
+            ResKind::ColWire => e.p_col_wires += p,
+            ResKind::Driver => e.p_drivers += p,
+            ResKind::Sense => e.p_sense += p,
+        }
+    }
+    for idx in 0..arr.net.cells.len() {
+        e.p_cells += arr.cell_voltage(idx) * arr.cell_current(idx);
+    }
+    for (idx, t) in arr.net.sels.iter().enumerate() {
+        e.p_selectors += (arr.end_voltage(t.a) - arr.end_voltage(t.b)) * arr.selector_current(idx);
+    }
+    for (idx, t) in arr.net.mos.iter().enumerate() {
+        e.p_transistors += (arr.end_voltage(t.d) - arr.end_voltage(t.s)) * arr.mos_current(idx);
+    }
+    e.e_total = e.p_sources * e.t_read;
+    e.e_wires = (e.p_row_wires + e.p_col_wires + e.p_drivers + e.p_sense) * e.t_read;
+    e.e_cells = (e.p_cells + e.p_selectors + e.p_transistors) * e.t_read;
+    e
+}
+
+/// Node voltages (V) and cell currents (A) per crosspoint, row-major `rows × phys_cols`.
+#[derive(Clone, Debug, Default)]
+pub struct NodeMap {
+    pub rows: usize,
+    pub cols: usize,
+    pub v_row: Vec<f64>,
+    pub v_col: Vec<f64>,
+    /// Middle node (1S1R / 1T1R / 2T2R), empty for 0T1R.
+    pub v_mid: Vec<f64>,
+    pub v_cell: Vec<f64>,
+    pub i_cell: Vec<f64>,
+}
+
+pub fn node_map(arr: &Array) -> NodeMap {
+    let net = &arr.net;
+    let (rows, cols) = (net.rows, net.pcols);
+    let mut m = NodeMap {
+        rows,
+        cols,
+        ..Default::default()
+    };
+    for i in 0..rows {
+        for j in 0..cols {
+            m.v_row.push(arr.raw_voltage(net.r(i, j)));
+            m.v_col.push(arr.raw_voltage(net.c(i, j)));
+            if net.k == 3 {
+                m.v_mid.push(arr.raw_voltage(net.m(i, j)));
+            }
+            let idx = i * cols + j;
+            m.v_cell.push(arr.cell_voltage(idx));
+            m.i_cell.push(arr.cell_current(idx));
+        }
+    }
+    m
+}
+
+impl NodeMap {
+    /// CSV with one line per crosspoint: row, col, v_row_v, v_col_v, [v_mid_v,] v_cell_v, i_cell_a.
+    pub fn to_csv(&self) -> String {
+        let mid = !self.v_mid.is_empty();
+        let mut s = String::from(if mid {
+            "row,col,v_row_v,v_col_v,v_mid_v,v_cell_v,i_cell_a\n"
+        } else {
+            "row,col,v_row_v,v_col_v,v_cell_v,i_cell_a\n"
+        });
+        for i in 0..self.rows {
+            for j in 0..self.cols {
+                let k = i * self.cols + j;
+                if mid {
+                    s += &format!(
+                        "{i},{j},{:.12e},{:.12e},{:.12e},{:.12e},{:.12e}\n",
+                        self.v_row[k], self.v_col[k], self.v_mid[k], self.v_cell[k], self.i_cell[k]
+                    );
+                } else {
+                    s += &format!(
+                        "{i},{j},{:.12e},{:.12e},{:.12e},{:.12e}\n",
+                        self.v_row[k], self.v_col[k], self.v_cell[k], self.i_cell[k]
+                    );
+                }
+            }
+        }
+        s
+    }
+}

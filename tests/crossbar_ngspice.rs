@@ -1,0 +1,208 @@
+//! Exported decks run by ngspice (39 here and in CI): every bit-line current of the structured
+//! solver must match ngspice's to 1e-6 relative. The deck is the array as written by
+//! `export_bound`; ngspice solves it with its own MNA engine and device equations.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use xbarsim::crossbar::netlist::export_bound;
+use xbarsim::crossbar::*;
+
+const TOL: f64 = 1e-6;
+
+fn ngspice_available() -> bool {
+    let ok = Command::new("ngspice")
+        .arg("-v")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("NOTICE: ngspice not on PATH; crossbar ngspice comparisons skipped");
+    }
+    ok
+}
+
+/// Runs `deck` (with `.op` replaced by a control block writing an ascii rawfile) and returns
+/// every output vector by name.
+fn run_ngspice(deck: &str, dir: &Path) -> HashMap<String, f64> {
+    let control = ".control\nset filetype=ascii\nop\nwrite out.raw\nquit 0\n.endc\n.end\n";
+    let deck = deck.replace(".end\n", control);
+    std::fs::write(dir.join("deck.cir"), deck).unwrap();
+    let out = Command::new("ngspice")
+        .arg("-b")
+        .arg("deck.cir")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    let raw = std::fs::read_to_string(dir.join("out.raw")).unwrap_or_else(|_| {
+        panic!(
+            "ngspice wrote no rawfile:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    parse_ascii_raw(&raw)
+}
+
+fn parse_ascii_raw(raw: &str) -> HashMap<String, f64> {
+    let mut names = Vec::new();
+    let mut lines = raw.lines();
+    for l in lines.by_ref() {
+        if l.starts_with("Variables:") {
+            break;
+        }
+    }
+    for l in lines.by_ref() {
+        if l.starts_with("Values:") {
+            break;
+        }
+        let f: Vec<&str> = l.split_whitespace().collect();
+        names.push(f[1].to_ascii_lowercase());
+    }
+    let vals: Vec<f64> = lines
+        .flat_map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .skip(1) // point index
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(vals.len(), names.len(), "rawfile values");
+    names.into_iter().zip(vals).collect()
+}
+
+fn build(n: usize, cell: CellKind, sinh: bool, seed: u64) -> Crossbar {
+    let mut xb = Crossbar::new(n, n);
+    xb.cell = cell;
+    if sinh {
+        xb.law = CellLaw::Sinh { v0: 0.25 };
+    }
+    xb.g_min = 2e-6;
+    xb.g_max = 1e-4;
+    xb.r_row = 2.5;
+    xb.r_col = 1.5;
+    xb.r_driver = 20.0;
+    xb.r_sense = 10.0;
+    if cell == CellKind::OneS1R {
+        xb.selector = Some(Selector {
+            i_s: 2e-5,
+            v_s: 0.08,
+        });
+    }
+    if cell.has_transistor() {
+        xb.transistor = Some(Mos1 {
+            vto: 0.45,
+            kp: 1.5e-4,
+            lambda: 0.03,
+            w: 1e-6,
+            l: 0.5e-6,
+        });
+        xb.v_gate = 1.2;
+    }
+    xb.random_weights(&mut ChaCha8Rng::seed_from_u64(seed));
+    xb
+}
+
+fn compare(xb: &Crossbar, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed + 100);
+    let v: Vec<f64> = (0..xb.rows).map(|_| rng.random_range(0.0..0.5)).collect();
+    let mut arr = Array::bind(xb, &Bias::mvm(xb, &v)).unwrap();
+    arr.solve().unwrap();
+    let opt = NetlistOptions {
+        op: false,
+        ..Default::default()
+    };
+    let (deck, map) = export_bound(&arr, &opt);
+    let dir = tempfile::tempdir().unwrap();
+    let res = run_ngspice(&deck, dir.path());
+    let ours = arr.column_currents();
+    let mut worst = 0.0f64;
+    for (j, srcs) in map.col_sources.iter().enumerate() {
+        let spice: f64 = srcs.iter().map(|s| res[&format!("i({s})")]).sum();
+        let e = (spice - ours[j]).abs() / spice.abs();
+        assert!(
+            e < TOL,
+            "{} {:?} {}x{} column {j}: ngspice {spice:e} A, xbarsim {:e} A (rel {e:e})",
+            xb.cell.name(),
+            xb.law,
+            xb.rows,
+            xb.cols,
+            ours[j]
+        );
+        worst = worst.max(e);
+    }
+    eprintln!(
+        "{} {:?} {}x{}: worst column rel. difference {worst:.2e}, I(col 0) = {:.4e} A",
+        xb.cell.name(),
+        xb.law,
+        xb.rows,
+        xb.cols,
+        ours[0]
+    );
+}
+
+#[test]
+fn passive_arrays_match_ngspice() {
+    if !ngspice_available() {
+        return;
+    }
+    for n in [8, 32] {
+        compare(&build(n, CellKind::ZeroT1R, false, 1), 1);
+        compare(&build(n, CellKind::ZeroT1R, true, 2), 2);
+        let mut both = build(n, CellKind::ZeroT1R, true, 3);
+        both.line_ends = LineEnds::Both;
+        compare(&both, 3);
+    }
+}
+
+#[test]
+fn selector_arrays_match_ngspice() {
+    if !ngspice_available() {
+        return;
+    }
+    for n in [8, 32] {
+        compare(&build(n, CellKind::OneS1R, true, 4), 4);
+    }
+}
+
+#[test]
+fn transistor_arrays_match_ngspice() {
+    if !ngspice_available() {
+        return;
+    }
+    for n in [8, 32] {
+        compare(&build(n, CellKind::OneT1R, false, 5), 5);
+        compare(&build(n, CellKind::OneT1R, true, 6), 6);
+        compare(&build(n, CellKind::TwoT2R, true, 7), 7);
+    }
+}
+
+#[test]
+fn read_with_floating_lines_matches_ngspice() {
+    if !ngspice_available() {
+        return;
+    }
+    let xb = build(8, CellKind::ZeroT1R, true, 8);
+    for scheme in [ReadScheme::Floating, ReadScheme::Third] {
+        let bias = scheme.bias(&xb, 3, 5, 0.4);
+        let mut arr = Array::bind(&xb, &bias).unwrap();
+        arr.solve().unwrap();
+        let opt = NetlistOptions {
+            op: false,
+            ..Default::default()
+        };
+        let (deck, map) = export_bound(&arr, &opt);
+        let dir = tempfile::tempdir().unwrap();
+        let res = run_ngspice(&deck, dir.path());
+        let spice: f64 = map.col_sources[5]
+            .iter()
+            .map(|s| res[&format!("i({s})")])
+            .sum();
+        let ours = arr.column_currents()[5];
+        assert!(
+            (spice - ours).abs() < TOL * spice.abs(),
+            "{spice} vs {ours}"
+        );
+    }
+}
