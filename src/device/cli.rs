@@ -333,7 +333,7 @@ pub fn parse_times(text: &str) -> Result<Vec<f64>, DeviceCliError> {
         .collect()
 }
 
-/// The README section `docs/devices.md`: per family a parameter table generated from the
+/// The README's device section: per family a parameter table generated from the
 /// declarations that drive validation, and the `xbar device` commands. The test
 /// `device_int_docs` fails when the file differs (regenerate with `XBAR_UPDATE_DOCS=1`).
 pub fn devices_markdown() -> String {
