@@ -257,7 +257,7 @@ fn pulse_figures() -> Res<()> {
     Ok(())
 }
 
-fn main() -> Res<()> {
+pub fn main() -> Res<()> {
     iv_figures()?;
     drift_figure()?;
     mtj_figure()?;

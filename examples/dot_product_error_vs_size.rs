@@ -131,7 +131,7 @@ fn mean_p95(mut v: Vec<f64>) -> (f64, f64) {
     (mean, v[k])
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let t0 = std::time::Instant::now();
     let mut cases = Vec::new();

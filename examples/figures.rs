@@ -1,0 +1,20 @@
+//! The project's main job: every figure and CSV into `notebooks-out/`.
+//!
+//! `cargo run --release --example figures` runs the device figures (I-V loops per family, PCM
+//! drift, MTJ switching probability, potentiation/depression) and the crossbar dot-product
+//! error study (error vs array size, vs ADC bits, IR-drop heat map).
+
+#[path = "device_figures.rs"]
+mod device_figures;
+#[path = "dot_product_error_vs_size.rs"]
+mod dot_product_error_vs_size;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let t = std::time::Instant::now();
+    device_figures::main()?;
+    eprintln!("device figures done in {:.1} s", t.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    dot_product_error_vs_size::main()?;
+    eprintln!("dot-product study done in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(())
+}
