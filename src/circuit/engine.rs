@@ -285,11 +285,9 @@ struct BDiode {
 
 #[derive(Clone, Debug)]
 struct BMos {
-    /// External and internal (after RD/RS) drain and source; gate; bulk.
-    d: Option<usize>,
+    /// Internal (after RD/RS) drain and source; gate; bulk.
     di: Option<usize>,
     g: Option<usize>,
-    s: Option<usize>,
     si: Option<usize>,
     b: Option<usize>,
     rd: Slots4,
@@ -557,10 +555,8 @@ impl Simulator {
                 charges.add();
             }
             mos.push(BMos {
-                d,
                 di,
                 g,
-                s,
                 si,
                 b,
                 rd: Slots4::new(&mut pb, d, di),
@@ -916,11 +912,6 @@ impl Simulator {
                 }
             }
         }
-        let src_scale = match mode {
-            Mode::Dc { src, .. } => src,
-            _ => 1.0,
-        };
-        let _ = src_scale;
         let temp = self.circuit.options.temp;
         for (d, e) in self.diodes.iter_mut().zip(&self.circuit.diodes) {
             if d.t.gspr > 0.0 {
@@ -1073,7 +1064,6 @@ impl Simulator {
                     rhs[u] += i[t];
                 }
             }
-            let _ = (bm.d, bm.s);
         }
     }
 
