@@ -21,6 +21,7 @@ pub mod netlist;
 pub mod network;
 pub mod ops;
 pub mod output;
+pub mod program;
 pub mod solver;
 
 use std::path::PathBuf;

@@ -356,7 +356,8 @@ pub struct ReadReport {
     pub v_cell: f64,
     /// Power delivered by all sources.
     pub power: f64,
-    /// Sense currents with the selected cell at g_max and at g_min, other cells as given.
+    /// Sense currents with the selected cell at read conductance g_max and at g_min (card
+    /// cells reprogrammed), other cells as given.
     pub i_sense_on: f64,
     pub i_sense_off: f64,
     /// Read margin (i_on − i_off) / i_on: the current-mode form of the standard passive-array
@@ -385,7 +386,7 @@ pub fn read_cell(
     let run = |g: Option<f64>| -> Result<(Array, f64), CrossbarError> {
         let mut x = xb.clone();
         if let Some(g) = g {
-            x.g[idx] = g;
+            x.set_cell_read_conductance(idx, g)?;
         }
         let mut arr = Array::bind(&x, &bias)?;
         arr.solve()?;
