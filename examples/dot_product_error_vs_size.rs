@@ -224,8 +224,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     for ((cell, n), t) in &secs {
         eprintln!("  {cell} N = {n}: {t:.1} s of solver time");
     }
-    let mut csv =
-        String::from("cell,r_wire_ohm,on_off_ratio,n,mean_rel_err,p95_rel_err,samples\n");
+    let mut csv = String::from("cell,r_wire_ohm,on_off_ratio,n,mean_rel_err,p95_rel_err,samples\n");
     let mut curves: Vec<(usize, Vec<(f64, f64)>, Vec<(f64, f64)>)> = Vec::new();
     for (ci, c) in cases.iter().enumerate() {
         let (mut mean_pts, mut p95_pts) = (Vec::new(), Vec::new());
@@ -402,7 +401,9 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     hm.colorbar_label = "voltage across cell (V)".into();
     write_heat_map(
         &hm,
-        &args.out.join(format!("dot_product_ir_drop_cell_voltage_{n}")),
+        &args
+            .out
+            .join(format!("dot_product_ir_drop_cell_voltage_{n}")),
     )?;
     eprintln!(
         "heat map done at {:.1} s; wrote results into {}",

@@ -366,6 +366,19 @@ pub struct ReadReport {
     pub read_margin: f64,
 }
 
+impl std::fmt::Display for ReadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "sense current     {:.6e} A", self.i_sense)?;
+        writeln!(f, "cell current      {:.6e} A", self.i_cell)?;
+        writeln!(f, "sneak current     {:.6e} A", self.i_sneak)?;
+        writeln!(f, "cell voltage      {:.6e} V", self.v_cell)?;
+        writeln!(f, "source power      {:.6e} W", self.power)?;
+        writeln!(f, "sense at g_max    {:.6e} A", self.i_sense_on)?;
+        writeln!(f, "sense at g_min    {:.6e} A", self.i_sense_off)?;
+        write!(f, "read margin       {:.6}", self.read_margin)
+    }
+}
+
 /// Reads cell (row, physical column) at voltage `v` (V) with the given scheme.
 pub fn read_cell(
     xb: &Crossbar,
