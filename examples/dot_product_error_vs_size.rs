@@ -3,10 +3,10 @@
 //!
 //! ```text
 //! cargo run --release --example dot_product_error_vs_size -- [--sizes 16,32,64,128,256,512]
-//!     [--t1r-max 256] [--seed 1] [--out notebooks-out] [--heat-n 256]
+//!     [--t1r-max 512] [--seed 1] [--out notebooks-out] [--heat-n 256]
 //! ```
 //! Writes into `--out`: `dot_product_error_vs_size.csv`,
-//! `dot_product_error_vs_size_{0t1r,1t1r}.{svg,png}`, `dot_product_error_vs_adc_bits.{csv,svg,png}`,
+//! `dot_product_error_vs_size_{0t1r,1t1r}_onoff{10,20}.{svg,png}`, `dot_product_error_vs_adc_bits.{csv,svg,png}`,
 //! `dot_product_ir_drop_cell_voltage_256.{csv,svg,png}`.
 //!
 //! Cells: OxRAM as sinh cells I = I0·sinh(V/V0) with the Stanford-PKU card's V0
@@ -53,7 +53,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         sizes: vec![16, 32, 64, 128, 256, 512],
-        t1r_max: 256,
+        t1r_max: 512,
         seed: 1,
         out: PathBuf::from("notebooks-out"),
         heat_n: 256,
@@ -84,7 +84,7 @@ fn parse_args() -> Result<Args, String> {
 
 /// Random arrays per (case, size).
 fn trials(n: usize) -> usize {
-    (512 / n).clamp(1, 8)
+    (1024 / n).clamp(2, 8)
 }
 
 /// Input vectors per array.
@@ -255,10 +255,13 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         curves.push((ci, mean_pts, p95_pts));
     }
     write_text_atomic(&args.out.join("dot_product_error_vs_size.csv"), &csv)?;
-    for cell in [CellKind::ZeroT1R, CellKind::OneT1R] {
+    for (cell, on_off) in [CellKind::ZeroT1R, CellKind::OneT1R]
+        .into_iter()
+        .flat_map(|c| ON_OFF.map(|r| (c, r)))
+    {
         let mut plot = LinePlot {
             title: format!(
-                "{} N×N OxRAM sinh cells (V0 = {v0} V), G_on = 100 µS: dot-product error",
+                "{} N×N, OxRAM sinh cells (V0 = {v0} V), G_on = 100 µS, ON/OFF {on_off}",
                 cell.name()
             ),
             x_label: "array size N (rows = columns)".into(),
@@ -269,23 +272,23 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         for (ci, mean, p95) in &curves {
             let c = cases[*ci];
-            if c.cell != cell || mean.is_empty() {
+            if c.cell != cell || c.on_off != on_off || mean.is_empty() {
                 continue;
             }
-            let label = format!("{} Ω/seg, ON/OFF {}", c.r_wire, c.on_off);
+            let label = format!("{} Ω/segment", c.r_wire);
             plot.series.push(Series::new(
                 format!("{label}: mean"),
                 mean.clone(),
                 SeriesStyle::line_and_markers(),
             ));
             plot.series.push(Series::new(
-                format!("{label}: p95"),
+                format!("{label}: 95th percentile"),
                 p95.clone(),
                 SeriesStyle::dashed(),
             ));
         }
         let stem = args.out.join(format!(
-            "dot_product_error_vs_size_{}",
+            "dot_product_error_vs_size_{}_onoff{on_off}",
             cell.name().to_ascii_lowercase()
         ));
         write_line_plot(&plot, &stem)?;
@@ -301,11 +304,11 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("p99", AdcRange::Percentile(99.0)),
     ];
     let mut adc_csv =
-        String::from("on_off_ratio,adc_range,adc_bits,mean_rel_err,p95_rel_err,clip_rate\n");
+        String::from("on_off_ratio,adc_range,adc_bits,mean_rel_err,p95_rel_err,clip_rate,mean_adc_only_rel_err\n");
     let mut adc_plot = LinePlot {
         title: format!("{n_adc}×{n_adc} 0T1R, 0.1 Ω/segment, 8-bit DAC: error vs ADC bits"),
         x_label: "ADC resolution (bits)".into(),
-        y_label: "mean relative error |I_ADC − I*| / |I*|".into(),
+        y_label: "mean relative error per column (of |I*|)".into(),
         x_log: false,
         y_log: true,
         series: Vec::new(),
@@ -331,7 +334,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         // One solve of the batch; every ADC variant re-quantises the same column currents.
         let base = mvm(&xb, &x)?;
         for (rname, range) in ranges {
-            let pts: Vec<(u32, f64, f64, f64)> = bits_list
+            let pts: Vec<(u32, f64, f64, f64, f64)> = bits_list
                 .iter()
                 .map(|&b| {
                     let mut x_b = xb.clone();
@@ -339,27 +342,51 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let mut rep = base.clone();
                     apply_adc(&x_b, &mut rep);
                     let (mean, p95) = mean_p95(column_errors(&rep.digital, &rep.ideal));
-                    (b, mean, p95, rep.clip_rate)
+                    // ADC quantisation (and clipping) alone: ADC output against the analog
+                    // currents it converted, relative to the ideal.
+                    let q: Vec<f64> = rep
+                        .digital
+                        .iter()
+                        .zip(&rep.analog)
+                        .zip(&rep.ideal)
+                        .flat_map(|((d, a), i)| {
+                            d.iter()
+                                .zip(a)
+                                .zip(i)
+                                .map(|((d, a), i)| (d - a).abs() / i.abs())
+                        })
+                        .collect();
+                    let (q_mean, _) = mean_p95(q);
+                    (b, mean, p95, rep.clip_rate, q_mean)
                 })
                 .collect();
-            for (b, m, p, clip) in &pts {
-                adc_csv += &format!("{on_off:e},{rname},{b},{m:.6e},{p:.6e},{clip:.6e}\n");
+            for (b, m, p, clip, q) in &pts {
+                adc_csv += &format!("{on_off:e},{rname},{b},{m:.6e},{p:.6e},{clip:.6e},{q:.6e}\n");
             }
             adc_plot.series.push(Series::new(
-                format!("ON/OFF {on_off}, full scale = {rname} of batch"),
-                pts.iter().map(|(b, m, _, _)| (*b as f64, *m)).collect(),
+                format!("ON/OFF {on_off}, full scale {rname}: end to end"),
+                pts.iter().map(|(b, m, _, _, _)| (*b as f64, *m)).collect(),
                 SeriesStyle::line_and_markers(),
             ));
+            if on_off == ON_OFF[0] {
+                adc_plot.series.push(Series::new(
+                    format!("ON/OFF {on_off}, full scale {rname}: ADC alone"),
+                    pts.iter().map(|(b, _, _, _, q)| (*b as f64, *q)).collect(),
+                    SeriesStyle::dashed(),
+                ));
+            }
         }
-        let (m, _) = mean_p95(column_errors(&base.digital, &base.ideal));
-        adc_plot.series.push(Series::new(
-            format!("ON/OFF {on_off}, no ADC (IR drop + DAC)"),
-            vec![
-                (bits_list[0] as f64, m),
-                (*bits_list.last().unwrap() as f64, m),
-            ],
-            SeriesStyle::dashed(),
-        ));
+        if on_off == ON_OFF[0] {
+            let (m, _) = mean_p95(column_errors(&base.digital, &base.ideal));
+            adc_plot.series.push(Series::new(
+                format!("ON/OFF {on_off}, no ADC (array + DAC floor)"),
+                vec![
+                    (bits_list[0] as f64, m),
+                    (*bits_list.last().unwrap() as f64, m),
+                ],
+                SeriesStyle::dashed(),
+            ));
+        }
     }
     write_text_atomic(
         &args.out.join("dot_product_error_vs_adc_bits.csv"),
@@ -393,7 +420,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|i| map.v_cell[i * n..(i + 1) * n].to_vec())
         .collect();
     let mut hm = HeatMap::new(
-        format!("{n}×{n} 0T1R, 1 Ω/segment, ON/OFF 10, all inputs at {V_READ} V: cell voltage"),
+        format!("{n}×{n} 0T1R, 1 Ω/seg, all inputs {V_READ} V: cell voltage"),
         data,
     );
     hm.x_label = "bit line (column index; sensed below the last row)".into();
