@@ -47,15 +47,35 @@ fn time_ngspice(deck: &Path, reps: usize) -> Option<Duration> {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("netlists");
-    println!("{:<28} {:>14} {:>14} {:>9}", "deck", "xbarsim (ms)", "ngspice (ms)", "speed-up");
-    for name in ["res_xbar32_wire_op", "bsrc_sinh_xbar16_op", "mos_1t1r_8x8_op", "rc_ladder_pulse_tran"] {
+    println!(
+        "{:<28} {:>14} {:>14} {:>9}",
+        "deck", "xbarsim (ms)", "ngspice (ms)", "speed-up"
+    );
+    for name in [
+        "res_xbar32_wire_op",
+        "bsrc_sinh_xbar16_op",
+        "mos_1t1r_8x8_op",
+        "rc_ladder_pulse_tran",
+    ] {
         let deck = root.join(format!("{name}.cir"));
         let x = time_xbarsim(&deck, 7);
         let n = time_ngspice(&deck, 5);
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         match n {
-            Some(n) => println!("{:<28} {:>14.2} {:>14.2} {:>8.1}x", name, ms(x), ms(n), ms(n) / ms(x)),
-            None => println!("{:<28} {:>14.2} {:>14} {:>9}", name, ms(x), "(no ngspice)", "-"),
+            Some(n) => println!(
+                "{:<28} {:>14.2} {:>14.2} {:>8.1}x",
+                name,
+                ms(x),
+                ms(n),
+                ms(n) / ms(x)
+            ),
+            None => println!(
+                "{:<28} {:>14.2} {:>14} {:>9}",
+                name,
+                ms(x),
+                "(no ngspice)",
+                "-"
+            ),
         }
     }
 }

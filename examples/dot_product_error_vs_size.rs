@@ -2,19 +2,24 @@
 //! and ON/OFF ratio; error against ADC resolution; and the IR-drop map of a 256×256 array.
 //!
 //! ```text
-//! CARGO_PROFILE_DEV_OPT_LEVEL=2 cargo run --example dot_product_error_vs_size -- [--sizes 16,32,64,128,256] [--t1r-max 128]
-//!     [--trials 8] [--batch 4] [--seed 1] [--out notebooks-out] [--heat-n 256]
+//! cargo run --release --example dot_product_error_vs_size -- [--sizes 16,32,64,128,256,512]
+//!     [--t1r-max 512] [--seed 1] [--out notebooks-out] [--heat-n 256]
 //! ```
-//! (faer's generic kernels are instantiated in xbarsim, so an unoptimised xbarsim is ~50×
-//! slower.) Writes into `--out`: `dot_product_error_vs_size.csv`, `dot_product_error_vs_size_{0t1r,1t1r}.{svg,png}`,
-//! `dot_product_error_vs_adc_bits.{csv,svg,png}`, `ir_drop_cell_voltage_256.{csv,svg,png}`.
+//! Writes into `--out`: `dot_product_error_vs_size.csv`,
+//! `dot_product_error_vs_size_{0t1r,1t1r}_onoff{10,20}.{svg,png}`, `dot_product_error_vs_adc_bits.{csv,svg,png}`,
+//! `dot_product_ir_drop_cell_voltage_256.{csv,svg,png}`.
 //!
-//! Cells are OxRAM-like sinh cells, I = I0·sinh(V/V0) with V0 = 0.25 V, weights mapped onto read
-//! conductances at V_read = 0.2 V in [G_on/ratio, G_on] with G_on = 100 µS; ideal sources and
+//! Cells: OxRAM as sinh cells I = I0·sinh(V/V0) with the Stanford-PKU card's V0
+//! (device-models/oxram-stanford-v1.toml, read from the card); weights mapped onto read
+//! conductances at V_read = 0.2 V in [G_on/ratio, G_on], G_on = 100 µS, ON/OFF ratio 10 or 20
+//! (both inside the card's reachable window ≈ 4.9 µS … 2 mS at 0.2 V). Ideal drivers and
 //! virtual grounds, so the error is wire IR drop plus cell nonlinearity (plus the access
-//! transistor for 1T1R). Error per input vector = ‖I − I*‖₂/‖I*‖₂ against Σ V_i·G_ij; each
-//! (case, size, trial) draws weights and inputs from its own ChaCha8 stream of `--seed`, so the
-//! results do not depend on the thread count.
+//! transistor for 1T1R). Error of one dot product (one column, one input vector):
+//! |I_j − I*_j| / |I*_j| against I*_j = Σ_i V_i·G_ij (G the read conductance); mean and 95th
+//! percentile over columns, input vectors and random weight draws. Samples per size:
+//! `trials(N)` arrays × `batch(N)` inputs × N columns (fewer arrays at large N, where one solve
+//! is expensive and the N columns already give many samples). Each (case, size, trial) draws
+//! from its own ChaCha8 stream of `--seed`, so the results do not depend on the thread count.
 
 use std::path::PathBuf;
 
@@ -25,9 +30,10 @@ use xbarsim::crossbar::output::write_text_atomic;
 use xbarsim::crossbar::*;
 use xbarsim::plot::{write_heat_map, write_line_plot, HeatMap, LinePlot, Series, SeriesStyle};
 
-const V0: f64 = 0.25;
 const G_ON: f64 = 100e-6;
 const V_READ: f64 = 0.2;
+const ON_OFF: [f64; 2] = [10.0, 20.0];
+const R_WIRE: [f64; 3] = [0.1, 1.0, 10.0];
 
 #[derive(Clone, Copy, Debug)]
 struct Case {
@@ -39,8 +45,6 @@ struct Case {
 struct Args {
     sizes: Vec<usize>,
     t1r_max: usize,
-    trials: usize,
-    batch: usize,
     seed: u64,
     out: PathBuf,
     heat_n: usize,
@@ -48,10 +52,8 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
-        sizes: vec![16, 32, 64, 128, 256],
-        t1r_max: 128,
-        trials: 8,
-        batch: 4,
+        sizes: vec![16, 32, 64, 128, 256, 512],
+        t1r_max: 512,
         seed: 1,
         out: PathBuf::from("notebooks-out"),
         heat_n: 256,
@@ -71,8 +73,6 @@ fn parse_args() -> Result<Args, String> {
                     .collect::<Result<_, _>>()?
             }
             "--t1r-max" => a.t1r_max = num(val()?)? as usize,
-            "--trials" => a.trials = num(val()?)? as usize,
-            "--batch" => a.batch = num(val()?)? as usize,
             "--seed" => a.seed = num(val()?)?,
             "--heat-n" => a.heat_n = num(val()?)? as usize,
             "--out" => a.out = PathBuf::from(val()?),
@@ -82,17 +82,44 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-fn array(n: usize, case: Case) -> Crossbar {
+/// Random arrays per (case, size).
+fn trials(n: usize) -> usize {
+    (1024 / n).clamp(2, 8)
+}
+
+/// Input vectors per array.
+fn batch(n: usize) -> usize {
+    match n {
+        0..=64 => 4,
+        65..=128 => 2,
+        _ => 1,
+    }
+}
+
+/// V0 (V) of the Stanford-PKU OxRAM card.
+fn card_v0() -> Result<f64, Box<dyn std::error::Error>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("device-models/oxram-stanford-v1.toml");
+    let model = xbarsim::device::load_card(&path)?;
+    model
+        .params()
+        .iter()
+        .find(|(k, _)| *k == "v0")
+        .map(|(_, v)| *v)
+        .ok_or_else(|| format!("{}: no v0", path.display()).into())
+}
+
+fn array(n: usize, case: Case, v0: f64) -> Crossbar {
     let mut xb = Crossbar::new(n, n);
     xb.cell = case.cell;
-    xb.law = CellLaw::Sinh { v0: V0 };
+    xb.law = CellLaw::Sinh { v0 };
     xb.v_read = V_READ;
     xb.g_max = G_ON;
     xb.g_min = G_ON / case.on_off;
     xb.r_row = case.r_wire;
     xb.r_col = case.r_wire;
     if case.cell.has_transistor() {
-        // 65 nm-class access device, on-resistance ≈ 1/(β·(V_GS − VTO)) ≈ 0.5 kΩ.
+        // 65 nm-class access device, on-resistance ≈ 1/(β·(V_GS − VTO)) ≈ 0.8 kΩ.
         xb.transistor = Some(Mos1 {
             vto: 0.4,
             kp: 3e-4,
@@ -110,18 +137,28 @@ fn stream(case_idx: usize, n: usize, trial: usize) -> u64 {
     ((case_idx as u64) << 48) | ((n as u64) << 24) | trial as u64
 }
 
+/// Per-dot-product relative errors |I − I*|/|I*| of every column and input.
+fn column_errors(analog: &[Vec<f64>], ideal: &[Vec<f64>]) -> Vec<f64> {
+    analog
+        .iter()
+        .zip(ideal)
+        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs() / y.abs()))
+        .collect()
+}
+
 fn trial_errors(
     n: usize,
     case: Case,
+    v0: f64,
     rng: &mut ChaCha8Rng,
-    batch: usize,
 ) -> Result<Vec<f64>, CrossbarError> {
-    let mut xb = array(n, case);
+    let mut xb = array(n, case, v0);
     xb.random_weights(rng);
-    let x: Vec<Vec<f64>> = (0..batch)
+    let x: Vec<Vec<f64>> = (0..batch(n))
         .map(|_| (0..n).map(|_| rng.random_range(0.0..1.0)).collect())
         .collect();
-    Ok(mvm(&xb, &x)?.err_analog.per_sample_norm)
+    let rep = mvm(&xb, &x)?;
+    Ok(column_errors(&rep.analog, &rep.ideal_dac))
 }
 
 fn mean_p95(mut v: Vec<f64>) -> (f64, f64) {
@@ -133,11 +170,13 @@ fn mean_p95(mut v: Vec<f64>) -> (f64, f64) {
 
 pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
+    let v0 = card_v0()?;
+    std::fs::create_dir_all(&args.out)?;
     let t0 = std::time::Instant::now();
     let mut cases = Vec::new();
     for cell in [CellKind::ZeroT1R, CellKind::OneT1R] {
-        for r_wire in [0.1, 1.0, 10.0] {
-            for on_off in [10.0, 100.0] {
+        for r_wire in R_WIRE {
+            for on_off in ON_OFF {
                 cases.push(Case {
                     cell,
                     r_wire,
@@ -154,20 +193,37 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             if c.cell.has_transistor() && n > args.t1r_max {
                 continue;
             }
-            for t in 0..args.trials {
+            for t in 0..trials(n) {
                 jobs.push((ci, n, t));
             }
         }
     }
-    eprintln!("{} solves of up to {} inputs each", jobs.len(), args.batch);
-    let results: Vec<Result<Vec<f64>, CrossbarError>> = jobs
+    // Largest arrays first, so both cores stay busy to the end.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(jobs[k].1));
+    eprintln!("{} random arrays", jobs.len());
+    let timed: Vec<(usize, Result<Vec<f64>, CrossbarError>, f64)> = order
         .par_iter()
-        .map(|&(ci, n, t)| {
+        .map(|&k| {
+            let (ci, n, t) = jobs[k];
+            let t_start = std::time::Instant::now();
             let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
             rng.set_stream(stream(ci, n, t));
-            trial_errors(n, cases[ci], &mut rng, args.batch)
+            let r = trial_errors(n, cases[ci], v0, &mut rng);
+            (k, r, t_start.elapsed().as_secs_f64())
         })
         .collect();
+    let mut results: Vec<Option<Result<Vec<f64>, CrossbarError>>> =
+        (0..jobs.len()).map(|_| None).collect();
+    let mut secs = std::collections::BTreeMap::<(&str, usize), f64>::new();
+    for (k, r, dt) in timed {
+        let (ci, n, _) = jobs[k];
+        *secs.entry((cases[ci].cell.name(), n)).or_default() += dt;
+        results[k] = Some(r);
+    }
+    for ((cell, n), t) in &secs {
+        eprintln!("  {cell} N = {n}: {t:.1} s of solver time");
+    }
     let mut csv = String::from("cell,r_wire_ohm,on_off_ratio,n,mean_rel_err,p95_rel_err,samples\n");
     let mut curves: Vec<(usize, Vec<(f64, f64)>, Vec<(f64, f64)>)> = Vec::new();
     for (ci, c) in cases.iter().enumerate() {
@@ -176,7 +232,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut errs = Vec::new();
             for (k, &(cj, m, _)) in jobs.iter().enumerate() {
                 if cj == ci && m == n {
-                    match &results[k] {
+                    match results[k].as_ref().expect("every job ran") {
                         Ok(e) => errs.extend_from_slice(e),
                         Err(e) => return Err(format!("{c:?} n={n}: {e}").into()),
                     }
@@ -199,34 +255,40 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         curves.push((ci, mean_pts, p95_pts));
     }
     write_text_atomic(&args.out.join("dot_product_error_vs_size.csv"), &csv)?;
-    for cell in [CellKind::ZeroT1R, CellKind::OneT1R] {
+    for (cell, on_off) in [CellKind::ZeroT1R, CellKind::OneT1R]
+        .into_iter()
+        .flat_map(|c| ON_OFF.map(|r| (c, r)))
+    {
         let mut plot = LinePlot {
-            title: format!("{} sinh cells: MVM error vs array size", cell.name()),
-            x_label: "N (rows = columns)".into(),
-            y_label: "relative error ‖I − I*‖/‖I*‖".into(),
+            title: format!(
+                "{} N×N, OxRAM sinh cells (V0 = {v0} V), G_on = 100 µS, ON/OFF {on_off}",
+                cell.name()
+            ),
+            x_label: "array size N (rows = columns)".into(),
+            y_label: "relative error |I − I*| / |I*| per column".into(),
             x_log: true,
             y_log: true,
             series: Vec::new(),
         };
         for (ci, mean, p95) in &curves {
             let c = cases[*ci];
-            if c.cell != cell || mean.is_empty() {
+            if c.cell != cell || c.on_off != on_off || mean.is_empty() {
                 continue;
             }
-            let label = format!("{} Ω, ON/OFF {}", c.r_wire, c.on_off);
+            let label = format!("{} Ω/segment", c.r_wire);
             plot.series.push(Series::new(
-                format!("{label} mean"),
+                format!("{label}: mean"),
                 mean.clone(),
                 SeriesStyle::line_and_markers(),
             ));
             plot.series.push(Series::new(
-                format!("{label} p95"),
+                format!("{label}: 95th percentile"),
                 p95.clone(),
                 SeriesStyle::dashed(),
             ));
         }
         let stem = args.out.join(format!(
-            "dot_product_error_vs_size_{}",
+            "dot_product_error_vs_size_{}_onoff{on_off}",
             cell.name().to_ascii_lowercase()
         ));
         write_line_plot(&plot, &stem)?;
@@ -236,21 +298,22 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. End-to-end error against ADC resolution (64×64 0T1R, 0.1 Ω, 8-bit analog DAC).
     let n_adc = 64;
-    let bits_list: Vec<u32> = (2..=10).collect();
+    let bits_list: Vec<u32> = (2..=12).collect();
     let ranges = [
         ("max", AdcRange::MaxOfBatch),
         ("p99", AdcRange::Percentile(99.0)),
     ];
-    let mut adc_csv = String::from("on_off_ratio,adc_range,adc_bits,mean_rel_err,clip_rate\n");
+    let mut adc_csv =
+        String::from("on_off_ratio,adc_range,adc_bits,mean_rel_err,p95_rel_err,clip_rate,mean_adc_only_rel_err\n");
     let mut adc_plot = LinePlot {
-        title: format!("{n_adc}×{n_adc} 0T1R, 0.1 Ω/segment: end-to-end error vs ADC bits"),
-        x_label: "ADC bits".into(),
-        y_label: "relative error ‖I_ADC − I*‖/‖I*‖".into(),
+        title: format!("{n_adc}×{n_adc} 0T1R, 0.1 Ω/segment, 8-bit DAC: error vs ADC bits"),
+        x_label: "ADC resolution (bits)".into(),
+        y_label: "mean relative error per column (of |I*|)".into(),
         x_log: false,
         y_log: true,
         series: Vec::new(),
     };
-    for on_off in [10.0, 100.0] {
+    for on_off in ON_OFF {
         let case = Case {
             cell: CellKind::ZeroT1R,
             r_wire: 0.1,
@@ -259,7 +322,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         // One array and one calibration batch of 32 inputs per ON/OFF ratio.
         let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
         rng.set_stream(stream(1000 + on_off as usize, n_adc, 0));
-        let mut xb = array(n_adc, case);
+        let mut xb = array(n_adc, case, v0);
         xb.random_weights(&mut rng);
         xb.dac = Dac {
             bits: 8,
@@ -271,35 +334,59 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         // One solve of the batch; every ADC variant re-quantises the same column currents.
         let base = mvm(&xb, &x)?;
         for (rname, range) in ranges {
-            let pts: Vec<(u32, f64, f64)> = bits_list
+            let pts: Vec<(u32, f64, f64, f64, f64)> = bits_list
                 .iter()
                 .map(|&b| {
                     let mut x_b = xb.clone();
                     x_b.adc = Adc { bits: b, range };
                     let mut rep = base.clone();
                     apply_adc(&x_b, &mut rep);
-                    let (mean, _) = mean_p95(rep.err_digital.per_sample_norm.clone());
-                    (b, mean, rep.clip_rate)
+                    let (mean, p95) = mean_p95(column_errors(&rep.digital, &rep.ideal));
+                    // ADC quantisation (and clipping) alone: ADC output against the analog
+                    // currents it converted, relative to the ideal.
+                    let q: Vec<f64> = rep
+                        .digital
+                        .iter()
+                        .zip(&rep.analog)
+                        .zip(&rep.ideal)
+                        .flat_map(|((d, a), i)| {
+                            d.iter()
+                                .zip(a)
+                                .zip(i)
+                                .map(|((d, a), i)| (d - a).abs() / i.abs())
+                        })
+                        .collect();
+                    let (q_mean, _) = mean_p95(q);
+                    (b, mean, p95, rep.clip_rate, q_mean)
                 })
                 .collect();
-            for (b, m, clip) in &pts {
-                adc_csv += &format!("{on_off:e},{rname},{b},{m:.6e},{clip:.6e}\n");
+            for (b, m, p, clip, q) in &pts {
+                adc_csv += &format!("{on_off:e},{rname},{b},{m:.6e},{p:.6e},{clip:.6e},{q:.6e}\n");
             }
             adc_plot.series.push(Series::new(
-                format!("ON/OFF {on_off}, range {rname}"),
-                pts.iter().map(|(b, m, _)| (*b as f64, *m)).collect(),
+                format!("ON/OFF {on_off}, full scale {rname}: end to end"),
+                pts.iter().map(|(b, m, _, _, _)| (*b as f64, *m)).collect(),
                 SeriesStyle::line_and_markers(),
             ));
+            if on_off == ON_OFF[0] {
+                adc_plot.series.push(Series::new(
+                    format!("ON/OFF {on_off}, full scale {rname}: ADC alone"),
+                    pts.iter().map(|(b, _, _, _, q)| (*b as f64, *q)).collect(),
+                    SeriesStyle::dashed(),
+                ));
+            }
         }
-        let (m, _) = mean_p95(base.err_digital.per_sample_norm.clone());
-        adc_plot.series.push(Series::new(
-            format!("ON/OFF {on_off}, no ADC"),
-            vec![
-                (bits_list[0] as f64, m),
-                (*bits_list.last().unwrap() as f64, m),
-            ],
-            SeriesStyle::dashed(),
-        ));
+        if on_off == ON_OFF[0] {
+            let (m, _) = mean_p95(column_errors(&base.digital, &base.ideal));
+            adc_plot.series.push(Series::new(
+                format!("ON/OFF {on_off}, no ADC (array + DAC floor)"),
+                vec![
+                    (bits_list[0] as f64, m),
+                    (*bits_list.last().unwrap() as f64, m),
+                ],
+                SeriesStyle::dashed(),
+            ));
+        }
     }
     write_text_atomic(
         &args.out.join("dot_product_error_vs_adc_bits.csv"),
@@ -318,26 +405,33 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     rng.set_stream(stream(2000, n, 0));
-    let mut xb = array(n, case);
+    let mut xb = array(n, case, v0);
     xb.random_weights(&mut rng);
     let mut arr = Array::bind(&xb, &Bias::mvm(&xb, &vec![V_READ; n]))?;
     arr.solve()?;
     let map = node_map(&arr);
     write_text_atomic(
-        &args.out.join(format!("ir_drop_cell_voltage_{n}.csv")),
+        &args
+            .out
+            .join(format!("dot_product_ir_drop_cell_voltage_{n}.csv")),
         &map.to_csv(),
     )?;
     let data: Vec<Vec<f64>> = (0..n)
         .map(|i| map.v_cell[i * n..(i + 1) * n].to_vec())
         .collect();
     let mut hm = HeatMap::new(
-        format!("{n}×{n} 0T1R, 1 Ω/segment, all inputs at {V_READ} V: cell voltage"),
+        format!("{n}×{n} 0T1R, 1 Ω/seg, all inputs {V_READ} V: cell voltage"),
         data,
     );
-    hm.x_label = "bit line (column)".into();
-    hm.y_label = "word line (row)".into();
-    hm.colorbar_label = "V_cell (V)".into();
-    write_heat_map(&hm, &args.out.join(format!("ir_drop_cell_voltage_{n}")))?;
+    hm.x_label = "bit line (column index; sensed below the last row)".into();
+    hm.y_label = "word line (row index; driven at column 0)".into();
+    hm.colorbar_label = "voltage across cell (V)".into();
+    write_heat_map(
+        &hm,
+        &args
+            .out
+            .join(format!("dot_product_ir_drop_cell_voltage_{n}")),
+    )?;
     eprintln!(
         "heat map done at {:.1} s; wrote results into {}",
         t0.elapsed().as_secs_f64(),

@@ -230,7 +230,10 @@ fn kind_is_read_from_the_reference_file_name() {
 
 // ---- the stored ngspice references --------------------------------------------------------
 
-const NETLISTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ngspice-tests/netlists");
+const NETLISTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/ngspice-tests/netlists"
+);
 
 fn reference_files() -> Option<Vec<std::path::PathBuf>> {
     let dir = Path::new(NETLISTS);

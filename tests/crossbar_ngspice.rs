@@ -206,3 +206,22 @@ fn read_with_floating_lines_matches_ngspice() {
         );
     }
 }
+
+/// Card cells are exported as B sources with the programmed device's exact static law
+/// (`Cell::spice_current_expr`); ngspice must give the same column currents.
+#[test]
+fn oxram_card_arrays_match_ngspice() {
+    if !ngspice_available() {
+        return;
+    }
+    let card = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/oxram-stanford-v1.toml");
+    let model = std::sync::Arc::new(xbarsim::device::load_card(&card).unwrap());
+    for cell in [CellKind::ZeroT1R, CellKind::OneT1R] {
+        let mut xb = build(8, cell, false, 9);
+        xb.g_min = 1e-5;
+        xb.g_max = 2e-4;
+        xb.use_card(model.clone()).unwrap();
+        xb.random_weights(&mut ChaCha8Rng::seed_from_u64(10));
+        compare(&xb, 9);
+    }
+}

@@ -123,7 +123,10 @@ fn parse_errors_name_line_column_and_problem() {
 
 #[test]
 fn reads_real_ngspice_reference_files() {
-    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ngspice-tests/netlists"));
+    let dir = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/ngspice-tests/netlists"
+    ));
     if !dir.exists() {
         eprintln!(
             "NOTICE: {} absent; skipping the ngspice reference read test",

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use xbarsim::circuit::{Analysis, Circuit, IntegrationMethod, Waveform};
 use xbarsim::spice::{parse_file, parse_file_full};
 
-const DECKS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ngspice-tests/netlists");
+const DECKS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/ngspice-tests/netlists"
+);
 
 fn decks() -> Option<Vec<PathBuf>> {
     let dir = Path::new(DECKS);

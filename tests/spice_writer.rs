@@ -9,7 +9,10 @@ use xbarsim::circuit::{Circuit, NodeId};
 use xbarsim::spice::writer::write_netlist_mapped;
 use xbarsim::spice::{parse_file, parse_str, write_netlist};
 
-const DECKS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ngspice-tests/netlists");
+const DECKS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/ngspice-tests/netlists"
+);
 
 /// The shared conformance decks (when ../shared is present) and our own reference decks.
 fn decks() -> Option<Vec<PathBuf>> {
@@ -321,7 +324,10 @@ fn compare_runs(what: &str, a: &HashMap<String, Vec<f64>>, b: &HashMap<String, V
                     let j = tb.partition_point(|&s| s < *t).clamp(1, tb.len() - 1);
                     let f = ((t - tb[j - 1]) / (tb[j] - tb[j - 1])).clamp(0.0, 1.0);
                     let y = vb[j - 1] + f * (vb[j] - vb[j - 1]);
-                    assert!((x - y).abs() <= 1e-3 * scale, "{what}: {k} at t = {t}: {x} vs {y}");
+                    assert!(
+                        (x - y).abs() <= 1e-3 * scale,
+                        "{what}: {k} at t = {t}: {x} vs {y}"
+                    );
                 }
             }
         }

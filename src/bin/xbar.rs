@@ -98,7 +98,9 @@ enum DeviceCmd {
 
 /// A number as SPICE writes it: `10n`, `1.5`, `2meg`, `-0.3`.
 fn si(text: &str) -> Result<f64, String> {
-    xbarsim::spice::number::parse_number(text).ok_or_else(|| format!("'{text}' is not a number (SI suffixes f p n u m k meg g t allowed)"))
+    xbarsim::spice::number::parse_number(text).ok_or_else(|| {
+        format!("'{text}' is not a number (SI suffixes f p n u m k meg g t allowed)")
+    })
 }
 
 fn main() -> ExitCode {
@@ -165,7 +167,14 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Cmd::Device { cmd } => {
             use xbarsim::device::{cli, load_card};
             let (table, out) = match cmd {
-                DeviceCmd::Iv { card, vmax, vmin, period, out, seed } => {
+                DeviceCmd::Iv {
+                    card,
+                    vmax,
+                    vmin,
+                    period,
+                    out,
+                    seed,
+                } => {
                     let fam = load_card(&card)?.family();
                     let (dv, dn, dp) = cli::iv_defaults(fam);
                     let t = cli::device_iv(
@@ -178,12 +187,26 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     )?;
                     (t, out)
                 }
-                DeviceCmd::Pulse { card, amplitude, width, count, out, seed } => {
-                    (cli::device_pulse(&card, amplitude, width, count, cli::DEFAULT_V_READ, seed)?, out)
-                }
-                DeviceCmd::Retention { card, times, out, seed } => {
-                    (cli::device_retention(&card, &cli::parse_times(&times)?, seed)?, out)
-                }
+                DeviceCmd::Pulse {
+                    card,
+                    amplitude,
+                    width,
+                    count,
+                    out,
+                    seed,
+                } => (
+                    cli::device_pulse(&card, amplitude, width, count, cli::DEFAULT_V_READ, seed)?,
+                    out,
+                ),
+                DeviceCmd::Retention {
+                    card,
+                    times,
+                    out,
+                    seed,
+                } => (
+                    cli::device_retention(&card, &cli::parse_times(&times)?, seed)?,
+                    out,
+                ),
             };
             match out {
                 Some(p) => {

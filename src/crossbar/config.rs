@@ -5,6 +5,7 @@
 //! weight CSV, samples device-to-device variability and yields a `Crossbar`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -12,7 +13,9 @@ use rand_distr::{Distribution, Normal};
 use serde::Deserialize;
 
 use super::law::{CellLaw, Mos1};
+use super::program::{program_read_conductance, read_window};
 use super::CrossbarError;
+use crate::device::{Cell, Model};
 
 /// Cell topology at each crosspoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -135,7 +138,16 @@ pub struct Crossbar {
     pub dac: Dac,
     pub adc: Adc,
     pub seed: u64,
+    /// Device instances for `CellLaw::Card`, row-major `rows × phys_cols()`; empty otherwise.
+    pub cells: Vec<Cell>,
+    /// The card `cells` were sampled from (`CellLaw::Card` only).
+    pub card: Option<Arc<Model>>,
+    /// Ambient temperature of card cells (K); 300.15 K = 27 °C, ngspice's default.
+    pub temp_k: f64,
 }
+
+/// Salt of the per-cell device-to-device streams, so they differ from the weight stream.
+const D2D_SALT: u64 = 0x6372_6f73_7362_6172;
 
 impl Crossbar {
     /// A linear passive (0T1R) array with all cells at `g_max`, ideal periphery, no wires.
@@ -167,6 +179,76 @@ impl Crossbar {
                 range: AdcRange::MaxOfBatch,
             },
             seed: 0,
+            cells: Vec::new(),
+            card: None,
+            temp_k: 300.15,
+        }
+    }
+
+    /// Switches to device-card cells: one instance of `model` per crosspoint, its D2D spread
+    /// sampled per cell from ChaCha8(seed) on stream `cell index` (so the draw does not depend on
+    /// the order or thread cells are made in), every cell programmed to the present mapped
+    /// read conductance `g_read(idx)`.
+    pub fn use_card(&mut self, model: Arc<Model>) -> Result<(), CrossbarError> {
+        let targets: Vec<f64> = (0..self.g.len()).map(|k| self.g_read(k)).collect();
+        let n = self.rows * self.phys_cols();
+        self.cells = (0..n)
+            .map(|k| {
+                let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ D2D_SALT);
+                rng.set_stream(k as u64);
+                model.instantiate(&mut rng)
+            })
+            .collect();
+        self.card = Some(model);
+        self.law = CellLaw::Card;
+        if targets.len() == n {
+            self.program_all(&targets)?;
+        }
+        Ok(())
+    }
+
+    /// Programs every card cell to its target read conductance (S); `g` becomes the achieved
+    /// read conductances.
+    fn program_all(&mut self, targets: &[f64]) -> Result<(), CrossbarError> {
+        if self.cells.len() != targets.len() {
+            return Err(CrossbarError::Input(format!(
+                "{} device instances for {} cells (call use_card after changing the size)",
+                self.cells.len(),
+                targets.len()
+            )));
+        }
+        self.g.resize(targets.len(), 0.0);
+        for (k, &t) in targets.iter().enumerate() {
+            self.g[k] = program_read_conductance(&mut self.cells[k], t, self.v_read, self.temp_k)?;
+        }
+        Ok(())
+    }
+
+    /// Sets cell `idx` (row-major over physical columns) to read conductance `g_read` (S) at
+    /// v_read: card cells are programmed, parametric cells get `g_read / read_factor()`.
+    /// Returns the achieved read conductance.
+    pub fn set_cell_read_conductance(
+        &mut self,
+        idx: usize,
+        g_read: f64,
+    ) -> Result<f64, CrossbarError> {
+        if self.law == CellLaw::Card {
+            let g =
+                program_read_conductance(&mut self.cells[idx], g_read, self.v_read, self.temp_k)?;
+            self.g[idx] = g;
+            Ok(g)
+        } else {
+            self.g[idx] = g_read / self.read_factor();
+            Ok(g_read)
+        }
+    }
+
+    /// Current (A) through cell `idx` at bias `v` (V) and dI/dV (S).
+    #[inline]
+    pub fn cell_iv(&self, idx: usize, v: f64) -> (f64, f64) {
+        match self.law {
+            CellLaw::Card => self.cells[idx].current(v, self.temp_k),
+            law => law.eval(self.g[idx], v),
         }
     }
 
@@ -183,12 +265,13 @@ impl Crossbar {
     /// (v0/v_read)·sinh(v_read/v0) for sinh cells.
     pub fn read_factor(&self) -> f64 {
         match self.law {
-            CellLaw::Linear => 1.0,
+            CellLaw::Linear | CellLaw::Card => 1.0,
             CellLaw::Sinh { v0 } => v0 / self.v_read * (self.v_read / v0).sinh(),
         }
     }
 
-    /// Read conductance I(v_read)/v_read of cell `idx` (S): what program-and-verify sets.
+    /// Read conductance I(v_read)/v_read of cell `idx` (S): what program-and-verify sets
+    /// (card cells: the achieved value).
     pub fn g_read(&self, idx: usize) -> f64 {
         self.g[idx] * self.read_factor()
     }
@@ -231,6 +314,10 @@ impl Crossbar {
                 }
             }
         }
+        if self.law == CellLaw::Card {
+            let targets = std::mem::take(&mut self.g);
+            self.program_all(&targets)?;
+        }
         Ok(())
     }
 
@@ -251,7 +338,7 @@ impl Crossbar {
     /// Multiply every cell conductance by a lognormal factor exp(σ·N(0,1)) (device-to-device
     /// variability).
     pub fn apply_d2d(&mut self, sigma: f64, rng: &mut ChaCha8Rng) {
-        if sigma <= 0.0 {
+        if sigma <= 0.0 || self.law == CellLaw::Card {
             return;
         }
         let n = Normal::new(0.0, sigma).expect("sigma > 0");
@@ -272,6 +359,17 @@ impl Crossbar {
                     self.g.len(),
                     self.rows,
                     self.phys_cols()
+                ),
+            });
+        }
+        if self.law == CellLaw::Card && self.cells.len() != self.g.len() {
+            return Err(CrossbarError::Config {
+                file: "<api>".into(),
+                key: "device.card".into(),
+                msg: format!(
+                    "{} device instances for {} cells (call use_card)",
+                    self.cells.len(),
+                    self.g.len()
                 ),
             });
         }
@@ -309,6 +407,12 @@ impl Crossbar {
             if !(v >= 0.0 && v.is_finite()) {
                 return bad(k, format!("resistance must be finite and ≥ 0 Ω, got {v}"));
             }
+        }
+        if self.law == CellLaw::Card && self.card.is_none() {
+            return bad(
+                "device.card",
+                "CellLaw::Card needs a card (use_card)".into(),
+            );
         }
         if let CellLaw::Sinh { v0 } = self.law {
             if !(v0 > 0.0) {
@@ -518,22 +622,67 @@ impl FileCfg {
                     .ok_or_else(|| err("device.v0", "required for sinh cells".into()))?,
             },
             DeviceKind::Card => {
-                let card = d.card.as_ref().map(|p| p.display().to_string());
-                return Err(err(
-                    "device.card",
-                    format!(
-                        "device cards ({}) are not wired into arrays yet; use kind = \"linear\" \
-                         or \"sinh\"",
-                        card.unwrap_or_else(|| "no path given".into())
-                    ),
-                ));
+                if d.v0.is_some() {
+                    return Err(err("device.v0", "the card sets the cell law".into()));
+                }
+                // Becomes `Card` in `use_card` below, once the model is loaded.
+                CellLaw::Linear
             }
         };
-        if d.card.is_some() {
-            return Err(err("device.card", "only used with kind = \"card\"".into()));
-        }
+        let model = match (&d.kind, &d.card) {
+            (DeviceKind::Card, Some(p)) => {
+                let full = path.parent().unwrap_or(Path::new(".")).join(p);
+                let m = crate::device::load_card(&full)
+                    .map_err(|e| err("device.card", e.to_string()))?;
+                Some(Arc::new(m))
+            }
+            (DeviceKind::Card, None) => {
+                return Err(err(
+                    "device.card",
+                    "kind = \"card\" needs card = \"path/to/card.toml\"".into(),
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(err("device.card", "only used with kind = \"card\"".into()))
+            }
+            _ => None,
+        };
         xb.g_min = d.g_min.unwrap_or(1e-6);
         xb.g_max = d.g_max.unwrap_or(1e-4);
+        let v_read_cfg = self
+            .periphery
+            .as_ref()
+            .and_then(|p| p.v_read)
+            .unwrap_or(xb.v_read);
+        if let Some(m) = &model {
+            // Defaults: the nominal cell's reachable window; explicit bounds must lie inside.
+            if let Some((lo, hi)) = read_window(&m.nominal_cell(), v_read_cfg) {
+                xb.g_min = d.g_min.unwrap_or(lo);
+                xb.g_max = d.g_max.unwrap_or(hi);
+                for (key, g) in [("device.g_min", xb.g_min), ("device.g_max", xb.g_max)] {
+                    if g < lo * (1.0 - 1e-12) || g > hi * (1.0 + 1e-12) {
+                        return Err(err(
+                            key,
+                            format!(
+                                "{g:e} S outside the card's read-conductance window \
+                                 [{lo:e}, {hi:e}] S at v_read = {v_read_cfg} V"
+                            ),
+                        ));
+                    }
+                }
+            } else if d.g_min.is_none() || d.g_max.is_none() {
+                return Err(err(
+                    "device.g_min / device.g_max",
+                    format!("required with a `{}` card", m.family()),
+                ));
+            }
+            if d.d2d_sigma.is_some() {
+                return Err(err(
+                    "device.d2d_sigma",
+                    "card cells take their spread from the card's [variability.d2d]".into(),
+                ));
+            }
+        }
         if !(xb.g_min > 0.0 && xb.g_max >= xb.g_min && xb.g_max.is_finite()) {
             return Err(err(
                 "device.g_min / device.g_max",
@@ -641,6 +790,12 @@ impl FileCfg {
             e => e,
         };
         xb.validate_scalars().map_err(relocate)?;
+        if let Some(m) = model {
+            // Cells first (programmed when the weights are set below).
+            xb.g = Vec::new();
+            xb.use_card(m)
+                .map_err(|e| err("device.card", e.to_string()))?;
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(xb.seed);
         match &self.weights {
             Some(WeightsCfg {

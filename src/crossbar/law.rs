@@ -31,15 +31,20 @@ pub enum CellLaw {
     /// I = I0·sinh(V/V0) with I0 = G·V0, so that the per-cell parameter G (S) is the
     /// small-signal conductance at 0 V. `v0` in V.
     Sinh { v0: f64 },
+    /// A `crate::device::Cell` per crosspoint (`Crossbar::cells`), evaluated with
+    /// `Cell::current`; the per-cell parameter is then the programmed read conductance (S).
+    Card,
 }
 
 impl CellLaw {
     /// Current (A) from the first to the second terminal at bias `v` (V) for a cell whose
-    /// per-cell parameter is `g` (S), and dI/dV (S).
+    /// per-cell parameter is `g` (S), and dI/dV (S). `Card` cells are evaluated through
+    /// `Crossbar::cell_iv` (their law lives in the device instance); here they fall back to
+    /// the linear law of their read conductance.
     #[inline]
     pub fn eval(&self, g: f64, v: f64) -> (f64, f64) {
         match *self {
-            CellLaw::Linear => (g * v, g),
+            CellLaw::Linear | CellLaw::Card => (g * v, g),
             CellLaw::Sinh { v0 } => sinh_law(g * v0, v0, v),
         }
     }

@@ -15,16 +15,21 @@
 //! with "both"). Every wire segment joins adjacent crosspoints; the driver and sense
 //! resistances join the line end to the ideal source / virtual ground.
 
+pub mod commands;
 pub mod config;
 pub mod law;
 pub mod netlist;
 pub mod network;
 pub mod ops;
 pub mod output;
+pub mod program;
 pub mod solver;
 
 use std::path::PathBuf;
 
+pub use commands::{
+    export_command, mvm_command, read_command, sweep_command, MvmSummary, SweepRow, SweepSummary,
+};
 pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Selector};
 pub use law::{CellLaw, Mos1};
 pub use netlist::{export_netlist, to_circuit, NetlistOptions};

@@ -8,7 +8,13 @@
 
 use std::fmt::Write as _;
 
-use crate::circuit::{Circuit, Resistor, Source};
+use std::sync::Arc;
+
+use crate::circuit::mos1::Mos1Model;
+use crate::circuit::{
+    Behavioural, BehaviouralKind, Circuit, MemCell, Mosfet, Options, Resistor, Source,
+};
+use crate::spice::expr::Compiled;
 
 use super::config::Crossbar;
 use super::law::CellLaw;
@@ -127,6 +133,12 @@ pub fn export_bound(arr: &Array, opt: &NetlistOptions) -> (String, ExportMap) {
                     v0
                 );
             }
+            CellLaw::Card => {
+                // The frozen static law of the programmed device, written exactly.
+                let (a, b) = (nm(t.a), nm(t.b));
+                let expr = xb.cells[idx].spice_current_expr(&format!("v({a},{b})"), xb.temp_k);
+                let _ = writeln!(s, "bc{i}_{j} {a} {b} i={expr}");
+            }
         }
     }
     if let Some(sel) = xb.selector {
@@ -166,6 +178,11 @@ pub fn export_bound(arr: &Array, opt: &NetlistOptions) -> (String, ExportMap) {
     if !opt.options.is_empty() {
         let _ = writeln!(s, ".options {}", opt.options);
     }
+    if xb.law == CellLaw::Card || xb.transistor.is_some() {
+        // Circuit (and nominal) temperature of the cell laws and transistors, in °C.
+        let tc = xb.temp_k - 273.15;
+        let _ = writeln!(s, ".options temp={tc:.17e} tnom={tc:.17e}");
+    }
     if opt.op {
         let _ = writeln!(s, ".op");
     }
@@ -173,22 +190,41 @@ pub fn export_bound(arr: &Array, opt: &NetlistOptions) -> (String, ExportMap) {
     (s, map)
 }
 
-/// The bound array as engine element tables (resistors and voltage sources named as in
-/// [`export_bound`]). Only linear cells without transistors or selectors for now: the
-/// engine's B-source expressions, MOS1 model and memcell device are not available yet.
+/// Options of [`to_circuit`]: tight Newton tolerances (converged to ~1e-13 relative) and
+/// gmin = 1e-22 S, so ngspice's gmin across the MOSFET bulk junctions (which the structured
+/// solver does not model) changes column currents by ≲ 1e-22 S·1 V / 1e-6 A = 1e-16
+/// relative; temperature = nominal temperature = `xb.temp_k`, so the level-1 transistor keeps
+/// its card VTO and KP.
+pub fn circuit_options(xb: &Crossbar) -> Options {
+    Options {
+        reltol: 1e-12,
+        abstol: 1e-20,
+        vntol: 1e-15,
+        gmin: 1e-22,
+        temp: xb.temp_k,
+        tnom: xb.temp_k,
+        ..Options::default()
+    }
+}
+
+/// The bound array as engine element tables, named as in [`export_bound`]: fixed classes are
+/// voltage sources `vf<k>` (index k in `vsources`, so `Simulator::vsource_current(sol, k)` is
+/// the current from the array into that periphery end, ngspice sign), then the gate sources
+/// `vg<i>`. Linear cells are resistors, sinh cells and selectors behavioural current sources
+/// `I = I0·sinh(v(a,b)/V0)`, card cells `MemCell`s holding the programmed device, access
+/// transistors level-1 n-MOSFETs (bulk grounded, GAMMA = 0, IS = 0) with the array's
+/// VTO/KP/LAMBDA/W/L. Options from [`circuit_options`].
 pub fn to_circuit(arr: &Array) -> Result<Circuit, CrossbarError> {
     let net = &arr.net;
     let xb = &arr.xb;
-    if !arr.is_linear() {
-        return Err(CrossbarError::Input(format!(
-            "to_circuit: {} arrays with {:?} cells need the engine's nonlinear elements, \
-             not available yet; use the structured solver or export_netlist",
-            xb.cell.name(),
-            xb.law
-        )));
-    }
     let names = node_names(net);
-    let mut c = Circuit::new(format!("crossbar {}x{}", xb.rows, xb.cols));
+    let mut c = Circuit::new(format!(
+        "crossbar {}x{} {}",
+        xb.rows,
+        xb.cols,
+        xb.cell.name()
+    ));
+    c.options = circuit_options(xb);
     let id = |e: End, c: &mut Circuit| c.node(&end_name(e, &names));
     for (f, v) in arr.fixed_v.iter().enumerate() {
         let pos = id(End::Fixed(f as u32), &mut c);
@@ -211,15 +247,99 @@ pub fn to_circuit(arr: &Array) -> Result<Circuit, CrossbarError> {
             });
         }
     }
+    let sinh_source = |c: &mut Circuit, name: String, a: End, b: End, i0: f64, v0: f64| {
+        let (na, nb) = (end_name(a, &names), end_name(b, &names));
+        let text = format!("{i0:.17e}*sinh(v({na},{nb})/{v0:.17e})");
+        let (pa, pb) = (c.node(&na), c.node(&nb));
+        let expr = Compiled::parse(&text, &|_| None, &mut |n: &str| Ok(c.node(n)))
+            .map_err(|e| CrossbarError::Input(format!("to_circuit: {name}: {e}")))?;
+        c.behavioural.push(Behavioural {
+            name,
+            pos: pa,
+            neg: pb,
+            kind: BehaviouralKind::Current,
+            expr,
+        });
+        Ok::<(), CrossbarError>(())
+    };
     for (idx, t) in net.cells.iter().enumerate() {
         let (i, j) = (idx / net.pcols, idx % net.pcols);
-        let (a, b) = (id(t.a, &mut c), id(t.b, &mut c));
-        c.resistors.push(Resistor {
-            name: format!("rc{i}_{j}"),
-            a,
-            b,
-            r: 1.0 / xb.g[idx],
-        });
+        match xb.law {
+            CellLaw::Linear => {
+                let (a, b) = (id(t.a, &mut c), id(t.b, &mut c));
+                c.resistors.push(Resistor {
+                    name: format!("rc{i}_{j}"),
+                    a,
+                    b,
+                    r: 1.0 / xb.g[idx],
+                });
+            }
+            CellLaw::Sinh { v0 } => {
+                sinh_source(&mut c, format!("bc{i}_{j}"), t.a, t.b, xb.g[idx] * v0, v0)?;
+            }
+            CellLaw::Card => {
+                let (a, b) = (id(t.a, &mut c), id(t.b, &mut c));
+                c.memcells.push(MemCell {
+                    name: format!("nc{i}_{j}"),
+                    pos: a,
+                    neg: b,
+                    cell: xb.cells[idx].clone(),
+                });
+            }
+        }
+    }
+    if let Some(sel) = xb.selector {
+        for (idx, t) in net.sels.iter().enumerate() {
+            let (i, j) = (idx / net.pcols, idx % net.pcols);
+            sinh_source(&mut c, format!("bs{i}_{j}"), t.a, t.b, sel.i_s, sel.v_s)?;
+        }
+    }
+    if let Some(m) = xb.transistor {
+        let mut model = Mos1Model::new(1.0);
+        for (k, v) in [
+            ("vto", m.vto),
+            ("kp", m.kp),
+            ("lambda", m.lambda),
+            ("gamma", 0.0),
+            ("is", 0.0),
+        ] {
+            model
+                .set(k, v)
+                .map_err(|e| CrossbarError::Input(format!("to_circuit: transistor: {e}")))?;
+        }
+        let model = Arc::new(model);
+        let gates: Vec<usize> = (0..net.rows)
+            .map(|i| {
+                let g = c.node(&format!("g{i}"));
+                c.vsources.push(Source {
+                    name: format!("vg{i}"),
+                    pos: g,
+                    neg: 0,
+                    dc: arr.bias.gates[i],
+                    wave: None,
+                });
+                g
+            })
+            .collect();
+        for (idx, t) in net.mos.iter().enumerate() {
+            let (i, j) = (idx / net.pcols, idx % net.pcols);
+            let (d, s) = (id(t.d, &mut c), id(t.s, &mut c));
+            c.mosfets.push(Mosfet {
+                name: format!("mt{i}_{j}"),
+                d,
+                g: gates[t.row],
+                s,
+                b: 0,
+                model: model.clone(),
+                w: m.w,
+                l: m.l,
+                ad: 0.0,
+                as_: 0.0,
+                pd: 0.0,
+                ps: 0.0,
+                m: 1.0,
+            });
+        }
     }
     Ok(c)
 }

@@ -356,13 +356,27 @@ pub struct ReadReport {
     pub v_cell: f64,
     /// Power delivered by all sources.
     pub power: f64,
-    /// Sense currents with the selected cell at g_max and at g_min, other cells as given.
+    /// Sense currents with the selected cell at read conductance g_max and at g_min (card
+    /// cells reprogrammed), other cells as given.
     pub i_sense_on: f64,
     pub i_sense_off: f64,
     /// Read margin (i_on − i_off) / i_on: the current-mode form of the standard passive-array
     /// analysis (A. Flocke, T. G. Noll, ESSCIRC 2007; J. Liang, H.-S. P. Wong, IEEE TED 57(10),
     /// 2010), whose worst case has every unselected cell at g_max.
     pub read_margin: f64,
+}
+
+impl std::fmt::Display for ReadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "sense current     {:.6e} A", self.i_sense)?;
+        writeln!(f, "cell current      {:.6e} A", self.i_cell)?;
+        writeln!(f, "sneak current     {:.6e} A", self.i_sneak)?;
+        writeln!(f, "cell voltage      {:.6e} V", self.v_cell)?;
+        writeln!(f, "source power      {:.6e} W", self.power)?;
+        writeln!(f, "sense at g_max    {:.6e} A", self.i_sense_on)?;
+        writeln!(f, "sense at g_min    {:.6e} A", self.i_sense_off)?;
+        write!(f, "read margin       {:.6}", self.read_margin)
+    }
 }
 
 /// Reads cell (row, physical column) at voltage `v` (V) with the given scheme.
@@ -385,7 +399,7 @@ pub fn read_cell(
     let run = |g: Option<f64>| -> Result<(Array, f64), CrossbarError> {
         let mut x = xb.clone();
         if let Some(g) = g {
-            x.g[idx] = g;
+            x.set_cell_read_conductance(idx, g)?;
         }
         let mut arr = Array::bind(&x, &bias)?;
         arr.solve()?;

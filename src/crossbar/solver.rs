@@ -332,9 +332,8 @@ impl Array {
         if self.is_linear() {
             if !self.factored_linear {
                 self.values.copy_from_slice(&self.base);
-                let law = self.xb.law;
                 for (idx, s) in self.cell_slots.iter().enumerate() {
-                    let (_, g) = law.eval(self.xb.g[idx], 0.0);
+                    let (_, g) = self.xb.cell_iv(idx, 0.0);
                     stamp_g(&mut self.values, s, g);
                 }
                 self.factorize()?;
@@ -401,7 +400,6 @@ impl Array {
             .max(1e-3);
         let step_limit = vscale;
         let mut rhs = std::mem::take(&mut self.rhs);
-        let law = self.xb.law;
         let sel = self.xb.selector;
         let mos1 = self.xb.transistor;
         for it in 1..=MAX_NEWTON {
@@ -410,7 +408,7 @@ impl Array {
             for idx in 0..self.net.cells.len() {
                 let t = self.net.cells[idx];
                 let (va, vb) = (self.volt(t.a), self.volt(t.b));
-                let (i, g) = law.eval(self.xb.g[idx], va - vb);
+                let (i, g) = self.xb.cell_iv(idx, va - vb);
                 stamp_two(
                     &mut self.values,
                     &mut rhs,
@@ -506,10 +504,7 @@ impl Array {
     /// Current (A) through cell `idx` from its first to its second terminal.
     pub fn cell_current(&self, idx: usize) -> f64 {
         let t = self.net.cells[idx];
-        self.xb
-            .law
-            .eval(self.xb.g[idx], self.volt(t.a) - self.volt(t.b))
-            .0
+        self.xb.cell_iv(idx, self.volt(t.a) - self.volt(t.b)).0
     }
 
     /// Voltage across cell `idx` (V).
