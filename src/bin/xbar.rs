@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xbarsim::check::Tolerance;
+use xbarsim::crossbar;
 use xbarsim::runner;
 
 #[derive(Parser)]
@@ -48,6 +49,44 @@ enum Cmd {
         #[command(subcommand)]
         cmd: DeviceCmd,
     },
+    /// Matrix-vector multiply on a crossbar config: writes PREFIX.mvm.csv
+    /// (column,ideal_a,analog_a,digital_code,rel_error) and prints the error summary.
+    Mvm {
+        config: PathBuf,
+        /// Input vectors, one per row (fractions of full scale in [0, 1]); default all full scale.
+        #[arg(long)]
+        inputs: Option<PathBuf>,
+        #[arg(short = 'o', long = "output")]
+        prefix: Option<PathBuf>,
+    },
+    /// Read one cell with a biasing scheme for the unselected lines.
+    Read {
+        config: PathBuf,
+        /// Selected cell as ROW,COL (0-based).
+        #[arg(long, value_parser = cell_index)]
+        cell: (usize, usize),
+        /// floating | v/2 | v/3 | grounded
+        #[arg(long, default_value = "v/2")]
+        scheme: String,
+        /// Read voltage (V); default the config's v_read.
+        #[arg(long, value_parser = si)]
+        v: Option<f64>,
+    },
+    /// Write the array as an ngspice deck (cells frozen, every wire segment an R).
+    Export {
+        config: PathBuf,
+        #[arg(short = 'o', long = "output")]
+        out: PathBuf,
+    },
+    /// Sweep one config key over a list of values with Monte Carlo trials (in parallel).
+    Sweep { sweep: PathBuf },
+}
+
+/// `R,C` as two 0-based indices.
+fn cell_index(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("'{text}' is not ROW,COL");
+    let (r, c) = text.split_once(',').ok_or_else(bad)?;
+    Ok((r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?))
 }
 
 #[derive(Subcommand)]
@@ -215,6 +254,26 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }
                 None => print!("{}", table.to_csv_string()?),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Mvm { config, inputs, prefix } => {
+            let summary = crossbar::mvm_command(&config, inputs.as_deref(), prefix.as_deref())?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Read { config, cell, scheme, v } => {
+            let report = crossbar::read_command(&config, cell.0, cell.1, &scheme, v)?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Export { config, out } => {
+            crossbar::export_command(&config, &out)?;
+            eprintln!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Sweep { sweep } => {
+            let summary = crossbar::sweep_command(&sweep)?;
+            println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
     }
