@@ -305,6 +305,11 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
         {
             x[b] = l.ic.unwrap_or(0.0);
         }
+        for &(node, v) in &sim.circuit.initial_conditions {
+            if node != GROUND {
+                x[node - 1] = v;
+            }
+        }
         x
     } else {
         sim.source_time = Some(0.0);

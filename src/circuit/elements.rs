@@ -269,6 +269,10 @@ pub struct Circuit {
     pub memcells: Vec<MemCell>,
     pub options: Options,
     pub analyses: Vec<Analysis>,
+    /// `.ic v(node)=value` (node, V): the transient's initial node voltages. With `uic` they
+    /// start the first step; without, the initial operating point holds them (ngspice's
+    /// 1e10 S tie to the value).
+    pub initial_conditions: Vec<(NodeId, f64)>,
     /// Where each element (by lower-case name) was declared, for error messages.
     pub origins: HashMap<String, Origin>,
     /// Where each node was first used, for error messages.

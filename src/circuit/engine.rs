@@ -831,6 +831,16 @@ impl Simulator {
                 (false, 0.0)
             }
         };
+        if self.source_time.is_some() {
+            // `.ic` without `uic`: the initial operating point holds each node at its value
+            // through a 1e10 S tie (ngspice's CKTic handling).
+            for &(node, v) in &self.circuit.initial_conditions {
+                if let Some(u) = unk(node) {
+                    m.add(self.diag[u], 1e10);
+                    rhs[u] += 1e10 * v;
+                }
+            }
+        }
         let it = self.integ;
         for r in &self.res {
             r.s.conductance(m, r.g);

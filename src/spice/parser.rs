@@ -28,7 +28,7 @@ pub struct Parsed {
     pub circuit: Circuit,
     /// Cards skipped or options ignored, as `file:line: message`.
     pub warnings: Vec<String>,
-    /// `.ic v(node)=value` cards (node, volts). `Circuit` has no field for them yet.
+    /// `.ic v(node)=value` cards (node, volts), also in `circuit.initial_conditions`.
     pub initial_conditions: Vec<(NodeId, f64)>,
 }
 
@@ -68,8 +68,10 @@ pub fn parse_str_full(text: &str, origin_path: Option<&Path>) -> Result<Parsed, 
     };
     b.warnings.extend(tree.warnings.iter().cloned());
     b.top()?;
+    let mut circuit = b.circuit;
+    circuit.initial_conditions = b.ic.clone();
     Ok(Parsed {
-        circuit: b.circuit,
+        circuit,
         warnings: b.warnings,
         initial_conditions: b.ic,
     })

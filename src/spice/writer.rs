@@ -443,6 +443,13 @@ pub fn write_netlist_mapped(c: &Circuit) -> Result<Written, WriteError> {
             }
         }
     }
+    if !c.initial_conditions.is_empty() {
+        out.push_str(".ic");
+        for &(node, v) in &c.initial_conditions {
+            let _ = write!(out, " v({})={}", n(node), num(v));
+        }
+        out.push('\n');
+    }
     out.push_str(".end\n");
     Ok(Written {
         text: out,
