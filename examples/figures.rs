@@ -15,6 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("device figures done in {:.1} s", t.elapsed().as_secs_f64());
     let t = std::time::Instant::now();
     dot_product_error_vs_size::main()?;
-    eprintln!("dot-product study done in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "dot-product study done in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     Ok(())
 }

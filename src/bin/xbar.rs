@@ -86,7 +86,10 @@ enum Cmd {
 fn cell_index(text: &str) -> Result<(usize, usize), String> {
     let bad = || format!("'{text}' is not ROW,COL");
     let (r, c) = text.split_once(',').ok_or_else(bad)?;
-    Ok((r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?))
+    Ok((
+        r.trim().parse().map_err(|_| bad())?,
+        c.trim().parse().map_err(|_| bad())?,
+    ))
 }
 
 #[derive(Subcommand)]
@@ -256,12 +259,21 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Mvm { config, inputs, prefix } => {
+        Cmd::Mvm {
+            config,
+            inputs,
+            prefix,
+        } => {
             let summary = crossbar::mvm_command(&config, inputs.as_deref(), prefix.as_deref())?;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Read { config, cell, scheme, v } => {
+        Cmd::Read {
+            config,
+            cell,
+            scheme,
+            v,
+        } => {
             let report = crossbar::read_command(&config, cell.0, cell.1, &scheme, v)?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
