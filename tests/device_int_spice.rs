@@ -218,56 +218,13 @@ fn have_ngspice() -> bool {
     ok
 }
 
-/// Run `ngspice -b -r out.raw` on `text`; return the vectors by name.
+/// Run ngspice on `text`; return the `.op` vectors by name.
 fn run_ngspice(text: &str) -> HashMap<String, f64> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("deck.cir"), text).unwrap();
-    let out = Command::new("ngspice")
-        .args(["-b", "-r", "out.raw", "deck.cir"])
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .output()
-        .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "ngspice failed:\n{log}\n{text}");
-    let lower = log.to_ascii_lowercase();
-    for bad in ["error", "aborted", "singular", "too small"] {
-        assert!(!lower.contains(bad), "ngspice said '{bad}':\n{log}\n{text}");
+    let results = xbarsim::spice::ngspice::run_text(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    match results.into_iter().next() {
+        Some(xbarsim::circuit::AnalysisResult::Op(rows)) => rows.into_iter().collect(),
+        _ => panic!("expected an .op result from ngspice:\n{text}"),
     }
-    let bytes = std::fs::read(dir.path().join("out.raw")).expect("no rawfile");
-    let marker = b"Binary:\n";
-    let at = bytes
-        .windows(marker.len())
-        .position(|w| w == marker)
-        .expect("binary rawfile");
-    let header = String::from_utf8_lossy(&bytes[..at]);
-    let nvars: usize = header
-        .lines()
-        .find_map(|l| l.strip_prefix("No. Variables:"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let names: Vec<String> = header
-        .lines()
-        .skip_while(|l| !l.starts_with("Variables:"))
-        .skip(1)
-        .take(nvars)
-        .map(|l| l.split_whitespace().nth(1).unwrap().to_ascii_lowercase())
-        .collect();
-    let data = &bytes[at + marker.len()..];
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(k, n)| {
-            let o = k * 8;
-            (n, f64::from_le_bytes(data[o..o + 8].try_into().unwrap()))
-        })
-        .collect()
 }
 
 /// ngspice rawfile names: `v(node)` for nodes (or the bare node), `i(v1)` / `v1#branch`.

@@ -230,67 +230,19 @@ fn have_ngspice() -> bool {
     ok
 }
 
-/// Run `ngspice -b -r out.raw` on `text` in a fresh directory; return the vectors by name.
+/// Run ngspice on `text`; return every vector of its (single) analysis by name.
 fn run_ngspice(text: &str) -> HashMap<String, Vec<f64>> {
-    let dir = tempfile::tempdir().unwrap();
-    let deck = dir.path().join("deck.cir");
-    std::fs::write(&deck, text).unwrap();
-    let out = Command::new("ngspice")
-        .args(["-b", "-r", "out.raw", "deck.cir"])
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .output()
-        .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "ngspice failed:\n{log}\n{text}");
-    let lower = log.to_ascii_lowercase();
-    for bad in ["error", "aborted", "singular", "too small"] {
-        assert!(
-            !lower.contains(bad),
-            "ngspice reported '{bad}':\n{log}\n{text}"
-        );
-    }
-    read_raw(&std::fs::read(dir.path().join("out.raw")).expect("no rawfile"))
-}
-
-/// Parse an ngspice binary rawfile (one real-valued plot).
-fn read_raw(bytes: &[u8]) -> HashMap<String, Vec<f64>> {
-    let marker = b"Binary:\n";
-    let at = bytes
-        .windows(marker.len())
-        .position(|w| w == marker)
-        .expect("binary rawfile");
-    let header = String::from_utf8_lossy(&bytes[..at]);
-    let field = |k: &str| -> usize {
-        header
-            .lines()
-            .find_map(|l| l.strip_prefix(k))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
-    let nvars = field("No. Variables:");
-    let npoints = field("No. Points:");
-    let names: Vec<String> = header
-        .lines()
-        .skip_while(|l| !l.starts_with("Variables:"))
-        .skip(1)
-        .take(nvars)
-        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
-        .collect();
-    let data = &bytes[at + marker.len()..];
-    let mut out: HashMap<String, Vec<f64>> =
-        names.iter().map(|n| (n.clone(), Vec::new())).collect();
-    for p in 0..npoints {
-        for (k, n) in names.iter().enumerate() {
-            let o = (p * nvars + k) * 8;
-            let v = f64::from_le_bytes(data[o..o + 8].try_into().unwrap());
-            out.get_mut(n).unwrap().push(v);
+    use xbarsim::circuit::AnalysisResult;
+    let results = xbarsim::spice::ngspice::run_text(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut out = HashMap::new();
+    for r in results {
+        match r {
+            AnalysisResult::Op(rows) => out.extend(rows.into_iter().map(|(n, v)| (n, vec![v]))),
+            AnalysisResult::Dc(t) | AnalysisResult::Tran(t) => {
+                for (k, name) in t.columns.iter().enumerate() {
+                    out.insert(name.clone(), t.rows.iter().map(|r| r[k]).collect());
+                }
+            }
         }
     }
     out

@@ -45,12 +45,11 @@ pub fn run_reference(deck: &Path) -> Result<Vec<AnalysisResult>, String> {
     if cards.is_empty() {
         return Err(format!("{}: no .op, .dc or .tran card", deck.display()));
     }
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let tmp = std::env::temp_dir().join(format!(
         "xbarsim-ngspice-{}-{}",
         std::process::id(),
-        deck.file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default()
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
     // The analyses move into a control block; everything else stays as written.
@@ -96,6 +95,17 @@ pub fn run_reference(deck: &Path) -> Result<Vec<AnalysisResult>, String> {
         .map_err(|e| format!("cannot run ngspice: {e}"))?;
     let log =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    // The same failure words netlists/regen.sh rejects.
+    let lower = log.to_ascii_lowercase();
+    if let Some(bad) = ["error", "aborted", "singular", "too small"]
+        .iter()
+        .find(|b| lower.contains(**b))
+    {
+        return Err(format!(
+            "{}: ngspice reported '{bad}':\n{log}",
+            deck.display()
+        ));
+    }
     let mut results = Vec::new();
     for (c, raw) in cards.iter().zip(&raws) {
         let table = read_rawfile(raw).map_err(|e| format!("{e}\nngspice log:\n{log}"))?;
@@ -119,6 +129,19 @@ pub fn run_reference(deck: &Path) -> Result<Vec<AnalysisResult>, String> {
     }
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(results)
+}
+
+/// Run a deck given as text (written to a temporary directory first), as [`run_reference`].
+pub fn run_text(text: &str) -> Result<Vec<AnalysisResult>, String> {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let k = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("xbarsim-text-{}-{k}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let deck = dir.join("deck.cir");
+    std::fs::write(&deck, text).map_err(|e| format!("{}: {e}", deck.display()))?;
+    let r = run_reference(&deck);
+    let _ = std::fs::remove_dir_all(&dir);
+    r
 }
 
 /// Read an ngspice ASCII rawfile (real data) into a table named as ngspice names vectors;
