@@ -677,6 +677,31 @@ fn bulk_diode(isat: f64, v: f64, vt: f64, gmin: f64) -> (f64, f64) {
 /// Evaluate the level-1 MOSFET at normalised `vbs, vgs, vds` (V; multiply terminal
 /// voltages by the polarity first, as mos1load does). `gmin` (S) is added across both bulk
 /// junctions.
+/// The Shichman-Hodges channel current of mos1load.c in the mode-resolved frame: drain
+/// current (A), gm = ∂I/∂vgs and gds = ∂I/∂vds (S), for β = KP·W/Leff (A/V²), LAMBDA (1/V),
+/// gate overdrive `vgst` = vgs − von and `vds` ≥ 0 (V). Shared by [`eval`] and the crossbar's
+/// fast array solver, so both carry the same transistor law.
+#[inline]
+pub fn shichman_hodges(beta: f64, lambda: f64, vgst: f64, vds: f64) -> (f64, f64, f64) {
+    if vgst <= 0.0 {
+        return (0.0, 0.0, 0.0);
+    }
+    let betap = beta * (1.0 + lambda * vds);
+    if vgst <= vds {
+        (
+            betap * vgst * vgst * 0.5,
+            betap * vgst,
+            lambda * beta * vgst * vgst * 0.5,
+        )
+    } else {
+        (
+            betap * vds * (vgst - 0.5 * vds),
+            betap * vds,
+            betap * (vgst - vds) + lambda * beta * vds * (vgst - 0.5 * vds),
+        )
+    }
+}
+
 pub fn eval(t: &Mos1Temp, model: &Mos1Model, vbs: f64, vgs: f64, vds: f64, gmin: f64) -> Mos1Eval {
     let _ = model; // everything needed is resolved in `t`
     let vbd = vbs - vds;
@@ -705,28 +730,8 @@ pub fn eval(t: &Mos1Temp, model: &Mos1Model, vbs: f64, vgs: f64, vds: f64, gmin:
     } else {
         t.gamma / (sarg + sarg)
     };
-    let (cdrain, gm, gds, gmbs) = if vgst <= 0.0 {
-        (0.0, 0.0, 0.0, 0.0)
-    } else {
-        let betap = t.beta * (1.0 + t.lambda * vdx);
-        if vgst <= vdx {
-            let gm = betap * vgst;
-            (
-                betap * vgst * vgst * 0.5,
-                gm,
-                t.lambda * t.beta * vgst * vgst * 0.5,
-                gm * arg,
-            )
-        } else {
-            let gm = betap * vdx;
-            (
-                betap * vdx * (vgst - 0.5 * vdx),
-                gm,
-                betap * (vgst - vdx) + t.lambda * t.beta * vdx * (vgst - 0.5 * vdx),
-                gm * arg,
-            )
-        }
-    };
+    let (cdrain, gm, gds) = shichman_hodges(t.beta, t.lambda, vgst, vdx);
+    let gmbs = gm * arg;
 
     let (qbs, capbs) = bulk_charge(t, &t.js, vbs);
     let (qbd, capbd) = bulk_charge(t, &t.jd, vbd);

@@ -80,20 +80,8 @@ impl Mos1 {
     /// Shichman–Hodges as in ngspice's mos1load.c (IEEE JSSC 3(3), 1968).
     #[inline]
     fn forward(&self, vgs: f64, vds: f64) -> (f64, f64, f64) {
-        let vgst = vgs - self.vto;
-        if vgst <= 0.0 {
-            return (0.0, 0.0, 0.0);
-        }
-        let beta = self.beta();
-        let betap = beta * (1.0 + self.lambda * vds);
-        if vgst <= vds {
-            let id = betap * vgst * vgst * 0.5;
-            (id, betap * vgst, self.lambda * beta * vgst * vgst * 0.5)
-        } else {
-            let id = betap * vds * (vgst - vds * 0.5);
-            let gds = betap * (vgst - vds) + self.lambda * beta * vds * (vgst - vds * 0.5);
-            (id, betap * vds, gds)
-        }
+        // The engine's MOS1 channel law (gamma = 0, so von = VTO).
+        crate::circuit::mos1::shichman_hodges(self.beta(), self.lambda, vgs - self.vto, vds)
     }
 
     /// Current (A) flowing from drain through the channel to source, given gate, drain and
