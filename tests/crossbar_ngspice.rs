@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,62 +13,23 @@ use xbarsim::crossbar::*;
 const TOL: f64 = 1e-6;
 
 fn ngspice_available() -> bool {
-    let ok = Command::new("ngspice")
-        .arg("-v")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let ok = xbarsim::spice::ngspice::available();
     if !ok {
         eprintln!("NOTICE: ngspice not on PATH; crossbar ngspice comparisons skipped");
     }
     ok
 }
 
-/// Runs `deck` (with `.op` replaced by a control block writing an ascii rawfile) and returns
-/// every output vector by name.
-fn run_ngspice(deck: &str, dir: &Path) -> HashMap<String, f64> {
-    let control = ".control\nset filetype=ascii\nop\nwrite out.raw\nquit 0\n.endc\n.end\n";
-    let deck = deck.replace(".end\n", control);
-    std::fs::write(dir.join("deck.cir"), deck).unwrap();
-    let out = Command::new("ngspice")
-        .arg("-b")
-        .arg("deck.cir")
-        .current_dir(dir)
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    let raw = std::fs::read_to_string(dir.join("out.raw")).unwrap_or_else(|_| {
-        panic!(
-            "ngspice wrote no rawfile:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    parse_ascii_raw(&raw)
-}
-
-fn parse_ascii_raw(raw: &str) -> HashMap<String, f64> {
-    let mut names = Vec::new();
-    let mut lines = raw.lines();
-    for l in lines.by_ref() {
-        if l.starts_with("Variables:") {
-            break;
-        }
+/// Runs the exported `deck` (its `.op`) in ngspice and returns every output vector by name.
+fn run_ngspice(deck: &str, _dir: &Path) -> HashMap<String, f64> {
+    let results = xbarsim::spice::ngspice::run_text(deck).unwrap_or_else(|e| panic!("{e}"));
+    match results.into_iter().next() {
+        Some(xbarsim::circuit::AnalysisResult::Op(rows)) => rows
+            .into_iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v))
+            .collect(),
+        _ => panic!("expected an .op result from ngspice"),
     }
-    for l in lines.by_ref() {
-        if l.starts_with("Values:") {
-            break;
-        }
-        let f: Vec<&str> = l.split_whitespace().collect();
-        names.push(f[1].to_ascii_lowercase());
-    }
-    let vals: Vec<f64> = lines
-        .flat_map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-        .skip(1) // point index
-        .map(|t| t.parse().unwrap())
-        .collect();
-    assert_eq!(vals.len(), names.len(), "rawfile values");
-    names.into_iter().zip(vals).collect()
 }
 
 fn build(n: usize, cell: CellKind, sinh: bool, seed: u64) -> Crossbar {
@@ -110,7 +70,7 @@ fn compare(xb: &Crossbar, seed: u64) {
     let mut arr = Array::bind(xb, &Bias::mvm(xb, &v)).unwrap();
     arr.solve().unwrap();
     let opt = NetlistOptions {
-        op: false,
+        op: true,
         ..Default::default()
     };
     let (deck, map) = export_bound(&arr, &opt);
@@ -189,7 +149,7 @@ fn read_with_floating_lines_matches_ngspice() {
         let mut arr = Array::bind(&xb, &bias).unwrap();
         arr.solve().unwrap();
         let opt = NetlistOptions {
-            op: false,
+            op: true,
             ..Default::default()
         };
         let (deck, map) = export_bound(&arr, &opt);
