@@ -2,7 +2,8 @@
 //!
 //! `cargo run --release --example figures` runs the device figures (I-V loops per family, PCM
 //! drift, MTJ switching probability, potentiation/depression) and the crossbar dot-product
-//! error study (error vs array size, vs ADC bits, IR-drop heat map).
+//! error study (error vs array size, vs ADC bits, IR-drop heat map) and the wire-resistivity
+//! sweep (`examples/configs/sweep_wire_resistivity.toml`).
 
 #[path = "device_figures.rs"]
 mod device_figures;
@@ -15,6 +16,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("device figures done in {:.1} s", t.elapsed().as_secs_f64());
     let t = std::time::Instant::now();
     dot_product_error_vs_size::main()?;
+    let sweep = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/configs/sweep_wire_resistivity.toml");
+    println!("{}", xbarsim::crossbar::sweep_command(&sweep)?);
     eprintln!(
         "dot-product study done in {:.1} s",
         t.elapsed().as_secs_f64()

@@ -279,6 +279,23 @@ struct SweepCfg {
     out: Option<PathBuf>,
 }
 
+/// SI unit of a swept config key, for the figure's axis label.
+fn key_unit(key: &str) -> Option<&'static str> {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    Some(match last {
+        "r_row" | "r_col" | "r_driver" | "r_sense" => "Ω",
+        "resistivity" => "Ω·m",
+        "width" | "thickness" | "pitch" | "w" | "l" => "m",
+        "v_read" | "v_gate" | "v0" | "vto" | "v_s" => "V",
+        "g_min" | "g_max" => "S",
+        "t_read" => "s",
+        "kp" => "A/V²",
+        "i_s" | "i_max" => "A",
+        "bits" => "bits",
+        _ => return None,
+    })
+}
+
 /// Config keys whose values are integers in the TOML form.
 const INTEGER_KEYS: &[&str] = &["rows", "cols", "seed", "dac.bits", "adc.bits"];
 
@@ -568,7 +585,10 @@ pub fn sweep_command(sweep_toml: &Path) -> Result<SweepSummary, CrossbarError> {
             cfg.key,
             trials
         ),
-        x_label: cfg.key.clone(),
+        x_label: match key_unit(&cfg.key) {
+            Some(u) => format!("{} ({u})", cfg.key),
+            None => cfg.key.clone(),
+        },
         y_label: "RMS error (fraction of max |I*| per vector)".into(),
         x_log: pos && hi / lo >= 100.0,
         y_log: y_pos,
