@@ -5,8 +5,6 @@ use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use xbarsim::circuit::Simulator;
-use xbarsim::crossbar::network::Line;
 use xbarsim::crossbar::*;
 use xbarsim::device::load_card;
 
@@ -85,20 +83,12 @@ fn one_by_one_card_1t1r_matches_series_closed_form() {
     assert!(rel(got, expect) < TOL_SOLVE, "{got:e} vs {expect:e}");
 }
 
-/// Column currents of the structured solver and of `Simulator::op()` on `to_circuit`.
+/// Column currents of the structured solver and of the general engine (`engine_column_currents`).
 fn compare_with_engine(xb: &Crossbar, v: &[f64], tol: f64) -> f64 {
     let mut arr = Array::bind(xb, &Bias::mvm(xb, v)).unwrap();
     arr.solve().unwrap();
-    let circuit = to_circuit(&arr).unwrap();
-    let mut sim = Simulator::new(circuit).unwrap();
-    let sol = sim.op().unwrap();
     let fast = arr.column_currents();
-    let mut engine = vec![0.0; fast.len()];
-    for (f, &t) in arr.net.fixed_term.iter().enumerate() {
-        if let Line::Col(j) = arr.net.terminals[t].line {
-            engine[j] += sim.vsource_current(&sol, f);
-        }
-    }
+    let engine = engine_column_currents(&arr).unwrap();
     let mut worst = 0.0f64;
     for j in 0..fast.len() {
         let e = rel(engine[j], fast[j]);

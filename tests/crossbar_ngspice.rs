@@ -12,6 +12,9 @@ use xbarsim::crossbar::*;
 
 const TOL: f64 = 1e-6;
 
+mod common;
+use common::build;
+
 fn ngspice_available() -> bool {
     let ok = xbarsim::spice::ngspice::available();
     if !ok {
@@ -30,38 +33,6 @@ fn run_ngspice(deck: &str, _dir: &Path) -> HashMap<String, f64> {
             .collect(),
         _ => panic!("expected an .op result from ngspice"),
     }
-}
-
-fn build(n: usize, cell: CellKind, sinh: bool, seed: u64) -> Crossbar {
-    let mut xb = Crossbar::new(n, n);
-    xb.cell = cell;
-    if sinh {
-        xb.law = CellLaw::Sinh { v0: 0.25 };
-    }
-    xb.g_min = 2e-6;
-    xb.g_max = 1e-4;
-    xb.r_row = 2.5;
-    xb.r_col = 1.5;
-    xb.r_driver = 20.0;
-    xb.r_sense = 10.0;
-    if cell == CellKind::OneS1R {
-        xb.selector = Some(Selector {
-            i_s: 2e-5,
-            v_s: 0.08,
-        });
-    }
-    if cell.has_transistor() {
-        xb.transistor = Some(Mos1 {
-            vto: 0.45,
-            kp: 1.5e-4,
-            lambda: 0.03,
-            w: 1e-6,
-            l: 0.5e-6,
-        });
-        xb.v_gate = 1.2;
-    }
-    xb.random_weights(&mut ChaCha8Rng::seed_from_u64(seed));
-    xb
 }
 
 fn compare(xb: &Crossbar, seed: u64) {

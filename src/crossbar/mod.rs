@@ -32,7 +32,7 @@ pub use commands::{
 };
 pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Selector};
 pub use law::{CellLaw, Mos1};
-pub use netlist::{export_netlist, to_circuit, NetlistOptions};
+pub use netlist::{engine_column_currents, export_netlist, to_circuit, NetlistOptions};
 pub use network::{Bias, ColEnd};
 pub use ops::{
     apply_adc, energy, mvm, mvm_bound, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport,

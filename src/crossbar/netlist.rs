@@ -343,3 +343,19 @@ pub fn to_circuit(arr: &Array) -> Result<Circuit, CrossbarError> {
     }
     Ok(c)
 }
+
+/// Bit-line currents (A, per physical column, ngspice sign of the sensing sources) of the bound
+/// array solved by the general engine (`to_circuit` → `Simulator::op`): the independent check
+/// of the structured solver.
+pub fn engine_column_currents(arr: &Array) -> Result<Vec<f64>, CrossbarError> {
+    let mut sim = crate::circuit::Simulator::new(to_circuit(arr)?)
+        .map_err(|e| CrossbarError::Solve(e.to_string()))?;
+    let sol = sim.op().map_err(|e| CrossbarError::Solve(e.to_string()))?;
+    let mut cols = vec![0.0; arr.column_currents().len()];
+    for (f, &t) in arr.net.fixed_term.iter().enumerate() {
+        if let Line::Col(j) = arr.net.terminals[t].line {
+            cols[j] += sim.vsource_current(&sol, f);
+        }
+    }
+    Ok(cols)
+}

@@ -1,0 +1,45 @@
+//! Fixtures shared by the crossbar test files.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use xbarsim::crossbar::*;
+
+/// An n×n array of `cell` kind (linear or sinh cells) with wire, driver and sense resistance,
+/// a selector for 1S1R, an access transistor for 1T1R/2T2R and seeded random weights. Even
+/// seeds drive and sense both line ends.
+pub fn build(n: usize, cell: CellKind, sinh: bool, seed: u64) -> Crossbar {
+    let mut xb = Crossbar::new(n, n);
+    xb.cell = cell;
+    if sinh {
+        xb.law = CellLaw::Sinh { v0: 0.25 };
+    }
+    xb.g_min = 2e-6;
+    xb.g_max = 1e-4;
+    xb.r_row = 2.5;
+    xb.r_col = 1.5;
+    xb.r_driver = 20.0;
+    xb.r_sense = 10.0;
+    xb.line_ends = if seed % 2 == 0 {
+        LineEnds::Both
+    } else {
+        LineEnds::One
+    };
+    if cell == CellKind::OneS1R {
+        xb.selector = Some(Selector {
+            i_s: 2e-5,
+            v_s: 0.08,
+        });
+    }
+    if cell.has_transistor() {
+        xb.transistor = Some(Mos1 {
+            vto: 0.45,
+            kp: 1.5e-4,
+            lambda: 0.03,
+            w: 1e-6,
+            l: 0.5e-6,
+        });
+        xb.v_gate = 1.2;
+    }
+    xb.random_weights(&mut ChaCha8Rng::seed_from_u64(seed));
+    xb
+}
