@@ -11,11 +11,14 @@
 //!
 //! Units are SI everywhere (V, A, S, Ω, s, K, m).
 
-pub mod check;
+pub mod app;
 pub mod circuit;
 pub mod crossbar;
 pub mod device;
 pub mod plot;
 pub mod report;
-pub mod runner;
 pub mod spice;
+
+/// Old paths of [`app::check`] and [`app::runner`].
+#[doc(hidden)]
+pub use app::{check, runner};

@@ -14,7 +14,7 @@ use crate::circuit::mos1::Mos1Model;
 use crate::circuit::{
     Behavioural, BehaviouralKind, Circuit, MemCell, Mosfet, Options, Resistor, Source,
 };
-use crate::spice::expr::Compiled;
+use crate::circuit::expr::Compiled;
 
 use super::config::Crossbar;
 use super::law::CellLaw;

@@ -11,13 +11,13 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::config::Crossbar;
-use super::netlist::export_netlist;
-use super::network::Bias;
-use super::ops::{energy, mvm_bound, read_cell, ReadReport, ReadScheme};
-use super::output::write_text_atomic;
-use super::solver::Array;
-use super::CrossbarError;
+use crate::crossbar::config::Crossbar;
+use crate::crossbar::netlist::export_netlist;
+use crate::crossbar::network::Bias;
+use crate::crossbar::ops::{energy, mvm_bound, read_cell, ReadReport, ReadScheme};
+use crate::crossbar::output::write_text_atomic;
+use crate::crossbar::solver::Array;
+use crate::crossbar::CrossbarError;
 use crate::plot::{write_line_plot, LinePlot, Series, SeriesStyle};
 
 fn io_err(file: &Path, e: impl fmt::Display) -> CrossbarError {
@@ -505,7 +505,7 @@ pub fn sweep_command(sweep_toml: &Path) -> Result<SweepSummary, CrossbarError> {
             let x: Vec<Vec<f64>> = (0..n_inputs)
                 .map(|_| (0..xb.rows).map(|_| rng.random_range(0.0..=1.0)).collect())
                 .collect();
-            let rep = super::ops::mvm(&xb, &x)?;
+            let rep = crate::crossbar::ops::mvm(&xb, &x)?;
             pb.inc(1);
             let ps = &rep.err_analog.per_sample_norm;
             Ok(SweepRow {
