@@ -65,7 +65,7 @@ pub mod plot;
 pub mod report;
 pub mod spice;
 
-pub use app::crossbar::{sweep_command, SweepRow, SweepSummary};
+pub use app::sweep::{sweep_command, sweep_merge, sweep_shard, Shard, Sweep, SweepRow, SweepSummary};
 pub use app::runner::{run_netlist, RunOutput};
 pub use circuit::{AnalysisResult, Circuit, Simulator};
 pub use crossbar::{

@@ -4,9 +4,11 @@
 //!
 //! - [`runner`]: `xbar run` / `xbar check` on netlists; [`check`] compares with ngspice CSVs.
 //! - [`device`]: `xbar device iv|pulse|retention` on a card.
-//! - [`crossbar`]: `xbar mvm|read|export|sweep` on a crossbar config.
+//! - [`crossbar`]: `xbar mvm|read|export` on a crossbar config.
+//! - [`sweep`]: `xbar sweep`, its shards, their merge and Slurm job arrays.
 
 pub mod check;
 pub mod crossbar;
 pub mod device;
 pub mod runner;
+pub mod sweep;
