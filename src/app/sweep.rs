@@ -20,7 +20,7 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -541,24 +541,23 @@ impl Sweep {
 
         let dir = self.parts_dir();
         fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
-        let mut file = if own_is_current {
-            OpenOptions::new().append(true).open(&own)
-        } else {
-            File::create(&own)
-        }
-        .map_err(|e| io_err(&own, e))?;
-        if !own_is_current {
-            file.write_all(self.journal_header().as_bytes())
-                .map_err(|e| io_err(&own, e))?;
-        }
-        // A line cut short by an earlier interruption must not swallow the next one.
-        let len = file.metadata().map_err(|e| io_err(&own, e))?.len();
-        if own_is_current && len > 0 {
+        let file = if own_is_current {
+            // Drop a line cut short by an earlier interruption, then append after the rest.
             let text = fs::read(&own).map_err(|e| io_err(&own, e))?;
-            if text.last() != Some(&b'\n') {
-                file.write_all(b"\n").map_err(|e| io_err(&own, e))?;
-            }
-        }
+            let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let mut f = OpenOptions::new()
+                .write(true)
+                .open(&own)
+                .map_err(|e| io_err(&own, e))?;
+            f.set_len(keep as u64).map_err(|e| io_err(&own, e))?;
+            f.seek(SeekFrom::End(0)).map_err(|e| io_err(&own, e))?;
+            f
+        } else {
+            let mut f = File::create(&own).map_err(|e| io_err(&own, e))?;
+            f.write_all(self.journal_header().as_bytes())
+                .map_err(|e| io_err(&own, e))?;
+            f
+        };
         let journal = Mutex::new(file);
 
         let pb = progress(range.len() as u64, resumed as u64);
