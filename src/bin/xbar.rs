@@ -78,8 +78,40 @@ enum Cmd {
         #[arg(short = 'o', long = "output")]
         out: PathBuf,
     },
-    /// Sweep one config key over a list of values with Monte Carlo trials (in parallel).
-    Sweep { sweep: PathBuf },
+    /// Sweep one config key over a list of values with Monte Carlo trials (in parallel);
+    /// resumes an interrupted run. `--shard K/N` runs one slice, `xbar sweep merge SWEEP`
+    /// combines the slices, `--slurm` writes (and with `--submit` submits) a Slurm job array.
+    Sweep(SweepArgs),
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct SweepArgs {
+    #[command(subcommand)]
+    cmd: Option<SweepCmd>,
+    #[arg(required = true)]
+    sweep: Option<PathBuf>,
+    /// Run only slice K of N (K = 0 … N−1) and journal it for `xbar sweep merge`.
+    #[arg(long, conflicts_with = "slurm")]
+    shard: Option<xbarsim::Shard>,
+    /// Write PREFIX.sweep.{array,merge}.sbatch: a job array of shards and a dependent merge.
+    #[arg(long)]
+    slurm: bool,
+    /// Tasks in the Slurm job array (default: min(trials, 16)).
+    #[arg(long, requires = "slurm")]
+    array_size: Option<usize>,
+    /// Slurm partition.
+    #[arg(long, requires = "slurm")]
+    partition: Option<String>,
+    /// Submit the scripts with sbatch (the merge depends on the whole array).
+    #[arg(long, requires = "slurm")]
+    submit: bool,
+}
+
+#[derive(Subcommand)]
+enum SweepCmd {
+    /// Combine the shards' partial results into the CSV and figures of a single-process run.
+    Merge { sweep: PathBuf },
 }
 
 /// `R,C` as two 0-based indices.
@@ -283,9 +315,28 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             eprintln!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Sweep { sweep } => {
-            let summary = crossbar::sweep_command(&sweep)?;
-            println!("{summary}");
+        Cmd::Sweep(a) => {
+            use xbarsim::app::sweep;
+            match (a.cmd, a.sweep) {
+                (Some(SweepCmd::Merge { sweep }), _) => println!("{}", sweep::sweep_merge(&sweep)?),
+                (None, Some(path)) if a.slurm => {
+                    let opts = sweep::SlurmOptions {
+                        array_size: a.array_size,
+                        partition: a.partition,
+                    };
+                    let s = sweep::write_slurm(&path, &std::env::current_exe()?, &opts)?;
+                    println!("wrote {} ({} tasks) and {}", s.array.display(), s.array_size, s.merge.display());
+                    if a.submit {
+                        let (array, merge) = sweep::submit_slurm(&s)?;
+                        println!("submitted job array {array}; merge job {merge} runs after it");
+                    }
+                }
+                (None, Some(path)) => match a.shard {
+                    Some(shard) => println!("{}", sweep::sweep_shard(&path, shard)?),
+                    None => println!("{}", sweep::sweep_command(&path)?),
+                },
+                (None, None) => unreachable!("clap requires SWEEP"),
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::diode::DiodeModel;
 use super::mos1::Mos1Model;
-use crate::spice::expr::Compiled;
+use crate::circuit::expr::Compiled;
 
 /// Index of a circuit node; 0 is ground.
 pub type NodeId = usize;

@@ -4,8 +4,10 @@ pub mod analysis;
 pub mod diode;
 pub mod elements;
 pub mod engine;
+pub mod expr;
 pub mod matrix;
 pub mod mos1;
+pub mod number;
 pub mod topology;
 pub mod waveform;
 

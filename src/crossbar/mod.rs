@@ -15,7 +15,6 @@
 //! with "both"). Every wire segment joins adjacent crosspoints; the driver and sense
 //! resistances join the line end to the ideal source / virtual ground.
 
-pub mod commands;
 pub mod config;
 pub mod law;
 pub mod netlist;
@@ -27,7 +26,11 @@ pub mod solver;
 
 use std::path::PathBuf;
 
-pub use commands::{
+/// Old path of [`crate::app::crossbar`], kept while branches in flight still use it.
+#[doc(hidden)]
+pub use crate::app::crossbar as commands;
+#[doc(hidden)]
+pub use crate::app::crossbar::{
     export_command, mvm_command, read_command, sweep_command, MvmSummary, SweepRow, SweepSummary,
 };
 pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Selector};

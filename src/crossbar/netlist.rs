@@ -14,7 +14,7 @@ use crate::circuit::mos1::Mos1Model;
 use crate::circuit::{
     Behavioural, BehaviouralKind, Circuit, MemCell, Mosfet, Options, Resistor, Source,
 };
-use crate::spice::expr::Compiled;
+use crate::circuit::expr::Compiled;
 
 use super::config::Crossbar;
 use super::law::CellLaw;
@@ -89,7 +89,7 @@ fn end_name(e: End, names: &[String]) -> String {
 /// Deck of a bound array at its current bias.
 pub fn export_bound(arr: &Array, opt: &NetlistOptions) -> (String, ExportMap) {
     let net = &arr.net;
-    let xb = &arr.xb;
+    let xb = arr.crossbar();
     let names = node_names(net);
     let nm = |e: End| end_name(e, &names);
     let mut s = String::new();
@@ -216,7 +216,7 @@ pub fn circuit_options(xb: &Crossbar) -> Options {
 /// VTO/KP/LAMBDA/W/L. Options from [`circuit_options`].
 pub fn to_circuit(arr: &Array) -> Result<Circuit, CrossbarError> {
     let net = &arr.net;
-    let xb = &arr.xb;
+    let xb = arr.crossbar();
     let names = node_names(net);
     let mut c = Circuit::new(format!(
         "crossbar {}x{} {}",

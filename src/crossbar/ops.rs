@@ -98,7 +98,7 @@ pub fn mvm(xb: &Crossbar, inputs: &[Vec<f64>]) -> Result<MvmReport, CrossbarErro
 
 /// MVM on an already bound array (bound with `Bias::mvm`).
 pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, CrossbarError> {
-    let xb = arr.xb.clone();
+    let xb = arr.crossbar().clone();
     for (s, x) in inputs.iter().enumerate() {
         if x.len() != xb.rows {
             return Err(CrossbarError::Input(format!(
@@ -464,7 +464,7 @@ impl Energy {
 
 pub fn energy(arr: &Array) -> Energy {
     let mut e = Energy {
-        t_read: arr.xb.t_read,
+        t_read: arr.crossbar().t_read,
         ..Default::default()
     };
     let fc = arr.fixed_class_currents();

@@ -54,7 +54,8 @@ type Slots = [usize; 4];
 
 /// A bound array: network, matrix pattern, slot maps, symbolic factorisation, work buffers.
 pub struct Array {
-    pub xb: Crossbar,
+    /// Private: the cached factorisation depends on it (change it with [`Array::set_crossbar`]).
+    xb: Crossbar,
     pub net: Network,
     col_ptr: Vec<usize>,
     row_idx: Vec<usize>,
@@ -597,6 +598,42 @@ impl Array {
 
     pub fn law(&self) -> CellLaw {
         self.xb.law
+    }
+}
+
+/// The description an array was bound from, and the one way to change it.
+impl Array {
+    /// The crossbar this array solves.
+    pub fn crossbar(&self) -> &Crossbar {
+        &self.xb
+    }
+
+    /// Replaces the crossbar description, invalidating what depends on it: a change of cell
+    /// states, law, selector, transistor, DAC/ADC or read settings keeps the bound network and
+    /// symbolic factorisation and drops the cached numeric factor; a change of geometry, line
+    /// resistances, line ends or gate voltage rebinds for the present bias.
+    pub fn set_crossbar(&mut self, xb: Crossbar) -> Result<(), CrossbarError> {
+        let same_network = |a: &Crossbar, b: &Crossbar| {
+            a.rows == b.rows
+                && a.cols == b.cols
+                && a.cell == b.cell
+                && a.line_ends == b.line_ends
+                && a.r_row == b.r_row
+                && a.r_col == b.r_col
+                && a.r_driver == b.r_driver
+                && a.r_sense == b.r_sense
+                && a.v_gate == b.v_gate
+        };
+        if same_network(&self.xb, &xb) {
+            xb.validate()?;
+            self.xb = xb;
+            self.factored_linear = false;
+        } else {
+            let mut fresh = Array::bind(&xb, &self.bias)?;
+            fresh.par = self.par;
+            *self = fresh;
+        }
+        Ok(())
     }
 }
 

@@ -10,7 +10,6 @@
 
 pub mod card;
 pub mod cbram;
-pub mod cli;
 pub mod fgate;
 pub mod model;
 pub mod mram;
@@ -18,6 +17,10 @@ pub mod oxram;
 pub mod pcm;
 pub mod pcm_stat;
 mod spice_expr;
+
+/// Old path of [`crate::app::device`], kept while branches in flight still use it.
+#[doc(hidden)]
+pub use crate::app::device as cli;
 
 use std::path::Path;
 

@@ -8,10 +8,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
-pub mod expr;
 pub mod lines;
 pub mod ngspice;
-pub mod number;
+
+// Numbers and B-source expressions live below the engine (the engine evaluates them); the
+// front end keeps its old paths.
+pub use crate::circuit::{expr, number};
 pub mod parser;
 pub mod writer;
 

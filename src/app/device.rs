@@ -10,7 +10,7 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{load_card, CardError, Cell, Model};
+use crate::device::{load_card, CardError, Cell, Model};
 use crate::report::{ReportError, Table};
 
 /// Ambient temperature of the device experiments (K).
@@ -326,7 +326,7 @@ pub fn parse_times(text: &str) -> Result<Vec<f64>, DeviceCliError> {
     text.split(',')
         .map(|s| {
             let s = s.trim();
-            crate::spice::number::parse_number(s)
+            crate::circuit::number::parse_number(s)
                 .filter(|x| x.is_finite())
                 .ok_or_else(|| input(format!("bad time `{s}` in --times (expected seconds)")))
         })
@@ -356,9 +356,9 @@ pub fn devices_markdown() -> String {
          drives AP→P; the `pcm` law is odd in V, so either polarity heats (SETs or RESETs) it; \
          `pcm_stat` is a linear conductance.\n\n",
     );
-    for f in super::FAMILIES {
+    for f in crate::device::FAMILIES {
         s.push_str(&format!("## `{f}`\n\n"));
-        s.push_str(&super::param_table_markdown(f).unwrap_or_default());
+        s.push_str(&crate::device::param_table_markdown(f).unwrap_or_default());
         s.push('\n');
     }
     s.push_str(

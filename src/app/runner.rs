@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::check::{self, Comparison, Tolerance};
+use crate::app::check::{self, Comparison, Tolerance};
 use crate::circuit::{run_all_at, AnalysisResult, SimError};
 use crate::report::{self, Table};
 use crate::spice;
