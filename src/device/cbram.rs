@@ -9,9 +9,12 @@
 //! Dynamics (eqs. 6, 10), T = T0 + V²·Rth/R (eq. 8, with the present R):
 //!   vertical  dh/dt = v_h·exp(−Ea/kT)·sinh(α·qV/(2kT))   while h < L (SET) or r <= r_floor (RESET)
 //!   lateral   dr/dt = v_r·exp(−Ea/kT)·sinh(β·qV/(kT))     while h = L
-//! SET grows h to L, then widens r up to R_b. When h reaches L the radius is set by the
-//! compliance relation R_set = C/I_comp (eq. 9): r_set = ρ_on·L/(π·R_b·R_set), times a C2C
-//! lognormal factor per touch event. RESET dissolves r down to r_floor = r_set/2 (a residual
+//! SET grows h to L; when h reaches L the radius is set by the compliance relation
+//! R_set = C/I_comp (eq. 9): r_set = ρ_on·L/(π·R_b·R_set), times a C2C lognormal factor per
+//! touch event. Lateral growth under positive bias (re-SET of a partly dissolved filament) stops
+//! at r_set too: the compliance current fixes the LRS (the paper's eq. 9 is the statement that
+//! growth ends when the cell voltage under compliance falls to C), so the LRS is R_set, not the
+//! full-base cylinder. RESET dissolves r down to r_floor = r_set/2 (a residual
 //! stub, our choice — the paper lets r reach 0, which makes R jump to infinity), then retracts h.
 
 use rand::Rng;
@@ -109,7 +112,8 @@ impl Params {
                     self.v_h * arr * sinh_lim(self.alpha * v / (2.0 * ut)).0,
                     0.0,
                 )
-            } else if s.r < self.r_base() {
+            } else if s.r < self.r_set() {
+                // Lateral growth stops at the compliance: R_set = c_set/i_comp (eq. 9).
                 (0.0, self.v_r * arr * sinh_lim(self.beta * v / ut).0)
             } else {
                 (0.0, 0.0)
@@ -193,7 +197,8 @@ impl CompactModel for Params {
                     s.h = hn.max(0.0);
                 }
             } else {
-                s.r = (s.r + h * rm).clamp(r_floor, r_max);
+                let top = if rm > 0.0 { self.r_set().max(s.r) } else { r_max };
+                s.r = (s.r + h * rm).clamp(r_floor, top);
                 if v < 0.0 && s.r <= r_floor {
                     // Dissolved to the stub: the filament detaches and starts to retract.
                     s.h = self.l * (1.0 - 1e-12);

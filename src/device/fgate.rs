@@ -2,8 +2,10 @@
 //!
 //! Terminal mapping (what the element's two nodes are):
 //! - positive terminal = **drain**, negative terminal = **source** (bulk tied to source);
-//! - the **control gate** is held at the fixed bias `v_cg` (V, relative to the source) declared
-//!   in the card — the read/program word-line bias of an array;
+//! - the **control gate** is a third, driven terminal: [`Params::current_gated`] and
+//!   [`Params::advance_gated`] take its bias `v_cg` (V, relative to the source). The two-terminal
+//!   [`CompactModel`] calls (what netlists and arrays use today) hold it at the card's `v_cg`,
+//!   the word-line bias of a read;
 //! - the tunnel oxide (FN window) lies between the floating gate and the drain.
 //!
 //! Charge balance (device-physics.md §5, [YFLASH]):
@@ -95,10 +97,16 @@ impl Params {
     pub fn c_total(&self) -> f64 {
         self.c_cg + self.c_d + self.c_s
     }
-    /// Floating-gate potential (V) relative to the source.
+    /// Floating-gate potential (V) relative to the source, control gate at the card's `v_cg`.
     #[inline]
     pub fn v_fg(&self, q: f64, v: f64) -> f64 {
-        (q + self.c_cg * self.v_cg + self.c_d * v) / self.c_total()
+        self.v_fg_gated(q, v, self.v_cg)
+    }
+    /// Floating-gate potential (V) with the control gate driven to `v_cg` (V):
+    /// V_FG = (Q + C_cg·V_cg + C_d·V)/C_T.
+    #[inline]
+    pub fn v_fg_gated(&self, q: f64, v: f64, v_cg: f64) -> f64 {
+        (q + self.c_cg * v_cg + self.c_d * v) / self.c_total()
     }
     /// Threshold voltage seen from the control gate at drain bias 0 (V).
     pub fn vth_cg(&self, s: &State) -> f64 {
@@ -116,7 +124,12 @@ impl Params {
     /// Tunnel-oxide field (V/m) at charge `q` and bias `v`; positive = FG above the drain.
     #[inline]
     pub fn tunnel_field(&self, q: f64, v: f64) -> f64 {
-        (self.v_fg(q, v) - v) / self.t_tun
+        self.tunnel_field_gated(q, v, self.v_cg)
+    }
+    /// Tunnel-oxide field (V/m) with the control gate at `v_cg` (V).
+    #[inline]
+    pub fn tunnel_field_gated(&self, q: f64, v: f64, v_cg: f64) -> f64 {
+        (self.v_fg_gated(q, v, v_cg) - v) / self.t_tun
     }
     /// FN current into the floating gate, dQ/dt (A): −a_tun·A·E²·exp(−B/|E|)·sign(E).
     pub fn tunnel_current(&self, q: f64, v: f64) -> f64 {
@@ -130,8 +143,8 @@ impl Params {
     /// FN step in closed form for constant V over `t` (s): with u = 1/|E|,
     /// du/dt = κ·e^{−B·u}, κ = a_tun·A/(C_T·t_tun)  ⇒  e^{B·u1} = e^{B·u0} + B·κ·t.
     /// Returns ΔQ (C).
-    fn fn_step(&self, q: f64, v: f64, t: f64, a: f64, b: f64) -> f64 {
-        let e0 = self.tunnel_field(q, v);
+    fn fn_step(&self, q: f64, v: f64, v_cg: f64, t: f64, a: f64, b: f64) -> f64 {
+        let e0 = self.tunnel_field_gated(q, v, v_cg);
         if e0 == 0.0 || t <= 0.0 {
             return 0.0;
         }
@@ -147,17 +160,13 @@ impl Params {
     }
 }
 
-impl CompactModel for Params {
-    type State = State;
-
-    fn initial_state(&self) -> State {
-        State { q: self.q_ini }
-    }
-
-    fn current(&self, s: &State, v: f64, temp_k: f64) -> (f64, f64) {
+impl Params {
+    /// Drain current (A, drain → source) and dI/dV_ds (S) at drain bias `v` (V) with the control
+    /// gate driven to `v_cg` (V); EKV with the floating gate as the gate.
+    pub fn current_gated(&self, s: &State, v: f64, v_cg: f64, temp_k: f64) -> (f64, f64) {
         let ut = K_B * temp_k / Q_E;
         let i_spec = 2.0 * self.n * self.kp * ut * ut;
-        let vp = (self.v_fg(s.q, v) - self.vth0) / self.n;
+        let vp = (self.v_fg_gated(s.q, v, v_cg) - self.vth0) / self.n;
         let dvp = self.c_d / (self.c_total() * self.n);
         let (ff, dff) = ekv_f(vp / ut);
         let (fr, dfr) = ekv_f((vp - v) / ut);
@@ -166,10 +175,19 @@ impl CompactModel for Params {
         (i, di)
     }
 
-    /// FN tunnelling integrated in closed form (exact for constant V and any dt), retention as an
-    /// exact exponential decay, combined by splitting into sub-steps of at most τ_ret/20.
-    /// C2C: shot noise of the tunnelled charge, σ(ΔQ) = sqrt(fano·q·|ΔQ|), independent of dt.
-    fn advance(&self, s: &mut State, v: f64, dt: f64, temp_k: f64, rng: &mut ChaCha8Rng) {
+    /// Advance the charge by `dt` (s) at drain bias `v` (V) with the control gate driven to
+    /// `v_cg` (V): FN tunnelling integrated in closed form (exact for constant biases and any
+    /// dt), retention as an exact exponential decay, combined by splitting into sub-steps of at
+    /// most τ_ret/20. C2C: shot noise of the tunnelled charge, σ(ΔQ) = sqrt(fano·q·|ΔQ|).
+    pub fn advance_gated(
+        &self,
+        s: &mut State,
+        v: f64,
+        v_cg: f64,
+        dt: f64,
+        temp_k: f64,
+        rng: &mut ChaCha8Rng,
+    ) {
         if !(dt > 0.0 && dt.is_finite()) {
             return;
         }
@@ -179,13 +197,31 @@ impl CompactModel for Params {
         let h = dt / n as f64;
         let decay = (-h / tau).exp();
         for _ in 0..n {
-            let mut dq = self.fn_step(s.q, v, h, a, b);
+            let mut dq = self.fn_step(s.q, v, v_cg, h, a, b);
             if self.fano > 0.0 && dq != 0.0 {
                 let z: f64 = rng.sample(StandardNormal);
                 dq += (self.fano * Q_E * dq.abs()).sqrt() * z;
             }
             s.q = (s.q + dq) * decay;
         }
+    }
+}
+
+impl CompactModel for Params {
+    type State = State;
+
+    fn initial_state(&self) -> State {
+        State { q: self.q_ini }
+    }
+
+    /// Two-terminal law: control gate at the card's `v_cg`.
+    fn current(&self, s: &State, v: f64, temp_k: f64) -> (f64, f64) {
+        self.current_gated(s, v, self.v_cg, temp_k)
+    }
+
+    /// Two-terminal advance: control gate at the card's `v_cg` (see [`Params::advance_gated`]).
+    fn advance(&self, s: &mut State, v: f64, dt: f64, temp_k: f64, rng: &mut ChaCha8Rng) {
+        self.advance_gated(s, v, self.v_cg, dt, temp_k, rng)
     }
 
     fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {

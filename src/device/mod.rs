@@ -115,6 +115,38 @@ impl Cell {
         each_cell!(self, p, s => p.read_conductance(s, v_read, temp_k))
     }
 
+    /// Whether the family has a driven control gate (a third terminal): `fgate`.
+    pub fn has_control_gate(&self) -> bool {
+        matches!(self, Cell::FloatingGate { .. })
+    }
+
+    /// [`Cell::current`] with the control gate driven to `v_cg` (V, relative to the negative
+    /// terminal). Families without a control gate ignore `v_cg`.
+    #[inline]
+    pub fn current_gated(&self, v: f64, v_cg: f64, temp_k: f64) -> (f64, f64) {
+        match self {
+            Cell::FloatingGate { p, s } => p.current_gated(s, v, v_cg, temp_k),
+            _ => self.current(v, temp_k),
+        }
+    }
+
+    /// [`Cell::advance`] with the control gate driven to `v_cg` (V). Families without a control
+    /// gate ignore `v_cg`.
+    #[inline]
+    pub fn advance_gated(
+        &mut self,
+        v: f64,
+        v_cg: f64,
+        dt: f64,
+        temp_k: f64,
+        rng: &mut ChaCha8Rng,
+    ) {
+        match self {
+            Cell::FloatingGate { p, s } => p.advance_gated(s, v, v_cg, dt, temp_k, rng),
+            _ => self.advance(v, dt, temp_k, rng),
+        }
+    }
+
     /// Family key ("oxram", "cbram", "fgate", "pcm", "pcm_stat", "mtj").
     pub fn family(&self) -> &'static str {
         match self {

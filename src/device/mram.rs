@@ -8,20 +8,27 @@
 //!   `g_AP→P = P/(2(1 − P²))`, `g_P→AP = P/(2(1 + P²))`.
 //! - Sign convention (as the source): positive current, top → bottom, drives AP → P; negative
 //!   current drives P → AP.
-//! - Switching rate `1/τ`:
-//!   - thermal, `|I| < Ic` (Néel-Brown): `1/τ = (1/τ0)·exp(−Δ·(1 − |I|/Ic))`;
-//!   - precessional, `|I| ≥ Ic` (Sun): `1/τ = [2/(C + ln(π²Δ/4))]·[μ_B·P/(e·m·(1 + P²))]·(|I| − Ic)`,
-//!     `m = M_s·Vol`, `C = 0.577`.
-//!
-//!   Deviation from the source, for continuity: above Ic the rate is `max(1/τ0, Sun)`. The
-//!   source's piecewise law falls from 1/τ0 just below Ic to 0 just above it, which would make the
-//!   switching probability drop as the current crosses Ic.
-//! - Stochastic switching (device-physics.md §3 and §11.6): at the start of a write a threshold
-//!   `−ln u`, `u ~ U(0,1]`, is drawn; `advance` integrates the hazard `∫dt/τ` and flips when it
-//!   reaches the threshold, so `P_sw = 1 − exp(−∫dt/τ)` for any slicing of the pulse. As in the
-//!   source, the integral resets when `|I|` falls below `i_reset_a` (1 µA) or has the polarity
-//!   that cannot switch the present state; thermal flips at |I| < i_reset_a (retention) are
-//!   therefore not modelled.
+//! - Switching rate `1/τ` of the present orientation under a signed current `I` (positive for
+//!   the polarity that favours switching away from it), `x = I/Ic`:
+//!   - thermal, `x ≤ x_NB` (Néel-Brown, valid while `Δ·(1 − x) ≫ 1`):
+//!     `1/τ = (1/τ0)·exp(−Δ·(1 − x))`. At `I = 0` this is the zero-bias thermal flip rate
+//!     (retention, `τ = τ0·e^Δ`, 59 s for the card's Δ = 24.8); a current of the other polarity
+//!     (`x < 0`) raises the barrier and slows it further;
+//!   - precessional, `x ≥ x_Sun` (Sun): `1/τ = [2/(C + ln(π²Δ/4))]·[μ_B·P/(e·m·(1 + P²))]·(I − Ic)`,
+//!     `m = M_s·Vol`, `C = 0.577`;
+//!   - between them, `x_NB < x < x_Sun`, neither law holds (Néel-Brown reaches 1/τ0 at Ic where
+//!     Sun starts from zero): `ln(1/τ)` follows the quadratic Bézier whose end tangents are the two
+//!     laws' tangents in `(x, ln rate)`. It is monotone and C¹, and it leaves both laws exact
+//!     outside the gap (defaults `x_NB = 0.8`, `x_Sun = 1.5`: 0.8·Ic gives Néel-Brown's 0.14 µs,
+//!     2·Ic Sun's 2.54 ns). Where the laws do not leave a concave join (very small Δ, hot cells)
+//!     the join falls back to a straight line in `ln(1/τ)`, still monotone.
+//! - Stochastic switching (device-physics.md §3 and §11.6): the hazard `∫dt/τ` is integrated at
+//!   every bias, zero included, and the cell flips when it reaches a threshold `−ln u`,
+//!   `u ~ U(0,1]`, drawn afresh after every flip. The switching is then a non-homogeneous Poisson
+//!   process, so `P_sw = 1 − exp(−∫dt/τ)` for any slicing of any waveform, and the same
+//!   mechanism gives write switching, read disturb and zero-bias retention. (The source resets
+//!   its integral below 1 µA, which cannot express retention; `i_reset_a` is kept only so old
+//!   cards load, and is ignored.)
 //! - Self-heating and the parasitic capacitance of the source are not modelled.
 
 use rand::Rng;
@@ -72,7 +79,11 @@ define_card! {
         ic_scale: "IC_G", "1", 1.0,
             "Multiplier of both critical currents (the source's IC_G).";
         i_reset_a: "I_min", "A", 1.0e-6,
-            "Below this |I| the switching hazard integral resets (source value 1 µA).";
+            "Ignored (kept so old cards load): the source reset its hazard integral below this |I|; the hazard now integrates at every bias, so zero-bias thermal flips are modelled.";
+        nb_max_ic_ratio: "x_NB", "1", 0.8,
+            "Largest I/Ic at which the Néel-Brown law is used as is (it needs Δ·(1 − I/Ic) ≫ 1).";
+        sun_min_ic_ratio: "x_Sun", "1", 1.5,
+            "Smallest I/Ic at which the Sun precessional law is used as is; between x_NB and x_Sun a monotone C¹ join.";
         initial_ap: "s0", "1", 0.0,
             "Initial orientation: 0 = parallel, 1 = antiparallel.";
     }
@@ -104,6 +115,18 @@ impl MtjParams {
         ] {
             check(k, v, v > 0.0, "must be > 0")?;
         }
+        check(
+            "nb_max_ic_ratio",
+            self.nb_max_ic_ratio,
+            self.nb_max_ic_ratio > 0.0 && self.nb_max_ic_ratio < 1.0,
+            "must be in (0, 1)",
+        )?;
+        check(
+            "sun_min_ic_ratio",
+            self.sun_min_ic_ratio,
+            self.sun_min_ic_ratio > 1.0 && self.sun_min_ic_ratio.is_finite(),
+            "must be > 1",
+        )?;
         check("tmr0", self.tmr0, self.tmr0 >= 0.0, "must be >= 0")?;
         check(
             "polarization",
@@ -261,22 +284,81 @@ impl MtjModel {
         }
     }
 
-    /// Switching rate 1/τ (1/s) for signed current `current_a` (A) from orientation `from`.
-    /// Zero for the polarity that cannot switch `from` and for |I| < i_reset_a.
+    /// Sun-model rate prefactor (1/(s·A)): 1/⟨τ⟩ = k·(I − Ic).
+    fn sun_slope(&self, temp_k: f64) -> f64 {
+        let delta = self.thermal_stability(temp_k);
+        let pol = self.p.polarization;
+        2.0 / (EULER_C + (std::f64::consts::PI.powi(2) * delta / 4.0).ln())
+            * (MU_B * pol / (Q_E * self.m_total * (1.0 + pol * pol)))
+    }
+
+    /// Switching rate 1/τ (1/s) for signed current `current_a` (A) from orientation `from`:
+    /// Néel-Brown up to `x_NB·Ic`, Sun from `x_Sun·Ic`, a monotone C¹ join between (module
+    /// docs). Current of the polarity that cannot switch `from` counts as negative `x`; at zero
+    /// current the rate is the thermal flip rate 1/(τ0·e^Δ).
     pub fn switching_rate(&self, current_a: f64, from: MtjOrientation, temp_k: f64) -> f64 {
         let favourable = match from {
-            MtjOrientation::AntiParallel => current_a > 0.0,
-            MtjOrientation::Parallel => current_a < 0.0,
+            MtjOrientation::AntiParallel => current_a,
+            MtjOrientation::Parallel => -current_a,
         };
-        let i = current_a.abs();
-        if !favourable || i < self.p.i_reset_a {
-            return 0.0;
+        let ic = self.critical_current(from);
+        let x = favourable / ic;
+        let delta = self.thermal_stability(temp_k);
+        let ln_nb = |x: f64| -self.p.tau0_s.ln() - delta * (1.0 - x);
+        let (x1, x2) = (self.p.nb_max_ic_ratio, self.p.sun_min_ic_ratio);
+        if x <= x1 {
+            return ln_nb(x).clamp(-700.0, 700.0).exp();
         }
-        if i < self.critical_current(from) {
-            1.0 / self.neel_brown_time_s(i, from, temp_k)
+        let k = self.sun_slope(temp_k) * ic; // Sun rate per unit x
+        if x >= x2 {
+            return k * (x - 1.0);
+        }
+        // Join in (x, y = ln rate): end points and tangents of the two laws.
+        let (y1, s1) = (ln_nb(x1), delta);
+        let (y2, s2) = ((k * (x2 - 1.0)).ln(), 1.0 / (x2 - 1.0));
+        let secant = (y2 - y1) / (x2 - x1);
+        let y = if secant > s2 && secant < s1 {
+            // Quadratic Bézier P0 = (x1, y1), P2 = (x2, y2), P1 = the tangents' intersection.
+            let xc = (y2 - y1 - s2 * x2 + s1 * x1) / (s1 - s2);
+            let yc = y1 + s1 * (xc - x1);
+            // x(t) = (1−t)²x1 + 2t(1−t)xc + t²x2 = x  →  a·t² + b·t + c = 0.
+            let (a, b, c) = (x1 - 2.0 * xc + x2, 2.0 * (xc - x1), x1 - x);
+            let t = if a.abs() < 1e-12 * (x2 - x1) {
+                -c / b
+            } else {
+                // The root in [0, 1]: b > 0 and x(t) is monotone there.
+                2.0 * (-c) / (b + (b * b - 4.0 * a * c).max(0.0).sqrt())
+            };
+            let t = t.clamp(0.0, 1.0);
+            (1.0 - t).powi(2) * y1 + 2.0 * t * (1.0 - t) * yc + t * t * y2
         } else {
-            (1.0 / self.p.tau0_s).max(1.0 / self.sun_mean_switching_time_s(i, from, temp_k))
-        }
+            // No concave join exists (Δ very small): straight line, monotone if y2 > y1.
+            let y = y1 + secant * (x - x1);
+            if y2 >= y1 {
+                y
+            } else {
+                y1
+            }
+        };
+        y.clamp(-700.0, 700.0).exp()
+    }
+
+    /// Probability that a read of `t_read_s` at bias `v_read` (V) flips a cell in orientation
+    /// `from` (read disturb): `1 − exp(−t_read/τ(I))`, with I the static current of `from`.
+    pub fn read_disturb_probability(
+        &self,
+        v_read: f64,
+        t_read_s: f64,
+        from: MtjOrientation,
+        temp_k: f64,
+    ) -> f64 {
+        let (i, _) = self.current(&self.state_with(from), v_read, temp_k);
+        self.switching_probability(i, t_read_s, from, temp_k)
+    }
+
+    /// Mean zero-bias retention time τ0·e^Δ (s) at `temp_k`.
+    pub fn retention_time_s(&self, temp_k: f64) -> f64 {
+        1.0 / self.switching_rate(0.0, MtjOrientation::Parallel, temp_k)
     }
 
     /// Closed-form switching probability of a rectangular current pulse:
@@ -332,24 +414,53 @@ impl CompactModel for MtjModel {
         if dt.is_nan() || dt <= 0.0 {
             return;
         }
-        let (i, _) = self.current(st, v, temp_k);
-        let rate = self.switching_rate(i, st.orientation, temp_k);
-        if rate <= 0.0 {
-            st.hazard = 0.0;
-            return;
-        }
-        if st.hazard == 0.0 {
-            // Start of a write: draw its threshold −ln u, u in (0, 1].
+        let draw = |st: &mut MtjState, rng: &mut ChaCha8Rng| {
+            // Threshold −ln u, u in (0, 1].
             let u: f64 = 1.0 - rng.random::<f64>();
             st.hazard_threshold = -u.ln();
+            st.hazard = 0.0;
+        };
+        if st.hazard_threshold == 0.0 {
+            draw(st, rng);
         }
-        st.hazard += rate * dt;
-        if st.hazard >= st.hazard_threshold {
+        // The rate is constant on the step except after a flip, when the current (hence the
+        // rate) changes: spend the remaining time at the new orientation's rate.
+        let rate_of = |o: MtjOrientation| {
+            let (i, _) = self.current(&self.state_with(o), v, temp_k);
+            self.switching_rate(i, o, temp_k)
+        };
+        let mut t_left = dt;
+        loop {
+            let rate = rate_of(st.orientation);
+            if !(rate > 0.0) {
+                return;
+            }
+            let other = match st.orientation {
+                MtjOrientation::Parallel => MtjOrientation::AntiParallel,
+                MtjOrientation::AntiParallel => MtjOrientation::Parallel,
+            };
+            let back = rate_of(other);
+            if t_left * (rate + back) > 40.0 {
+                // Many flips left: the two-state chain has relaxed (to e^-40) to its stationary
+                // distribution, P(other) = rate/(rate + back). Memoryless, so draw it directly.
+                let u: f64 = rng.random();
+                if u * (rate + back) < rate {
+                    st.orientation = other;
+                }
+                draw(st, rng);
+                return;
+            }
+            let need = (st.hazard_threshold - st.hazard) / rate;
+            if need > t_left {
+                st.hazard += rate * t_left;
+                return;
+            }
+            t_left -= need.max(0.0);
             st.orientation = match st.orientation {
                 MtjOrientation::Parallel => MtjOrientation::AntiParallel,
                 MtjOrientation::AntiParallel => MtjOrientation::Parallel,
             };
-            st.hazard = 0.0;
+            draw(st, rng);
         }
     }
 

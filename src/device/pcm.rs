@@ -4,13 +4,21 @@
 //! 1 = fully amorphous RESET) and the time since the last melt-quench (drift age).
 //!
 //! - Read law [PCM-NC17]: the amorphous plug in series with the crystalline remainder,
-//!   linear in the plug thickness: `R_read = (1 − x)·R_c + x·R_a·(max(t, t0)/t0)^ν`.
+//!   linear in the plug thickness: `R_read = (1 − x)·R_c + x·R_a·((t + t0)/t0)^ν`.
 //!   Drift acts on the amorphous part only (device-physics.md §2.2, "physical-model drift hook";
-//!   drift law from Le Gallo et al., Adv. Electron. Mater. 4, 1700627 (2018)).
+//!   drift law from Le Gallo et al., Adv. Electron. Mater. 4, 1700627 (2018)). The time base is
+//!   aihwkit's (`pcm_stat`): `t` is the age since the quench and `t0` the reference delay of the
+//!   first read, so the two PCM families drift alike (the former `max(t, t0)` held R flat before
+//!   t0 and had a kink there).
 //! - Threshold switching [PCM-NC17]: above `V_th(x)` the amorphous phase switches ON and the cell
-//!   follows `V = V_ON + R_ON·I`. Here as a single-valued, smooth, monotone static law (Newton
-//!   friendly): `I = V/R_read + s(V)·I_on(V)`, with `s` a logistic gate in `V²` around `V_th²` and
-//!   `I_on` a softplus knee at `±V_ON`. Holding-current hysteresis is not represented ([GAP]).
+//!   follows `V = V_ON + R_ON·I` until the current falls below the holding current `I_hold`.
+//!   The static law at a frozen state is smooth and monotone (Newton friendly) on each branch:
+//!   OFF `I = V/R_read + s(V)·I_on(V)`, with `s` a logistic gate in `V²` around `V_th²`; ON
+//!   `I = V/R_read + I_on(V)`; `I_on` is a softplus knee at `±V_ON`. The branch is a state
+//!   (`threshold_on`), switched by `advance`: ON when |V| reaches V_th(x), OFF when |I| on the
+//!   ON branch falls below I_hold. Since V_ON + R_ON·I < V_th at the switching current, a sweep
+//!   through a series resistor snaps back (the cell voltage drops at switching), and a voltage
+//!   sweep shows the holding hysteresis. I_hold is [GAP], a literature-typical value.
 //! - Heating: `T = T_amb + R_th·|I·V|` (quasi-static: the thermal time constant, ~ns, is shorter
 //!   than the pulses this model is meant for).
 //! - Crystallisation (SET, cumulative partial SET): JMAK, `x = exp(−(K·t)^n)` with
@@ -187,9 +195,11 @@ define_card! {
         avrami_n: "n", "1", 1.0,
             "Avrami exponent of the JMAK law x = exp(−(K·t)^n); 1 is interface-growth limited.";
         nu: "ν", "1", 0.1,
-            "Drift exponent of the amorphous part: R_a(t) = R_a·(t/t0)^ν (sampled per device).";
+            "Drift exponent of the amorphous part: R_a(t) = R_a·((t + t0)/t0)^ν (sampled per device).";
         drift_t0_s: "t0", "s", 20.0,
-            "Drift reference time; the amorphous resistance is R_a for ages up to t0.";
+            "Drift reference time: R_a(t) = R_a·((t + t0)/t0)^ν, t the age since the quench (aihwkit's time base).";
+        i_hold_a: "I_hold", "A", 20.0e-6,
+            "Holding current: the threshold-switched ON state returns OFF when |I| falls below it.";
         read_noise_q: "Q_s0", "1", 0.0088,
             "1/f read-noise amplitude at G = 1/R_c (relative std per sqrt(ln) of bandwidth ratio).";
         read_noise_exponent: "a_Q", "1", 0.65,
@@ -254,6 +264,7 @@ impl PcmParams {
             ("ea_cryst_ev", self.ea_cryst_ev),
             ("k0_cryst_per_s", self.k0_cryst_per_s),
             ("drift_t0_s", self.drift_t0_s),
+            ("i_hold_a", self.i_hold_a),
             ("read_noise_exponent", self.read_noise_exponent),
         ] {
             check(k, v, v > 0.0, "must be > 0")?;
@@ -319,6 +330,9 @@ pub struct PcmState {
     pub pulse_melt_factor: f64,
     /// True while a programming pulse heats the cell (ΔT > 50 K).
     pub in_pulse: bool,
+    /// True while the amorphous phase is threshold-switched ON (from |V| ≥ V_th until
+    /// |I| < I_hold).
+    pub threshold_on: bool,
 }
 
 /// Heating above ambient that marks a programming pulse (K); crystallisation at T_amb + 50 K is
@@ -382,6 +396,7 @@ impl PcmModel {
             pulse_rate_factor: 1.0,
             pulse_melt_factor: 1.0,
             in_pulse: false,
+            threshold_on: false,
         }
     }
 
@@ -389,8 +404,23 @@ impl PcmModel {
     pub fn read_resistance(&self, st: &PcmState) -> f64 {
         let p = &self.p;
         let x = st.amorphous_fraction;
-        let drift = (st.age_s.max(p.drift_t0_s) / p.drift_t0_s).powf(p.nu);
+        let drift = ((st.age_s + p.drift_t0_s) / p.drift_t0_s).powf(p.nu);
         (1.0 - x) * p.r_set_ohm + x * p.r_reset_ohm * drift
+    }
+
+    /// Switch the threshold branch at bias `v`: ON once |V| ≥ V_th(x), OFF when the ON-branch
+    /// current falls below I_hold. A crystalline cell (x = 0) has nothing to switch.
+    fn update_threshold_branch(&self, st: &mut PcmState, v: f64, temp_k: f64) {
+        if st.threshold_on {
+            let (i, _) = self.current(st, v, temp_k);
+            if i.abs() < self.p.i_hold_a {
+                st.threshold_on = false;
+            }
+        } else if st.amorphous_fraction > 0.0
+            && v.abs() >= self.threshold_voltage(st.amorphous_fraction)
+        {
+            st.threshold_on = true;
+        }
     }
 
     /// Threshold voltage (V) at amorphous fraction `x`: linear in the plug thickness.
@@ -455,9 +485,13 @@ impl CompactModel for PcmModel {
         let r = self.read_resistance(st);
         let vth = self.threshold_voltage(st.amorphous_fraction);
         let a = (v * v - vth * vth) / (2.0 * vth * p.v_th_width_v);
-        let s = logistic(a);
-        let s_c = logistic(-a); // 1 − s without cancellation
-        let ds = s * s_c * v / (vth * p.v_th_width_v);
+        let (s, ds) = if st.threshold_on {
+            (1.0, 0.0)
+        } else {
+            let s = logistic(a);
+            let s_c = logistic(-a); // 1 − s without cancellation
+            (s, s * s_c * v / (vth * p.v_th_width_v))
+        };
         let w = p.v_on_width_v;
         let i_on = (softplus(v - p.v_on_v, w) - softplus(-v - p.v_on_v, w)) / p.r_on_ohm;
         let di_on = (logistic((v - p.v_on_v) / w) + logistic((-v - p.v_on_v) / w)) / p.r_on_ohm;
@@ -470,6 +504,7 @@ impl CompactModel for PcmModel {
         if dt.is_nan() || dt <= 0.0 {
             return;
         }
+        self.update_threshold_branch(st, v, temp_k);
         let p = &self.p;
         let var = &p.variability;
         let mut rem = dt;
@@ -528,6 +563,7 @@ impl CompactModel for PcmModel {
             st.age_s = if molten { 0.0 } else { st.age_s + h };
             rem -= h;
         }
+        self.update_threshold_branch(st, v, temp_k);
     }
 
     fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {

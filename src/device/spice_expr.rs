@@ -75,7 +75,7 @@ pub(crate) fn current_expr(cell: &Cell, v: &str, temp_k: f64) -> String {
             )
         }
         Cell::Pcm { p, s } => {
-            // I = V/R_read + s(V)·I_on(V) (pcm.rs), R_read and V_th frozen at (x, age).
+            // I = V/R_read + s(V)·I_on(V) (pcm.rs), R_read, V_th and the branch frozen at the state.
             let q = p.params();
             let r = p.read_resistance(s);
             let vth = p.threshold_voltage(s.amorphous_fraction);
@@ -93,7 +93,12 @@ pub(crate) fn current_expr(cell: &Cell, v: &str, temp_k: f64) -> String {
                 sp(&format!("-{v}-{}", n(q.v_on_v))),
                 n(q.r_on_ohm)
             );
-            format!("{v}/{}+{}*{}", n(r), logistic(&a), i_on)
+            if s.threshold_on {
+                // Threshold-switched ON branch: the gate is fully open.
+                format!("{v}/{}+{}", n(r), i_on)
+            } else {
+                format!("{v}/{}+{}*{}", n(r), logistic(&a), i_on)
+            }
         }
         Cell::PcmStat { p, s } => {
             let g = p.drifted_conductance(s);
