@@ -24,9 +24,11 @@ fn rel(a: f64, b: f64) -> f64 {
 /// 1×1 1T1R: driver – OxRAM cell – access transistor (triode) – sense resistance. With the
 /// cell programmed to read conductance G at v_read, its law is I = A·sinh(V/V0) with
 /// A = G·v_read/sinh(v_read/V0) (Stanford-PKU static law at a fixed gap). The transistor
-/// (λ = 0) in triode at vgs = Vg − I·Rs conducts I = β(vgst·vds − vds²/2), so
-/// vds = vgst − sqrt(vgst² − 2I/β). Kirchhoff's voltage law
-/// V = I·Rd + V0·asinh(I/A) + vds(I) + I·Rs is monotone in I: bisection.
+/// (λ = 0) in triode conducts I_t = β(vgst·vds − vds²/2), and its drain and source each leak
+/// GMIN_BULK to the grounded bulk (as in SPICE). For a cell current I: the drain sits at
+/// vd = V − I·Rd − V0·asinh(I/A), the channel carries I_t = I − gmin·vd, the source at
+/// vs = Rs·(I_t + gmin·vs); the channel law's current at (vg − vs, vd − vs) minus I_t falls
+/// monotonically with I: bisection. The sensed current is I_t + gmin·vs.
 #[test]
 fn one_by_one_card_1t1r_matches_series_closed_form() {
     let (v_in, rd, rs, vg) = (0.35, 150.0, 80.0, 1.1);
@@ -58,25 +60,30 @@ fn one_by_one_card_1t1r_matches_series_closed_form() {
 
     let a = g_target * xb.v_read / (xb.v_read / CARD_V0).sinh();
     let beta = m1.kp * m1.w / m1.l;
+    let gmin = GMIN_BULK;
+    let branch = |i: f64| {
+        let vd = v_in - i * rd - CARD_V0 * (i / a).asinh();
+        let i_t = i - gmin * vd;
+        let vs = rs * i_t / (1.0 - rs * gmin);
+        (vd, vs, i_t)
+    };
     let f = |i: f64| {
-        let vgst = vg - i * rs - m1.vto;
-        let disc = vgst * vgst - 2.0 * i / beta;
-        if disc < 0.0 {
-            return f64::INFINITY;
-        }
-        let vds = vgst - disc.sqrt();
-        i * rd + CARD_V0 * (i / a).asinh() + vds + i * rs - v_in
+        let (vd, vs, i_t) = branch(i);
+        let (vgst, vds) = (vg - vs - m1.vto, vd - vs);
+        assert!(vds < vgst, "triode");
+        beta * (vgst * vds - vds * vds / 2.0) - i_t
     };
     let (mut lo, mut hi) = (0.0, v_in / (rd + rs));
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
-        if f(mid) > 0.0 {
+        if f(mid) < 0.0 {
             hi = mid
         } else {
             lo = mid
         }
     }
-    let expect = 0.5 * (lo + hi);
+    let (_, vs, i_t) = branch(0.5 * (lo + hi));
+    let expect = i_t + gmin * vs;
     let mut arr = Array::bind(&xb, &Bias::mvm(&xb, &[v_in])).unwrap();
     arr.solve().unwrap();
     let got = arr.column_currents()[0];

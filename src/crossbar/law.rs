@@ -54,6 +54,13 @@ impl CellLaw {
     }
 }
 
+/// Conductance (S) from an access transistor's drain and source to its grounded bulk: the
+/// bulk junctions carry no saturation current (IS = 0) but, as in every SPICE, gmin in
+/// parallel (ngspice's default GMIN). It keeps a line whose transistors are all off (an
+/// unselected, floating line) at a defined voltage instead of leaving the matrix singular;
+/// export and `to_circuit` set the same gmin, so all three solvers model the same circuit.
+pub const GMIN_BULK: f64 = 1e-12;
+
 /// Level-1 MOSFET parameters (n-channel, no body effect, no LD, no junction current): the
 /// subset of ngspice's MOS1 model the array writes as `.model ... nmos (level=1 ...)`.
 #[derive(Clone, Copy, Debug, PartialEq)]

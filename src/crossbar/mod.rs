@@ -34,7 +34,7 @@ pub use crate::app::crossbar::{
     export_command, mvm_command, read_command, sweep_command, MvmSummary, SweepRow, SweepSummary,
 };
 pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Selector};
-pub use law::{CellLaw, Mos1};
+pub use law::{CellLaw, Mos1, GMIN_BULK};
 pub use netlist::{engine_column_currents, export_netlist, to_circuit, NetlistOptions};
 pub use network::{Bias, ColEnd};
 pub use ops::{

@@ -32,11 +32,15 @@ pub struct NetlistOptions {
 }
 
 impl Default for NetlistOptions {
-    /// Tight Newton tolerances so ngspice's answer is accurate to well below 1e-6, and a gmin
-    /// small enough that the transistors' junction conductances do not matter.
+    /// Tight Newton tolerances so ngspice's answer is accurate to well below 1e-6, and the
+    /// gmin across the transistors' bulk junctions the structured solver models
+    /// ([`GMIN_BULK`](super::law::GMIN_BULK)).
     fn default() -> Self {
         NetlistOptions {
-            options: "reltol=1e-10 abstol=1e-18 vntol=1e-13 gmin=1e-22".into(),
+            options: format!(
+                "reltol=1e-10 abstol=1e-18 vntol=1e-13 gmin={:e}",
+                super::law::GMIN_BULK
+            ),
             op: true,
         }
     }
@@ -191,16 +195,15 @@ pub fn export_bound(arr: &Array, opt: &NetlistOptions) -> (String, ExportMap) {
 }
 
 /// Options of [`to_circuit`]: tight Newton tolerances (converged to ~1e-13 relative) and
-/// gmin = 1e-22 S, so ngspice's gmin across the MOSFET bulk junctions (which the structured
-/// solver does not model) changes column currents by ≲ 1e-22 S·1 V / 1e-6 A = 1e-16
-/// relative; temperature = nominal temperature = `xb.temp_k`, so the level-1 transistor keeps
+/// gmin = [`GMIN_BULK`](super::law::GMIN_BULK) across the MOSFET bulk junctions, as the
+/// structured solver models them; temperature = nominal temperature = `xb.temp_k`, so the level-1 transistor keeps
 /// its card VTO and KP.
 pub fn circuit_options(xb: &Crossbar) -> Options {
     Options {
         reltol: 1e-12,
         abstol: 1e-20,
         vntol: 1e-15,
-        gmin: 1e-22,
+        gmin: super::law::GMIN_BULK,
         temp: xb.temp_k,
         tnom: xb.temp_k,
         ..Options::default()

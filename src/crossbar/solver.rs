@@ -24,7 +24,7 @@ use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
 
 use super::config::{CellKind, Crossbar};
-use super::law::{CellLaw, Mos1};
+use super::law::{CellLaw, Mos1, GMIN_BULK};
 use super::network::{Bias, End, Network};
 use super::CrossbarError;
 
@@ -33,6 +33,12 @@ const NONE: usize = usize::MAX;
 /// error left after such a step is far below it).
 const VRELTOL: f64 = 1e-11;
 const VABSTOL: f64 = 1e-15;
+/// Roundoff floor: a line held only by gmin (a floating line whose transistors are all off)
+/// makes the matrix ill-conditioned (wire ~1 S against 1e-12 S), and its voltage then moves by
+/// factorisation noise (~1e-10 V) from one iteration to the next. A Newton step that is below
+/// FLOOR_VRELTOL·v_scale and no smaller than half the previous one is that noise, not Newton
+/// error (which shrinks quadratically), so the iterate is accepted.
+const FLOOR_VRELTOL: f64 = 1e-8;
 const MAX_NEWTON: usize = 200;
 /// Right-hand sides per block in batched linear solves.
 const RHS_BLOCK: usize = 32;
@@ -141,6 +147,11 @@ impl Array {
         let mut base = vec![0.0; row_idx.len()];
         for (r, s) in net.res.iter().zip(&res_slots) {
             stamp_g(&mut base, s, r.g);
+        }
+        // Transistor bulk junctions (bulk grounded): GMIN_BULK on the drain and source diagonals.
+        for s in &mos_slots {
+            self::add(&mut base, s[0], GMIN_BULK);
+            self::add(&mut base, s[3], GMIN_BULK);
         }
 
         let symbolic = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
@@ -403,6 +414,7 @@ impl Array {
         let mut rhs = std::mem::take(&mut self.rhs);
         let sel = self.xb.selector;
         let mos1 = self.xb.transistor;
+        let mut prev_dmax = f64::INFINITY;
         for it in 1..=MAX_NEWTON {
             self.values.copy_from_slice(&self.base);
             self.linear_rhs(&mut rhs);
@@ -444,9 +456,14 @@ impl Array {
             self.factorize()?;
             self.solve_in_place(&mut rhs, 1);
             // rhs now holds the new iterate.
+            // A NaN step must not be lost: f64::max ignores NaN operands.
             let mut dmax = 0.0f64;
             for k in 0..n {
-                dmax = dmax.max((rhs[k] - self.v[k]).abs());
+                let d = (rhs[k] - self.v[k]).abs();
+                dmax = if d.is_nan() { f64::NAN } else { dmax.max(d) };
+                if dmax.is_nan() {
+                    break;
+                }
             }
             let limited = dmax > step_limit;
             if limited {
@@ -464,7 +481,9 @@ impl Array {
                     "Newton diverged (non-finite step) at iteration {it}"
                 )));
             }
-            if !limited && dmax <= VRELTOL * vscale + VABSTOL {
+            let at_floor = dmax <= FLOOR_VRELTOL * vscale && dmax >= 0.5 * prev_dmax;
+            prev_dmax = dmax;
+            if !limited && (dmax <= VRELTOL * vscale + VABSTOL || at_floor) {
                 self.last_iterations = it;
                 self.rhs = rhs;
                 return Ok(());
