@@ -532,3 +532,76 @@ reference = "chord"
         assert!(e.contains(k) && e.contains("t.toml"), "{e}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tiling, signed weights, bit-slicing.
+
+fn signed_matrix(m: usize, n: usize) -> Vec<f64> {
+    (0..m * n)
+        .map(|k| ((k as f64 * 0.7548776662).fract() - 0.5) * 3.0)
+        .collect()
+}
+
+fn dense(w: &[f64], m: usize, n: usize, x: &[f64]) -> Vec<f64> {
+    (0..n)
+        .map(|j| (0..m).map(|i| x[i] * w[i * n + j]).sum())
+        .collect()
+}
+
+#[test]
+fn tiled_multiply_with_ideal_wires_equals_the_untiled_product() {
+    let (m, n) = (37, 23);
+    let w = signed_matrix(m, n);
+    let x = inputs(m, 4);
+    let mut template = Crossbar::new(1, 1);
+    template.g_min = 1e-6;
+    template.g_max = 1e-4;
+    for (layout, array_n) in [
+        (Layout::default(), 8),
+        (Layout::default(), 64),
+        (
+            Layout {
+                signed: Signed::OffsetColumn,
+                ..Default::default()
+            },
+            8,
+        ),
+    ] {
+        let mut t = TiledMatrix::new(&template, &w, m, n, array_n, layout).unwrap();
+        let y = t.multiply(&x).unwrap();
+        for (xs, ys) in x.iter().zip(&y) {
+            for (a, b) in ys.iter().zip(dense(&w, m, n, xs)) {
+                assert!((a - b).abs() <= 1e-12 * 3.0 * m as f64, "{layout:?} {array_n}: {a} vs {b}");
+            }
+        }
+        assert!(t.energy.e_total > 0.0);
+    }
+}
+
+#[test]
+fn bit_sliced_weights_reconstruct_the_quantised_product() {
+    let (m, n) = (20, 9);
+    let w = signed_matrix(m, n);
+    let x = inputs(m, 3);
+    let template = Crossbar::new(1, 1);
+    let layout = Layout {
+        signed: Signed::Differential,
+        slice_bits: 2,
+        slices: 3,
+    };
+    let mut t = TiledMatrix::new(&template, &w, m, n, 8, layout).unwrap();
+    // 3 row blocks × 2 column blocks × 3 slices × 2 signs.
+    assert_eq!(t.n_arrays(), 3 * 2 * 3 * 2);
+    let y = t.multiply(&x).unwrap();
+    // Weights quantised to 6 bits of magnitude (63 levels of max |W|), independently.
+    let scale = w.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+    let wq: Vec<f64> = w
+        .iter()
+        .map(|v| v.signum() * (v.abs() / scale * 63.0).round() / 63.0 * scale)
+        .collect();
+    for (xs, ys) in x.iter().zip(&y) {
+        for (a, b) in ys.iter().zip(dense(&wq, m, n, xs)) {
+            assert!((a - b).abs() <= 1e-11, "{a} vs {b}");
+        }
+    }
+}

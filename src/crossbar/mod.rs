@@ -26,6 +26,7 @@ pub mod output;
 pub mod periphery;
 pub mod program;
 pub mod solver;
+pub mod tiling;
 
 use std::path::PathBuf;
 
@@ -43,6 +44,7 @@ pub use ops::{
     ReadScheme,
 };
 pub use solver::Array;
+pub use tiling::{Layout, Signed, TiledMatrix};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CrossbarError {
