@@ -14,7 +14,8 @@
 //! conductances at V_read = 0.2 V in [G_on/ratio, G_on], G_on = 100 µS, ON/OFF ratio 10 or 20
 //! (both inside the card's reachable window ≈ 4.9 µS … 2 mS at 0.2 V). Ideal drivers and
 //! virtual grounds, so the error is wire IR drop plus cell nonlinearity (plus the access
-//! transistor for 1T1R). Error of one dot product (one column, one input vector):
+//! transistor for 1T1R); the 0 Ω curve (same cells, no wire resistance) is the nonlinearity
+//! alone, the floor the wire curves start from at small N. Error of one dot product (one column, one input vector):
 //! |I_j − I*_j| / |I*_j| against I*_j = Σ_i V_i·G_ij (G the read conductance); mean and 95th
 //! percentile over columns, input vectors and random weight draws. Samples per size:
 //! `trials(N)` arrays × `batch(N)` inputs × N columns (fewer arrays at large N, where one solve
@@ -186,6 +187,18 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
+    // The 0 Ω cases come last so the earlier cases keep their random streams: with no wire
+    // the error is the cell law's nonlinearity (plus the access transistor for 1T1R) alone.
+    for cell in [CellKind::ZeroT1R, CellKind::OneT1R] {
+        for on_off in ON_OFF {
+            cases.push(Case {
+                cell,
+                r_wire: 0.0,
+                on_off,
+            });
+        }
+    }
+
     // 1. Error against size.
     let mut jobs = Vec::new();
     for (ci, c) in cases.iter().enumerate() {
@@ -259,12 +272,28 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .flat_map(|c| ON_OFF.map(|r| (c, r)))
     {
+        let sizes: Vec<usize> = args
+            .sizes
+            .iter()
+            .copied()
+            .filter(|&n| !(cell.has_transistor() && n > args.t1r_max))
+            .collect();
+        let samples = |n: usize| trials(n) * batch(n) * n;
+        let (n_lo, n_hi) = (sizes[0], sizes[sizes.len() - 1]);
         let mut plot = LinePlot {
             title: format!(
-                "{} N×N, OxRAM sinh cells (V0 = {v0} V), G_on = 100 µS, ON/OFF {on_off}",
-                cell.name()
+                "{}, ON/OFF {on_off}, ideal periphery, no ADC: {}–{} samples/point",
+                cell.name(),
+                samples(n_lo),
+                samples(n_hi),
             ),
-            x_label: "array size N (rows = columns)".into(),
+            x_label: format!(
+                "array size N (per point: {}×{}×N … {}×{}×N arrays × inputs × columns)",
+                trials(n_lo),
+                batch(n_lo),
+                trials(n_hi),
+                batch(n_hi)
+            ),
             y_label: "relative error |I − I*| / |I*| per column".into(),
             x_log: true,
             y_log: true,
@@ -275,7 +304,11 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             if c.cell != cell || c.on_off != on_off || mean.is_empty() {
                 continue;
             }
-            let label = format!("{} Ω/segment", c.r_wire);
+            let label = if c.r_wire == 0.0 {
+                "0 Ω (cell nonlinearity alone)".to_string()
+            } else {
+                format!("{} Ω/segment", c.r_wire)
+            };
             plot.series.push(Series::new(
                 format!("{label}: mean"),
                 mean.clone(),
@@ -306,8 +339,13 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut adc_csv =
         String::from("on_off_ratio,adc_range,adc_bits,mean_rel_err,p95_rel_err,clip_rate,mean_adc_only_rel_err\n");
     let mut adc_plot = LinePlot {
-        title: format!("{n_adc}×{n_adc} 0T1R, 0.1 Ω/segment, 8-bit DAC: error vs ADC bits"),
-        x_label: "ADC resolution (bits)".into(),
+        title: format!(
+            "{n_adc}² 0T1R, 0.1 Ω/seg, 8-bit DAC, ADC ranged on its batch: {} samples/point",
+            32 * n_adc
+        ),
+        x_label: format!(
+            "ADC resolution (bits); per point: 1 array × 32 inputs × {n_adc} columns"
+        ),
         y_label: "mean relative error per column (of |I*|)".into(),
         x_log: false,
         y_log: true,

@@ -3,12 +3,15 @@
 //! `cargo run --release --example figures` runs the device figures (I-V loops per family, PCM
 //! drift, MTJ switching probability, potentiation/depression) and the crossbar dot-product
 //! error study (error vs array size, vs ADC bits, IR-drop heat map) and the wire-resistivity
-//! sweep (`examples/configs/sweep_wire_resistivity.toml`).
+//! sweep (`examples/configs/sweep_wire_resistivity.toml`), and the digits MLP's accuracy on
+//! the arrays (`mlp_digits.rs`).
 
 #[path = "device_figures.rs"]
 mod device_figures;
 #[path = "dot_product_error_vs_size.rs"]
 mod dot_product_error_vs_size;
+#[path = "mlp_digits.rs"]
+mod mlp_digits;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = std::time::Instant::now();
@@ -23,5 +26,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "dot-product study done in {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    mlp_digits::main()?;
     Ok(())
 }

@@ -42,9 +42,11 @@ fn mvm_command_writes_csv_consistent_with_mvm() {
     assert_eq!(s.csv, d.path().join("xb.mvm.csv"));
     let text = std::fs::read_to_string(&s.csv).unwrap();
     let mut lines = text.lines();
+    // Today's columns first and in their order, the error decomposition after them.
     assert_eq!(
         lines.next().unwrap(),
-        "column,ideal_a,analog_a,digital_code,rel_error"
+        "column,ideal_a,analog_a,digital_code,rel_error,\
+         zero_wire_a,chord_a,error_a,rel_error_zero_wire,rel_error_chord"
     );
     // Ideal column currents at full scale: Σ_i v_read·G_read,ij from the resolved config.
     let xb = Crossbar::from_toml_file(&cfg).unwrap();

@@ -5,10 +5,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 
-use crate::crossbar::config::Crossbar;
+use crate::crossbar::config::{Crossbar, Reference};
 use crate::crossbar::netlist::export_netlist;
 use crate::crossbar::network::Bias;
-use crate::crossbar::ops::{energy, mvm_bound, read_cell, ReadReport, ReadScheme};
+use crate::crossbar::ops::{mvm_bound_with, read_cell, ReadReport, ReadScheme};
 use crate::crossbar::output::write_text_atomic;
 use crate::crossbar::solver::Array;
 use crate::crossbar::CrossbarError;
@@ -56,6 +56,24 @@ pub struct MvmSummary {
     pub energy_per_mvm: f64,
     /// Mean energy dissipated in wires, drivers and sense resistances (J).
     pub energy_wires: f64,
+    /// What `rms_error` and `rms_error_adc` are measured against (`ideal`, `zero_wire`, `chord`).
+    pub reference: &'static str,
+    /// RMS error of the analog currents against the zero-wire solve (IR drop alone) and
+    /// against the chord reference (IR drop and nonlinearity).
+    pub rms_error_zero_wire: f64,
+    pub rms_error_chord: f64,
+    /// How the ADC range was set.
+    pub adc_calibration: String,
+    /// Mean converter energies per MVM (J): ADC (Walden), DAC, sense amplifiers.
+    pub energy_adc: f64,
+    pub energy_dac: f64,
+    pub energy_sense: f64,
+    /// Latency of one MVM (s): read pulses plus conversions.
+    pub latency: f64,
+    /// Periphery area (m²): ADCs, DACs, sense amplifiers (0 where no coefficient is given).
+    pub area_periphery: f64,
+    /// Seconds after programming at which the array was read.
+    pub time_s: f64,
     pub csv: PathBuf,
 }
 
@@ -82,10 +100,23 @@ impl fmt::Display for MvmSummary {
             100.0 * self.clip_rate,
             self.adc_full_scale
         )?;
-        write!(
+        writeln!(
+            f,
+            "  reference: {}; analog error vs zero-wire solve (IR drop) RMS {:.4e}, vs chord \
+             (IR drop + nonlinearity) RMS {:.4e}; read at t = {} s after programming",
+            self.reference, self.rms_error_zero_wire, self.rms_error_chord, self.time_s
+        )?;
+        writeln!(f, "  ADC range from: {}", self.adc_calibration)?;
+        writeln!(
             f,
             "  energy per MVM: {:.4e} J ({:.4e} J in wires and periphery resistances)",
             self.energy_per_mvm, self.energy_wires
+        )?;
+        write!(
+            f,
+            "  converters per MVM: ADC {:.4e} J, DAC {:.4e} J, sense {:.4e} J; latency {:.4e} s; \
+             periphery area {:.4e} m²",
+            self.energy_adc, self.energy_dac, self.energy_sense, self.latency, self.area_periphery
         )
     }
 }
@@ -142,34 +173,57 @@ pub fn read_inputs_csv(path: &Path, rows: usize) -> Result<Vec<Vec<f64>>, Crossb
 /// `vector` column when the CSV holds more than one. `ideal_a` is Σ V_i·G_ij with the
 /// unquantised inputs, `analog_a` the solved column current, `digital_code` the ADC code (empty
 /// without an ADC), `rel_error` = (ADC output − ideal)/|ideal| (analog when there is no ADC).
+/// Then, after those: `zero_wire_a` (the same cells solved with zero wire resistance),
+/// `chord_a` (Σ V·G_chord of the cells as read), `error_a` (ADC output − the config's
+/// reference, signed, A), `rel_error_zero_wire` and `rel_error_chord` ((analog − that
+/// reference)/|that reference|).
 pub fn mvm_command(
     config: &Path,
     inputs_csv: Option<&Path>,
     prefix: Option<&Path>,
 ) -> Result<MvmSummary, CrossbarError> {
-    let xb = Crossbar::from_toml_file(config)?;
+    mvm_command_at(config, inputs_csv, prefix, None)
+}
+
+/// [`mvm_command`] read `time_s` seconds after programming (overrides `[nonideal] time`).
+pub fn mvm_command_at(
+    config: &Path,
+    inputs_csv: Option<&Path>,
+    prefix: Option<&Path>,
+    time_s: Option<f64>,
+) -> Result<MvmSummary, CrossbarError> {
+    let mut xb = Crossbar::from_toml_file(config)?;
+    if let Some(t) = time_s {
+        if !(t >= 0.0 && t.is_finite()) {
+            return Err(CrossbarError::Input(format!(
+                "--time must be ≥ 0 s, got {t}"
+            )));
+        }
+        xb.effects.time_s = t;
+    }
     let inputs = match inputs_csv {
         Some(p) => read_inputs_csv(p, xb.rows)?,
         None => vec![vec![1.0; xb.rows]],
     };
     let mut arr = Array::bind(&xb, &Bias::mvm(&xb, &vec![0.0; xb.rows]))?;
-    let rep = mvm_bound(&mut arr, &inputs)?;
-    // Energy per vector at its (DAC-quantised) analog input levels.
-    let (mut e_tot, mut e_wires) = (0.0, 0.0);
-    for v in &rep.v_in {
-        arr.set_bias(&Bias::mvm(&xb, v))?;
-        arr.solve()?;
-        let e = energy(&arr);
-        e_tot += e.e_total;
-        e_wires += e.e_wires;
-    }
+    let rep = mvm_bound_with(&mut arr, &inputs, true)?;
+    // Energy of every solve (every bit plane when bit-serial).
+    let (e_tot, e_wires) = (rep.energy.e_total, rep.energy.e_wires);
     let nv = inputs.len() as f64;
     let batch = inputs.len() > 1;
+    let reference = match xb.reference {
+        Reference::Ideal => &rep.ideal,
+        Reference::ZeroWire => &rep.zero_wire,
+        Reference::Chord => &rep.chord,
+    };
+    const NEW_COLUMNS: &str =
+        "zero_wire_a,chord_a,error_a,rel_error_zero_wire,rel_error_chord\n";
     let mut s = String::from(if batch {
-        "vector,column,ideal_a,analog_a,digital_code,rel_error\n"
+        "vector,column,ideal_a,analog_a,digital_code,rel_error,"
     } else {
-        "column,ideal_a,analog_a,digital_code,rel_error\n"
+        "column,ideal_a,analog_a,digital_code,rel_error,"
     });
+    s += NEW_COLUMNS;
     for k in 0..inputs.len() {
         for j in 0..xb.cols {
             let ideal = rep.ideal[k][j];
@@ -182,9 +236,12 @@ pub fn mvm_command(
             if batch {
                 s += &format!("{k},");
             }
+            let (a, zw, ch) = (rep.analog[k][j], rep.zero_wire[k][j], rep.chord[k][j]);
             s += &format!(
-                "{j},{ideal:.12e},{:.12e},{code},{rel:.6e}\n",
-                rep.analog[k][j]
+                "{j},{ideal:.12e},{a:.12e},{code},{rel:.6e},{zw:.12e},{ch:.12e},{:.12e},{:.6e},{:.6e}\n",
+                rep.digital[k][j] - reference[k][j],
+                (a - zw) / zw.abs(),
+                (a - ch) / ch.abs(),
             );
         }
     }
@@ -203,6 +260,16 @@ pub fn mvm_command(
         adc_full_scale: rep.adc_full_scale,
         energy_per_mvm: e_tot / nv,
         energy_wires: e_wires / nv,
+        reference: xb.reference.name(),
+        rms_error_zero_wire: rep.err_zero_wire.rms,
+        rms_error_chord: rep.err_chord.rms,
+        adc_calibration: rep.adc_calibration.clone(),
+        energy_adc: rep.periphery.e_adc / nv,
+        energy_dac: rep.periphery.e_dac / nv,
+        energy_sense: rep.periphery.e_sense / nv,
+        latency: rep.periphery.latency_per_mvm,
+        area_periphery: rep.periphery.area_adc + rep.periphery.area_dac + rep.periphery.area_sense,
+        time_s: xb.effects.time_s,
         csv,
     })
 }

@@ -50,7 +50,8 @@ enum Cmd {
         cmd: DeviceCmd,
     },
     /// Matrix-vector multiply on a crossbar config: writes PREFIX.mvm.csv
-    /// (column,ideal_a,analog_a,digital_code,rel_error) and prints the error summary.
+    /// (column,ideal_a,analog_a,digital_code,rel_error, then zero_wire_a,chord_a,error_a,
+    /// rel_error_zero_wire,rel_error_chord) and prints the error summary.
     Mvm {
         config: PathBuf,
         /// Input vectors, one per row (fractions of full scale in [0, 1]); default all full scale.
@@ -58,6 +59,9 @@ enum Cmd {
         inputs: Option<PathBuf>,
         #[arg(short = 'o', long = "output")]
         prefix: Option<PathBuf>,
+        /// Read this many seconds after programming (drift, relaxation; overrides [nonideal] time).
+        #[arg(long)]
+        time: Option<f64>,
     },
     /// Read one cell with a biasing scheme for the unselected lines.
     Read {
@@ -295,8 +299,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             config,
             inputs,
             prefix,
+            time,
         } => {
-            let summary = crossbar::mvm_command(&config, inputs.as_deref(), prefix.as_deref())?;
+            let summary =
+                crossbar::mvm_command_at(&config, inputs.as_deref(), prefix.as_deref(), time)?;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }

@@ -13,6 +13,8 @@ use rand_distr::{Distribution, Normal};
 use serde::Deserialize;
 
 use super::law::{CellLaw, Mos1};
+use super::nonideal::DeviceEffects;
+use super::periphery::Converters;
 use super::program::{program_read_conductance, read_window};
 use super::CrossbarError;
 use crate::device::{Cell, Model};
@@ -103,6 +105,31 @@ pub struct Adc {
     pub range: AdcRange,
 }
 
+/// What the array's error is measured against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reference {
+    /// Σ V_i·G_ij with the mapped (target) read conductances at v_read: every non-ideality
+    /// counts as error (today's reference).
+    Ideal,
+    /// The same cells as read (device effects included) solved with zero wire resistance:
+    /// the error is the wires' IR drop alone.
+    ZeroWire,
+    /// Σ V_i·G_chord,ij with the chord conductances I(v_read)/v_read of the cells as read:
+    /// the error is IR drop plus cell (and transistor / selector) nonlinearity.
+    Chord,
+}
+
+impl Reference {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reference::Ideal => "ideal",
+            Reference::ZeroWire => "zero_wire",
+            Reference::Chord => "chord",
+        }
+    }
+}
+
 /// A crossbar array as plain data (all SI). Build from TOML with
 /// [`Crossbar::from_toml_file`] or directly with [`Crossbar::new`] and field updates.
 #[derive(Clone, Debug, PartialEq)]
@@ -142,8 +169,15 @@ pub struct Crossbar {
     pub cells: Vec<Cell>,
     /// The card `cells` were sampled from (`CellLaw::Card` only).
     pub card: Option<Arc<Model>>,
-    /// Ambient temperature of card cells (K); 300.15 K = 27 °C, ngspice's default.
+    /// Ambient temperature of the array (K), config key `temperature`: every card cell's
+    /// thermal law and thermally activated drift; 300.15 K = 27 °C, ngspice's default.
     pub temp_k: f64,
+    /// Device effects between mapping and read (config table `[nonideal]`).
+    pub effects: DeviceEffects,
+    /// ADC errors and calibration, converter cost models (`[adc]`, `[periphery]`).
+    pub converters: Converters,
+    /// Reference of the headline error (`[metrics] reference`).
+    pub reference: Reference,
 }
 
 /// Salt of the per-cell device-to-device streams, so they differ from the weight stream.
@@ -182,6 +216,9 @@ impl Crossbar {
             cells: Vec::new(),
             card: None,
             temp_k: 300.15,
+            effects: DeviceEffects::default(),
+            converters: Converters::default(),
+            reference: Reference::Ideal,
         }
     }
 
@@ -455,6 +492,15 @@ impl Crossbar {
                 return bad("adc.i_max", format!("must be > 0 A, got {x}"));
             }
         }
+        if !(self.temp_k > 0.0 && self.temp_k.is_finite()) {
+            return bad("temperature", format!("must be > 0 K, got {}", self.temp_k));
+        }
+        if let Err((k, m)) = self.effects.validate(self.law) {
+            return bad(&k, m);
+        }
+        if let Err((k, m)) = self.converters.validate() {
+            return bad(&k, m);
+        }
         Ok(())
     }
 
@@ -488,6 +534,8 @@ struct FileCfg {
     cols: usize,
     cell: CellKind,
     seed: Option<u64>,
+    /// Ambient temperature (K).
+    temperature: Option<f64>,
     device: DeviceCfg,
     selector: Option<Selector>,
     transistor: Option<TransistorCfg>,
@@ -496,6 +544,34 @@ struct FileCfg {
     weights: Option<WeightsCfg>,
     dac: Option<DacCfg>,
     adc: Option<AdcCfg>,
+    nonideal: Option<NonidealCfg>,
+    metrics: Option<MetricsCfg>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NonidealCfg {
+    levels: Option<u32>,
+    prog_sigma: Option<f64>,
+    read_sigma: Option<f64>,
+    stuck_on: Option<f64>,
+    stuck_off: Option<f64>,
+    drift_nu: Option<f64>,
+    drift_nu_sigma: Option<f64>,
+    /// s
+    drift_t0: Option<f64>,
+    /// eV
+    drift_ea_ev: Option<f64>,
+    relax_sigma: Option<f64>,
+    /// s after programming
+    time: Option<f64>,
+    card_noise: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsCfg {
+    reference: Option<Reference>,
 }
 
 #[derive(Deserialize)]
@@ -556,6 +632,14 @@ struct PeripheryCfg {
     line_ends: Option<LineEnds>,
     v_read: Option<f64>,
     t_read: Option<f64>,
+    /// J per driven word line and read
+    dac_energy_j: Option<f64>,
+    /// m² per word line
+    dac_area_m2: Option<f64>,
+    /// J per bit line and read
+    sense_energy_j: Option<f64>,
+    /// m² per bit line
+    sense_area_m2: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -589,6 +673,18 @@ struct AdcCfg {
     i_max: Option<f64>,
     /// percent (range = "percentile")
     percentile: Option<f64>,
+    inl_lsb: Option<f64>,
+    dnl_lsb: Option<f64>,
+    offset_lsb: Option<f64>,
+    gain_error: Option<f64>,
+    noise_lsb: Option<f64>,
+    calibration_vectors: Option<usize>,
+    /// J per conversion step
+    fom_walden_j: Option<f64>,
+    sample_rate_hz: Option<f64>,
+    columns_per_adc: Option<usize>,
+    /// m² per conversion step
+    area_per_step_m2: Option<f64>,
 }
 
 impl FileCfg {
@@ -607,6 +703,7 @@ impl FileCfg {
         let mut xb = Crossbar::new(self.rows, self.cols);
         xb.cell = self.cell;
         xb.seed = self.seed.unwrap_or(0);
+        xb.temp_k = self.temperature.unwrap_or(xb.temp_k);
 
         let d = &self.device;
         xb.law = match d.kind {
@@ -752,6 +849,29 @@ impl FileCfg {
             if !(xb.t_read > 0.0) {
                 return Err(err("periphery.t_read", "must be > 0 s".into()));
             }
+            let c = &mut xb.converters;
+            c.dac_energy_j = p.dac_energy_j.unwrap_or(c.dac_energy_j);
+            c.dac_area_m2 = p.dac_area_m2.unwrap_or(c.dac_area_m2);
+            c.sense_energy_j = p.sense_energy_j.unwrap_or(c.sense_energy_j);
+            c.sense_area_m2 = p.sense_area_m2.unwrap_or(c.sense_area_m2);
+        }
+        if let Some(n) = &self.nonideal {
+            let e = &mut xb.effects;
+            e.levels = n.levels.unwrap_or(e.levels);
+            e.prog_sigma = n.prog_sigma.unwrap_or(e.prog_sigma);
+            e.read_sigma = n.read_sigma.unwrap_or(e.read_sigma);
+            e.stuck_on = n.stuck_on.unwrap_or(e.stuck_on);
+            e.stuck_off = n.stuck_off.unwrap_or(e.stuck_off);
+            e.drift_nu = n.drift_nu.unwrap_or(e.drift_nu);
+            e.drift_nu_sigma = n.drift_nu_sigma.unwrap_or(e.drift_nu_sigma);
+            e.drift_t0 = n.drift_t0.unwrap_or(e.drift_t0);
+            e.drift_ea_ev = n.drift_ea_ev.unwrap_or(e.drift_ea_ev);
+            e.relax_sigma = n.relax_sigma.unwrap_or(e.relax_sigma);
+            e.time_s = n.time.unwrap_or(e.time_s);
+            e.card_noise = n.card_noise.unwrap_or(e.card_noise);
+        }
+        if let Some(m) = &self.metrics {
+            xb.reference = m.reference.unwrap_or(xb.reference);
         }
         if let Some(dc) = &self.dac {
             xb.dac = Dac {
@@ -779,6 +899,17 @@ impl FileCfg {
                 bits: a.bits.unwrap_or(8),
                 range,
             };
+            let c = &mut xb.converters;
+            c.inl_lsb = a.inl_lsb.unwrap_or(c.inl_lsb);
+            c.dnl_lsb = a.dnl_lsb.unwrap_or(c.dnl_lsb);
+            c.offset_lsb = a.offset_lsb.unwrap_or(c.offset_lsb);
+            c.gain_error = a.gain_error.unwrap_or(c.gain_error);
+            c.noise_lsb = a.noise_lsb.unwrap_or(c.noise_lsb);
+            c.calibration_vectors = a.calibration_vectors.unwrap_or(c.calibration_vectors);
+            c.fom_walden_j = a.fom_walden_j.unwrap_or(c.fom_walden_j);
+            c.adc_sample_rate_hz = a.sample_rate_hz.unwrap_or(c.adc_sample_rate_hz);
+            c.columns_per_adc = a.columns_per_adc.unwrap_or(c.columns_per_adc);
+            c.adc_area_per_step_m2 = a.area_per_step_m2.unwrap_or(c.adc_area_per_step_m2);
         }
 
         let relocate = |e: CrossbarError| match e {

@@ -19,10 +19,13 @@ pub mod config;
 pub mod law;
 pub mod netlist;
 pub mod network;
+pub mod nonideal;
 pub mod ops;
 pub mod output;
+pub mod periphery;
 pub mod program;
 pub mod solver;
+pub mod tiling;
 
 use std::path::PathBuf;
 
@@ -31,17 +34,21 @@ use std::path::PathBuf;
 pub use crate::app::crossbar as commands;
 #[doc(hidden)]
 pub use crate::app::crossbar::{
-    export_command, mvm_command, read_command, sweep_command, MvmSummary, SweepRow, SweepSummary,
+    export_command, mvm_command, mvm_command_at, read_command, sweep_command, MvmSummary, SweepRow,
+    SweepSummary,
 };
-pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Selector};
+pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Reference, Selector};
 pub use law::{CellLaw, Mos1, GMIN_BULK};
+pub use nonideal::DeviceEffects;
+pub use periphery::{Converters, PeripheryCost};
 pub use netlist::{engine_column_currents, export_netlist, to_circuit, NetlistOptions};
 pub use network::{Bias, ColEnd};
 pub use ops::{
-    apply_adc, energy, mvm, mvm_bound, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport,
+    apply_adc, chord_dot, energy, mvm, mvm_bound, mvm_bound_with, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport,
     ReadScheme,
 };
 pub use solver::Array;
+pub use tiling::{Layout, Signed, TiledMatrix};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CrossbarError {

@@ -1,8 +1,12 @@
 //! Array operations: matrix-vector multiply with DAC/ADC, single-cell read with a biasing
 //! scheme, node maps and energy accounting.
 
-use super::config::{AdcRange, CellKind, Crossbar, DacMode};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::config::{AdcRange, CellKind, Crossbar, DacMode, Reference};
 use super::network::{Bias, ColEnd, ResKind};
+use super::periphery::{AdcInstance, PeripheryCost, SALT_CAL};
 use super::solver::Array;
 use super::CrossbarError;
 
@@ -62,10 +66,17 @@ impl ErrorStats {
 pub struct MvmReport {
     /// Word-line voltages applied after the DAC (V); bit-serial: the equivalent analog level.
     pub v_in: Vec<Vec<f64>>,
-    /// Ideal Σ_i V_i·G_ij with the unquantised inputs x·v_read.
+    /// Ideal Σ_i V_i·G_ij with the unquantised inputs x·v_read and the mapped (target) read
+    /// conductances.
     pub ideal: Vec<Vec<f64>>,
     /// Ideal with the DAC-quantised inputs.
     pub ideal_dac: Vec<Vec<f64>>,
+    /// Σ_i V_i·G_chord,ij with the DAC-quantised inputs and the chord conductances
+    /// I(v_read)/v_read of the cells as read (after device effects).
+    pub chord: Vec<Vec<f64>>,
+    /// The same cells as read, solved with zero wire resistance (empty unless asked for:
+    /// `Reference::ZeroWire` or [`mvm_bound_with`]).
+    pub zero_wire: Vec<Vec<f64>>,
     /// Solved column currents (bit-serial: Σ_k 2^k I_k / (2^b − 1)).
     pub analog: Vec<Vec<f64>>,
     /// ADC codes (bit-serial: Σ_k 2^k code_k). Empty without an ADC.
@@ -74,18 +85,33 @@ pub struct MvmReport {
     pub digital: Vec<Vec<f64>>,
     /// ADC full scale used (A); 0 without an ADC.
     pub adc_full_scale: f64,
+    /// Full scale from a separate calibration batch, when the config asks for one (A).
+    pub calibrated_full_scale: Option<f64>,
+    /// How the ADC range was set ("fixed", "evaluated batch", "separate batch of N vectors").
+    pub adc_calibration: String,
     /// Fraction of conversions that clipped.
     pub clip_rate: f64,
-    /// `analog` against `ideal_dac`: the array's own error (IR drop, nonlinearity).
+    /// `analog` against the config's reference (`Reference::Ideal`: `ideal_dac`): the
+    /// array's own error.
     pub err_analog: ErrorStats,
-    /// `digital` against `ideal`: end to end, with DAC and ADC quantisation.
+    /// `digital` against the reference (`Reference::Ideal`: `ideal`, unquantised inputs): end
+    /// to end, with DAC and ADC quantisation.
     pub err_digital: ErrorStats,
+    /// `analog` against `chord` (IR drop and nonlinearity) and against `zero_wire` (IR drop
+    /// alone; default when `zero_wire` is empty).
+    pub err_chord: ErrorStats,
+    pub err_zero_wire: ErrorStats,
     /// Newton iterations per solve.
     pub iterations: Vec<usize>,
     /// Logical column currents of every solve (A): `planes` consecutive solves per sample.
     pub raw: Vec<Vec<f64>>,
     /// Solves per sample (DAC bits when bit-serial, else 1).
     pub planes: usize,
+    /// Power balance summed over every solve of the batch (every bit plane of a bit-serial
+    /// read counts): `p_*` are Σ of powers (W), `e_*` energies (J) = Σ p·t_read.
+    pub energy: Energy,
+    /// Converter energy, latency and area of the batch.
+    pub periphery: PeripheryCost,
 }
 
 /// Binds `xb` for an MVM (all rows driven, all columns sensed) and multiplies every input
@@ -96,8 +122,157 @@ pub fn mvm(xb: &Crossbar, inputs: &[Vec<f64>]) -> Result<MvmReport, CrossbarErro
     mvm_bound(&mut arr, inputs)
 }
 
-/// MVM on an already bound array (bound with `Bias::mvm`).
+/// MVM on an already bound array (bound with `Bias::mvm`); the zero-wire reference is solved
+/// when the array's reference is `Reference::ZeroWire`.
 pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, CrossbarError> {
+    let zw = arr.crossbar().reference == Reference::ZeroWire;
+    mvm_bound_with(arr, inputs, zw)
+}
+
+/// Word-line biases of one input vector: one (analog DAC) or one per input bit (bit-serial).
+fn input_biases(xb: &Crossbar, x: &[f64], out: &mut Vec<Bias>) {
+    let bits = xb.dac.bits;
+    let levels = dac_levels(bits);
+    if xb.dac.mode == DacMode::BitSerial {
+        for k in 0..bits as usize {
+            let v: Vec<f64> = x
+                .iter()
+                .map(|&x| {
+                    let code = (x * levels).round() as u64;
+                    if (code >> k) & 1 == 1 {
+                        xb.v_read
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            out.push(Bias::mvm(xb, &v));
+        }
+    } else {
+        let v: Vec<f64> = x.iter().map(|&x| dac_quant(bits, x) * xb.v_read).collect();
+        out.push(Bias::mvm(xb, &v));
+    }
+}
+
+fn dac_levels(bits: u32) -> f64 {
+    if bits > 0 {
+        ((1u64 << bits) - 1) as f64
+    } else {
+        0.0
+    }
+}
+
+fn dac_quant(bits: u32, x: f64) -> f64 {
+    if bits > 0 {
+        let l = dac_levels(bits);
+        (x * l).round() / l
+    } else {
+        x
+    }
+}
+
+/// Solves the biases of `samples` (`planes` consecutive biases each) on `arr`, with the cells
+/// of every read from `xb.read_instance(programmed, read)`; returns the logical column currents
+/// of every solve. `energy` and `chord` (per sample, with `v_in`) are filled when given.
+#[allow(clippy::too_many_arguments)]
+fn solve_reads(
+    arr: &mut Array,
+    xb: &Crossbar,
+    programmed: &Crossbar,
+    biases: &[Bias],
+    planes: usize,
+    read_base: u64,
+    iterations: &mut Vec<usize>,
+    mut energy_sum: Option<&mut Energy>,
+    mut chord: Option<(&[Vec<f64>], &mut Vec<Vec<f64>>)>,
+) -> Result<Vec<Vec<f64>>, CrossbarError> {
+    let per_read = xb.effects.per_read(xb.law);
+    let changed = programmed != xb;
+    let mut outs = Vec::with_capacity(biases.len());
+    let groups: Vec<&[Bias]> = if per_read {
+        biases.chunks(planes.max(1)).collect()
+    } else {
+        vec![biases]
+    };
+    for (s, group) in groups.into_iter().enumerate() {
+        let inst;
+        let cells: &Crossbar = if per_read {
+            inst = xb.read_instance(programmed, read_base + s as u64);
+            arr.set_cells_from(&inst);
+            &inst
+        } else {
+            if changed {
+                arr.set_cells_from(programmed);
+            }
+            programmed
+        };
+        if let Some((v_in, out)) = chord.as_mut() {
+            let samples: Vec<usize> = if per_read {
+                vec![s]
+            } else {
+                (0..v_in.len()).collect()
+            };
+            for k in samples {
+                out.push(chord_dot(cells, &v_in[k]));
+            }
+        }
+        let mut record = |arr: &Array, it: usize| {
+            outs.push(logical(&arr.crossbar(), &arr.column_currents()));
+            iterations.push(it);
+            if let Some(e) = energy_sum.as_deref_mut() {
+                e.accumulate(&energy(arr));
+            }
+        };
+        if arr.is_linear() {
+            let sols = arr.solve_batch_linear(group)?;
+            for (b, v) in group.iter().zip(sols) {
+                arr.set_bias(b)?;
+                arr.v.copy_from_slice(&v);
+                record(arr, 1);
+            }
+        } else {
+            for b in group {
+                arr.set_bias(b)?;
+                arr.solve()?;
+                let it = arr.last_iterations;
+                record(arr, it);
+            }
+        }
+    }
+    if per_read || changed {
+        arr.set_cells_from(xb);
+    }
+    Ok(outs)
+}
+
+/// Combines per-plane currents into one analog current per sample (bit-serial weights).
+fn combine_planes(xb: &Crossbar, outs: &[Vec<f64>], planes: usize) -> Vec<Vec<f64>> {
+    let serial = xb.dac.mode == DacMode::BitSerial;
+    let levels = dac_levels(xb.dac.bits);
+    outs.chunks(planes.max(1))
+        .map(|ch| {
+            let mut a = vec![0.0; xb.cols];
+            for (p, o) in ch.iter().enumerate() {
+                let w = if serial {
+                    (1u64 << p) as f64 / levels
+                } else {
+                    1.0
+                };
+                for (aj, oj) in a.iter_mut().zip(o) {
+                    *aj += w * oj;
+                }
+            }
+            a
+        })
+        .collect()
+}
+
+/// [`mvm_bound`], solving the zero-wire reference when `zero_wire` is true.
+pub fn mvm_bound_with(
+    arr: &mut Array,
+    inputs: &[Vec<f64>],
+    zero_wire: bool,
+) -> Result<MvmReport, CrossbarError> {
     let xb = arr.crossbar().clone();
     for (s, x) in inputs.iter().enumerate() {
         if x.len() != xb.rows {
@@ -114,22 +289,10 @@ pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, Cros
         }
     }
     let bits = xb.dac.bits;
-    let levels = if bits > 0 {
-        ((1u64 << bits) - 1) as f64
-    } else {
-        0.0
-    };
-    let quant = |x: f64| {
-        if bits > 0 {
-            (x * levels).round() / levels
-        } else {
-            x
-        }
-    };
     let mut rep = MvmReport::default();
     for x in inputs {
         let v: Vec<f64> = x.iter().map(|&x| x * xb.v_read).collect();
-        let vq: Vec<f64> = x.iter().map(|&x| quant(x) * xb.v_read).collect();
+        let vq: Vec<f64> = x.iter().map(|&x| dac_quant(bits, x) * xb.v_read).collect();
         rep.ideal.push(ideal_dot(&xb, &v));
         rep.ideal_dac.push(ideal_dot(&xb, &vq));
         rep.v_in.push(vq);
@@ -139,93 +302,140 @@ pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, Cros
     let serial = xb.dac.mode == DacMode::BitSerial;
     let planes = if serial { bits as usize } else { 1 };
     let mut biases = Vec::with_capacity(inputs.len() * planes);
-    for (s, x) in inputs.iter().enumerate() {
-        if serial {
-            for k in 0..planes {
-                let v: Vec<f64> = x
-                    .iter()
-                    .map(|&x| {
-                        let code = (x * levels).round() as u64;
-                        if (code >> k) & 1 == 1 {
-                            xb.v_read
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect();
-                biases.push(Bias::mvm(&xb, &v));
-            }
-        } else {
-            biases.push(Bias::mvm(&xb, &rep.v_in[s]));
-        }
+    for x in inputs {
+        input_biases(&xb, x, &mut biases);
     }
 
-    // Solve every bias; column currents per logical output.
-    let mut outs: Vec<Vec<f64>> = Vec::with_capacity(biases.len());
-    if arr.is_linear() {
-        let sols = arr.solve_batch_linear(&biases)?;
-        for (b, v) in biases.iter().zip(sols) {
-            arr.set_bias(b)?;
-            arr.v.copy_from_slice(&v);
-            outs.push(logical(&xb, &arr.column_currents()));
-            rep.iterations.push(1);
+    let programmed = xb.programmed()?;
+    let mut energy_sum = Energy {
+        t_read: xb.t_read,
+        ..Default::default()
+    };
+    let mut chord = Vec::with_capacity(inputs.len());
+    let outs = solve_reads(
+        arr,
+        &xb,
+        &programmed,
+        &biases,
+        planes,
+        0,
+        &mut rep.iterations,
+        Some(&mut energy_sum),
+        Some((&rep.v_in, &mut chord)),
+    )?;
+    rep.chord = chord;
+    rep.energy = energy_sum;
+
+    if zero_wire {
+        let mut x0 = xb.clone();
+        x0.r_row = 0.0;
+        x0.r_col = 0.0;
+        let p0 = x0.programmed()?;
+        let mut a0 = Array::bind(&x0, &Bias::mvm(&x0, &vec![0.0; x0.rows]))?;
+        let mut it = Vec::new();
+        let o0 = solve_reads(&mut a0, &x0, &p0, &biases, planes, 0, &mut it, None, None)?;
+        rep.zero_wire = combine_planes(&xb, &o0, planes);
+    }
+
+    // ADC range from a separate calibration batch (reads numbered after the evaluated ones).
+    let c = &xb.converters;
+    rep.calibrated_full_scale = None;
+    if c.calibration_vectors > 0
+        && xb.adc.bits > 0
+        && !matches!(xb.adc.range, AdcRange::Fixed(_))
+    {
+        let mut rng = ChaCha8Rng::seed_from_u64(xb.seed ^ SALT_CAL);
+        let mut cb = Vec::new();
+        for _ in 0..c.calibration_vectors {
+            let x: Vec<f64> = (0..xb.rows).map(|_| rng.random_range(0.0..=1.0)).collect();
+            input_biases(&xb, &x, &mut cb);
         }
-    } else {
-        for b in &biases {
-            arr.set_bias(b)?;
-            arr.solve()?;
-            outs.push(logical(&xb, &arr.column_currents()));
-            rep.iterations.push(arr.last_iterations);
-        }
+        let mut it = Vec::new();
+        let oc = solve_reads(
+            arr,
+            &xb,
+            &programmed,
+            &cb,
+            planes,
+            inputs.len() as u64,
+            &mut it,
+            None,
+            None,
+        )?;
+        rep.calibrated_full_scale = Some(range_of(&xb, &oc));
     }
 
     rep.raw = outs;
     rep.planes = planes;
     apply_adc(&xb, &mut rep);
+    rep.periphery = PeripheryCost::of(
+        c,
+        inputs.len(),
+        planes,
+        xb.rows,
+        xb.phys_cols(),
+        xb.cols,
+        xb.adc.bits,
+        xb.t_read,
+    );
     Ok(rep)
 }
 
-/// (Re)computes `analog`, `codes`, `digital`, the clip rate and both error statistics from the
+/// ADC full scale (A) of the configured range over a set of conversions.
+fn range_of(xb: &Crossbar, outs: &[Vec<f64>]) -> f64 {
+    match xb.adc.range {
+        AdcRange::Fixed(r) => r,
+        AdcRange::MaxOfBatch => outs.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs())),
+        AdcRange::Percentile(p) => {
+            let mut a: Vec<f64> = outs.iter().flatten().map(|x| x.abs()).collect();
+            a.sort_by(|x, y| x.total_cmp(y));
+            let k = ((p / 100.0) * (a.len() as f64) - 1.0).ceil().max(0.0) as usize;
+            a.get(k.min(a.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0.0)
+        }
+    }
+}
+
+/// (Re)computes `analog`, `codes`, `digital`, the clip rate and the error statistics from the
 /// per-solve currents in `rep.raw`, with the DAC and ADC settings of `xb` (so ADC variants need
-/// no new solve: change `xb.adc` and call again).
+/// no new solve: change `xb.adc` / `xb.converters` and call again; a separate calibration's
+/// full scale is kept in `rep.calibrated_full_scale`).
 pub fn apply_adc(xb: &Crossbar, rep: &mut MvmReport) {
     let planes = rep.planes;
     let n_samples = rep.raw.len() / planes.max(1);
     let serial = xb.dac.mode == DacMode::BitSerial;
-    let bits = xb.dac.bits;
-    let levels = if bits > 0 {
-        ((1u64 << bits) - 1) as f64
-    } else {
-        0.0
-    };
+    let levels = dac_levels(xb.dac.bits);
     let outs = &rep.raw;
     rep.analog.clear();
     rep.codes.clear();
     rep.digital.clear();
-    // ADC range over the whole batch of conversions.
+    // ADC range over the whole batch of conversions, or from the calibration batch.
     let signed = xb.cell == CellKind::TwoT2R;
     let adc_bits = xb.adc.bits;
-    let full_scale = if adc_bits == 0 {
-        0.0
+    let (full_scale, how) = if adc_bits == 0 {
+        (0.0, "no ADC".to_string())
     } else {
-        match xb.adc.range {
-            AdcRange::Fixed(r) => r,
-            AdcRange::MaxOfBatch => outs.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs())),
-            AdcRange::Percentile(p) => {
-                let mut a: Vec<f64> = outs.iter().flatten().map(|x| x.abs()).collect();
-                a.sort_by(|x, y| x.total_cmp(y));
-                let k = ((p / 100.0) * (a.len() as f64) - 1.0).ceil().max(0.0) as usize;
-                a.get(k.min(a.len().saturating_sub(1)))
-                    .copied()
-                    .unwrap_or(0.0)
-            }
+        match (xb.adc.range, rep.calibrated_full_scale) {
+            (AdcRange::Fixed(r), _) => (r, "fixed".to_string()),
+            (_, Some(fs)) => (
+                fs,
+                format!(
+                    "separate batch of {} vectors",
+                    xb.converters.calibration_vectors
+                ),
+            ),
+            _ => (range_of(xb, outs), "evaluated batch".to_string()),
         }
     };
+    rep.adc_calibration = how;
     let adc_levels = if signed {
         ((1i64 << adc_bits.saturating_sub(1)) - 1).max(1) as f64
     } else {
         ((1i64 << adc_bits) - 1) as f64
     };
+    let code_lo = if signed { -(adc_levels as i64) } else { 0 };
+    let mut adc = AdcInstance::new(&xb.converters, code_lo, adc_levels as i64, xb.seed);
     let (mut n_conv, mut n_clip) = (0usize, 0usize);
     let mut convert = |i: f64| -> i64 {
         n_conv += 1;
@@ -238,7 +448,7 @@ pub fn apply_adc(xb: &Crossbar, rep: &mut MvmReport) {
         if r > 1.0 || r < lo {
             n_clip += 1;
         }
-        (r.clamp(lo, 1.0) * adc_levels).round() as i64
+        adc.convert(r.clamp(lo, 1.0) * adc_levels)
     };
     let cols = xb.cols;
     for s in 0..n_samples {
@@ -279,8 +489,31 @@ pub fn apply_adc(xb: &Crossbar, rep: &mut MvmReport) {
     } else {
         0.0
     };
-    rep.err_analog = ErrorStats::compute(&rep.analog, &rep.ideal_dac);
-    rep.err_digital = ErrorStats::compute(&rep.digital, &rep.ideal);
+    let (r_analog, r_digital) = match xb.reference {
+        Reference::Ideal => (&rep.ideal_dac, &rep.ideal),
+        Reference::Chord => (&rep.chord, &rep.chord),
+        Reference::ZeroWire => (&rep.zero_wire, &rep.zero_wire),
+    };
+    rep.err_analog = ErrorStats::compute(&rep.analog, r_analog);
+    rep.err_digital = ErrorStats::compute(&rep.digital, r_digital);
+    rep.err_chord = ErrorStats::compute(&rep.analog, &rep.chord);
+    rep.err_zero_wire = if rep.zero_wire.is_empty() {
+        ErrorStats::default()
+    } else {
+        ErrorStats::compute(&rep.analog, &rep.zero_wire)
+    };
+}
+
+/// Σ_i V_i·G_chord,ij per logical column (A): the cells' chord conductances as they are.
+pub fn chord_dot(xb: &Crossbar, v: &[f64]) -> Vec<f64> {
+    let pc = xb.phys_cols();
+    let mut phys = vec![0.0; pc];
+    for (i, &vi) in v.iter().enumerate() {
+        for (j, p) in phys.iter_mut().enumerate() {
+            *p += vi * xb.chord_conductance(i * pc + j);
+        }
+    }
+    logical(xb, &phys)
 }
 
 /// Ideal Σ_i V_i·G_ij per logical column (2T2R: G(+) − G(−)) in A, with G the read
@@ -450,6 +683,21 @@ pub struct Energy {
 }
 
 impl Energy {
+    /// Adds another solve's powers and energies (`t_read` is kept).
+    pub fn accumulate(&mut self, o: &Energy) {
+        self.p_sources += o.p_sources;
+        self.p_row_wires += o.p_row_wires;
+        self.p_col_wires += o.p_col_wires;
+        self.p_drivers += o.p_drivers;
+        self.p_sense += o.p_sense;
+        self.p_cells += o.p_cells;
+        self.p_selectors += o.p_selectors;
+        self.p_transistors += o.p_transistors;
+        self.e_total += o.e_total;
+        self.e_wires += o.e_wires;
+        self.e_cells += o.e_cells;
+    }
+
     /// Σ of all dissipated powers (W).
     pub fn p_dissipated(&self) -> f64 {
         self.p_row_wires

@@ -248,6 +248,14 @@ impl Array {
         Ok(())
     }
 
+    /// Replaces the cells' conductances and device states by those of `xb` (the same array
+    /// after device effects: same size, law and periphery); the next solve refactorises.
+    pub fn set_cells_from(&mut self, xb: &Crossbar) {
+        self.xb.g.clone_from(&xb.g);
+        self.xb.cells.clone_from(&xb.cells);
+        self.factored_linear = false;
+    }
+
     /// True when every element is linear (one factorisation serves every input).
     pub fn is_linear(&self) -> bool {
         self.xb.law.is_linear() && self.net.sels.is_empty() && self.net.mos.is_empty()

@@ -1,0 +1,299 @@
+//! Converters and periphery as parts: the ADC's static and dynamic errors, how its range is
+//! calibrated, and energy / latency / area of the converters and sense amplifiers.
+//!
+//! **ADC transfer** (on the ideal code axis x = I/I_fs·L, L = 2^bits − 1, or 2^(bits−1) − 1
+//! signed): x' = (1 + gain_error)·x + offset + INL(x) + noise·N(0,1), then rounding at
+//! transition levels k − ½ + d_k. INL is the classic second-order bow
+//! INL(u) = 4·inl·u·(1 − u) over the input span u ∈ [0, 1] (zero at both ends, `inl_lsb` at
+//! mid-scale); d_k are independent N(0, `dnl_lsb`) shifts of each transition level drawn once
+//! per converter (seeded), so DNL_k = d_(k+1) − d_k. Offsets, INL, DNL and noise are in LSB.
+//! One converter model is shared by every column (per-column mismatch is not modelled).
+//!
+//! **Calibration**: `range = "max"` / `"percentile"` take the full scale from the batch being
+//! converted (it sees the answer); with `calibration_vectors = N` it comes instead from N
+//! separate seeded random input vectors (uniform in [0, 1]) solved on the same array before the
+//! evaluated batch. `MvmReport::adc_calibration` says which was used.
+//!
+//! **Energy, latency, area** (reported beside the array's circuit energy, never mixed in it):
+//! - ADC energy per conversion from the Walden figure of merit,
+//!   E = FOM_W·2^ENOB (R. H. Walden, IEEE JSAC 17(4), 539 (1999)), ENOB = bits; the default
+//!   FOM_W = 10 fJ/conversion-step is a value typical of SAR converters in B. Murmann's ADC
+//!   Performance Survey 1997–2024 (many designs lie between 1 and 100 fJ/step);
+//! - ADC conversion time 1/f_s (`adc_sample_rate_hz`, default 100 MS/s), with
+//!   `columns_per_adc` columns sharing one converter in time;
+//! - DAC and sense-amplifier energies per conversion and all areas are user coefficients
+//!   (defaults 0: not modelled unless given), area of an ADC = `adc_area_per_step_m2`·2^bits.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+const SALT_DNL: u64 = 0x6164_635f_646e_6c5f;
+const SALT_NOISE: u64 = 0x6164_635f_6e6f_6973;
+pub(crate) const SALT_CAL: u64 = 0x6164_635f_6361_6c69;
+
+/// ADC errors, calibration and the converter cost models (config table `[adc]` and
+/// `[periphery]`). The default is today's ideal converter with Walden energy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Converters {
+    /// Peak INL of the second-order bow (LSB).
+    pub inl_lsb: f64,
+    /// σ of the transition-level shifts (LSB).
+    pub dnl_lsb: f64,
+    /// Offset (LSB).
+    pub offset_lsb: f64,
+    /// Relative gain error.
+    pub gain_error: f64,
+    /// Input-referred RMS noise (LSB).
+    pub noise_lsb: f64,
+    /// Random input vectors of the separate calibration batch (0 = the evaluated batch).
+    pub calibration_vectors: usize,
+    /// Walden figure of merit (J per conversion step).
+    pub fom_walden_j: f64,
+    /// ADC sample rate (Hz).
+    pub adc_sample_rate_hz: f64,
+    /// Columns sharing one ADC.
+    pub columns_per_adc: usize,
+    /// ADC area per conversion step (m²); 0 = not modelled.
+    pub adc_area_per_step_m2: f64,
+    /// DAC energy per conversion (J), per driven word line and read.
+    pub dac_energy_j: f64,
+    /// DAC area (m²) per word line.
+    pub dac_area_m2: f64,
+    /// Sense-amplifier energy per column read (J).
+    pub sense_energy_j: f64,
+    /// Sense-amplifier area per bit line (m²).
+    pub sense_area_m2: f64,
+}
+
+impl Default for Converters {
+    fn default() -> Self {
+        Converters {
+            inl_lsb: 0.0,
+            dnl_lsb: 0.0,
+            offset_lsb: 0.0,
+            gain_error: 0.0,
+            noise_lsb: 0.0,
+            calibration_vectors: 0,
+            fom_walden_j: 10e-15,
+            adc_sample_rate_hz: 100e6,
+            columns_per_adc: 1,
+            adc_area_per_step_m2: 0.0,
+            dac_energy_j: 0.0,
+            dac_area_m2: 0.0,
+            sense_energy_j: 0.0,
+            sense_area_m2: 0.0,
+        }
+    }
+}
+
+impl Converters {
+    /// Checks ranges; the error is (key, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        for (k, v) in [
+            ("adc.inl_lsb", self.inl_lsb),
+            ("adc.offset_lsb", self.offset_lsb),
+            ("adc.gain_error", self.gain_error),
+        ] {
+            if !v.is_finite() {
+                return Err((k.into(), format!("must be finite, got {v}")));
+            }
+        }
+        for (k, v) in [
+            ("adc.dnl_lsb", self.dnl_lsb),
+            ("adc.noise_lsb", self.noise_lsb),
+            ("adc.fom_walden_j", self.fom_walden_j),
+            ("adc.area_per_step_m2", self.adc_area_per_step_m2),
+            ("periphery.dac_energy_j", self.dac_energy_j),
+            ("periphery.dac_area_m2", self.dac_area_m2),
+            ("periphery.sense_energy_j", self.sense_energy_j),
+            ("periphery.sense_area_m2", self.sense_area_m2),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err((k.into(), format!("must be finite and ≥ 0, got {v}")));
+            }
+        }
+        if !(self.adc_sample_rate_hz > 0.0 && self.adc_sample_rate_hz.is_finite()) {
+            return Err(("adc.sample_rate_hz".into(), "must be > 0 Hz".into()));
+        }
+        if self.columns_per_adc == 0 {
+            return Err(("adc.columns_per_adc".into(), "must be at least 1".into()));
+        }
+        if self.gain_error <= -1.0 {
+            return Err(("adc.gain_error".into(), "must be > −1".into()));
+        }
+        Ok(())
+    }
+
+    /// True when the converter adds no error to the ideal quantiser.
+    pub fn is_ideal(&self) -> bool {
+        self.inl_lsb == 0.0
+            && self.dnl_lsb == 0.0
+            && self.offset_lsb == 0.0
+            && self.gain_error == 0.0
+            && self.noise_lsb == 0.0
+    }
+
+    /// Walden energy of one conversion at `bits` (J).
+    pub fn adc_energy_per_conversion(&self, bits: u32) -> f64 {
+        if bits == 0 {
+            0.0
+        } else {
+            self.fom_walden_j * 2f64.powi(bits as i32)
+        }
+    }
+}
+
+/// A converter instance: the static transition shifts and a noise stream.
+pub struct AdcInstance<'a> {
+    conv: &'a Converters,
+    /// Codes lo..=hi.
+    lo: i64,
+    hi: i64,
+    /// d_k for the transition between k − 1 and k, index k − lo (empty without DNL).
+    shifts: Vec<f64>,
+    noise: ChaCha8Rng,
+}
+
+impl<'a> AdcInstance<'a> {
+    /// A converter with codes `lo..=hi`, its DNL drawn from `seed`.
+    pub fn new(conv: &'a Converters, lo: i64, hi: i64, seed: u64) -> Self {
+        let shifts = if conv.dnl_lsb > 0.0 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ SALT_DNL);
+            (lo..=hi + 1)
+                .map(|_| {
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    conv.dnl_lsb * z
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        AdcInstance {
+            conv,
+            lo,
+            hi,
+            shifts,
+            noise: ChaCha8Rng::seed_from_u64(seed ^ SALT_NOISE),
+        }
+    }
+
+    /// Code of ideal code-axis value `x` (LSB), clamped to lo..=hi. An ideal converter
+    /// returns `x.round()` clamped.
+    pub fn convert(&mut self, x: f64) -> i64 {
+        let c = self.conv;
+        let span = (self.hi - self.lo) as f64;
+        let u = if span > 0.0 {
+            ((x - self.lo as f64) / span).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let mut y = (1.0 + c.gain_error) * x + c.offset_lsb + 4.0 * c.inl_lsb * u * (1.0 - u);
+        if c.noise_lsb > 0.0 {
+            let z: f64 = StandardNormal.sample(&mut self.noise);
+            y += c.noise_lsb * z;
+        }
+        let mut k = (y.round() as i64).clamp(self.lo, self.hi);
+        if !self.shifts.is_empty() {
+            let d = |k: i64| self.shifts[(k - self.lo) as usize];
+            // Walk to the code whose transition levels bracket y.
+            while k > self.lo && y < k as f64 - 0.5 + d(k) {
+                k -= 1;
+            }
+            while k < self.hi && y >= k as f64 + 0.5 + d(k + 1) {
+                k += 1;
+            }
+        }
+        k
+    }
+}
+
+/// Converter cost of one batch of multiplies.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PeripheryCost {
+    /// ADC conversions (all columns, all bit planes).
+    pub adc_conversions: usize,
+    /// J
+    pub e_adc: f64,
+    pub e_dac: f64,
+    pub e_sense: f64,
+    /// Latency of one multiply (s): per bit plane, the read pulse plus the conversions of the
+    /// columns that share an ADC.
+    pub latency_per_mvm: f64,
+    /// m²
+    pub area_adc: f64,
+    pub area_dac: f64,
+    pub area_sense: f64,
+}
+
+impl PeripheryCost {
+    /// Cost of `vectors` multiplies of `planes` reads each on `rows` word lines and `bit_lines`
+    /// bit lines, with `cols` ADC outputs per read (`adc_bits` = 0: no ADC).
+    #[allow(clippy::too_many_arguments)]
+    pub fn of(
+        conv: &Converters,
+        vectors: usize,
+        planes: usize,
+        rows: usize,
+        bit_lines: usize,
+        cols: usize,
+        adc_bits: u32,
+        t_read: f64,
+    ) -> PeripheryCost {
+        let reads = vectors * planes;
+        let adc_conversions = if adc_bits > 0 { reads * cols } else { 0 };
+        let n_adc = cols.div_ceil(conv.columns_per_adc);
+        let t_conv = if adc_bits > 0 {
+            conv.columns_per_adc as f64 / conv.adc_sample_rate_hz
+        } else {
+            0.0
+        };
+        PeripheryCost {
+            adc_conversions,
+            e_adc: adc_conversions as f64 * conv.adc_energy_per_conversion(adc_bits),
+            e_dac: (reads * rows) as f64 * conv.dac_energy_j,
+            e_sense: (reads * bit_lines) as f64 * conv.sense_energy_j,
+            latency_per_mvm: planes as f64 * (t_read + t_conv),
+            area_adc: if adc_bits > 0 {
+                n_adc as f64 * conv.adc_area_per_step_m2 * 2f64.powi(adc_bits as i32)
+            } else {
+                0.0
+            },
+            area_dac: rows as f64 * conv.dac_area_m2,
+            area_sense: bit_lines as f64 * conv.sense_area_m2,
+        }
+    }
+
+    pub fn e_total(&self) -> f64 {
+        self.e_adc + self.e_dac + self.e_sense
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ideal_converter_rounds() {
+        let c = Converters::default();
+        let mut a = AdcInstance::new(&c, 0, 15, 1);
+        for &(x, k) in &[(0.2, 0), (0.6, 1), (7.49, 7), (14.6, 15), (20.0, 15), (-3.0, 0)] {
+            assert_eq!(a.convert(x), k);
+        }
+    }
+
+    #[test]
+    fn dnl_shifts_move_transitions_only_by_their_draw() {
+        let c = Converters {
+            dnl_lsb: 0.2,
+            ..Default::default()
+        };
+        let mut a = AdcInstance::new(&c, 0, 255, 7);
+        let d = a.shifts.clone();
+        for k in 1..=255i64 {
+            let t = k as f64 - 0.5 + d[k as usize];
+            assert_eq!(a.convert(t + 1e-9), k, "just above transition {k}");
+            assert_eq!(a.convert(t - 1e-9), k - 1, "just below transition {k}");
+        }
+    }
+}

@@ -1,0 +1,607 @@
+//! Device effects inside the multiply, converter errors and calibration, the error
+//! decomposition (ideal / zero-wire / chord) and energy bookkeeping including bit-serial reads.
+//!
+//! Distribution tests read every cell through the multiply itself: a passive linear array with
+//! ideal wires and periphery and a one-hot input on row i gives column currents
+//! I_j = v_read·G_ij exactly, so the conductances the effects produced are measured, not
+//! assumed. Tolerances are 5 standard errors of the estimate.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use xbarsim::crossbar::*;
+use xbarsim::device::load_card;
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+/// n×n passive linear array, every weight `w`, ideal wires and periphery.
+fn flat(n: usize, w: f64, seed: u64) -> Crossbar {
+    let mut xb = Crossbar::new(n, n);
+    xb.g_min = 1e-6;
+    xb.g_max = 1e-4;
+    xb.seed = seed;
+    xb.set_weights(&vec![w; n * n]).unwrap();
+    xb
+}
+
+/// Read conductances of every cell (row-major) through `n` one-hot multiplies.
+fn measured_g(xb: &Crossbar) -> Vec<f64> {
+    let n = xb.rows;
+    let inputs: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..n).map(|k| if k == i { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let rep = mvm(xb, &inputs).unwrap();
+    rep.analog
+        .iter()
+        .flat_map(|row| row.iter().map(|i| i / xb.v_read))
+        .collect()
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)).sqrt();
+    (m, s)
+}
+
+/// Mean within 5 standard errors and σ within 5 standard errors of a normal sample's σ.
+fn assert_normal(v: &[f64], mean: f64, sigma: f64, what: &str) {
+    let (m, s) = mean_std(v);
+    let n = v.len() as f64;
+    assert!(
+        (m - mean).abs() <= 5.0 * sigma / n.sqrt(),
+        "{what}: mean {m:e}, expected {mean:e} (σ {sigma:e}, n {n})"
+    );
+    assert!(
+        (s - sigma).abs() <= 5.0 * sigma / (2.0 * n).sqrt(),
+        "{what}: σ {s:e}, expected {sigma:e}"
+    );
+}
+
+fn inputs(n: usize, k: usize) -> Vec<Vec<f64>> {
+    (0..k)
+        .map(|s| {
+            (0..n)
+                .map(|i| ((i * 7 + s * 13) % 11) as f64 / 10.0)
+                .collect()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// With their noise at zero, effects leave today's results unchanged.
+
+#[test]
+fn every_effect_with_zero_noise_reproduces_the_ideal_array_to_1e12() {
+    for (cell, sinh) in [
+        (CellKind::ZeroT1R, false),
+        (CellKind::ZeroT1R, true),
+        (CellKind::OneT1R, true),
+    ] {
+        let base = common::build(8, cell, sinh, 3);
+        let x = inputs(8, 3);
+        let today = mvm(&base, &x).unwrap();
+        let zero_effects = [
+            // Read an hour after programming with no drift, no relaxation.
+            DeviceEffects {
+                time_s: 3600.0,
+                drift_t0: 1.0,
+                ..Default::default()
+            },
+            // Every noise and fault rate explicitly zero, aged, Arrhenius on.
+            DeviceEffects {
+                time_s: 10.0,
+                drift_ea_ev: 0.6,
+                prog_sigma: 0.0,
+                read_sigma: 0.0,
+                stuck_on: 0.0,
+                stuck_off: 0.0,
+                ..Default::default()
+            },
+        ];
+        for e in zero_effects {
+            let mut xb = base.clone();
+            xb.effects = e.clone();
+            xb.temp_k = 350.0;
+            assert!(!xb.effects.is_none(xb.law), "takes the effects path");
+            let rep = mvm(&xb, &x).unwrap();
+            for (a, b) in rep.analog.iter().flatten().zip(today.analog.iter().flatten()) {
+                assert!(rel(*a, *b) <= 1e-12, "{cell:?} {e:?}: {a} vs {b}");
+            }
+        }
+        // A converter with every error at zero is today's quantiser, code for code.
+        let mut xb = base.clone();
+        xb.adc = Adc {
+            bits: 6,
+            range: AdcRange::MaxOfBatch,
+        };
+        let ideal_adc = mvm(&xb, &x).unwrap();
+        xb.converters = Converters {
+            noise_lsb: 0.0,
+            inl_lsb: 0.0,
+            offset_lsb: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(mvm(&xb, &x).unwrap().codes, ideal_adc.codes);
+    }
+}
+
+#[test]
+fn card_cells_at_time_zero_without_card_noise_are_todays_array() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/pcm_stat_aihwkit.toml");
+    let model = Arc::new(load_card(&p).unwrap());
+    let mut xb = Crossbar::new(6, 6);
+    xb.g_min = 1e-6;
+    xb.g_max = 20e-6;
+    xb.use_card(model).unwrap();
+    xb.set_weights(&(0..36).map(|k| k as f64 / 35.0).collect::<Vec<_>>())
+        .unwrap();
+    let x = inputs(6, 2);
+    let today = mvm(&xb, &x).unwrap();
+    xb.effects.card_noise = false;
+    xb.effects.time_s = 0.0;
+    let rep = mvm(&xb, &x).unwrap();
+    assert_eq!(rep.analog, today.analog);
+}
+
+// ---------------------------------------------------------------------------------------------
+// With noise on, each effect matches its distribution.
+
+#[test]
+fn programming_error_is_gaussian_with_sigma_a_fraction_of_the_window() {
+    let mut xb = flat(40, 0.5, 11);
+    xb.effects.prog_sigma = 0.03;
+    let g = measured_g(&xb);
+    let target = 1e-6 + 0.5 * (1e-4 - 1e-6);
+    assert_normal(&g, target, 0.03 * (1e-4 - 1e-6), "programming error");
+}
+
+#[test]
+fn read_noise_is_relative_gaussian_and_fresh_on_every_read() {
+    let mut xb = flat(40, 1.0, 5);
+    xb.effects.read_sigma = 0.05;
+    let g = measured_g(&xb);
+    assert_normal(&g, 1e-4, 0.05e-4, "read noise");
+    // Two reads of the same input differ (fresh draws), the same seed repeats them.
+    let x = vec![vec![1.0; 40]; 2];
+    let r = mvm(&xb, &x).unwrap();
+    assert_ne!(r.analog[0], r.analog[1]);
+    assert_eq!(r.analog, mvm(&xb, &x).unwrap().analog);
+}
+
+#[test]
+fn stuck_at_faults_hit_the_requested_fractions() {
+    let mut xb = flat(50, 0.5, 2);
+    xb.effects.stuck_on = 0.1;
+    xb.effects.stuck_off = 0.05;
+    let g = measured_g(&xb);
+    let n = g.len() as f64;
+    for (level, p) in [(1e-4, 0.1), (1e-6, 0.05)] {
+        let k = g.iter().filter(|&&x| rel(x, level) < 1e-9).count() as f64;
+        let sd = (n * p * (1.0 - p)).sqrt();
+        assert!((k - n * p).abs() <= 5.0 * sd, "{k} cells at {level}");
+    }
+}
+
+#[test]
+fn drift_exponents_follow_the_power_law_with_their_spread() {
+    let mut xb = flat(40, 0.8, 9);
+    let (nu, s_nu, t0, t) = (0.05, 0.01, 20.0, 3600.0);
+    xb.effects = DeviceEffects {
+        drift_nu: nu,
+        drift_nu_sigma: s_nu,
+        drift_t0: t0,
+        time_s: t,
+        ..Default::default()
+    };
+    let g0 = 1e-6 + 0.8 * (1e-4 - 1e-6);
+    let g = measured_g(&xb);
+    // ν_ij = −ln(G/G0)/ln((t + t0)/t0).
+    let nus: Vec<f64> = g
+        .iter()
+        .map(|&x| -(x / g0).ln() / ((t + t0) / t0).ln())
+        .collect();
+    assert_normal(&nus, nu, s_nu, "drift exponent");
+    // Thermally activated: at 350 K with Ea = 0.3 eV the same drift needs the Arrhenius time.
+    xb.effects.drift_nu_sigma = 0.0;
+    xb.effects.drift_ea_ev = 0.3;
+    xb.temp_k = 350.0;
+    let g_hot = measured_g(&xb)[0];
+    let k_b: f64 = 8.617_333_262e-5;
+    let t_eff = t * (0.3 / k_b * (1.0 / 300.15 - 1.0 / 350.0)).exp();
+    let expect = g0 * ((t_eff + t0) / t0).powf(-nu);
+    assert!(rel(g_hot, expect) < 1e-12, "{g_hot} vs {expect}");
+}
+
+#[test]
+fn relaxation_broadens_lognormally_with_log_time() {
+    let mut xb = flat(40, 0.5, 4);
+    xb.effects.relax_sigma = 0.04;
+    xb.effects.time_s = 1e4;
+    xb.effects.drift_t0 = 1.0;
+    let g0 = 1e-6 + 0.5 * (1e-4 - 1e-6);
+    let ln: Vec<f64> = measured_g(&xb).iter().map(|g| (g / g0).ln()).collect();
+    assert_normal(&ln, 0.0, 0.04 * (1.0f64 + 1e4).log10(), "ln G/G0");
+}
+
+#[test]
+fn finite_levels_snap_every_cell_to_the_nearest_level() {
+    let n = 12;
+    let mut xb = Crossbar::new(n, n);
+    let w: Vec<f64> = (0..n * n).map(|k| (k as f64 * 0.618).fract()).collect();
+    xb.set_weights(&w).unwrap();
+    xb.effects.levels = 5;
+    let g = measured_g(&xb);
+    let (lo, hi) = (xb.g_min, xb.g_max);
+    for (k, (&gm, &wk)) in g.iter().zip(&w).enumerate() {
+        let expect = lo + (hi - lo) * (wk * 4.0).round() / 4.0;
+        assert!(rel(gm, expect) < 1e-12, "cell {k}: {gm} vs {expect}");
+    }
+}
+
+#[test]
+fn statistical_pcm_card_drifts_with_its_own_exponents() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/pcm_stat_aihwkit.toml");
+    let model = Arc::new(load_card(&p).unwrap());
+    let n = 30;
+    let mut xb = Crossbar::new(n, n);
+    xb.g_min = 1e-6;
+    xb.g_max = 20e-6;
+    xb.use_card(model.clone()).unwrap();
+    xb.set_weights(&vec![0.5; n * n]).unwrap();
+    let g_t = xb.g[0];
+    xb.effects.time_s = 3600.0;
+    xb.effects.card_noise = true;
+    let g1 = measured_g(&xb);
+    // aihwkit's laws at this target (device-physics.md §2.2; card pcm_stat_aihwkit.toml):
+    // ν per device ~ |N(μ_ν, σ_ν)| and g_prog ~ N(g_T, σ_prog), read off the programmed cells.
+    let xbarsim::device::Model::PcmStat(card) = model.as_ref() else {
+        panic!("pcm_stat card")
+    };
+    let m = &card.nominal;
+    let t0 = m.params().t0_s;
+    let xb_prog = xb.programmed().unwrap();
+    let nus: Vec<f64> = xb_prog
+        .cells
+        .iter()
+        .map(|c| match c {
+            xbarsim::device::Cell::PcmStat { p, s } => {
+                -(p.drifted_conductance(s) / s.g_prog_s).ln() / ((3600.0 + t0) / t0).ln()
+            }
+            _ => unreachable!(),
+        })
+        .collect();
+    let (mu, sd) = (m.nu_mean(g_t * 1e6), m.nu_std(g_t * 1e6));
+    // ν = |N(μ, σ)| with μ ≫ σ here, so the fold is negligible.
+    assert_normal(&nus, mu, sd, "pcm_stat ν");
+    let progs: Vec<f64> = xb_prog
+        .cells
+        .iter()
+        .map(|c| match c {
+            xbarsim::device::Cell::PcmStat { s, .. } => s.g_prog_s * 1e6,
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_normal(
+        &progs,
+        g_t * 1e6,
+        m.prog_noise_sigma_us(g_t * 1e6),
+        "pcm_stat σ_prog",
+    );
+    // The multiply sees drifted, noisy cells: on average lower than at t = 0.
+    let (m1, _) = mean_std(&g1);
+    assert!(m1 < g_t * 0.8, "{m1} vs {g_t}");
+}
+
+#[test]
+fn adc_noise_offset_and_gain_match_their_models() {
+    let n = 8;
+    let mut xb = flat(n, 0.5, 1);
+    xb.adc = Adc {
+        bits: 8,
+        range: AdcRange::Fixed(2.0 * n as f64 * 0.2 * 1e-4),
+    };
+    let x = vec![vec![0.6; n]; 400];
+    let clean = mvm(&xb, &x).unwrap();
+    let fs = clean.adc_full_scale;
+    let code_axis = clean.analog[0][0] / fs * 255.0;
+    // Offset and gain: code = round((1 + g)·x + offset).
+    xb.converters.offset_lsb = 3.3;
+    xb.converters.gain_error = 0.02;
+    let r = mvm(&xb, &x).unwrap();
+    assert_eq!(r.codes[0][0], (1.02 * code_axis + 3.3).round() as i64);
+    // Noise: codes scatter with σ² = σ_n² + 1/12 (quantisation of a dithered input).
+    xb.converters.offset_lsb = 0.0;
+    xb.converters.gain_error = 0.0;
+    xb.converters.noise_lsb = 2.0;
+    let r = mvm(&xb, &x).unwrap();
+    let codes: Vec<f64> = r.codes.iter().flatten().map(|&c| c as f64).collect();
+    assert_normal(
+        &codes,
+        code_axis,
+        (4.0f64 + 1.0 / 12.0).sqrt(),
+        "ADC noise codes",
+    );
+    // INL: the bow adds inl_lsb at mid-scale.
+    xb.converters.noise_lsb = 0.0;
+    xb.converters.inl_lsb = 1.5;
+    let r = mvm(&xb, &x).unwrap();
+    let u = code_axis / 255.0;
+    assert_eq!(
+        r.codes[0][0],
+        (code_axis + 4.0 * 1.5 * u * (1.0 - u)).round() as i64
+    );
+}
+
+#[test]
+fn separate_calibration_does_not_see_the_evaluated_batch() {
+    let mut xb = common::build(8, CellKind::ZeroT1R, true, 3);
+    xb.adc = Adc {
+        bits: 6,
+        range: AdcRange::MaxOfBatch,
+    };
+    let a = inputs(8, 2);
+    let b: Vec<Vec<f64>> = vec![vec![0.3; 8]; 3];
+    // Today: the range is the evaluated batch's own max.
+    let ra = mvm(&xb, &a).unwrap();
+    let max_a = ra.analog.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert_eq!(ra.adc_full_scale, max_a);
+    assert_eq!(ra.adc_calibration, "evaluated batch");
+    xb.converters.calibration_vectors = 16;
+    let ra = mvm(&xb, &a).unwrap();
+    let rb = mvm(&xb, &b).unwrap();
+    assert_eq!(ra.adc_full_scale, rb.adc_full_scale);
+    assert_ne!(ra.adc_full_scale, max_a);
+    assert!(ra.adc_calibration.contains("separate batch of 16"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error decomposition.
+
+#[test]
+fn zero_wire_and_chord_references_separate_ir_drop_from_nonlinearity() {
+    // Linear cells: chord = ideal; zero wires and ideal periphery: zero-wire = ideal.
+    let mut xb = common::build(6, CellKind::ZeroT1R, false, 1);
+    xb.r_driver = 0.0;
+    xb.r_sense = 0.0;
+    let x = inputs(6, 2);
+    let r = mvm_bound_with(
+        &mut Array::bind(&xb, &Bias::mvm(&xb, &[0.0; 6])).unwrap(),
+        &x,
+        true,
+    )
+    .unwrap();
+    for ((c, z), i) in r
+        .chord
+        .iter()
+        .flatten()
+        .zip(r.zero_wire.iter().flatten())
+        .zip(r.ideal_dac.iter().flatten())
+    {
+        assert!(rel(*c, *i) < 1e-12 && rel(*z, *i) < 1e-12, "{c} {z} {i}");
+    }
+    // Sinh cells at full-scale inputs: each cell sees exactly v_read without wires, so the
+    // zero-wire solve equals the chord reference; with wires the analog error against it is
+    // the IR drop, and it is what the analog error against the chord measures too.
+    let mut xb = common::build(6, CellKind::ZeroT1R, true, 1);
+    xb.r_driver = 0.0;
+    xb.r_sense = 0.0;
+    xb.reference = Reference::ZeroWire;
+    let full = vec![vec![1.0; 6]];
+    let r = mvm(&xb, &full).unwrap();
+    for (c, z) in r.chord[0].iter().zip(&r.zero_wire[0]) {
+        assert!(rel(*c, *z) < 1e-10, "{c} vs {z}");
+    }
+    assert_eq!(r.err_analog, r.err_zero_wire);
+    assert!(r.err_analog.rms > 0.0);
+    // At half-scale inputs the sinh law's curvature makes the zero-wire current fall below the
+    // chord's V·G(v_read): I0·sinh(V/V0) < V·I0·sinh(v_read/V0)/v_read for V < v_read.
+    let half = vec![vec![0.5; 6]];
+    let r = mvm_bound_with(
+        &mut Array::bind(&xb, &Bias::mvm(&xb, &[0.0; 6])).unwrap(),
+        &half,
+        true,
+    )
+    .unwrap();
+    let v0 = 0.25;
+    let v = 0.5 * xb.v_read;
+    let ratio = (v / v0).sinh() / (v / xb.v_read * (xb.v_read / v0).sinh());
+    for (c, z) in r.chord[0].iter().zip(&r.zero_wire[0]) {
+        assert!(rel(*z, c * ratio) < 1e-10, "{z} vs {}", c * ratio);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Energy bookkeeping.
+
+#[test]
+fn energy_parts_add_up_to_the_source_energy_bit_serial_included() {
+    for cell in [CellKind::ZeroT1R, CellKind::OneS1R, CellKind::OneT1R] {
+        let mut xb = common::build(6, cell, true, 2);
+        xb.dac = Dac {
+            bits: 4,
+            mode: DacMode::BitSerial,
+        };
+        let rep = mvm(&xb, &inputs(6, 3)).unwrap();
+        assert_eq!(rep.iterations.len(), 3 * 4, "every bit plane solved");
+        let e = &rep.energy;
+        assert!(
+            rel(e.p_dissipated(), e.p_sources) <= 1e-9,
+            "{cell:?}: {} vs {}",
+            e.p_dissipated(),
+            e.p_sources
+        );
+        assert!(rel(e.e_total, e.p_sources * xb.t_read) <= 1e-12);
+    }
+}
+
+#[test]
+fn bit_serial_energy_counts_every_per_bit_solve() {
+    // Linear cells, no wires, ideal periphery: each plane dissipates Σ_ij (b_ik·v)²·G_ij.
+    let n = 5;
+    let mut xb = Crossbar::new(n, n);
+    let w: Vec<f64> = (0..n * n).map(|k| (k % 7) as f64 / 6.0).collect();
+    xb.set_weights(&w).unwrap();
+    let bits = 3;
+    xb.dac = Dac {
+        bits,
+        mode: DacMode::BitSerial,
+    };
+    let x: Vec<f64> = (0..n).map(|i| i as f64 / (n - 1) as f64).collect();
+    let rep = mvm(&xb, std::slice::from_ref(&x)).unwrap();
+    let mut p = 0.0;
+    for k in 0..bits {
+        for (i, xi) in x.iter().enumerate() {
+            let code = (xi * 7.0).round() as u64;
+            let v = if (code >> k) & 1 == 1 { xb.v_read } else { 0.0 };
+            for j in 0..n {
+                p += v * v * xb.g[i * n + j];
+            }
+        }
+    }
+    assert!(rel(rep.energy.e_total, p * xb.t_read) <= 1e-12);
+    // The analog-mode energy of the same (quantised) inputs is a different number.
+    xb.dac.mode = DacMode::Analog;
+    let analog = mvm(&xb, &[x]).unwrap();
+    assert!(rel(analog.energy.e_total, rep.energy.e_total) > 1e-3);
+}
+
+#[test]
+fn converter_energy_follows_the_walden_figure_of_merit() {
+    let mut xb = flat(4, 0.5, 1);
+    xb.adc = Adc {
+        bits: 6,
+        range: AdcRange::MaxOfBatch,
+    };
+    xb.converters.fom_walden_j = 20e-15;
+    xb.dac = Dac {
+        bits: 4,
+        mode: DacMode::BitSerial,
+    };
+    let rep = mvm(&xb, &inputs(4, 3)).unwrap();
+    // 3 vectors × 4 bit planes × 4 columns conversions, each FOM·2^6.
+    assert_eq!(rep.periphery.adc_conversions, 48);
+    assert!(rel(rep.periphery.e_adc, 48.0 * 20e-15 * 64.0) < 1e-12);
+    assert!(rel(rep.periphery.latency_per_mvm, 4.0 * (xb.t_read + 1.0 / 100e6)) < 1e-12);
+}
+
+#[test]
+fn nonideal_config_keys_resolve_and_bad_values_name_the_key() {
+    let base = r#"
+rows = 4
+cols = 4
+cell = "0T1R"
+temperature = 330.0
+[device]
+kind = "linear"
+[nonideal]
+prog_sigma = 0.02
+read_sigma = 0.01
+stuck_on = 0.01
+levels = 16
+time = 100.0
+drift_nu = 0.05
+[adc]
+bits = 6
+inl_lsb = 0.5
+calibration_vectors = 8
+[metrics]
+reference = "chord"
+"#;
+    let xb = Crossbar::from_toml_str(base, Path::new("t.toml")).unwrap();
+    assert_eq!(xb.temp_k, 330.0);
+    assert_eq!(xb.effects.levels, 16);
+    assert_eq!(xb.effects.time_s, 100.0);
+    assert_eq!(xb.converters.calibration_vectors, 8);
+    assert_eq!(xb.reference, Reference::Chord);
+    for (bad, key) in [
+        ("prog_sigma = 0.02", "prog_sigma = -1.0"),
+        ("levels = 16", "levels = 1"),
+        ("stuck_on = 0.01", "stuck_on = 1.5"),
+        ("temperature = 330.0", "temperature = -3.0"),
+    ] {
+        let text = base.replace(bad, key);
+        let e = Crossbar::from_toml_str(&text, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        let k = key.split(' ').next().unwrap();
+        assert!(e.contains(k) && e.contains("t.toml"), "{e}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiling, signed weights, bit-slicing.
+
+fn signed_matrix(m: usize, n: usize) -> Vec<f64> {
+    (0..m * n)
+        .map(|k| ((k as f64 * 0.7548776662).fract() - 0.5) * 3.0)
+        .collect()
+}
+
+fn dense(w: &[f64], m: usize, n: usize, x: &[f64]) -> Vec<f64> {
+    (0..n)
+        .map(|j| (0..m).map(|i| x[i] * w[i * n + j]).sum())
+        .collect()
+}
+
+#[test]
+fn tiled_multiply_with_ideal_wires_equals_the_untiled_product() {
+    let (m, n) = (37, 23);
+    let w = signed_matrix(m, n);
+    let x = inputs(m, 4);
+    let mut template = Crossbar::new(1, 1);
+    template.g_min = 1e-6;
+    template.g_max = 1e-4;
+    for (layout, array_n) in [
+        (Layout::default(), 8),
+        (Layout::default(), 64),
+        (
+            Layout {
+                signed: Signed::OffsetColumn,
+                ..Default::default()
+            },
+            8,
+        ),
+    ] {
+        let mut t = TiledMatrix::new(&template, &w, m, n, array_n, layout).unwrap();
+        let y = t.multiply(&x).unwrap();
+        for (xs, ys) in x.iter().zip(&y) {
+            for (a, b) in ys.iter().zip(dense(&w, m, n, xs)) {
+                assert!((a - b).abs() <= 1e-12 * 3.0 * m as f64, "{layout:?} {array_n}: {a} vs {b}");
+            }
+        }
+        assert!(t.energy.e_total > 0.0);
+    }
+}
+
+#[test]
+fn bit_sliced_weights_reconstruct_the_quantised_product() {
+    let (m, n) = (20, 9);
+    let w = signed_matrix(m, n);
+    let x = inputs(m, 3);
+    let template = Crossbar::new(1, 1);
+    let layout = Layout {
+        signed: Signed::Differential,
+        slice_bits: 2,
+        slices: 3,
+    };
+    let mut t = TiledMatrix::new(&template, &w, m, n, 8, layout).unwrap();
+    // 3 row blocks × 2 column blocks × 3 slices × 2 signs.
+    assert_eq!(t.n_arrays(), 3 * 2 * 3 * 2);
+    let y = t.multiply(&x).unwrap();
+    // Weights quantised to 6 bits of magnitude (63 levels of max |W|), independently.
+    let scale = w.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+    let wq: Vec<f64> = w
+        .iter()
+        .map(|v| v.signum() * (v.abs() / scale * 63.0).round() / 63.0 * scale)
+        .collect();
+    for (xs, ys) in x.iter().zip(&y) {
+        for (a, b) in ys.iter().zip(dense(&wq, m, n, xs)) {
+            assert!((a - b).abs() <= 1e-11, "{a} vs {b}");
+        }
+    }
+}
