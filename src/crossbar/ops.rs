@@ -5,6 +5,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::config::{AdcRange, CellKind, Crossbar, DacMode, Reference};
+use super::law::GMIN_BULK;
 use super::network::{Bias, ColEnd, ResKind};
 use super::periphery::{AdcInstance, PeripheryCost, SALT_CAL};
 use super::solver::Array;
@@ -734,7 +735,9 @@ pub fn energy(arr: &Array) -> Energy {
         e.p_selectors += (arr.end_voltage(t.a) - arr.end_voltage(t.b)) * arr.selector_current(idx);
     }
     for (idx, t) in arr.net.mos.iter().enumerate() {
-        e.p_transistors += (arr.end_voltage(t.d) - arr.end_voltage(t.s)) * arr.mos_current(idx);
+        let (vd, vs) = (arr.end_voltage(t.d), arr.end_voltage(t.s));
+        // Channel, plus the bulk junctions' gmin (bulk grounded) on drain and source.
+        e.p_transistors += (vd - vs) * arr.mos_current(idx) + GMIN_BULK * (vd * vd + vs * vs);
     }
     e.e_total = e.p_sources * e.t_read;
     e.e_wires = (e.p_row_wires + e.p_col_wires + e.p_drivers + e.p_sense) * e.t_read;

@@ -239,17 +239,21 @@ impl TiledMatrix {
     pub fn calibrate_adc(&mut self, x_cal: &[Vec<f64>]) -> Result<(), CrossbarError> {
         let n = self.array_n;
         self.tiles.par_iter_mut().try_for_each(|t| {
-            if t.arr.xb.adc.bits == 0 {
+            if t.arr.crossbar().adc.bits == 0 {
                 return Ok(());
             }
             let xs = tile_inputs(x_cal, t.r0, t.nr, n);
-            let bits = t.arr.xb.adc.bits;
-            t.arr.xb.adc.bits = 0;
+            // Solve without the ADC, then fix its range (ADC settings keep the bound factor).
+            let with_adc = t.arr.crossbar().clone();
+            let mut no_adc = with_adc.clone();
+            no_adc.adc.bits = 0;
+            t.arr.set_crossbar(no_adc)?;
             let rep = mvm_bound(&mut t.arr, &xs);
-            t.arr.xb.adc.bits = bits;
+            let mut calibrated = with_adc;
             let rep = rep?;
             let fs = rep.raw.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
-            t.arr.xb.adc.range = AdcRange::Fixed(if fs > 0.0 { fs } else { 1e-12 });
+            calibrated.adc.range = AdcRange::Fixed(if fs > 0.0 { fs } else { 1e-12 });
+            t.arr.set_crossbar(calibrated)?;
             Ok(())
         })
     }
@@ -273,7 +277,7 @@ impl TiledMatrix {
             .map(|t| {
                 let xs = tile_inputs(x, t.r0, t.nr, n);
                 let rep = mvm_bound(&mut t.arr, &xs)?;
-                let xb = &t.arr.xb;
+                let xb = t.arr.crossbar();
                 let span = xb.v_read * (xb.g_max - xb.g_min);
                 let out: Vec<Vec<f64>> = rep
                     .digital
