@@ -7,6 +7,8 @@
 //!   sparsity pattern once and refactorised numerically with faer.
 //! - [`spice`]: the ngspice-dialect netlist parser and writer.
 //! - [`crossbar`]: 0T1R / 1S1R / 1T1R / 2T2R arrays built straight into the engine.
+//! - [`data`] and [`fit`]: measured CSV in, a fitted card out (Levenberg-Marquardt over a
+//!   replay of the measured experiment through a device).
 //! - [`plot`] and [`report`]: figures and CSV written atomically.
 //!
 //! Units are SI everywhere (V, A, S, Ω, s, K, m).
@@ -14,7 +16,9 @@
 pub mod check;
 pub mod circuit;
 pub mod crossbar;
+pub mod data;
 pub mod device;
+pub mod fit;
 pub mod plot;
 pub mod report;
 pub mod runner;

@@ -80,6 +80,8 @@ enum Cmd {
     },
     /// Sweep one config key over a list of values with Monte Carlo trials (in parallel).
     Sweep { sweep: PathBuf },
+    /// Fit a device model to measured CSV (I-V, pulses, retention); writes a fitted card.
+    Fit(xbarsim::fit::FitArgs),
 }
 
 /// `R,C` as two 0-based indices.
@@ -281,6 +283,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Cmd::Export { config, out } => {
             crossbar::export_command(&config, &out)?;
             eprintln!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Fit(args) => {
+            println!("{}", xbarsim::fit::command(&args)?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Sweep { sweep } => {
