@@ -84,6 +84,9 @@ pub struct FitArgs {
     pub starts: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Print each start's outcome on stderr.
+    #[arg(long)]
+    pub verbose: bool,
     /// Output prefix.
     #[arg(short = 'o', long = "output", default_value = "fit")]
     pub prefix: PathBuf,
@@ -146,6 +149,7 @@ impl FitArgs {
         o.i_floor_a = self.i_floor;
         o.starts = self.starts;
         o.seed = self.seed;
+        o.verbose = self.verbose;
         o.command = std::env::args().collect::<Vec<_>>().join(" ");
         Ok(o)
     }

@@ -85,6 +85,8 @@ pub struct FitOptions {
     pub prefix: PathBuf,
     /// Command line recorded in the card's provenance comment.
     pub command: String,
+    /// Print every start's outcome on stderr.
+    pub verbose: bool,
 }
 
 impl FitOptions {
@@ -104,6 +106,7 @@ impl FitOptions {
             seed: 1,
             prefix: prefix.into(),
             command: String::new(),
+            verbose: false,
         }
     }
 }
@@ -350,14 +353,40 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
         residual,
         floor,
     };
-    let starts = solve::start_points(&obj.free, o.starts.max(1), o.seed);
+    // Latin hypercube over four times as many points as needed; points that break a relation
+    // between parameters (e.g. g_ini > g_max) are dropped, the first feasible ones kept.
+    let n_starts = o.starts.max(1);
+    let candidates = solve::start_points(&obj.free, 1 + 4 * (n_starts - 1), o.seed);
+    let starts: Vec<Vec<f64>> = candidates[..1]
+        .iter()
+        .cloned()
+        .chain(
+            candidates[1..]
+                .iter()
+                .filter(|p| obj.model(p).is_ok())
+                .take(n_starts - 1)
+                .cloned(),
+        )
+        .collect();
     let bar = indicatif::ProgressBar::new(starts.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("fit {bar:30} {pos}/{len} starts {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let (best, _all) = solve::multistart(&obj, &starts, &bar).map_err(FitError::Failed)?;
+    let (best, all) = solve::multistart(&obj, &starts, &bar).map_err(FitError::Failed)?;
     bar.finish_and_clear();
+    if o.verbose {
+        for (k, s) in all.iter().enumerate() {
+            eprintln!(
+                "start {k}: from {:?} to {:?}: SSR {:e}, {} iterations, {}",
+                obj.thetas(&s.start_p),
+                obj.thetas(&s.p),
+                s.ssr,
+                s.iterations,
+                s.termination
+            );
+        }
+    }
     let r = obj.residuals(&best.p).map_err(FitError::Failed)?;
     let unc = solve::uncertainty(&obj, &best.p, &r).map_err(FitError::Failed)?;
     let model = obj.model(&best.p).map_err(FitError::Failed)?;

@@ -424,14 +424,28 @@ pub fn uncertainty(obj: &Objective, p: &[f64], r: &[f64]) -> Result<Uncertainty,
     for c in 0..k {
         let f = &obj.free[c];
         let h = fd_step(f, p[c]);
+        // Central differences, one-sided where a bound is nearer than the step.
+        let up = (p[c] + h).min(f.hi);
+        let down = (p[c] - h).max(f.lo);
         let mut a = p.to_vec();
         let mut b = p.to_vec();
-        a[c] += h;
-        b[c] -= h;
-        let ra = obj.residuals(&a)?;
-        let rb = obj.residuals(&b)?;
+        a[c] = up;
+        b[c] = down;
+        // Where one side breaks a relation between parameters (e.g. g_ini < g_min), use
+        // the other side alone.
+        let (ra, rb, span) = match (obj.residuals(&a), obj.residuals(&b)) {
+            (Ok(ra), Ok(rb)) => (ra, rb, up - down),
+            (Ok(ra), Err(_)) => (ra, r.to_vec(), up - p[c]),
+            (Err(_), Ok(rb)) => (r.to_vec(), rb, p[c] - down),
+            (Err(e), Err(_)) => {
+                return Err(format!(
+                    "cannot vary `{}` about the optimum for its uncertainty: {e}",
+                    f.name
+                ))
+            }
+        };
         for i in 0..m {
-            j[(i, c)] = (ra[i] - rb[i]) / (2.0 * h);
+            j[(i, c)] = (ra[i] - rb[i]) / span;
         }
     }
     let ssr: f64 = r.iter().map(|x| x * x).sum();
@@ -481,6 +495,17 @@ pub fn uncertainty(obj: &Objective, p: &[f64], r: &[f64]) -> Result<Uncertainty,
     let mut ci95 = Vec::with_capacity(k);
     for (c, f) in obj.free.iter().enumerate() {
         let sp = cov[(c, c)].sqrt();
+        // Beyond a factor e^5 (log) or 100 % (linear) either way, the data do not pin it down.
+        let loose = if f.log { sp > 5.0 } else { sp > p[c].abs().max(1e-3 * (f.hi - f.lo)) };
+        if loose || !sp.is_finite() {
+            return Err(format!(
+                "parameter `{}` is not identifiable from these data (standard error {} in {}); \
+                 remove it from --free or fix it with --set",
+                f.name,
+                sp,
+                if f.log { "ln θ" } else { "θ" }
+            ));
+        }
         let th = f.theta(p[c]);
         if f.log {
             stderr.push(th * sp);
