@@ -236,7 +236,11 @@ pub fn overlay_plot(rep: &FitReport, title: &str) -> LinePlot {
         x_label: x_label.into(),
         y_label: y_label.into(),
         x_log,
-        y_log: rep.kind == ExperimentKind::Iv || rep.residual == super::Residual::Log,
+        y_log: rep.kind == ExperimentKind::Iv || {
+            let pos = rep.measured.iter().chain(&rep.simulated).map(|y| y.abs());
+            let (lo, hi) = pos.fold((f64::INFINITY, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
+            hi > 10.0 * lo
+        },
         series: vec![
             Series::new("measured", abs(&rep.measured), SeriesStyle::markers()),
             Series::new(

@@ -512,7 +512,8 @@ pub fn uncertainty(obj: &Objective, p: &[f64], r: &[f64]) -> Result<Uncertainty,
             ci95.push(((p[c] - t * sp).exp(), (p[c] + t * sp).exp()));
         } else {
             stderr.push(sp);
-            ci95.push((th - t * sp, th + t * sp));
+            // Truncated at the declared range the fit is bounded to.
+            ci95.push(((th - t * sp).max(f.lo), (th + t * sp).min(f.hi)));
         }
     }
     let correlation = (0..k)
