@@ -137,9 +137,14 @@ pub fn fitted_card_text(rep: &FitReport, o: &FitOptions) -> String {
         rep.data_file.display(),
         rep.data_sha256
     ));
-    if !o.command.is_empty() {
-        head.push_str(&format!("# command: {}\n", o.command));
-    }
+    head.push_str(&format!(
+        "# command: {}\n",
+        if o.command.is_empty() {
+            "(library call xbarsim::fit::run)"
+        } else {
+            &o.command
+        }
+    ));
     head.push_str(&format!(
         "# start card: {}; free: {}; {} residual RMSE {:.4e}, R² {:.4}, {} points\n",
         rep.start_card_path.display(),
