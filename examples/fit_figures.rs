@@ -30,7 +30,8 @@ pub fn real_fits(out: &Path) -> Vec<RealFit> {
     let mut v = Vec::new();
 
     // I-V: TU Darmstadt oxide RRAM B12, cycle 1 (SET at negative bias with a 0.5 mA SMU
-    // compliance, then RESET at positive bias), OxRAM filament-gap model.
+    // compliance, then RESET at positive bias), OxRAM filament-gap model. `ea` is free: with
+    // Joule heating the activation energy shapes the gradual RESET, not only the rate.
     let mut o = FitOptions::new(
         "oxram",
         ExperimentKind::Iv,
@@ -39,7 +40,7 @@ pub fn real_fits(out: &Path) -> Vec<RealFit> {
     );
     o.import.cycles = Some((1, 1));
     o.set = kv(&[("g_max", 3e-9), ("beta", 0.3)]);
-    o.free = names(&["i0", "g0", "v0", "g_ini", "vel0", "gamma0"]);
+    o.free = names(&["i0", "g0", "v0", "g_ini", "vel0", "gamma0", "ea"]);
     v.push(RealFit {
         name: "tud-rram-b12-iv-cycles",
         options: o,

@@ -509,7 +509,8 @@ pub fn uncertainty(obj: &Objective, p: &[f64], r: &[f64]) -> Result<Uncertainty,
         let th = f.theta(p[c]);
         if f.log {
             stderr.push(th * sp);
-            ci95.push(((p[c] - t * sp).exp(), (p[c] + t * sp).exp()));
+            // Truncated at the bounds (the declared range ∩ start·10^±3).
+            ci95.push(((p[c] - t * sp).max(f.lo).exp(), (p[c] + t * sp).min(f.hi).exp()));
         } else {
             stderr.push(sp);
             // Truncated at the declared range the fit is bounded to.
