@@ -12,6 +12,8 @@ mod device_figures;
 mod dot_product_error_vs_size;
 #[path = "mlp_digits.rs"]
 mod mlp_digits;
+#[path = "fit_figures.rs"]
+mod fit_figures;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = std::time::Instant::now();
@@ -27,5 +29,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed().as_secs_f64()
     );
     mlp_digits::main()?;
+    fit_figures::main()?;
     Ok(())
 }

@@ -9,6 +9,8 @@
 //! - [`crossbar`]: 0T1R / 1S1R / 1T1R / 2T2R arrays built straight into the engine.
 //! - [`app`]: the jobs the `xbar` CLI and the Python module run (netlists, device experiments,
 //!   MVM, reads, sweeps and their shards).
+//! - [`data`] and [`fit`]: measured CSV in, a fitted card out (Levenberg-Marquardt over a
+//!   replay of the measured experiment through a device).
 //! - [`plot`] and [`report`]: figures and CSV written atomically, beneath every layer.
 //!
 //! Units are SI everywhere (V, A, S, Ω, s, K, m). Every error converts into [`Error`], whose
@@ -59,8 +61,10 @@
 pub mod app;
 pub mod circuit;
 pub mod crossbar;
+pub mod data;
 pub mod device;
 mod error;
+pub mod fit;
 pub mod plot;
 pub mod report;
 pub mod spice;

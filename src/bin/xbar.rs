@@ -86,6 +86,8 @@ enum Cmd {
     /// resumes an interrupted run. `--shard K/N` runs one slice, `xbar sweep merge SWEEP`
     /// combines the slices, `--slurm` writes (and with `--submit` submits) a Slurm job array.
     Sweep(SweepArgs),
+    /// Fit a device model to measured CSV (I-V, pulses, retention); writes a fitted card.
+    Fit(xbarsim::fit::FitArgs),
 }
 
 #[derive(clap::Args)]
@@ -343,6 +345,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 },
                 (None, None) => unreachable!("clap requires SWEEP"),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Fit(args) => {
+            println!("{}", xbarsim::fit::command(&args)?);
             Ok(ExitCode::SUCCESS)
         }
     }

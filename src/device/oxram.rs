@@ -29,6 +29,9 @@ params! {
         g_min: "m", None, closed(0.0, 1e-8), P, "minimum gap";
         g_max: "m", None, pos(1e-8), P, "maximum gap";
         g_ini: "m", None, closed(0.0, 1e-8), P, "initial gap";
+        vel_rlx: "m/s", Some(0.0), closed(0.0, 1e12), P, "gap relaxation velocity prefactor (0 = no relaxation)";
+        ea_rlx: "eV", Some(1.0), closed(0.0, 5.0), P, "activation energy of gap relaxation";
+        l_rlx: "m", Some(0.1e-9), pos(1e-8), P, "relaxation length: the relaxation rate falls as exp(-(g-g_min)/l_rlx)";
         dg0: "m/s", Some(0.0), closed(0.0, 0.1), C2c, "amplitude of the random gap velocity (source delta_g0, range [0, 0.1))";
         t_crit: "K", Some(450.0), pos(1e4), C2c, "temperature above which the random velocity switches on";
         t_smth: "K", Some(500.0), pos(1e4), C2c, "smoothing of that onset";
@@ -107,6 +110,23 @@ impl Params {
         let ut = K_B * self.temperature(g, v, t_amb) / Q_E; // kT/q in V
         -self.vel0 * (-self.ea / ut).exp() * sinh_lim(gamma * self.a0 * v / (self.t_ox * ut)).0
     }
+
+    /// Thermally activated gap relaxation (filament-tip dissolution by vacancy diffusion; Yu,
+    /// Chen, Guan, Wong, Kwon, APL 100, 043507 (2012)):
+    /// dg/dt = vel_rlx·exp(-q·Ea_rlx/(kT))·exp(-(g-g_min)/l_rlx), integrated in closed form over
+    /// `dt` (s): x = exp((g-g_min)/l_rlx) grows linearly, so at zero bias the conductance follows
+    /// G(t) = G(0)·(1 + t/τ)^(-l_rlx/g0), the power-law (log-time for small exponents)
+    /// relaxation reported for RRAM (Fantini et al., IEDM 2015, "Intrinsic program instability
+    /// in HfO2 RRAM"). Returns the new gap, at most g_max.
+    pub fn relax_gap(&self, g: f64, dt: f64, temp_k: f64) -> f64 {
+        if self.vel_rlx <= 0.0 || !(dt > 0.0) {
+            return g;
+        }
+        let ut = K_B * temp_k / Q_E;
+        let kappa = self.vel_rlx * (-self.ea_rlx / ut).exp() / self.l_rlx;
+        let x0 = ((g - self.g_min) / self.l_rlx).exp();
+        (self.g_min + self.l_rlx * (x0 + kappa * dt).ln()).min(self.g_max)
+    }
 }
 
 impl CompactModel for Params {
@@ -155,7 +175,9 @@ impl CompactModel for Params {
             g = g_new.clamp(self.g_min, self.g_max);
             t_left -= h;
         }
-        s.gap = g;
+        // Relaxation over the whole step, split from the field-driven motion (exact at 0 V).
+        let t_relax = self.temperature(g, v, temp_k);
+        s.gap = self.relax_gap(g, dt, t_relax);
     }
 
     fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {
