@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use crate::crossbar::config::Crossbar;
 use crate::crossbar::netlist::export_netlist;
 use crate::crossbar::network::Bias;
-use crate::crossbar::ops::{energy, mvm_bound, read_cell, ReadReport, ReadScheme};
+use crate::crossbar::ops::{
+    energy, mvm_bound, read_cell, Energy, MvmReport, ReadReport, ReadScheme,
+};
 use crate::crossbar::output::write_text_atomic;
 use crate::crossbar::solver::Array;
 use crate::crossbar::CrossbarError;
@@ -136,6 +138,42 @@ pub fn read_inputs_csv(path: &Path, rows: usize) -> Result<Vec<Vec<f64>>, Crossb
     Ok(out)
 }
 
+/// Everything one MVM run computes: what [`mvm_command`] writes and the Python module returns.
+pub struct MvmOutcome {
+    pub report: MvmReport,
+    /// Energy of each input vector at its (DAC-quantised) analog input levels.
+    pub energy: Vec<Energy>,
+}
+
+impl MvmOutcome {
+    /// `rel_error` per vector and column: (ADC output − ideal)/|ideal| (analog without an ADC).
+    pub fn rel_error(&self) -> Vec<Vec<f64>> {
+        let rep = &self.report;
+        rep.digital
+            .iter()
+            .zip(&rep.ideal)
+            .map(|(d, i)| d.iter().zip(i).map(|(d, i)| (d - i) / i.abs()).collect())
+            .collect()
+    }
+}
+
+/// Binds `xb` once, multiplies every input vector (fractions of full scale in [0, 1]) and
+/// measures each vector's energy.
+pub fn mvm_outcome(xb: &Crossbar, inputs: &[Vec<f64>]) -> Result<MvmOutcome, CrossbarError> {
+    let mut arr = Array::bind(xb, &Bias::mvm(xb, &vec![0.0; xb.rows]))?;
+    let report = mvm_bound(&mut arr, inputs)?;
+    let mut energies = Vec::with_capacity(report.v_in.len());
+    for v in &report.v_in {
+        arr.set_bias(&Bias::mvm(xb, v))?;
+        arr.solve()?;
+        energies.push(energy(&arr));
+    }
+    Ok(MvmOutcome {
+        report,
+        energy: energies,
+    })
+}
+
 /// Runs the MVM of `config` on the vectors of `inputs_csv` (all at full scale when `None`) and
 /// writes `PREFIX.mvm.csv` (PREFIX defaults to the config path without extension) with columns
 /// `column,ideal_a,analog_a,digital_code,rel_error` — one block per vector behind a leading
@@ -152,17 +190,11 @@ pub fn mvm_command(
         Some(p) => read_inputs_csv(p, xb.rows)?,
         None => vec![vec![1.0; xb.rows]],
     };
-    let mut arr = Array::bind(&xb, &Bias::mvm(&xb, &vec![0.0; xb.rows]))?;
-    let rep = mvm_bound(&mut arr, &inputs)?;
-    // Energy per vector at its (DAC-quantised) analog input levels.
-    let (mut e_tot, mut e_wires) = (0.0, 0.0);
-    for v in &rep.v_in {
-        arr.set_bias(&Bias::mvm(&xb, v))?;
-        arr.solve()?;
-        let e = energy(&arr);
-        e_tot += e.e_total;
-        e_wires += e.e_wires;
-    }
+    let out = mvm_outcome(&xb, &inputs)?;
+    let rep = &out.report;
+    let rel_error = out.rel_error();
+    let e_tot: f64 = out.energy.iter().map(|e| e.e_total).sum();
+    let e_wires: f64 = out.energy.iter().map(|e| e.e_wires).sum();
     let nv = inputs.len() as f64;
     let batch = inputs.len() > 1;
     let mut s = String::from(if batch {
@@ -178,7 +210,7 @@ pub fn mvm_command(
                 .get(k)
                 .map(|c| c[j].to_string())
                 .unwrap_or_default();
-            let rel = (rep.digital[k][j] - ideal) / ideal.abs();
+            let rel = rel_error[k][j];
             if batch {
                 s += &format!("{k},");
             }
