@@ -176,10 +176,14 @@ impl PyCrossbar {
         self.xb.cols
     }
 
-    /// Mapped read conductances of the weights (S), shape (rows, cols).
+    /// Read conductance I(v_read)/v_read of every cell (S), shape (rows, physical columns);
+    /// a 2T2R array has two bit lines per weight.
     #[getter]
     fn g<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let g: Vec<Vec<f64>> = self.xb.g.chunks(self.xb.cols).map(<[f64]>::to_vec).collect();
+        let pc = self.xb.phys_cols();
+        let g: Vec<Vec<f64>> = (0..self.xb.rows)
+            .map(|i| (0..pc).map(|j| self.xb.g_read(i * pc + j)).collect())
+            .collect();
         array2(py, &g)
     }
 

@@ -26,7 +26,7 @@ class Crossbar:
     def cols(self) -> int: ...
     @property
     def g(self) -> _F64:
-        """Mapped read conductances of the weights (S), shape (rows, cols)."""
+        """Read conductance of every cell (S), shape (rows, physical columns)."""
     def mvm(self, inputs: npt.ArrayLike) -> dict[str, Optional[npt.NDArray[Any]]]:
         """Multiply inputs of shape (vectors, rows), fractions of full scale in [0, 1].
 
