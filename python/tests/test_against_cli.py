@@ -129,17 +129,26 @@ def test_node_map_of_an_ideal_linear_array_is_the_closed_form():
 
 def test_the_gil_is_released_while_an_array_solves(repo):
     xb = xbarsim.Crossbar.from_toml(repo / "examples/configs/bench_1t1r_oxram_256.toml")
-    x = np.random.default_rng(0).uniform(size=(4, xb.rows))
-    t = threading.Thread(target=xb.mvm, args=(x,))
-    start = time.perf_counter()
+    x = np.random.default_rng(0).uniform(size=(2, xb.rows))
+    span = []
+
+    def solve():
+        t0 = time.perf_counter()
+        xb.mvm(x)
+        span.extend([t0, time.perf_counter()])
+
+    t = threading.Thread(target=solve)
     t.start()
-    spins = 0
+    stamps = []
     while t.is_alive():
-        spins += 1  # only runs while the solver thread does not hold the GIL
-    elapsed = time.perf_counter() - start
+        stamps.append(time.perf_counter())  # Python code: runs only without the GIL held
+        time.sleep(0.001)
     t.join()
-    assert elapsed > 0.05, "the solve was too short to tell"
-    assert spins > 10_000, f"main thread ran {spins} iterations in {elapsed:.2f} s of solving"
+    t0, t1 = span
+    assert t1 - t0 > 0.05, "the solve was too short to tell"
+    middle = [s for s in stamps if t0 + 0.25 * (t1 - t0) < s < t0 + 0.75 * (t1 - t0)]
+    # With the GIL held through the solve the main thread could not run at all in there.
+    assert len(middle) >= 10, f"{len(middle)} main-thread steps in the middle of a {t1 - t0:.2f} s solve"
 
 
 # --- errors -----------------------------------------------------------------------------------
