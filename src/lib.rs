@@ -57,6 +57,32 @@
 //! ```
 //!
 //! [`run_netlist`] does the same from a file for every analysis card in it (`xbar run`).
+//!
+//! The same from files (this is the README's snippet, kept identical by `tests/library_api.rs`):
+//!
+//! ```
+//! use xbarsim::{load_card, mvm, run_netlist, AnalysisResult, Crossbar};
+//!
+//! fn main() -> xbarsim::Result<()> {
+//!     // A device card: current (A) and dI/dV (S) of the nominal cell at 0.2 V, 300 K.
+//!     let cell = load_card("device-models/oxram-stanford-v1.toml".as_ref())?.nominal_cell();
+//!     let (i_a, g_s) = cell.current(0.2, 300.0);
+//!     println!("OxRAM at 0.2 V: {i_a:.3e} A, {g_s:.3e} S");
+//!
+//!     // An array from its TOML config: multiply two input vectors (fractions of full scale).
+//!     let xb = Crossbar::from_toml_file("examples/configs/crossbar_0t1r_oxram_card.toml")?;
+//!     let rep = mvm(&xb, &[vec![1.0; xb.rows], vec![0.5; xb.rows]])?;
+//!     println!("column 0: {:.4e} A, ideal {:.4e} A", rep.analog[0][0], rep.ideal[0][0]);
+//!
+//!     // A netlist, every analysis card in it (as `xbar run`): V1 holds node `in` at 3 V.
+//!     let out = run_netlist("netlists/diode_basic_op.cir".as_ref())?;
+//!     if let AnalysisResult::Op(op) = &out.results[0] {
+//!         let v_in = op.iter().find(|(name, _)| name == "v(in)").unwrap().1;
+//!         assert!((v_in - 3.0).abs() < 1e-12);
+//!     }
+//!     Ok(())
+//! }
+//! ```
 
 pub mod app;
 pub mod circuit;

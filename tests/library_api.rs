@@ -81,3 +81,24 @@ fn every_layer_error_converts_into_the_crate_error_keeping_its_message() {
     assert!(matches!(e, xbarsim::Error::Crossbar(_)), "{e:?}");
     assert!(e.to_string().contains("/nonexistent/xb.toml"), "{e}");
 }
+
+#[test]
+fn the_readme_rust_snippet_is_a_doctest_in_the_crate_docs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Using the library from Rust")
+        .expect("README section")..];
+    let start = section.find("```rust\n").expect("a ```rust block") + "```rust\n".len();
+    let block = &section[start..start + section[start..].find("```\n").unwrap()];
+    let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    let docs: String = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| format!("{}\n", l.strip_prefix(' ').unwrap_or(l)))
+        .collect();
+    assert!(
+        docs.contains(block),
+        "the README's Rust snippet must appear verbatim in src/lib.rs's docs (where it runs as a doctest)"
+    );
+}

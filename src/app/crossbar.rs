@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use crate::crossbar::config::{Crossbar, Reference};
 use crate::crossbar::netlist::export_netlist;
 use crate::crossbar::network::Bias;
-use crate::crossbar::ops::{mvm_bound_with, read_cell, ReadReport, ReadScheme};
+use crate::crossbar::ops::{
+    mvm_bound_with, read_cell, Energy, MvmReport, ReadReport, ReadScheme,
+};
 use crate::crossbar::output::write_text_atomic;
 use crate::crossbar::solver::Array;
 use crate::crossbar::CrossbarError;
@@ -167,6 +169,35 @@ pub fn read_inputs_csv(path: &Path, rows: usize) -> Result<Vec<Vec<f64>>, Crossb
     Ok(out)
 }
 
+/// Everything one MVM run computes: what [`mvm_command`] writes and the Python module returns.
+pub struct MvmOutcome {
+    pub report: MvmReport,
+    /// Energy of each input vector (summed over its bit planes when bit-serial).
+    pub energy: Vec<Energy>,
+}
+
+impl MvmOutcome {
+    /// `rel_error` per vector and column: (ADC output − ideal)/|ideal| (analog without an ADC).
+    pub fn rel_error(&self) -> Vec<Vec<f64>> {
+        let rep = &self.report;
+        rep.digital
+            .iter()
+            .zip(&rep.ideal)
+            .map(|(d, i)| d.iter().zip(i).map(|(d, i)| (d - i) / i.abs()).collect())
+            .collect()
+    }
+}
+
+/// Binds `xb` once, multiplies every input vector (fractions of full scale in [0, 1]) and
+/// measures each vector's energy.
+pub fn mvm_outcome(xb: &Crossbar, inputs: &[Vec<f64>]) -> Result<MvmOutcome, CrossbarError> {
+    let mut arr = Array::bind(xb, &Bias::mvm(xb, &vec![0.0; xb.rows]))?;
+    // Zero-wire reference always solved: PREFIX.mvm.csv reports it beside the others.
+    let report = mvm_bound_with(&mut arr, inputs, true)?;
+    let energy = report.energy_per_vector.clone();
+    Ok(MvmOutcome { report, energy })
+}
+
 /// Runs the MVM of `config` on the vectors of `inputs_csv` (all at full scale when `None`) and
 /// writes `PREFIX.mvm.csv` (PREFIX defaults to the config path without extension) with columns
 /// `column,ideal_a,analog_a,digital_code,rel_error` — one block per vector behind a leading
@@ -205,8 +236,9 @@ pub fn mvm_command_at(
         Some(p) => read_inputs_csv(p, xb.rows)?,
         None => vec![vec![1.0; xb.rows]],
     };
-    let mut arr = Array::bind(&xb, &Bias::mvm(&xb, &vec![0.0; xb.rows]))?;
-    let rep = mvm_bound_with(&mut arr, &inputs, true)?;
+    let out = mvm_outcome(&xb, &inputs)?;
+    let rep = &out.report;
+    let rel_error = out.rel_error();
     // Energy of every solve (every bit plane when bit-serial).
     let (e_tot, e_wires) = (rep.energy.e_total, rep.energy.e_wires);
     let nv = inputs.len() as f64;
@@ -232,7 +264,7 @@ pub fn mvm_command_at(
                 .get(k)
                 .map(|c| c[j].to_string())
                 .unwrap_or_default();
-            let rel = (rep.digital[k][j] - ideal) / ideal.abs();
+            let rel = rel_error[k][j];
             if batch {
                 s += &format!("{k},");
             }

@@ -111,6 +111,8 @@ pub struct MvmReport {
     /// Power balance summed over every solve of the batch (every bit plane of a bit-serial
     /// read counts): `p_*` are Σ of powers (W), `e_*` energies (J) = Σ p·t_read.
     pub energy: Energy,
+    /// The same per input vector (each the sum over its solves).
+    pub energy_per_vector: Vec<Energy>,
     /// Converter energy, latency and area of the batch.
     pub periphery: PeripheryCost,
 }
@@ -184,7 +186,7 @@ fn solve_reads(
     planes: usize,
     read_base: u64,
     iterations: &mut Vec<usize>,
-    mut energy_sum: Option<&mut Energy>,
+    mut energies: Option<&mut Vec<Energy>>,
     mut chord: Option<(&[Vec<f64>], &mut Vec<Vec<f64>>)>,
 ) -> Result<Vec<Vec<f64>>, CrossbarError> {
     let per_read = xb.effects.per_read(xb.law);
@@ -220,8 +222,8 @@ fn solve_reads(
         let mut record = |arr: &Array, it: usize| {
             outs.push(logical(&arr.crossbar(), &arr.column_currents()));
             iterations.push(it);
-            if let Some(e) = energy_sum.as_deref_mut() {
-                e.accumulate(&energy(arr));
+            if let Some(e) = energies.as_deref_mut() {
+                e.push(energy(arr));
             }
         };
         if arr.is_linear() {
@@ -308,10 +310,7 @@ pub fn mvm_bound_with(
     }
 
     let programmed = xb.programmed()?;
-    let mut energy_sum = Energy {
-        t_read: xb.t_read,
-        ..Default::default()
-    };
+    let mut energies = Vec::with_capacity(biases.len());
     let mut chord = Vec::with_capacity(inputs.len());
     let outs = solve_reads(
         arr,
@@ -321,11 +320,27 @@ pub fn mvm_bound_with(
         planes,
         0,
         &mut rep.iterations,
-        Some(&mut energy_sum),
+        Some(&mut energies),
         Some((&rep.v_in, &mut chord)),
     )?;
     rep.chord = chord;
-    rep.energy = energy_sum;
+    // Per input vector: the sum over its solves (every bit plane when bit-serial).
+    let zero = Energy {
+        t_read: xb.t_read,
+        ..Default::default()
+    };
+    rep.energy_per_vector = energies
+        .chunks(planes.max(1))
+        .map(|c| {
+            let mut e = zero.clone();
+            c.iter().for_each(|x| e.accumulate(x));
+            e
+        })
+        .collect();
+    rep.energy = zero;
+    for e in &rep.energy_per_vector {
+        rep.energy.accumulate(e);
+    }
 
     if zero_wire {
         let mut x0 = xb.clone();
