@@ -47,7 +47,16 @@ fn compliance_clamps_the_current_and_the_cell_voltage_falls() {
     // The cell carries exactly the compliance at the returned voltage: I0·exp(−g/g0)·sinh(V/V0).
     let (ic, _) = c.current(vc, 300.0);
     assert!((ic / 100e-6 - 1.0).abs() < 1e-9 && vc < 1.0, "{vc} V, {ic} A");
-    // A whole OxRAM loop never exceeds it (without it the default loop reaches ~94 mA).
+    // The RESET polarity is not clamped by it (as in a lab), unless a reset compliance is set.
+    let (_, i_neg) = b.operate(&c, -1.0);
+    assert!(i_neg < -1e-3, "{i_neg}");
+    let both = Bench {
+        reset_compliance_a: Some(1e-3),
+        ..b
+    };
+    assert!((both.operate(&c, -1.0).1 + 1e-3).abs() < 1e-15);
+    // A whole OxRAM loop never exceeds it on the SET side (without it the default loop
+    // reaches ~94 mA).
     let t = cli::device_iv_bench(
         &card("oxram-stanford-v1.toml"),
         &Setup::default(),
@@ -58,7 +67,7 @@ fn compliance_clamps_the_current_and_the_cell_voltage_falls() {
         401,
     )
     .unwrap();
-    let imax = t.column("i_a").unwrap().iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let imax = t.column("i_a").unwrap().iter().fold(0.0f64, |m, x| m.max(*x));
     assert!(imax <= 100e-6 * (1.0 + 1e-12) && imax > 99e-6, "max |I| {imax}");
 }
 

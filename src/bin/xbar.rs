@@ -95,9 +95,12 @@ fn cell_index(text: &str) -> Result<(usize, usize), String> {
 /// Bench and device options shared by every `xbar device` experiment.
 #[derive(clap::Args)]
 struct DeviceBench {
-    /// SMU-style current clamp (A).
+    /// SMU-style current clamp (A) of the SET polarity (positive source).
     #[arg(long, allow_hyphen_values = true, value_parser = si)]
     compliance: Option<f64>,
+    /// Current clamp (A) of the RESET polarity (negative source); default none.
+    #[arg(long = "reset-compliance", allow_hyphen_values = true, value_parser = si)]
+    reset_compliance: Option<f64>,
     /// Series resistance between source and top electrode (ohm).
     #[arg(long = "series-r", allow_hyphen_values = true, value_parser = si, default_value = "0")]
     series_r: f64,
@@ -158,6 +161,7 @@ impl DeviceBench {
                 temp_k: self.temperature,
                 series_r_ohm: self.series_r,
                 compliance_a: self.compliance,
+                reset_compliance_a: self.reset_compliance,
                 access,
                 v_cg: self.v_cg,
             },

@@ -455,9 +455,12 @@ pub struct Bench {
     pub temp_k: f64,
     /// Series resistance (Ω) between the source and the top electrode.
     pub series_r_ohm: f64,
-    /// SMU-style current clamp (A): the source becomes a current source at ±compliance when the
-    /// circuit would draw more.
+    /// SMU-style current clamp (A) of the SET polarity (positive source): the source becomes a
+    /// current source at the compliance when the circuit would draw more. As in a lab, RESET
+    /// (negative source) is not clamped by it: a RESET needs more current than the SET left.
     pub compliance_a: Option<f64>,
+    /// Current clamp (A) of the RESET polarity (negative source), if any.
+    pub reset_compliance_a: Option<f64>,
     /// 1T1R access transistor below the cell.
     pub access: Option<Access>,
     /// Control-gate bias (V) of a floating-gate cell; `None` = the card's `v_cg`.
@@ -470,6 +473,7 @@ impl Default for Bench {
             temp_k: DEVICE_TEMP_K,
             series_r_ohm: 0.0,
             compliance_a: None,
+            reset_compliance_a: None,
             access: None,
             v_cg: None,
         }
@@ -494,9 +498,14 @@ impl Bench {
                 self.series_r_ohm
             )));
         }
-        if let Some(c) = self.compliance_a {
-            if !(c.is_finite() && c > 0.0) {
-                return Err(input(format!("--compliance must be > 0 A, got {c}")));
+        for (name, c) in [
+            ("--compliance", self.compliance_a),
+            ("--reset-compliance", self.reset_compliance_a),
+        ] {
+            if let Some(c) = c {
+                if !(c.is_finite() && c > 0.0) {
+                    return Err(input(format!("{name} must be > 0 A, got {c}")));
+                }
             }
         }
         if let Some(a) = self.access {
@@ -548,13 +557,19 @@ impl Bench {
     }
 
     /// Operating point with source voltage `v_source` (V) applied to the chain source — series R
-    /// — cell — access transistor — ground: `(cell voltage V, current A)`. With a compliance, the
-    /// current is clamped at ±compliance and the source voltage falls as an SMU's does.
+    /// — cell — access transistor — ground: `(cell voltage V, current A)`. With a compliance of
+    /// the source's polarity, the current is clamped there and the source voltage falls as an
+    /// SMU's does.
     pub fn operate(&self, cell: &Cell, v_source: f64) -> (f64, f64) {
         let plain = self.series_r_ohm == 0.0 && self.access.is_none();
+        let compliance = if v_source >= 0.0 {
+            self.compliance_a
+        } else {
+            self.reset_compliance_a
+        };
         if plain {
             let i = self.cell_current(cell, v_source);
-            match self.compliance_a {
+            match compliance {
                 Some(c) if i.abs() > c => {
                     let i = c * v_source.signum();
                     let v = self.cell_voltage_for(cell, i, v_source).unwrap_or(v_source);
@@ -591,7 +606,7 @@ impl Bench {
             }
         }
         let mut clamp = false;
-        if let Some(c) = self.compliance_a {
+        if let Some(c) = compliance {
             if c < i_hi {
                 i_hi = c;
                 clamp = drop(c).is_some_and(|d| d <= vs);
