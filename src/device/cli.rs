@@ -364,27 +364,54 @@ pub fn devices_markdown() -> String {
     s.push_str(
         "## Commands\n\n\
          ```\n\
-         xbar device iv CARD [--vmax V] [--vmin V] [--period S] [-o FILE.csv] [--seed N]\n\
-         xbar device pulse CARD --amplitude V --width S --count N [-o FILE.csv] [--seed N]\n\
-         xbar device retention CARD --times T1,T2,... [-o FILE.csv] [--seed N]\n\
+         xbar device iv CARD [--vmax V] [--vmin V] [--period S] [--points N] [--waveform FILE.csv] [BENCH]\n\
+         xbar device pulse CARD --amplitude V --width S --count N [BENCH]\n\
+         xbar device retention CARD --times T1,T2,... [BENCH]\n\
+         \n\
+         BENCH: [--compliance A] [--reset-compliance A] [--series-r OHM] [--access 1T1R --v-gate V]\n\
+         \x20      [--v-cg V] [--temperature K] [--nominal] [--seed N] [--devices N] [--v-read V]\n\
+         \x20      [--initial lrs|hrs|card|G_S] [-o FILE.csv]\n\
          ```\n\n\
-         - `iv`: quasi-static I-V loop under one triangle 0 → vmax → vmin → 0 over `--period` \
-         (family defaults: oxram ±1.5 V / 1 s, cbram ±1.5 V / 1 s, pcm ±1.6 V / 1 µs, \
-         mtj ±0.3 V / 1 µs, fgate ±14 V / 1 ms), 401 samples. Columns \
-         `time_s,v_v,i_a,<state>`.\n\
-         - `pulse`: conductance I(0.1 V)/0.1 V before and after each of `--count` rectangular \
-         pulses (each followed by an equal rest at 0 V). Columns `pulse,g_s,<state>`.\n\
-         - `retention`: zero-bias conductance dI/dV at the given times (s), the cell resting at \
-         0 V. A `pcm_stat` cell is first programmed to `initial_g_us` (or `g_max_us`). Columns \
-         `time_s,g_s,<state>`.\n\n\
-         The device is sampled from the card with its D2D spread using `--seed` (ChaCha8), \
-         which also drives the cycle-to-cycle noise; 300 K ambient. `pcm_stat` has no \
-         bias-driven dynamics, so `iv` and `pulse` refuse it.\n\n\
+         - `iv`: quasi-static I-V loop under one triangle 0 → vmax → vmin → 0 of the source over \
+         `--period` (family defaults: oxram ±1.5 V / 1 s, cbram ±1.5 V / 1 s, pcm ±1.6 V / 1 µs, \
+         mtj ±0.3 V / 1 µs, fgate ±14 V / 1 ms), `--points` samples (401). `--waveform` drives \
+         the source from a CSV `time_s,v_v` (through the bench) or forces the cell current from \
+         `time_s,i_a`, piecewise linear. Columns `[device,]time_s,v_v,v_cell_v,i_a,<state>` \
+         (`v_v` the source, `v_cell_v` across the cell).\n\
+         - `pulse`: conductance I(`--v-read`)/`--v-read` before and after each of `--count` \
+         rectangular pulses of the source (each followed by an equal rest at 0 V). Columns \
+         `[device,]pulse,g_s,<state>`.\n\
+         - `retention`: zero-bias conductance dI/dV at the given times (s) at `--temperature` \
+         (a bake at 358.15 K is 85 °C; every thermal law, Arrhenius retention included, uses it). \
+         A `pcm_stat` cell is first programmed to `--initial` (or `initial_g_us`, else \
+         `g_max_us`). Columns `[device,]time_s,g_s,<state>`.\n\n\
+         The bench, in series from the source: `--series-r`, the cell, and with `--access 1T1R` an \
+         n-MOSFET to ground (Shichman-Hodges, VTO 0.7 V, β = KP·W/L = 6e-4 A/V², λ = 0, the PKU \
+         netlist's transistor) at gate `--v-gate`; its saturation current β/2·(V_G − 0.7 V)² is the \
+         SET compliance. `--compliance` is an SMU clamp of the SET polarity (positive source): the \
+         source turns into a current source there, as in a forming or SET measurement; RESET is \
+         clamped only by `--reset-compliance`. `--v-cg` drives the control gate of an `fgate` cell \
+         (default the card's `v_cg`). The device is sampled from the card with its D2D spread \
+         (ChaCha8, `--seed`, device k on stream k), which also drives the cycle-to-cycle noise; \
+         `--nominal` takes the card's nominal device; `--devices N` repeats the experiment on N \
+         devices and adds a `device` column. `--initial` sets the state before the experiment: \
+         `lrs`/`hrs` the family's extreme states, or a conductance (S) read at `--v-read`.\n\n\
+         Refused with a message (exit code 1): non-positive widths, periods or temperatures, \
+         biases past what the family survives (|V| > 10 V; 5 V for mtj; 40 V for fgate), periods \
+         over 1e6 s, more than 1e6 points, malformed waveform rows (file:line named). \
+         `pcm_stat` has no bias-driven dynamics, so `iv` and `pulse` refuse it.\n\n\
+         Model notes for experiments: MTJ reads disturb — at 0.1 V an AP cell carries 0.80·Ic, \
+         a mean time to flip of about 0.15 µs (Néel-Brown), and at zero bias the cell flips \
+         thermally with mean τ0·e^Δ = 59 s at 300 K (1.1 s at 85 °C); see \
+         `MtjModel::read_disturb_probability` and `retention_time_s`. A floating-gate cell \
+         programs with the gate at +18 V and erases at −18 V (ΔV_th ±3.3 V in 100 µs).\n\n\
          Examples:\n\n\
          ```\n\
-         xbar device iv device-models/oxram-stanford-v1.toml --vmax 1.5 --vmin -1.5 -o iv.csv\n\
+         xbar device iv device-models/oxram-stanford-v1.toml --compliance 500u -o iv.csv\n\
+         xbar device iv device-models/oxram-stanford-v1.toml --access 1T1R --v-gate 1.2 --devices 25 -o iv_mc.csv\n\
          xbar device pulse device-models/pcm_gst_mushroom.toml --amplitude 1.5 --width 100e-9 --count 30 -o set.csv\n\
-         xbar device retention device-models/pcm_gst_mushroom.toml --times 1,10,100,1e3,1e4,1e5 -o drift.csv\n\
+         xbar device pulse device-models/fgate-flash.toml --amplitude 0 --v-cg 18 --width 100u --count 3 -o pgm.csv\n\
+         xbar device retention device-models/fgate-flash.toml --initial hrs --temperature 358.15 --times 1,1e3,1e6,1e9\n\
          ```\n\n\
          Figures: `cargo run --example device_figures` writes `notebooks-out/device_*.{csv,svg,png}`.\n",
     );
@@ -480,8 +507,10 @@ impl Default for Bench {
     }
 }
 
-/// Bisection iterations: 2^-100 of the bracket, well under f64 resolution.
+/// Most iterations of a bisection (2^-100 of the bracket, well under f64 resolution).
 const BISECT: usize = 100;
+/// Iterations of the outer bisection on the chain current (2^-64 of the bracket).
+const BISECT_CURRENT: usize = 64;
 
 impl Bench {
     /// Check the bench's own numbers.
@@ -537,23 +566,45 @@ impl Bench {
         cell.current_gated(v, self.gate(cell), self.temp_k).0
     }
 
-    /// Cell voltage that carries current `i` (same sign as `dir`), by bisection on the monotone
-    /// static law; `None` when even `v_max` does not reach it.
+    /// Cell voltage that carries current `i` (same sign as `v_max`), by Newton steps kept
+    /// inside a shrinking bisection bracket on the monotone static law; `None` when even `v_max`
+    /// does not reach it.
     fn cell_voltage_for(&self, cell: &Cell, i: f64, v_max: f64) -> Option<f64> {
-        let s = v_max.signum();
-        if (self.cell_current(cell, v_max) * s) < i * s {
+        let s = if v_max < 0.0 { -1.0 } else { 1.0 };
+        let g = self.gate(cell);
+        // f(x) = s·I(s·x) − s·i, increasing in x ≥ 0.
+        let f = |x: f64| {
+            let (ic, di) = cell.current_gated(s * x, g, self.temp_k);
+            (s * ic - s * i, di)
+        };
+        let (mut lo, mut hi) = (0.0f64, v_max.abs());
+        if f(hi).0 < 0.0 {
             return None;
         }
-        let (mut lo, mut hi) = (0.0f64, v_max.abs());
+        let mut x = 0.5 * hi;
         for _ in 0..BISECT {
-            let mid = 0.5 * (lo + hi);
-            if self.cell_current(cell, s * mid) * s < i * s {
-                lo = mid
-            } else {
-                hi = mid
+            let (fx, dfx) = f(x);
+            if fx == 0.0 {
+                return Some(s * x);
             }
+            if fx < 0.0 {
+                lo = x
+            } else {
+                hi = x
+            }
+            let newton = x - fx / dfx;
+            let next = if dfx > 0.0 && newton > lo && newton < hi {
+                newton
+            } else {
+                0.5 * (lo + hi)
+            };
+            if (next - x).abs() <= 1e-15 * x.abs() + 1e-300 || hi - lo <= 1e-15 * hi {
+                x = next;
+                break;
+            }
+            x = next;
         }
-        Some(s * 0.5 * (lo + hi))
+        Some(s * x)
     }
 
     /// Operating point with source voltage `v_source` (V) applied to the chain source — series R
@@ -616,7 +667,7 @@ impl Bench {
             i_hi
         } else {
             let (mut lo, mut hi) = (0.0, i_hi);
-            for _ in 0..BISECT {
+            for _ in 0..BISECT_CURRENT {
                 let mid = 0.5 * (lo + hi);
                 match drop(mid) {
                     Some(d) if d <= vs => lo = mid,
@@ -856,13 +907,16 @@ impl Setup {
 }
 
 /// One experiment over every device of `setup`: `run` gives each device's table; with more
-/// than one device a `device` column (0-based) is prepended and the tables are stacked.
+/// than one device a `device` column (0-based) is prepended and the tables are stacked in device
+/// order. Devices run in parallel (rayon); each has its own RNG stream, so the result does not
+/// depend on the thread count.
 fn over_devices(
     model: &Model,
     setup: &Setup,
     bench: &Bench,
-    mut run: impl FnMut(&mut Cell, &mut ChaCha8Rng) -> Result<Table, DeviceCliError>,
+    run: impl Fn(&mut Cell, &mut ChaCha8Rng) -> Result<Table, DeviceCliError> + Sync,
 ) -> Result<Table, DeviceCliError> {
+    use rayon::prelude::*;
     setup.validate()?;
     bench.validate()?;
     if setup.devices == 1 {
@@ -874,10 +928,19 @@ fn over_devices(
         indicatif::ProgressStyle::with_template("devices {pos}/{len} {wide_bar} {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    let tables: Vec<Result<Table, DeviceCliError>> = (0..setup.devices)
+        .into_par_iter()
+        .map(|k| {
+            let (mut cell, mut rng) = setup.device(model, k, bench)?;
+            let t = run(&mut cell, &mut rng);
+            bar.inc(1);
+            t
+        })
+        .collect();
+    bar.finish_and_clear();
     let mut out: Option<Table> = None;
-    for k in 0..setup.devices {
-        let (mut cell, mut rng) = setup.device(model, k, bench)?;
-        let t = run(&mut cell, &mut rng)?;
+    for (k, t) in tables.into_iter().enumerate() {
+        let t = t?;
         let o = out.get_or_insert_with(|| {
             let mut cols = vec!["device".to_string()];
             cols.extend(t.columns.iter().cloned());
@@ -888,9 +951,7 @@ fn over_devices(
             row.extend_from_slice(r);
             o.push_row(row)?;
         }
-        bar.inc(1);
     }
-    bar.finish_and_clear();
     Ok(out.expect("at least one device"))
 }
 
