@@ -48,10 +48,16 @@ fn save(stem: &str, table: &Table, p: &LinePlot) -> Res<()> {
 
 /// A duration with an SI prefix for titles: 1e-6 → "1 µs", 1.0 → "1 s", 2.5e-3 → "2.5 ms".
 fn si_time(t: f64) -> String {
-    let (scale, unit) = [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"), (1e-12, "ps")]
-        .into_iter()
-        .find(|(sc, _)| t >= *sc * 0.999)
-        .unwrap_or((1e-12, "ps"));
+    let (scale, unit) = [
+        (1.0, "s"),
+        (1e-3, "ms"),
+        (1e-6, "µs"),
+        (1e-9, "ns"),
+        (1e-12, "ps"),
+    ]
+    .into_iter()
+    .find(|(sc, _)| t >= *sc * 0.999)
+    .unwrap_or((1e-12, "ps"));
     let x = t / scale;
     let txt = format!("{x:.3}");
     format!("{} {unit}", txt.trim_end_matches('0').trim_end_matches('.'))
@@ -68,13 +74,32 @@ fn legs(
     tag: &str,
     style: SeriesStyle,
 ) -> Vec<Series> {
-    let k_max = rows.iter().position(|r| r[1] >= vmax).unwrap_or(rows.len() / 4);
-    let k_min = rows.iter().position(|r| r[1] <= vmin).unwrap_or(3 * rows.len() / 4);
-    let pts = |a: usize, b: usize| rows[a..=b.min(rows.len() - 1)].iter().map(|r| (x(r), y(r))).collect();
+    let k_max = rows
+        .iter()
+        .position(|r| r[1] >= vmax)
+        .unwrap_or(rows.len() / 4);
+    let k_min = rows
+        .iter()
+        .position(|r| r[1] <= vmin)
+        .unwrap_or(3 * rows.len() / 4);
+    let pts = |a: usize, b: usize| {
+        rows[a..=b.min(rows.len() - 1)]
+            .iter()
+            .map(|r| (x(r), y(r)))
+            .collect()
+    };
     vec![
         Series::new(format!("{tag}0 → {vmax} V"), pts(0, k_max), style),
-        Series::new(format!("{tag}{vmax} V → {vmin} V"), pts(k_max, k_min), style),
-        Series::new(format!("{tag}{vmin} V → 0"), pts(k_min, rows.len() - 1), style),
+        Series::new(
+            format!("{tag}{vmax} V → {vmin} V"),
+            pts(k_max, k_min),
+            style,
+        ),
+        Series::new(
+            format!("{tag}{vmin} V → 0"),
+            pts(k_min, rows.len() - 1),
+            style,
+        ),
     ]
 }
 
@@ -83,11 +108,31 @@ fn legs(
 /// OxRAM loop reaches ~94 mA and CBRAM ~19 mA, far past what the devices survive).
 fn iv_figures() -> Res<()> {
     for (family, file, title, compliance) in [
-        ("oxram", "oxram-stanford-v1.toml", "OxRAM (Stanford-PKU) I-V", Some(500e-6)),
-        ("cbram", "cbram-yu-wong.toml", "CBRAM (Yu-Wong) I-V", Some(1e-3)),
-        ("pcm", "pcm_gst_mushroom.toml", "PCM (GST mushroom) I-V", None),
+        (
+            "oxram",
+            "oxram-stanford-v1.toml",
+            "OxRAM (Stanford-PKU) I-V",
+            Some(500e-6),
+        ),
+        (
+            "cbram",
+            "cbram-yu-wong.toml",
+            "CBRAM (Yu-Wong) I-V",
+            Some(1e-3),
+        ),
+        (
+            "pcm",
+            "pcm_gst_mushroom.toml",
+            "PCM (GST mushroom) I-V",
+            None,
+        ),
         ("mtj", "mtj_pma_cheng2014.toml", "STT-MTJ (PMA) I-V", None),
-        ("fgate", "fgate-flash.toml", "Floating-gate cell Id-Vd (V_cg = 2.5 V)", None),
+        (
+            "fgate",
+            "fgate-flash.toml",
+            "Floating-gate cell Id-Vd (V_cg = 2.5 V)",
+            None,
+        ),
     ] {
         let model = load_card(&card(file))?;
         let (vmax, vmin, period) = cli::iv_defaults(family);
@@ -101,7 +146,15 @@ fn iv_figures() -> Res<()> {
         };
         let t = cli::device_iv_bench(&card(file), &setup, &bench, vmax, vmin, period, 401)?;
         let _ = model;
-        let series = legs(&t.rows, vmax, vmin, |r| r[2], |r| r[3].abs(), "", SeriesStyle::line());
+        let series = legs(
+            &t.rows,
+            vmax,
+            vmin,
+            |r| r[2],
+            |r| r[3].abs(),
+            "",
+            SeriesStyle::line(),
+        );
         let comp = compliance.map_or(String::new(), |c| {
             if c >= 1e-3 {
                 format!(", SET compliance {} mA", c * 1e3)
@@ -149,7 +202,15 @@ fn d2d_band_figure() -> Res<()> {
         out.push_row(r.clone())?;
         rows.push(r);
     }
-    let mut series = legs(&rows, vmax, vmin, |r| r[1], |r| r[3], "median ", SeriesStyle::line());
+    let mut series = legs(
+        &rows,
+        vmax,
+        vmin,
+        |r| r[1],
+        |r| r[3],
+        "median ",
+        SeriesStyle::line(),
+    );
     series.push(Series::new(
         "10 % and 90 % of devices",
         rows.iter().map(|r| (r[1], r[2])).collect(),
@@ -181,13 +242,40 @@ fn mtj_rv_figure() -> Res<()> {
         initial: cli::Initial::Hrs,
         ..cli::Setup::default()
     };
-    let t = cli::device_iv_bench(&card(file), &setup, &cli::Bench::default(), vmax, vmin, period, 601)?;
-    let rows: Vec<Vec<f64>> = t.rows.iter().filter(|r| r[2].abs() > 2e-3).cloned().collect();
+    let t = cli::device_iv_bench(
+        &card(file),
+        &setup,
+        &cli::Bench::default(),
+        vmax,
+        vmin,
+        period,
+        601,
+    )?;
+    let rows: Vec<Vec<f64>> = t
+        .rows
+        .iter()
+        .filter(|r| r[2].abs() > 2e-3)
+        .cloned()
+        .collect();
     let mut out = Table::new(["time_s", "v_v", "r_ohm"]);
     for r in &rows {
         out.push_row(vec![r[0], r[2], r[2] / r[3]])?;
     }
-    let series = legs(&t.rows, vmax, vmin, |r| r[2], |r| if r[2].abs() > 2e-3 { r[2] / r[3] } else { f64::NAN }, "", SeriesStyle::line());
+    let series = legs(
+        &t.rows,
+        vmax,
+        vmin,
+        |r| r[2],
+        |r| {
+            if r[2].abs() > 2e-3 {
+                r[2] / r[3]
+            } else {
+                f64::NAN
+            }
+        },
+        "",
+        SeriesStyle::line(),
+    );
     let series = series
         .into_iter()
         .map(|mut s| {
@@ -196,7 +284,10 @@ fn mtj_rv_figure() -> Res<()> {
         })
         .collect();
     let p = plot(
-        &format!("STT-MTJ: R-V loop from AP (PMA card, 300 K, ±0.3 V in {})", si_time(period)),
+        &format!(
+            "STT-MTJ: R-V loop from AP (PMA card, 300 K, ±0.3 V in {})",
+            si_time(period)
+        ),
         "voltage V (V)",
         "resistance V/I (Ω)",
         false,
@@ -217,9 +308,15 @@ fn fgate_transfer_figure() -> Res<()> {
     let fresh = cli::transfer_curve(&cell, vd, lo, hi, n, 300.0)?;
     curves.push(("fresh cell", fresh));
     cell.advance_gated(0.0, 18.0, 100e-6, 300.0, &mut rng);
-    curves.push(("after program (V_cg = +18 V, 100 µs)", cli::transfer_curve(&cell, vd, lo, hi, n, 300.0)?));
+    curves.push((
+        "after program (V_cg = +18 V, 100 µs)",
+        cli::transfer_curve(&cell, vd, lo, hi, n, 300.0)?,
+    ));
     cell.advance_gated(0.0, -18.0, 100e-6, 300.0, &mut rng);
-    curves.push(("after erase (V_cg = −18 V, 100 µs)", cli::transfer_curve(&cell, vd, lo, hi, n, 300.0)?));
+    curves.push((
+        "after erase (V_cg = −18 V, 100 µs)",
+        cli::transfer_curve(&cell, vd, lo, hi, n, 300.0)?,
+    ));
     let mut out = Table::new(["v_cg_v", "i_fresh_a", "i_programmed_a", "i_erased_a"]);
     for j in 0..n {
         out.push_row(vec![
@@ -234,7 +331,12 @@ fn fgate_transfer_figure() -> Res<()> {
     let series = curves
         .iter()
         .map(|(l, t)| {
-            let pts = t.rows.iter().filter(|r| r[1] >= 1e-14).map(|r| (r[0], r[1])).collect();
+            let pts = t
+                .rows
+                .iter()
+                .filter(|r| r[1] >= 1e-14)
+                .map(|r| (r[0], r[1]))
+                .collect();
             Series::new(*l, pts, SeriesStyle::line())
         })
         .collect();

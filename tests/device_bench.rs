@@ -9,7 +9,9 @@ use xbarsim::device::cli::{self, Access, Bench, Initial, Setup};
 use xbarsim::device::{load_card, Cell};
 
 fn card(n: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models").join(n)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("device-models")
+        .join(n)
 }
 
 fn oxram_lrs() -> Cell {
@@ -30,8 +32,15 @@ fn series_resistor_operating_point_obeys_kvl() {
     for vs in [-1.0, -0.3, 0.2, 0.8] {
         let (vc, i) = b.operate(&c, vs);
         let (ic, _) = c.current(vc, 300.0);
-        assert!((i - ic).abs() <= 1e-9 * ic.abs().max(1e-12), "{vs}: {i} vs {ic}");
-        assert!((vs - vc - 1e3 * i).abs() < 1e-9, "KVL at {vs}: {vc} + {}", 1e3 * i);
+        assert!(
+            (i - ic).abs() <= 1e-9 * ic.abs().max(1e-12),
+            "{vs}: {i} vs {ic}"
+        );
+        assert!(
+            (vs - vc - 1e3 * i).abs() < 1e-9,
+            "KVL at {vs}: {vc} + {}",
+            1e3 * i
+        );
     }
 }
 
@@ -46,7 +55,10 @@ fn compliance_clamps_the_current_and_the_cell_voltage_falls() {
     assert!((i - 100e-6).abs() < 1e-15);
     // The cell carries exactly the compliance at the returned voltage: I0·exp(−g/g0)·sinh(V/V0).
     let (ic, _) = c.current(vc, 300.0);
-    assert!((ic / 100e-6 - 1.0).abs() < 1e-9 && vc < 1.0, "{vc} V, {ic} A");
+    assert!(
+        (ic / 100e-6 - 1.0).abs() < 1e-9 && vc < 1.0,
+        "{vc} V, {ic} A"
+    );
     // The RESET polarity is not clamped by it (as in a lab), unless a reset compliance is set.
     let (_, i_neg) = b.operate(&c, -1.0);
     assert!(i_neg < -1e-3, "{i_neg}");
@@ -67,8 +79,15 @@ fn compliance_clamps_the_current_and_the_cell_voltage_falls() {
         401,
     )
     .unwrap();
-    let imax = t.column("i_a").unwrap().iter().fold(0.0f64, |m, x| m.max(*x));
-    assert!(imax <= 100e-6 * (1.0 + 1e-12) && imax > 99e-6, "max |I| {imax}");
+    let imax = t
+        .column("i_a")
+        .unwrap()
+        .iter()
+        .fold(0.0f64, |m, x| m.max(*x));
+    assert!(
+        imax <= 100e-6 * (1.0 + 1e-12) && imax > 99e-6,
+        "max |I| {imax}"
+    );
 }
 
 #[test]
@@ -87,7 +106,11 @@ fn one_transistor_access_limits_set_current_to_its_saturation_current() {
     // saturated (V_DS ≥ V_ov) when I is at β/2·V_ov².
     let vds = 1.5 - vc;
     let ov = 0.5;
-    let i_mos = if vds < ov { 6e-4 * (ov * vds - vds * vds / 2.0) } else { 75e-6 };
+    let i_mos = if vds < ov {
+        6e-4 * (ov * vds - vds * vds / 2.0)
+    } else {
+        75e-6
+    };
     assert!((i_mos / i - 1.0).abs() < 1e-6, "{i_mos} vs {i}");
     // Reverse (RESET polarity): the transistor source is the cell side, never saturated:
     // I = β(V_ov·V + V²/2).
@@ -117,7 +140,12 @@ fn a_bake_at_85_c_follows_the_arrhenius_retention_time() {
     let q = t.column("q_fg_c").unwrap();
     for k in 1..3 {
         let want = q[0] * (-times[k] / tau).exp();
-        assert!((q[k] / want - 1.0).abs() < 1e-6, "t {}: {} vs {want}", times[k], q[k]);
+        assert!(
+            (q[k] / want - 1.0).abs() < 1e-6,
+            "t {}: {} vs {want}",
+            times[k],
+            q[k]
+        );
     }
 }
 
@@ -170,14 +198,29 @@ fn a_voltage_waveform_of_the_triangle_reproduces_the_sweep() {
         &cli::read_waveform(&w).unwrap(),
     )
     .unwrap();
-    let sweep =
-        cli::device_iv_bench(&card("oxram-stanford-v1.toml"), &setup, &b, 1.5, -1.5, 1.0, 5)
-            .unwrap();
-    let (gw, gs) = (wave.column("gap_m").unwrap(), sweep.column("gap_m").unwrap());
+    let sweep = cli::device_iv_bench(
+        &card("oxram-stanford-v1.toml"),
+        &setup,
+        &b,
+        1.5,
+        -1.5,
+        1.0,
+        5,
+    )
+    .unwrap();
+    let (gw, gs) = (
+        wave.column("gap_m").unwrap(),
+        sweep.column("gap_m").unwrap(),
+    );
     // Same sample instants (0, 1/4, 1/2, 3/4, 1 of the period) but the waveform has 4 rows
     // (corners only); compare the shared instants 0, 0.25, 0.75, 1.
     for (kw, ks) in [(0, 0), (1, 1), (3, 4)] {
-        assert!((gw[kw] - gs[ks]).abs() < 0.02e-9, "row {kw}: {} vs {}", gw[kw], gs[ks]);
+        assert!(
+            (gw[kw] - gs[ks]).abs() < 0.02e-9,
+            "row {kw}: {} vs {}",
+            gw[kw],
+            gs[ks]
+        );
     }
 }
 
@@ -192,10 +235,7 @@ fn nonsense_input_is_refused_with_a_clear_message() {
     assert!(e(cli::device_iv_bench(&ox, &s, &b, 100.0, -1.5, 1.0, 401)).contains("breakdown"));
     assert!(e(cli::device_iv_bench(&ox, &s, &b, 1e300, -1.5, 1.0, 401)).contains("breakdown"));
     assert!(e(cli::device_iv_bench(&ox, &s, &b, 1.5, -1.5, 1e300, 401)).contains("<= 1e6"));
-    let hot = Bench {
-        temp_k: -5.0,
-        ..b
-    };
+    let hot = Bench { temp_k: -5.0, ..b };
     assert!(e(cli::device_iv_bench(&ox, &s, &hot, 1.5, -1.5, 1.0, 401)).contains("temperature"));
     let dir = tempfile::tempdir().unwrap();
     let w = dir.path().join("w.csv");

@@ -5,8 +5,12 @@ use std::path::Path;
 use xbarsim::device::parse_card;
 
 fn shipped(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models").join(name))
-        .unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("device-models")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn without(text: &str, key: &str) -> String {
@@ -31,7 +35,10 @@ fn a_card_without_a_required_key_is_an_error_naming_file_and_key() {
         let e = parse_card(Path::new(card), &text).expect_err(key);
         assert_eq!(e.key, key, "{card}: {e}");
         let msg = e.to_string();
-        assert!(msg.contains(card) && msg.contains("missing required"), "{msg}");
+        assert!(
+            msg.contains(card) && msg.contains("missing required"),
+            "{msg}"
+        );
     }
 }
 

@@ -137,8 +137,10 @@ struct DeviceBench {
 impl DeviceBench {
     fn split(
         &self,
-    ) -> Result<(xbarsim::device::cli::Setup, xbarsim::device::cli::Bench), Box<dyn std::error::Error>>
-    {
+    ) -> Result<
+        (xbarsim::device::cli::Setup, xbarsim::device::cli::Bench),
+        Box<dyn std::error::Error>,
+    > {
         use xbarsim::device::cli::{Access, Bench, Setup};
         let access = match (self.access.as_deref(), self.v_gate) {
             (None, None) => None,

@@ -711,7 +711,11 @@ pub fn check_bias(family: &str, what: &str, v: f64) -> Result<(), DeviceCliError
     check_finite(what, v)?;
     let m = max_bias_v(family);
     if v.abs() > m {
-        let v = if v.abs() < 1e6 { format!("{v}") } else { format!("{v:e}") };
+        let v = if v.abs() < 1e6 {
+            format!("{v}")
+        } else {
+            format!("{v:e}")
+        };
         return Err(input(format!(
             "{what} = {v} V is far past breakdown of a {family} cell; this experiment accepts |V| <= {m} V"
         )));
@@ -798,7 +802,11 @@ pub fn set_initial(
         }
         (Initial::Lrs | Initial::Hrs, Cell::PcmStat { p, s }) => {
             let q = p.params();
-            let g = if init == Initial::Lrs { q.g_max_us * 1e-6 } else { 0.0 };
+            let g = if init == Initial::Lrs {
+                q.g_max_us * 1e-6
+            } else {
+                0.0
+            };
             p.program(s, g, rng);
             Ok(())
         }
@@ -984,7 +992,11 @@ pub fn iv_loop_bench(
     let h = dt / IV_SUBSTEPS as f64;
     let row = |k: usize, cell: &Cell, t: &mut Table| -> Result<(), DeviceCliError> {
         let time = k as f64 * dt;
-        let v = if k == n { 0.0 } else { triangle(time / period_s, vmax, vmin) };
+        let v = if k == n {
+            0.0
+        } else {
+            triangle(time / period_s, vmax, vmin)
+        };
         let (vc, i) = bench.operate(cell, v);
         let mut r = vec![time, v, vc, i];
         r.extend(cell.state_vars().into_iter().map(|(_, x)| x));
@@ -1072,7 +1084,9 @@ pub fn device_pulse_bench(
         )));
     }
     if count > MAX_POINTS {
-        return Err(input(format!("--count must be <= {MAX_POINTS}, got {count}")));
+        return Err(input(format!(
+            "--count must be <= {MAX_POINTS}, got {count}"
+        )));
     }
     over_devices(&model, setup, bench, |cell, rng| {
         let mut t = Table::new(columns(&["pulse", "g_s"], cell));
@@ -1149,8 +1163,16 @@ pub fn read_waveform(path: &Path) -> Result<Waveform, DeviceCliError> {
     let (_, header) = lines
         .next()
         .ok_or_else(|| input(format!("{}: empty waveform file", path.display())))?;
-    let cols: Vec<String> = header.split(',').map(|c| c.trim().to_ascii_lowercase()).collect();
-    let current = match cols.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let cols: Vec<String> = header
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    let current = match cols
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["time_s", "v_v"] => false,
         ["time_s", "i_a"] => true,
         _ => {
