@@ -38,7 +38,11 @@ fn drift_log_log_slope_equals_nu_within_one_percent() {
     let t0 = m.params().drift_t0_s;
     for (k, &t) in times.iter().enumerate() {
         let want = m.params().r_reset_ohm * ((t + t0) / t0).powf(nu);
-        assert!((r[k] / want - 1.0).abs() < 1e-6, "t {t}: {} vs {want}", r[k]);
+        assert!(
+            (r[k] / want - 1.0).abs() < 1e-6,
+            "t {t}: {} vs {want}",
+            r[k]
+        );
     }
     // Far past t0 the log-log slope is ν.
     let s = slope(r[3], r[4], times[3], times[4]);

@@ -12,8 +12,9 @@ use xbarsim::device::{cli, load_card, Cell, Model};
 const T: f64 = 300.0;
 
 fn nominal_cell() -> Cell {
-    let m = load_card(&Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/cbram-yu-wong.toml"))
-        .unwrap();
+    let m =
+        load_card(&Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/cbram-yu-wong.toml"))
+            .unwrap();
     assert!(matches!(m, Model::Cbram(_)));
     let mut c = m.nominal_cell();
     if let Cell::Cbram { p, .. } = &mut c {
@@ -34,7 +35,12 @@ fn set_sweep_ends_at_the_compliance_resistance_c_over_i_comp() {
     let (v, i) = (col(&t, "v_v"), col(&t, "i_a"));
     // At the top of the sweep the cell is the compliance-set filament: R = 0.08 V/1 mA = 80 Ω
     // (before this fix the lateral growth ran on to the full base and R fell to 7.5 Ω).
-    let k = v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+    let k = v
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0;
     let r = v[k] / i[k];
     assert!((r / 80.0 - 1.0).abs() < 0.01, "R at +1.5 V = {r} Ω");
 }
@@ -46,7 +52,12 @@ fn reset_peak_current_and_voltage_follow_the_universal_reset_relation() {
     let t = cli::iv_loop(&mut c, 1.5, -1.5, 1.0, 2001, 1, T, &mut rng).unwrap();
     let (time, v, i) = (col(&t, "time_s"), col(&t, "v_v"), col(&t, "i_a"));
     // The negative leg going down (from 0 V to vmin): the RESET is the |I| peak.
-    let t_min = time[v.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).unwrap().0];
+    let t_min = time[v
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0];
     let (k, _) = (0..v.len())
         .filter(|&k| v[k] < 0.0 && time[k] <= t_min)
         .map(|k| (k, i[k]))

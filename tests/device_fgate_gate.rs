@@ -18,8 +18,9 @@ const C_CG: f64 = 1e-15;
 const C_T: f64 = 1.4e-15;
 
 fn fg() -> fgate::Params {
-    let m = load_card(&Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/fgate-flash.toml"))
-        .unwrap();
+    let m =
+        load_card(&Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/fgate-flash.toml"))
+            .unwrap();
     match m {
         Model::FloatingGate(c) => {
             let mut p = c.nominal;
@@ -82,19 +83,32 @@ fn gate_program_and_erase_shift_vth_by_equal_and_opposite_fn_charge() {
     let mut sp = s0;
     p.advance_gated(&mut sp, 0.0, v_pgm, width, T, &mut rng);
     let dq_p = delta_q_rk4(0.0, v_pgm, width);
-    assert!((sp.q / dq_p - 1.0).abs() < 1e-6, "ΔQ {} vs RK4 {dq_p}", sp.q);
+    assert!(
+        (sp.q / dq_p - 1.0).abs() < 1e-6,
+        "ΔQ {} vs RK4 {dq_p}",
+        sp.q
+    );
     let dvth_p = vth_from_id_vcg(&p, &sp) - vth0;
-    assert!((dvth_p / (-dq_p / C_CG) - 1.0).abs() < 1e-4, "ΔVth {dvth_p}");
+    assert!(
+        (dvth_p / (-dq_p / C_CG) - 1.0).abs() < 1e-4,
+        "ΔVth {dvth_p}"
+    );
     // Erase: gate −18 V: electrons leave, Vth falls by the same amount (the FN law is odd in E
     // and the fresh cell has Q = 0).
     let mut se = s0;
     p.advance_gated(&mut se, 0.0, -v_pgm, width, T, &mut rng);
     let dvth_e = vth_from_id_vcg(&p, &se) - vth0;
-    assert!((dvth_e + dvth_p).abs() < 1e-6 * dvth_p, "erase {dvth_e} vs program {dvth_p}");
+    assert!(
+        (dvth_e + dvth_p).abs() < 1e-6 * dvth_p,
+        "erase {dvth_e} vs program {dvth_p}"
+    );
     // Volts, not millivolts, in both directions (before the gate was a terminal, a drain-side
     // erase at +10 V moved Vth by −1.5 mV while program at −10 V moved it by +2.3 V).
     println!("gate ±{v_pgm} V, {width} s: program ΔVth {dvth_p} V, erase ΔVth {dvth_e} V");
-    assert!(dvth_p > 1.0 && dvth_e < -1.0, "program {dvth_p} V, erase {dvth_e} V");
+    assert!(
+        dvth_p > 1.0 && dvth_e < -1.0,
+        "program {dvth_p} V, erase {dvth_e} V"
+    );
 }
 
 #[test]
@@ -113,7 +127,10 @@ fn erase_after_program_restores_the_fresh_id_vcg_curve() {
     }
     assert!(k > 1 && k < 1000, "{k} erase pulses");
     let vth_e = vth_from_id_vcg(&p, &s);
-    assert!(vth_p - vth0 > 1.0 && (vth_e - vth0).abs() < 0.5, "{vth0} {vth_p} {vth_e}");
+    assert!(
+        vth_p - vth0 > 1.0 && (vth_e - vth0).abs() < 0.5,
+        "{vth0} {vth_p} {vth_e}"
+    );
     // Subthreshold slope of the Id–Vcg curve: n·U_T·ln10/α_cg per decade (EKV, weak inversion).
     let ut = 1.380649e-23 * T / Q;
     let want = p.n * ut * std::f64::consts::LN_10 / (C_CG / C_T);

@@ -58,7 +58,11 @@ fn overdrive_dependence_follows_sun_above_the_join() {
     let t2 = 1.0 / m.switching_rate(2.0 * ic, AP, T);
     for k in [3.0, 4.0] {
         let t = 1.0 / m.switching_rate(k * ic, AP, T);
-        assert!((t2 / t - (k - 1.0)).abs() < 1e-9, "τ(2Ic)/τ({k}Ic) = {}", t2 / t);
+        assert!(
+            (t2 / t - (k - 1.0)).abs() < 1e-9,
+            "τ(2Ic)/τ({k}Ic) = {}",
+            t2 / t
+        );
     }
 }
 
@@ -80,8 +84,14 @@ fn rate_is_monotone_and_continuously_differentiable_through_the_join() {
     for (x, slope) in [(0.8, m.thermal_stability(T)), (1.5, 1.0 / 0.5)] {
         let left = (lnr(x) - lnr(x - h)) / h;
         let right = (lnr(x + h) - lnr(x)) / h;
-        assert!((left / slope - 1.0).abs() < 1e-3, "x {x}: left {left} vs {slope}");
-        assert!((right / slope - 1.0).abs() < 1e-3, "x {x}: right {right} vs {slope}");
+        assert!(
+            (left / slope - 1.0).abs() < 1e-3,
+            "x {x}: left {left} vs {slope}"
+        );
+        assert!(
+            (right / slope - 1.0).abs() < 1e-3,
+            "x {x}: right {right} vs {slope}"
+        );
     }
 }
 
@@ -90,7 +100,10 @@ fn zero_bias_retention_is_tau0_exp_delta_about_a_minute() {
     let m = card();
     let tau = 1e-9 * m.thermal_stability(T).exp();
     assert!((m.retention_time_s(T) / tau - 1.0).abs() < 1e-12);
-    assert!(tau > 40.0 && tau < 90.0, "Δ = 24.8 means about a minute: {tau} s");
+    assert!(
+        tau > 40.0 && tau < 90.0,
+        "Δ = 24.8 means about a minute: {tau} s"
+    );
     // Monte Carlo: fraction of P cells flipped after τ at 0 V is 1 − 1/e (first flip; the chance
     // of flipping back within τ is second order and included in the exact two-state answer).
     // Two-state chain with equal rates r: P(flipped at t) = (1 − e^{−2rt})/2.
@@ -110,7 +123,9 @@ fn zero_bias_retention_is_tau0_exp_delta_about_a_minute() {
     assert!((f - p).abs() < 3.0 * se, "MC {f} vs two-state {p}");
     // A 125 °C bake shortens it by exp(Δ(300 K) − Δ(398 K)).
     let hot = m.retention_time_s(398.15);
-    assert!((hot / tau - (m.thermal_stability(398.15) - m.thermal_stability(T)).exp()).abs() < 1e-9);
+    assert!(
+        (hot / tau - (m.thermal_stability(398.15) - m.thermal_stability(T)).exp()).abs() < 1e-9
+    );
 }
 
 #[test]

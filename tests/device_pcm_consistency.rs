@@ -44,8 +44,14 @@ fn physical_and_statistical_pcm_drift_on_the_same_time_base() {
         now = t;
         let gs = ms.drifted_conductance(&ss) / g_s0;
         let rp = m.read_resistance(&sp) / r_p0;
-        assert!((gs / ((t + t0s) / t0s).powf(-nu_s) - 1.0).abs() < 1e-9, "pcm_stat at {t}");
-        assert!((rp / ((t + t0p) / t0p).powf(nu_p) - 1.0).abs() < 1e-9, "pcm at {t}");
+        assert!(
+            (gs / ((t + t0s) / t0s).powf(-nu_s) - 1.0).abs() < 1e-9,
+            "pcm_stat at {t}"
+        );
+        assert!(
+            (rp / ((t + t0p) / t0p).powf(nu_p) - 1.0).abs() < 1e-9,
+            "pcm at {t}"
+        );
     }
     // Drift already acts before t0 (no flat stretch): R(5 s) > R(1 s).
 }
@@ -82,18 +88,30 @@ fn series_resistor_sweep_snaps_back_at_threshold() {
         vcell.push(v);
         on.push(st.threshold_on);
     }
-    let k_sw = on.iter().position(|&b| b).expect("the cell threshold-switches");
+    let k_sw = on
+        .iter()
+        .position(|&b| b)
+        .expect("the cell threshold-switches");
     let v_before = vcell[k_sw];
     let v_after = vcell[k_sw + 1];
     // Switching happens at V_th of the amorphous cell, and the cell voltage then drops.
-    assert!((v_before / p.v_th_reset_v - 1.0).abs() < 0.02, "V at switching {v_before}");
+    assert!(
+        (v_before / p.v_th_reset_v - 1.0).abs() < 0.02,
+        "V at switching {v_before}"
+    );
     println!("series {rs} Ω: cell voltage {v_before} V -> {v_after} V at switching");
-    assert!(v_after < v_before - 0.1, "snap-back: {v_before} V -> {v_after} V");
+    assert!(
+        v_after < v_before - 0.1,
+        "snap-back: {v_before} V -> {v_after} V"
+    );
     // On the ON branch V ≈ V_ON + R_ON·I with I = (V_s − V)/R_s.
     let vs = (k_sw + 1) as f64 * 2e-3;
     let i = (vs - v_after) / rs;
     let want = p.v_on_v + p.r_on_ohm * i;
-    assert!((v_after - want).abs() < 0.05, "ON branch {v_after} vs {want}");
+    assert!(
+        (v_after - want).abs() < 0.05,
+        "ON branch {v_after} vs {want}"
+    );
 }
 
 #[test]

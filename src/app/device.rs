@@ -364,29 +364,970 @@ pub fn devices_markdown() -> String {
     s.push_str(
         "## Commands\n\n\
          ```\n\
-         xbar device iv CARD [--vmax V] [--vmin V] [--period S] [-o FILE.csv] [--seed N]\n\
-         xbar device pulse CARD --amplitude V --width S --count N [-o FILE.csv] [--seed N]\n\
-         xbar device retention CARD --times T1,T2,... [-o FILE.csv] [--seed N]\n\
+         xbar device iv CARD [--vmax V] [--vmin V] [--period S] [--points N] [--waveform FILE.csv] [BENCH]\n\
+         xbar device pulse CARD --amplitude V --width S --count N [BENCH]\n\
+         xbar device retention CARD --times T1,T2,... [BENCH]\n\
+         \n\
+         BENCH: [--compliance A] [--reset-compliance A] [--series-r OHM] [--access 1T1R --v-gate V]\n\
+         \x20      [--v-cg V] [--temperature K] [--nominal] [--seed N] [--devices N] [--v-read V]\n\
+         \x20      [--initial lrs|hrs|card|G_S] [-o FILE.csv]\n\
          ```\n\n\
-         - `iv`: quasi-static I-V loop under one triangle 0 → vmax → vmin → 0 over `--period` \
-         (family defaults: oxram ±1.5 V / 1 s, cbram ±1.5 V / 1 s, pcm ±1.6 V / 1 µs, \
-         mtj ±0.3 V / 1 µs, fgate ±14 V / 1 ms), 401 samples. Columns \
-         `time_s,v_v,i_a,<state>`.\n\
-         - `pulse`: conductance I(0.1 V)/0.1 V before and after each of `--count` rectangular \
-         pulses (each followed by an equal rest at 0 V). Columns `pulse,g_s,<state>`.\n\
-         - `retention`: zero-bias conductance dI/dV at the given times (s), the cell resting at \
-         0 V. A `pcm_stat` cell is first programmed to `initial_g_us` (or `g_max_us`). Columns \
-         `time_s,g_s,<state>`.\n\n\
-         The device is sampled from the card with its D2D spread using `--seed` (ChaCha8), \
-         which also drives the cycle-to-cycle noise; 300 K ambient. `pcm_stat` has no \
-         bias-driven dynamics, so `iv` and `pulse` refuse it.\n\n\
+         - `iv`: quasi-static I-V loop under one triangle 0 → vmax → vmin → 0 of the source over \
+         `--period` (family defaults: oxram ±1.5 V / 1 s, cbram ±1.5 V / 1 s, pcm ±1.6 V / 1 µs, \
+         mtj ±0.3 V / 1 µs, fgate ±14 V / 1 ms), `--points` samples (401). `--waveform` drives \
+         the source from a CSV `time_s,v_v` (through the bench) or forces the cell current from \
+         `time_s,i_a`, piecewise linear. Columns `[device,]time_s,v_v,v_cell_v,i_a,<state>` \
+         (`v_v` the source, `v_cell_v` across the cell).\n\
+         - `pulse`: conductance I(`--v-read`)/`--v-read` before and after each of `--count` \
+         rectangular pulses of the source (each followed by an equal rest at 0 V). Columns \
+         `[device,]pulse,g_s,<state>`.\n\
+         - `retention`: zero-bias conductance dI/dV at the given times (s) at `--temperature` \
+         (a bake at 358.15 K is 85 °C; every thermal law, Arrhenius retention included, uses it). \
+         A `pcm_stat` cell is first programmed to `--initial` (or `initial_g_us`, else \
+         `g_max_us`). Columns `[device,]time_s,g_s,<state>`.\n\n\
+         The bench, in series from the source: `--series-r`, the cell, and with `--access 1T1R` an \
+         n-MOSFET to ground (Shichman-Hodges, VTO 0.7 V, β = KP·W/L = 6e-4 A/V², λ = 0, the PKU \
+         netlist's transistor) at gate `--v-gate`; its saturation current β/2·(V_G − 0.7 V)² is the \
+         SET compliance. `--compliance` is an SMU clamp of the SET polarity (positive source): the \
+         source turns into a current source there, as in a forming or SET measurement; RESET is \
+         clamped only by `--reset-compliance`. `--v-cg` drives the control gate of an `fgate` cell \
+         (default the card's `v_cg`). The device is sampled from the card with its D2D spread \
+         (ChaCha8, `--seed`, device k on stream k), which also drives the cycle-to-cycle noise; \
+         `--nominal` takes the card's nominal device; `--devices N` repeats the experiment on N \
+         devices and adds a `device` column. `--initial` sets the state before the experiment: \
+         `lrs`/`hrs` the family's extreme states, or a conductance (S) read at `--v-read`.\n\n\
+         Refused with a message (exit code 1): non-positive widths, periods or temperatures, \
+         biases past what the family survives (|V| > 10 V; 5 V for mtj; 40 V for fgate), periods \
+         over 1e6 s, more than 1e6 points, malformed waveform rows (file:line named). \
+         `pcm_stat` has no bias-driven dynamics, so `iv` and `pulse` refuse it.\n\n\
+         Model notes for experiments: MTJ reads disturb — at 0.1 V an AP cell carries 0.80·Ic, \
+         a mean time to flip of about 0.15 µs (Néel-Brown), and at zero bias the cell flips \
+         thermally with mean τ0·e^Δ = 59 s at 300 K (1.1 s at 85 °C); see \
+         `MtjModel::read_disturb_probability` and `retention_time_s`. A floating-gate cell \
+         programs with the gate at +18 V and erases at −18 V (ΔV_th ±3.3 V in 100 µs).\n\n\
          Examples:\n\n\
          ```\n\
-         xbar device iv device-models/oxram-stanford-v1.toml --vmax 1.5 --vmin -1.5 -o iv.csv\n\
+         xbar device iv device-models/oxram-stanford-v1.toml --compliance 500u -o iv.csv\n\
+         xbar device iv device-models/oxram-stanford-v1.toml --access 1T1R --v-gate 1.2 --devices 25 -o iv_mc.csv\n\
          xbar device pulse device-models/pcm_gst_mushroom.toml --amplitude 1.5 --width 100e-9 --count 30 -o set.csv\n\
-         xbar device retention device-models/pcm_gst_mushroom.toml --times 1,10,100,1e3,1e4,1e5 -o drift.csv\n\
+         xbar device pulse device-models/fgate-flash.toml --amplitude 0 --v-cg 18 --width 100u --count 3 -o pgm.csv\n\
+         xbar device retention device-models/fgate-flash.toml --initial hrs --temperature 358.15 --times 1,1e3,1e6,1e9\n\
          ```\n\n\
          Figures: `cargo run --example device_figures` writes `notebooks-out/device_*.{csv,svg,png}`.\n",
     );
     s
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench: what sits between the source and the device in a lab, and how a device is prepared.
+
+/// Access transistor of a 1T1R bench: an n-MOSFET (Shichman-Hodges, no body effect, λ = 0)
+/// between the cell's bottom electrode and ground, gate at `v_gate_v`. Its saturation current
+/// β/2·(V_G − V_TO)² is the SET compliance of a 1T1R cell (device-physics.md §6). Defaults are the
+/// PKU netlist's (VTO = 0.7 V, KP = 6e-5 A/V², W/L = 10: β = 6e-4 A/V²) [PKU2].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Access {
+    pub v_gate_v: f64,
+    pub vto_v: f64,
+    /// β = KP·W/L (A/V²).
+    pub beta_a_per_v2: f64,
+}
+
+impl Access {
+    /// 1T1R access transistor with the PKU netlist's parameters at gate bias `v_gate_v`.
+    pub fn pku(v_gate_v: f64) -> Self {
+        Access {
+            v_gate_v,
+            vto_v: 0.7,
+            beta_a_per_v2: 6e-5 * 10.0,
+        }
+    }
+
+    /// Drain-source drop (V, ≥ 0) that carries current magnitude `i` (A) in the direction given
+    /// by `forward` (current into the drain from the cell: source at ground), or `None` when the
+    /// transistor cannot carry it (saturated, λ = 0).
+    /// Forward: V_GS = V_G, I = β(V_ov·V − V²/2) up to V_ov, then β/2·V_ov².
+    /// Reverse (cell below ground): the source is the cell side, V_GS = V_G + V, and the device
+    /// is always in its linear region, I = β(V_ov·V + V²/2), or β/2·(V_ov + V)² when V_ov < 0.
+    pub fn drop_for_current(&self, i: f64, forward: bool) -> Option<f64> {
+        let b = self.beta_a_per_v2;
+        let ov = self.v_gate_v - self.vto_v;
+        if i <= 0.0 {
+            return Some(0.0);
+        }
+        if forward {
+            if ov <= 0.0 || i >= 0.5 * b * ov * ov {
+                None
+            } else {
+                Some(ov - (ov * ov - 2.0 * i / b).max(0.0).sqrt())
+            }
+        } else if ov >= 0.0 {
+            Some(-ov + (ov * ov + 2.0 * i / b).sqrt())
+        } else {
+            Some(-ov + (2.0 * i / b).sqrt())
+        }
+    }
+
+    /// Forward saturation current β/2·(V_G − V_TO)² (A): the 1T1R compliance.
+    pub fn saturation_current(&self) -> f64 {
+        let ov = (self.v_gate_v - self.vto_v).max(0.0);
+        0.5 * self.beta_a_per_v2 * ov * ov
+    }
+}
+
+/// What sits between the source and the device, and the conditions of the experiment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bench {
+    /// Ambient temperature (K) of every thermal model and of retention bakes.
+    pub temp_k: f64,
+    /// Series resistance (Ω) between the source and the top electrode.
+    pub series_r_ohm: f64,
+    /// SMU-style current clamp (A) of the SET polarity (positive source): the source becomes a
+    /// current source at the compliance when the circuit would draw more. As in a lab, RESET
+    /// (negative source) is not clamped by it: a RESET needs more current than the SET left.
+    pub compliance_a: Option<f64>,
+    /// Current clamp (A) of the RESET polarity (negative source), if any.
+    pub reset_compliance_a: Option<f64>,
+    /// 1T1R access transistor below the cell.
+    pub access: Option<Access>,
+    /// Control-gate bias (V) of a floating-gate cell; `None` = the card's `v_cg`.
+    pub v_cg: Option<f64>,
+}
+
+impl Default for Bench {
+    fn default() -> Self {
+        Bench {
+            temp_k: DEVICE_TEMP_K,
+            series_r_ohm: 0.0,
+            compliance_a: None,
+            reset_compliance_a: None,
+            access: None,
+            v_cg: None,
+        }
+    }
+}
+
+/// Most iterations of a bisection (2^-100 of the bracket, well under f64 resolution).
+const BISECT: usize = 100;
+/// Iterations of the outer bisection on the chain current (2^-64 of the bracket).
+const BISECT_CURRENT: usize = 64;
+
+impl Bench {
+    /// Check the bench's own numbers.
+    pub fn validate(&self) -> Result<(), DeviceCliError> {
+        if !(self.temp_k.is_finite() && self.temp_k > 0.0 && self.temp_k <= 2000.0) {
+            return Err(input(format!(
+                "--temperature must be in (0, 2000] K, got {}",
+                self.temp_k
+            )));
+        }
+        if !(self.series_r_ohm.is_finite() && self.series_r_ohm >= 0.0) {
+            return Err(input(format!(
+                "--series-r must be >= 0 ohm, got {}",
+                self.series_r_ohm
+            )));
+        }
+        for (name, c) in [
+            ("--compliance", self.compliance_a),
+            ("--reset-compliance", self.reset_compliance_a),
+        ] {
+            if let Some(c) = c {
+                if !(c.is_finite() && c > 0.0) {
+                    return Err(input(format!("{name} must be > 0 A, got {c}")));
+                }
+            }
+        }
+        if let Some(a) = self.access {
+            if !a.v_gate_v.is_finite() || a.v_gate_v.abs() > 10.0 {
+                return Err(input(format!(
+                    "--v-gate must be within ±10 V, got {}",
+                    a.v_gate_v
+                )));
+            }
+        }
+        if let Some(v) = self.v_cg {
+            if !v.is_finite() || v.abs() > 40.0 {
+                return Err(input(format!("--v-cg must be within ±40 V, got {v}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn gate(&self, cell: &Cell) -> f64 {
+        match (self.v_cg, cell) {
+            (Some(v), _) => v,
+            (None, Cell::FloatingGate { p, .. }) => p.v_cg,
+            _ => 0.0,
+        }
+    }
+
+    /// Cell current at cell voltage `v` (A), control gate applied.
+    fn cell_current(&self, cell: &Cell, v: f64) -> f64 {
+        cell.current_gated(v, self.gate(cell), self.temp_k).0
+    }
+
+    /// Cell voltage that carries current `i` (same sign as `v_max`), by Newton steps kept
+    /// inside a shrinking bisection bracket on the monotone static law; `None` when even `v_max`
+    /// does not reach it.
+    fn cell_voltage_for(&self, cell: &Cell, i: f64, v_max: f64) -> Option<f64> {
+        let s = if v_max < 0.0 { -1.0 } else { 1.0 };
+        let g = self.gate(cell);
+        // f(x) = s·I(s·x) − s·i, increasing in x ≥ 0.
+        let f = |x: f64| {
+            let (ic, di) = cell.current_gated(s * x, g, self.temp_k);
+            (s * ic - s * i, di)
+        };
+        let (mut lo, mut hi) = (0.0f64, v_max.abs());
+        if f(hi).0 < 0.0 {
+            return None;
+        }
+        let mut x = 0.5 * hi;
+        for _ in 0..BISECT {
+            let (fx, dfx) = f(x);
+            if fx == 0.0 {
+                return Some(s * x);
+            }
+            if fx < 0.0 {
+                lo = x
+            } else {
+                hi = x
+            }
+            let newton = x - fx / dfx;
+            let next = if dfx > 0.0 && newton > lo && newton < hi {
+                newton
+            } else {
+                0.5 * (lo + hi)
+            };
+            if (next - x).abs() <= 1e-15 * x.abs() + 1e-300 || hi - lo <= 1e-15 * hi {
+                x = next;
+                break;
+            }
+            x = next;
+        }
+        Some(s * x)
+    }
+
+    /// Operating point with source voltage `v_source` (V) applied to the chain source — series R
+    /// — cell — access transistor — ground: `(cell voltage V, current A)`. With a compliance of
+    /// the source's polarity, the current is clamped there and the source voltage falls as an
+    /// SMU's does.
+    pub fn operate(&self, cell: &Cell, v_source: f64) -> (f64, f64) {
+        let plain = self.series_r_ohm == 0.0 && self.access.is_none();
+        let compliance = if v_source >= 0.0 {
+            self.compliance_a
+        } else {
+            self.reset_compliance_a
+        };
+        if plain {
+            let i = self.cell_current(cell, v_source);
+            match compliance {
+                Some(c) if i.abs() > c => {
+                    let i = c * v_source.signum();
+                    let v = self.cell_voltage_for(cell, i, v_source).unwrap_or(v_source);
+                    return (v, i);
+                }
+                _ => return (v_source, i),
+            }
+        }
+        if v_source == 0.0 {
+            return (0.0, 0.0);
+        }
+        let s = v_source.signum();
+        let vs = v_source.abs();
+        // Total drop (V) needed to carry current magnitude `i`; None = more than the chain can.
+        let drop = |i: f64| -> Option<f64> {
+            let mut d = i * self.series_r_ohm;
+            if let Some(a) = self.access {
+                d += a.drop_for_current(i, s > 0.0)?;
+            }
+            if d > vs {
+                return None;
+            }
+            let vc = self.cell_voltage_for(cell, s * i, s * (vs - d))?;
+            Some(d + vc.abs())
+        };
+        // Bracket the current: the series R alone bounds it by vs/R; the cell alone at vs.
+        let mut i_hi = (self.cell_current(cell, v_source) * s).max(0.0);
+        if self.series_r_ohm > 0.0 {
+            i_hi = i_hi.min(vs / self.series_r_ohm);
+        }
+        if let Some(a) = self.access {
+            if s > 0.0 {
+                i_hi = i_hi.min(a.saturation_current());
+            }
+        }
+        let mut clamp = false;
+        if let Some(c) = compliance {
+            if c < i_hi {
+                i_hi = c;
+                clamp = drop(c).is_some_and(|d| d <= vs);
+            }
+        }
+        let i = if clamp {
+            i_hi
+        } else {
+            let (mut lo, mut hi) = (0.0, i_hi);
+            for _ in 0..BISECT_CURRENT {
+                let mid = 0.5 * (lo + hi);
+                match drop(mid) {
+                    Some(d) if d <= vs => lo = mid,
+                    _ => hi = mid,
+                }
+            }
+            lo
+        };
+        let mut d = i * self.series_r_ohm;
+        if let Some(a) = self.access {
+            d += a.drop_for_current(i, s > 0.0).unwrap_or(0.0);
+        }
+        let vc = self
+            .cell_voltage_for(cell, s * i, s * (vs - d).max(0.0))
+            .unwrap_or(s * (vs - d).max(0.0));
+        (vc, s * i)
+    }
+
+    /// Advance `cell` by `dt` (s) with the source at `v_source` (V): the state moves under the
+    /// cell voltage of the operating point.
+    pub fn advance(&self, cell: &mut Cell, v_source: f64, dt: f64, rng: &mut ChaCha8Rng) {
+        let (vc, _) = self.operate(cell, v_source);
+        let g = self.gate(cell);
+        cell.advance_gated(vc, g, dt, self.temp_k, rng);
+    }
+}
+
+/// Largest |bias| (V) a family's experiment accepts: well past any switching voltage of the
+/// family, well short of the nonsense region where the laws overflow (oxide breakdown of a few-nm
+/// film is a few volts; a floating-gate program is ~20 V).
+pub fn max_bias_v(family: &str) -> f64 {
+    match family {
+        "fgate" => 40.0,
+        "mtj" => 5.0,
+        _ => 10.0,
+    }
+}
+
+/// Refuse a drive amplitude the family cannot sensibly take.
+pub fn check_bias(family: &str, what: &str, v: f64) -> Result<(), DeviceCliError> {
+    check_finite(what, v)?;
+    let m = max_bias_v(family);
+    if v.abs() > m {
+        let v = if v.abs() < 1e6 {
+            format!("{v}")
+        } else {
+            format!("{v:e}")
+        };
+        return Err(input(format!(
+            "{what} = {v} V is far past breakdown of a {family} cell; this experiment accepts |V| <= {m} V"
+        )));
+    }
+    Ok(())
+}
+
+/// Initial state of an experiment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Initial {
+    /// The card's initial state.
+    Card,
+    /// Fully SET (lowest resistance state).
+    Lrs,
+    /// Fully RESET (highest resistance state).
+    Hrs,
+    /// Conductance target (S) read at the experiment's read bias.
+    Conductance(f64),
+}
+
+impl std::str::FromStr for Initial {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "card" => Ok(Initial::Card),
+            "lrs" => Ok(Initial::Lrs),
+            "hrs" => Ok(Initial::Hrs),
+            t => crate::spice::number::parse_number(t)
+                .filter(|g| g.is_finite() && *g > 0.0)
+                .map(Initial::Conductance)
+                .ok_or_else(|| {
+                    format!("--initial must be lrs, hrs, card or a conductance > 0 in S, got `{s}`")
+                }),
+        }
+    }
+}
+
+/// Put `cell` in the state `u` in [0, 1] between its HRS (0) and LRS (1), along its state
+/// variable; `None` for families without a continuous bias-driven state (mtj: two states;
+/// pcm_stat: programmed by target).
+fn set_state_fraction(cell: &mut Cell, u: f64) -> Option<()> {
+    let u = u.clamp(0.0, 1.0);
+    match cell {
+        Cell::OxRam { p, s } => s.gap = p.g_max - u * (p.g_max - p.g_min),
+        Cell::Cbram { p, s } => {
+            // h from 0 to L over u in [0, 1): the filament touches (r = r_set) at u = 1.
+            s.h = u * p.l;
+            s.r = if u >= 1.0 { p.r_set() } else { p.r_floor() };
+        }
+        Cell::FloatingGate { p, s } => {
+            // Charge from "threshold at +3 V" (HRS) to "threshold at −1 V" (LRS) seen from the
+            // control gate: Q = C_T·V_th0 − C_cg·V_th,cg.
+            let vth = 3.0 - 4.0 * u;
+            s.q = p.c_total() * p.vth0 - p.c_cg * vth;
+        }
+        Cell::Pcm { p, s } => *s = p.state_with(1.0 - u, 0.0),
+        Cell::PcmStat { .. } | Cell::Mtj { .. } => return None,
+    }
+    Some(())
+}
+
+/// Prepare `cell` in the state `init`, reading at `v_read` (V) and `temp_k` (K).
+pub fn set_initial(
+    cell: &mut Cell,
+    init: Initial,
+    v_read: f64,
+    temp_k: f64,
+    rng: &mut ChaCha8Rng,
+) -> Result<(), DeviceCliError> {
+    let fam = cell.family();
+    match (init, &mut *cell) {
+        (Initial::Card, _) => Ok(()),
+        (Initial::Lrs | Initial::Hrs, Cell::Mtj { p, s }) => {
+            *s = p.state_with(if init == Initial::Lrs {
+                super::mram::MtjOrientation::Parallel
+            } else {
+                super::mram::MtjOrientation::AntiParallel
+            });
+            Ok(())
+        }
+        (Initial::Conductance(g), Cell::PcmStat { p, s }) => {
+            p.program(s, g, rng);
+            Ok(())
+        }
+        (Initial::Lrs | Initial::Hrs, Cell::PcmStat { p, s }) => {
+            let q = p.params();
+            let g = if init == Initial::Lrs {
+                q.g_max_us * 1e-6
+            } else {
+                0.0
+            };
+            p.program(s, g, rng);
+            Ok(())
+        }
+        (Initial::Lrs, c) => set_state_fraction(c, 1.0).ok_or_else(|| input("unreachable")),
+        (Initial::Hrs, c) => set_state_fraction(c, 0.0).ok_or_else(|| input("unreachable")),
+        (Initial::Conductance(target), c) => {
+            let g_of = |c: &mut Cell, u: f64| {
+                set_state_fraction(c, u);
+                c.read_conductance(v_read, temp_k)
+            };
+            if set_state_fraction(c, 0.0).is_none() {
+                return Err(input(format!(
+                    "--initial VALUE: family {fam} has two states; use lrs or hrs"
+                )));
+            }
+            let (g0, g1) = (g_of(c, 0.0), g_of(c, 1.0));
+            let (lo_g, hi_g) = (g0.min(g1), g0.max(g1));
+            if !(target >= lo_g && target <= hi_g) {
+                return Err(input(format!(
+                    "--initial {target:e} S is outside the {fam} cell's range \
+                     [{lo_g:e}, {hi_g:e}] S at {v_read} V"
+                )));
+            }
+            // Bisection on u in log conductance (monotone from HRS to LRS).
+            let (mut lo, mut hi) = (0.0, 1.0);
+            for _ in 0..80 {
+                let mid = 0.5 * (lo + hi);
+                if g_of(c, mid) < target {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
+            }
+            set_state_fraction(c, 0.5 * (lo + hi));
+            Ok(())
+        }
+    }
+}
+
+/// How to get the device(s) of an experiment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setup {
+    /// ChaCha8 seed; device `k` uses stream `k`.
+    pub seed: u64,
+    /// No device-to-device draw (the card's nominal device).
+    pub nominal: bool,
+    /// Monte Carlo over this many devices (≥ 1).
+    pub devices: usize,
+    pub initial: Initial,
+    /// Read bias (V) of conductance reads and of `--initial VALUE`.
+    pub v_read: f64,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            seed: 0,
+            nominal: false,
+            devices: 1,
+            initial: Initial::Card,
+            v_read: DEFAULT_V_READ,
+        }
+    }
+}
+
+/// Most devices of one Monte Carlo experiment.
+pub const MAX_DEVICES: usize = 100_000;
+/// Most samples of one sweep or waveform.
+pub const MAX_POINTS: usize = 1_000_000;
+
+impl Setup {
+    fn validate(&self) -> Result<(), DeviceCliError> {
+        if self.devices == 0 || self.devices > MAX_DEVICES {
+            return Err(input(format!(
+                "--devices must be in 1..={MAX_DEVICES}, got {}",
+                self.devices
+            )));
+        }
+        check_finite("--v-read", self.v_read)?;
+        if self.v_read == 0.0 || self.v_read.abs() > 5.0 {
+            return Err(input(format!(
+                "--v-read must be non-zero and within ±5 V, got {}",
+                self.v_read
+            )));
+        }
+        Ok(())
+    }
+
+    /// Device `k` of the experiment, prepared in its initial state, with its own RNG (stream k).
+    pub fn device(
+        &self,
+        model: &Model,
+        k: usize,
+        bench: &Bench,
+    ) -> Result<(Cell, ChaCha8Rng), DeviceCliError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(k as u64);
+        let mut cell = if self.nominal {
+            model.nominal_cell()
+        } else {
+            model.instantiate(&mut rng)
+        };
+        set_initial(&mut cell, self.initial, self.v_read, bench.temp_k, &mut rng)?;
+        Ok((cell, rng))
+    }
+}
+
+/// One experiment over every device of `setup`: `run` gives each device's table; with more
+/// than one device a `device` column (0-based) is prepended and the tables are stacked in device
+/// order. Devices run in parallel (rayon); each has its own RNG stream, so the result does not
+/// depend on the thread count.
+fn over_devices(
+    model: &Model,
+    setup: &Setup,
+    bench: &Bench,
+    run: impl Fn(&mut Cell, &mut ChaCha8Rng) -> Result<Table, DeviceCliError> + Sync,
+) -> Result<Table, DeviceCliError> {
+    use rayon::prelude::*;
+    setup.validate()?;
+    bench.validate()?;
+    if setup.devices == 1 {
+        let (mut cell, mut rng) = setup.device(model, 0, bench)?;
+        return run(&mut cell, &mut rng);
+    }
+    let bar = indicatif::ProgressBar::new(setup.devices as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("devices {pos}/{len} {wide_bar} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let tables: Vec<Result<Table, DeviceCliError>> = (0..setup.devices)
+        .into_par_iter()
+        .map(|k| {
+            let (mut cell, mut rng) = setup.device(model, k, bench)?;
+            let t = run(&mut cell, &mut rng);
+            bar.inc(1);
+            t
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut out: Option<Table> = None;
+    for (k, t) in tables.into_iter().enumerate() {
+        let t = t?;
+        let o = out.get_or_insert_with(|| {
+            let mut cols = vec!["device".to_string()];
+            cols.extend(t.columns.iter().cloned());
+            Table::new(cols)
+        });
+        for r in &t.rows {
+            let mut row = vec![k as f64];
+            row.extend_from_slice(r);
+            o.push_row(row)?;
+        }
+    }
+    Ok(out.expect("at least one device"))
+}
+
+fn refuse_pcm_stat(card: &Path, cell_family: &str, what: &str) -> Result<(), DeviceCliError> {
+    if cell_family == "pcm_stat" {
+        return Err(input(format!(
+            "{}: family pcm_stat is a statistical model without bias-driven dynamics; \
+             `device {what}` needs one (use `device retention`)",
+            card.display()
+        )));
+    }
+    Ok(())
+}
+
+/// I-V loop on a bench: triangle 0 → vmax → vmin → 0 of the source over `period_s`, `points`
+/// samples. Columns `time_s, v_v` (source), `v_cell_v, i_a` and the state variables.
+#[allow(clippy::too_many_arguments)]
+pub fn iv_loop_bench(
+    cell: &mut Cell,
+    bench: &Bench,
+    vmax: f64,
+    vmin: f64,
+    period_s: f64,
+    points: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Table, DeviceCliError> {
+    let mut t = Table::new(columns(&["time_s", "v_v", "v_cell_v", "i_a"], cell));
+    let n = points - 1;
+    let dt = period_s / n as f64;
+    let h = dt / IV_SUBSTEPS as f64;
+    let row = |k: usize, cell: &Cell, t: &mut Table| -> Result<(), DeviceCliError> {
+        let time = k as f64 * dt;
+        let v = if k == n {
+            0.0
+        } else {
+            triangle(time / period_s, vmax, vmin)
+        };
+        let (vc, i) = bench.operate(cell, v);
+        let mut r = vec![time, v, vc, i];
+        r.extend(cell.state_vars().into_iter().map(|(_, x)| x));
+        if let Some(bad) = r.iter().position(|x| !x.is_finite()) {
+            return Err(input(format!(
+                "non-finite {} at t = {time} s (source {v} V)",
+                t.columns[bad]
+            )));
+        }
+        t.push_row(r)?;
+        Ok(())
+    };
+    row(0, cell, &mut t)?;
+    for k in 1..=n {
+        let t0 = (k - 1) as f64 * dt;
+        for j in 0..IV_SUBSTEPS {
+            let tm = t0 + (j as f64 + 0.5) * h;
+            bench.advance(cell, triangle(tm / period_s, vmax, vmin), h, rng);
+        }
+        row(k, cell, &mut t)?;
+    }
+    Ok(t)
+}
+
+/// Longest sweep period or waveform (s) an experiment accepts (about 11.6 days).
+pub const MAX_PERIOD_S: f64 = 1e6;
+
+/// `xbar device iv` with every bench option: columns `[device,] time_s, v_v, v_cell_v, i_a,
+/// <state>`.
+#[allow(clippy::too_many_arguments)]
+pub fn device_iv_bench(
+    card: &Path,
+    setup: &Setup,
+    bench: &Bench,
+    vmax: f64,
+    vmin: f64,
+    period_s: f64,
+    points: usize,
+) -> Result<Table, DeviceCliError> {
+    let model = load_card(card)?;
+    let fam = model.family();
+    refuse_pcm_stat(card, fam, "iv")?;
+    check_bias(fam, "--vmax", vmax)?;
+    check_bias(fam, "--vmin", vmin)?;
+    if vmax < 0.0 || vmin > 0.0 || vmax == vmin {
+        return Err(input(format!(
+            "the sweep needs vmax >= 0 >= vmin and vmax != vmin (got vmax {vmax} V, vmin {vmin} V)"
+        )));
+    }
+    check_finite("--period", period_s)?;
+    if !(period_s > 0.0 && period_s <= MAX_PERIOD_S) {
+        return Err(input(format!(
+            "--period must be > 0 s and <= {MAX_PERIOD_S:e} s, got {period_s}"
+        )));
+    }
+    if !(3..=MAX_POINTS).contains(&points) {
+        return Err(input(format!(
+            "--points must be in 3..={MAX_POINTS}, got {points}"
+        )));
+    }
+    over_devices(&model, setup, bench, |cell, rng| {
+        iv_loop_bench(cell, bench, vmax, vmin, period_s, points, rng)
+    })
+}
+
+/// `xbar device pulse` with every bench option: conductance read at `setup.v_read` before and
+/// after each of `count` pulses of the source (each followed by an equal rest at 0 V). Columns
+/// `[device,] pulse, g_s, <state>`.
+pub fn device_pulse_bench(
+    card: &Path,
+    setup: &Setup,
+    bench: &Bench,
+    amplitude_v: f64,
+    width_s: f64,
+    count: usize,
+) -> Result<Table, DeviceCliError> {
+    let model = load_card(card)?;
+    let fam = model.family();
+    refuse_pcm_stat(card, fam, "pulse")?;
+    check_bias(fam, "--amplitude", amplitude_v)?;
+    check_finite("--width", width_s)?;
+    if !(width_s > 0.0 && width_s <= MAX_PERIOD_S) {
+        return Err(input(format!(
+            "--width must be > 0 s and <= {MAX_PERIOD_S:e} s, got {width_s}"
+        )));
+    }
+    if count > MAX_POINTS {
+        return Err(input(format!(
+            "--count must be <= {MAX_POINTS}, got {count}"
+        )));
+    }
+    over_devices(&model, setup, bench, |cell, rng| {
+        let mut t = Table::new(columns(&["pulse", "g_s"], cell));
+        let read = |cell: &Cell| bench_read(bench, cell, setup.v_read);
+        let mut r = vec![0.0, read(cell)];
+        r.extend(cell.state_vars().into_iter().map(|(_, x)| x));
+        t.push_row(r)?;
+        for k in 1..=count {
+            bench.advance(cell, amplitude_v, width_s, rng);
+            bench.advance(cell, 0.0, width_s, rng);
+            let mut r = vec![k as f64, read(cell)];
+            r.extend(cell.state_vars().into_iter().map(|(_, x)| x));
+            t.push_row(r)?;
+        }
+        Ok(t)
+    })
+}
+
+/// Read conductance of the cell itself (S) at `v_read`, control gate applied.
+fn bench_read(bench: &Bench, cell: &Cell, v_read: f64) -> f64 {
+    cell.current_gated(v_read, bench.gate(cell), bench.temp_k).0 / v_read
+}
+
+/// `xbar device retention` at the bench temperature (a bake): zero-bias conductance at each of
+/// `times_s`. A `pcm_stat` device is programmed first (to `--initial`, else `initial_g_us` or
+/// `g_max_us`). Columns `[device,] time_s, g_s, <state>`.
+pub fn device_retention_bench(
+    card: &Path,
+    setup: &Setup,
+    bench: &Bench,
+    times_s: &[f64],
+) -> Result<Table, DeviceCliError> {
+    let model = load_card(card)?;
+    if let Some(&t) = times_s.last() {
+        if t > 1e10 {
+            return Err(input(format!(
+                "times must be <= 1e10 s (about 300 years), got {t}"
+            )));
+        }
+    }
+    over_devices(&model, setup, bench, |cell, rng| {
+        if setup.initial == Initial::Card {
+            if let Cell::PcmStat { p, s } = cell {
+                let q = p.params();
+                let g_us = if q.initial_g_us > 0.0 {
+                    q.initial_g_us
+                } else {
+                    q.g_max_us
+                };
+                p.program(s, g_us * 1e-6, rng);
+            }
+        }
+        retention(cell, times_s, bench.temp_k, rng)
+    })
+}
+
+/// A drive waveform read from CSV: `time_s,v_v` (voltage) or `time_s,i_a` (current).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waveform {
+    pub times_s: Vec<f64>,
+    pub values: Vec<f64>,
+    /// True for a current waveform (`i_a`).
+    pub current: bool,
+}
+
+/// Read a waveform CSV; errors name the file, the line and what is wrong.
+pub fn read_waveform(path: &Path) -> Result<Waveform, DeviceCliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| input(format!("{}: cannot read waveform: {e}", path.display())))?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let (_, header) = lines
+        .next()
+        .ok_or_else(|| input(format!("{}: empty waveform file", path.display())))?;
+    let cols: Vec<String> = header
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    let current = match cols
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["time_s", "v_v"] => false,
+        ["time_s", "i_a"] => true,
+        _ => {
+            return Err(input(format!(
+                "{}:1: header must be `time_s,v_v` or `time_s,i_a`, got `{header}`",
+                path.display()
+            )))
+        }
+    };
+    let mut w = Waveform {
+        times_s: Vec::new(),
+        values: Vec::new(),
+        current,
+    };
+    for (ln, l) in lines {
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        let num = |s: &str| crate::spice::number::parse_number(s).filter(|x| x.is_finite());
+        let (Some(t), Some(x), 2) = (
+            f.first().and_then(|s| num(s)),
+            f.get(1).and_then(|s| num(s)),
+            f.len(),
+        ) else {
+            return Err(input(format!(
+                "{}:{}: expected two finite numbers `time_s,value`, got `{l}`",
+                path.display(),
+                ln + 1
+            )));
+        };
+        if let Some(&prev) = w.times_s.last() {
+            if t <= prev {
+                return Err(input(format!(
+                    "{}:{}: time {t} s must increase (previous {prev} s)",
+                    path.display(),
+                    ln + 1
+                )));
+            }
+        } else if t < 0.0 {
+            return Err(input(format!(
+                "{}:{}: time {t} s must be >= 0",
+                path.display(),
+                ln + 1
+            )));
+        }
+        w.times_s.push(t);
+        w.values.push(x);
+    }
+    if w.times_s.len() < 2 {
+        return Err(input(format!(
+            "{}: a waveform needs at least two rows",
+            path.display()
+        )));
+    }
+    if w.times_s.len() > MAX_POINTS {
+        return Err(input(format!(
+            "{}: more than {MAX_POINTS} rows",
+            path.display()
+        )));
+    }
+    if w.times_s[w.times_s.len() - 1] > MAX_PERIOD_S {
+        return Err(input(format!(
+            "{}: the waveform lasts longer than {MAX_PERIOD_S:e} s",
+            path.display()
+        )));
+    }
+    Ok(w)
+}
+
+/// Drive the device(s) with a piecewise-linear waveform. A voltage waveform is the source of the
+/// bench (series R, compliance, access apply); a current waveform forces the cell current (the
+/// bench's series parts do not change a forced current). Sampled at the waveform's rows, with
+/// sub-steps at the midpoint values in between. Columns `[device,] time_s, v_v, v_cell_v, i_a,
+/// <state>`.
+pub fn device_waveform(
+    card: &Path,
+    setup: &Setup,
+    bench: &Bench,
+    w: &Waveform,
+) -> Result<Table, DeviceCliError> {
+    let model = load_card(card)?;
+    let fam = model.family();
+    refuse_pcm_stat(card, fam, "iv --waveform")?;
+    if !w.current {
+        for &v in &w.values {
+            check_bias(fam, "waveform voltage", v)?;
+        }
+    }
+    let vmax = max_bias_v(fam);
+    over_devices(&model, setup, bench, |cell, rng| {
+        let mut t = Table::new(columns(&["time_s", "v_v", "v_cell_v", "i_a"], cell));
+        let point = |cell: &Cell, x: f64| -> Result<(f64, f64, f64), DeviceCliError> {
+            if w.current {
+                let v = bench
+                    .cell_voltage_for(cell, x, vmax * x.signum())
+                    .ok_or_else(|| {
+                        input(format!(
+                            "waveform current {x} A needs more than {vmax} V across the {fam} cell"
+                        ))
+                    })?;
+                Ok((v, v, x))
+            } else {
+                let (vc, i) = bench.operate(cell, x);
+                Ok((x, vc, i))
+            }
+        };
+        let push = |t: &mut Table, time: f64, p: (f64, f64, f64), cell: &Cell| {
+            let mut r = vec![time, p.0, p.1, p.2];
+            r.extend(cell.state_vars().into_iter().map(|(_, x)| x));
+            t.push_row(r)
+        };
+        let p0 = point(cell, w.values[0])?;
+        push(&mut t, w.times_s[0], p0, cell)?;
+        for k in 1..w.times_s.len() {
+            let (t0, t1) = (w.times_s[k - 1], w.times_s[k]);
+            let (x0, x1) = (w.values[k - 1], w.values[k]);
+            let h = (t1 - t0) / IV_SUBSTEPS as f64;
+            for j in 0..IV_SUBSTEPS {
+                let f = (j as f64 + 0.5) / IV_SUBSTEPS as f64;
+                let x = x0 + f * (x1 - x0);
+                if w.current {
+                    let (v, _, _) = point(cell, x)?;
+                    let g = bench.gate(cell);
+                    cell.advance_gated(v, g, h, bench.temp_k, rng);
+                } else {
+                    bench.advance(cell, x, h, rng);
+                }
+            }
+            let p = point(cell, x1)?;
+            push(&mut t, t1, p, cell)?;
+        }
+        Ok(t)
+    })
+}
+
+/// Id–Vcg transfer curve of a floating-gate cell at drain bias `v_d` (V): columns `v_cg_v, i_a`.
+pub fn transfer_curve(
+    cell: &Cell,
+    v_d: f64,
+    vcg_min: f64,
+    vcg_max: f64,
+    points: usize,
+    temp_k: f64,
+) -> Result<Table, DeviceCliError> {
+    if !cell.has_control_gate() {
+        return Err(input(format!(
+            "family {} has no control gate; Id–Vcg needs fgate",
+            cell.family()
+        )));
+    }
+    if !(2..=MAX_POINTS).contains(&points) || !(vcg_max > vcg_min) {
+        return Err(input("need points >= 2 and vcg_max > vcg_min"));
+    }
+    let mut t = Table::new(["v_cg_v", "i_a"]);
+    for k in 0..points {
+        let vg = vcg_min + (vcg_max - vcg_min) * k as f64 / (points - 1) as f64;
+        t.push_row(vec![vg, cell.current_gated(v_d, vg, temp_k).0])?;
+    }
+    Ok(t)
 }

@@ -130,9 +130,89 @@ fn cell_index(text: &str) -> Result<(usize, usize), String> {
     ))
 }
 
+/// Bench and device options shared by every `xbar device` experiment.
+#[derive(clap::Args)]
+struct DeviceBench {
+    /// SMU-style current clamp (A) of the SET polarity (positive source).
+    #[arg(long, allow_hyphen_values = true, value_parser = si)]
+    compliance: Option<f64>,
+    /// Current clamp (A) of the RESET polarity (negative source); default none.
+    #[arg(long = "reset-compliance", allow_hyphen_values = true, value_parser = si)]
+    reset_compliance: Option<f64>,
+    /// Series resistance between source and top electrode (ohm).
+    #[arg(long = "series-r", allow_hyphen_values = true, value_parser = si, default_value = "0")]
+    series_r: f64,
+    /// Access device: `1T1R` puts the cell above an n-MOSFET (VTO 0.7 V, beta 6e-4 A/V^2).
+    #[arg(long)]
+    access: Option<String>,
+    /// Gate voltage of the 1T1R access transistor (V).
+    #[arg(long = "v-gate", allow_hyphen_values = true, value_parser = si)]
+    v_gate: Option<f64>,
+    /// Control-gate bias of a floating-gate cell (V); default the card's v_cg.
+    #[arg(long = "v-cg", allow_hyphen_values = true, value_parser = si)]
+    v_cg: Option<f64>,
+    /// Ambient temperature (K).
+    #[arg(long, allow_hyphen_values = true, value_parser = si, default_value = "300")]
+    temperature: f64,
+    /// The card's nominal device: no device-to-device draw.
+    #[arg(long)]
+    nominal: bool,
+    /// Monte Carlo over N devices (a `device` column is added).
+    #[arg(long, default_value_t = 1)]
+    devices: usize,
+    /// Read bias (V).
+    #[arg(long = "v-read", allow_hyphen_values = true, value_parser = si, default_value = "0.1")]
+    v_read: f64,
+    /// Initial state: lrs, hrs, card, or a conductance in S read at --v-read.
+    #[arg(long, default_value = "card")]
+    initial: String,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(short = 'o')]
+    out: Option<PathBuf>,
+}
+
+impl DeviceBench {
+    fn split(
+        &self,
+    ) -> Result<
+        (xbarsim::device::cli::Setup, xbarsim::device::cli::Bench),
+        Box<dyn std::error::Error>,
+    > {
+        use xbarsim::device::cli::{Access, Bench, Setup};
+        let access = match (self.access.as_deref(), self.v_gate) {
+            (None, None) => None,
+            (Some(a), Some(vg)) if a.eq_ignore_ascii_case("1t1r") => Some(Access::pku(vg)),
+            (Some(a), None) if a.eq_ignore_ascii_case("1t1r") => {
+                return Err("--access 1T1R needs --v-gate V".into())
+            }
+            (None, Some(_)) => return Err("--v-gate needs --access 1T1R".into()),
+            (Some(a), _) => return Err(format!("--access must be 1T1R, got `{a}`").into()),
+        };
+        Ok((
+            Setup {
+                seed: self.seed,
+                nominal: self.nominal,
+                devices: self.devices,
+                initial: self.initial.parse()?,
+                v_read: self.v_read,
+            },
+            Bench {
+                temp_k: self.temperature,
+                series_r_ohm: self.series_r,
+                compliance_a: self.compliance,
+                reset_compliance_a: self.reset_compliance,
+                access,
+                v_cg: self.v_cg,
+            },
+        ))
+    }
+}
+
 #[derive(Subcommand)]
 enum DeviceCmd {
-    /// Quasi-static I-V loop 0 -> vmax -> vmin -> 0 (columns time_s,v_v,i_a,state...).
+    /// Quasi-static I-V loop 0 -> vmax -> vmin -> 0 of the source, or any --waveform
+    /// (columns [device,]time_s,v_v,v_cell_v,i_a,state...).
     Iv {
         card: PathBuf,
         #[arg(long, allow_hyphen_values = true, value_parser = si)]
@@ -140,39 +220,39 @@ enum DeviceCmd {
         #[arg(long, allow_hyphen_values = true, value_parser = si)]
         vmin: Option<f64>,
         /// Period of the triangular sweep (s).
-        #[arg(long, value_parser = si)]
+        #[arg(long, allow_hyphen_values = true, value_parser = si)]
         period: Option<f64>,
-        #[arg(short = 'o')]
-        out: Option<PathBuf>,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        /// Samples of the sweep.
+        #[arg(long, default_value_t = 401)]
+        points: usize,
+        /// Drive from a CSV waveform `time_s,v_v` or `time_s,i_a` instead of the triangle.
+        #[arg(long)]
+        waveform: Option<PathBuf>,
+        #[command(flatten)]
+        bench: DeviceBench,
     },
-    /// Conductance read at a small bias after each of COUNT pulses (columns pulse,g_s,state...).
+    /// Conductance read at --v-read after each of COUNT pulses (columns [device,]pulse,g_s,state...).
     Pulse {
         card: PathBuf,
         /// Pulse amplitude (V).
         #[arg(long, allow_hyphen_values = true, value_parser = si)]
         amplitude: f64,
         /// Pulse width (s).
-        #[arg(long, value_parser = si)]
+        #[arg(long, allow_hyphen_values = true, value_parser = si)]
         width: f64,
         #[arg(long)]
         count: usize,
-        #[arg(short = 'o')]
-        out: Option<PathBuf>,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        bench: DeviceBench,
     },
-    /// Zero-bias conductance against time (columns time_s,g_s,state...).
+    /// Zero-bias conductance against time at --temperature (columns [device,]time_s,g_s,state...).
     Retention {
         card: PathBuf,
         /// Comma-separated times (s), e.g. 1,10,100,1e3.
         #[arg(long)]
         times: String,
-        #[arg(short = 'o')]
-        out: Option<PathBuf>,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        bench: DeviceBench,
     },
 }
 
@@ -252,41 +332,51 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     vmax,
                     vmin,
                     period,
-                    out,
-                    seed,
+                    points,
+                    waveform,
+                    bench,
                 } => {
-                    let fam = load_card(&card)?.family();
-                    let (dv, dn, dp) = cli::iv_defaults(fam);
-                    let t = cli::device_iv(
-                        &card,
-                        vmax.unwrap_or(dv),
-                        vmin.unwrap_or(dn),
-                        period.unwrap_or(dp),
-                        cli::DEFAULT_IV_POINTS,
-                        seed,
-                    )?;
-                    (t, out)
+                    let (setup, b) = bench.split()?;
+                    let t = match waveform {
+                        Some(w) => {
+                            cli::device_waveform(&card, &setup, &b, &cli::read_waveform(&w)?)?
+                        }
+                        None => {
+                            let fam = load_card(&card)?.family();
+                            let (dv, dn, dp) = cli::iv_defaults(fam);
+                            cli::device_iv_bench(
+                                &card,
+                                &setup,
+                                &b,
+                                vmax.unwrap_or(dv),
+                                vmin.unwrap_or(dn),
+                                period.unwrap_or(dp),
+                                points,
+                            )?
+                        }
+                    };
+                    (t, bench.out)
                 }
                 DeviceCmd::Pulse {
                     card,
                     amplitude,
                     width,
                     count,
-                    out,
-                    seed,
-                } => (
-                    cli::device_pulse(&card, amplitude, width, count, cli::DEFAULT_V_READ, seed)?,
-                    out,
-                ),
-                DeviceCmd::Retention {
-                    card,
-                    times,
-                    out,
-                    seed,
-                } => (
-                    cli::device_retention(&card, &cli::parse_times(&times)?, seed)?,
-                    out,
-                ),
+                    bench,
+                } => {
+                    let (setup, b) = bench.split()?;
+                    (
+                        cli::device_pulse_bench(&card, &setup, &b, amplitude, width, count)?,
+                        bench.out,
+                    )
+                }
+                DeviceCmd::Retention { card, times, bench } => {
+                    let (setup, b) = bench.split()?;
+                    (
+                        cli::device_retention_bench(&card, &setup, &b, &cli::parse_times(&times)?)?,
+                        bench.out,
+                    )
+                }
             };
             match out {
                 Some(p) => {

@@ -416,6 +416,44 @@ fn line_of_key(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// `(key, required in a card file)` of a flat family's top-level keys.
+fn flat_required(family: &str) -> &'static [(&'static str, bool)] {
+    match family {
+        "pcm" => super::pcm::PcmParams::REQUIRED,
+        "pcm_stat" => super::pcm_stat::PcmStatParams::REQUIRED,
+        "mtj" => super::mram::MtjParams::REQUIRED,
+        _ => &[],
+    }
+}
+
+/// A flat card must give every required key of its family (defaults are for `.model` lines and
+/// for the knobs the declaration marks `#[optional]`): a card without `tmr0` is an error, not an
+/// MTJ with the default TMR.
+fn check_required_flat_keys(file: &Path, text: &str, family: &str) -> Result<(), CardError> {
+    let required = flat_required(family);
+    // Syntax errors are reported (with their position) by the family's own parser.
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let table_rows = flat_table(family).unwrap_or(&[]);
+    for &(key, req) in required {
+        if req && !table.contains_key(key) {
+            let (unit, meaning) = table_rows
+                .iter()
+                .find(|r| r.0 == key)
+                .map(|r| (r.2, r.4))
+                .unwrap_or(("", ""));
+            return Err(CardError {
+                file: file.to_path_buf(),
+                line: None,
+                key: key.to_string(),
+                msg: format!("missing required parameter ({unit}: {meaning})"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Convert a flat-family error into a [`CardError`] naming file, line and key.
 fn flat_error(file: &Path, text: &str, e: super::FlatError) -> CardError {
     match e {
@@ -473,8 +511,11 @@ pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
         });
     }
     if super::FLAT_FAMILIES.contains(&family.get_ref().as_str()) {
-        return super::Model::build_flat(family.get_ref(), text, stem())
-            .map_err(|e| flat_error(file, text, e));
+        // Syntax, unknown keys and values first (they carry a line), then completeness.
+        let model = super::Model::build_flat(family.get_ref(), text, stem())
+            .map_err(|e| flat_error(file, text, e))?;
+        check_required_flat_keys(file, text, family.get_ref())?;
+        return Ok(model);
     }
     let card: CardFile = toml::from_str(text).map_err(|e| CardError {
         file: file.to_path_buf(),
@@ -723,13 +764,16 @@ pub const SYMBOLS: &[(&str, &[(&str, &str)])] = &[
 /// that drive validation. `None` for an unknown family.
 pub fn family_param_docs(family: &str) -> Option<Vec<ParamDoc>> {
     if let Some(t) = flat_table(family) {
+        let required = flat_required(family);
         return Some(
             t.iter()
                 .map(|&(key, symbol, unit, def, meaning)| ParamDoc {
                     key: key.to_string(),
                     symbol,
                     unit,
-                    default: Some(def),
+                    // A card must give a required key; the value shown for those is what a
+                    // `.model` line that omits it gets.
+                    default: (!required.iter().any(|&(k, r)| r && k == key)).then_some(def),
                     meaning: meaning.to_string(),
                 })
                 .collect(),

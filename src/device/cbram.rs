@@ -197,7 +197,11 @@ impl CompactModel for Params {
                     s.h = hn.max(0.0);
                 }
             } else {
-                let top = if rm > 0.0 { self.r_set().max(s.r) } else { r_max };
+                let top = if rm > 0.0 {
+                    self.r_set().max(s.r)
+                } else {
+                    r_max
+                };
                 s.r = (s.r + h * rm).clamp(r_floor, top);
                 if v < 0.0 && s.r <= r_floor {
                     // Dissolved to the stub: the filament detaches and starts to retract.

@@ -133,14 +133,7 @@ impl Cell {
     /// [`Cell::advance`] with the control gate driven to `v_cg` (V). Families without a control
     /// gate ignore `v_cg`.
     #[inline]
-    pub fn advance_gated(
-        &mut self,
-        v: f64,
-        v_cg: f64,
-        dt: f64,
-        temp_k: f64,
-        rng: &mut ChaCha8Rng,
-    ) {
+    pub fn advance_gated(&mut self, v: f64, v_cg: f64, dt: f64, temp_k: f64, rng: &mut ChaCha8Rng) {
         match self {
             Cell::FloatingGate { p, s } => p.advance_gated(s, v, v_cg, dt, temp_k, rng),
             _ => self.advance(v, dt, temp_k, rng),

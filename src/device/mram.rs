@@ -76,14 +76,19 @@ define_card! {
             "Saturation magnetisation of the free layer.";
         hk_a_per_m: "H_k", "A/m", 4.0e5,
             "Perpendicular anisotropy field of the free layer.";
+        #[optional]
         ic_scale: "IC_G", "1", 1.0,
             "Multiplier of both critical currents (the source's IC_G).";
+        #[optional]
         i_reset_a: "I_min", "A", 1.0e-6,
             "Ignored (kept so old cards load): the source reset its hazard integral below this |I|; the hazard now integrates at every bias, so zero-bias thermal flips are modelled.";
+        #[optional]
         nb_max_ic_ratio: "x_NB", "1", 0.8,
             "Largest I/Ic at which the Néel-Brown law is used as is (it needs Δ·(1 − I/Ic) ≫ 1).";
+        #[optional]
         sun_min_ic_ratio: "x_Sun", "1", 1.5,
             "Smallest I/Ic at which the Sun precessional law is used as is; between x_NB and x_Sun a monotone C¹ join.";
+        #[optional]
         initial_ap: "s0", "1", 0.0,
             "Initial orientation: 0 = parallel, 1 = antiparallel.";
     }

@@ -58,7 +58,7 @@ macro_rules! define_card {
         $(#[$vmeta:meta])*
         variability $vname:ident;
         table $table:ident;
-        params { $( $field:ident : $sym:literal, $unit:literal, $def:expr, $meaning:literal; )* }
+        params { $( $(#[$opt:ident])? $field:ident : $sym:literal, $unit:literal, $def:expr, $meaning:literal; )* }
         variability_params { $( $vfield:ident : $vsym:literal, $vunit:literal, $vdef:expr, $vmeaning:literal; )* }
     ) => {
         $(#[$vmeta])*
@@ -115,6 +115,12 @@ macro_rules! define_card {
         ];
 
         impl $name {
+            /// Whether each top-level key must appear in a card file (rows without `#[optional]`).
+            /// A card that omits a required key is an error; `.model` lines may omit any key.
+            pub const REQUIRED: &[(&str, bool)] = &[
+                $( (stringify!($field), stringify!($($opt)?).is_empty()), )*
+            ];
+
             /// Parses a TOML card (unknown keys and type errors are reported with line and
             /// column by the TOML parser) and validates it.
             pub fn from_toml_str(text: &str) -> Result<Self, String> {
@@ -174,38 +180,47 @@ define_card! {
             "Threshold-switching voltage of the fully amorphous cell.";
         v_th_set_v: "V_th,c", "V", 0.9,
             "Threshold voltage extrapolated to x = 0; V_th is linear in the amorphous fraction.";
+        #[optional]
         v_th_width_v: "w_th", "V", 0.02,
             "Smoothing width of the threshold gate (in V, at V = V_th).";
         v_on_v: "V_ON", "V", 0.8,
             "Holding (ON-branch offset) voltage: after switching V = V_ON + R_ON·I.";
         r_on_ohm: "R_ON", "Ω", 5.0e3,
             "Dynamic resistance of the switched ON branch, heater included.";
+        #[optional]
         v_on_width_v: "w_ON", "V", 0.02,
             "Smoothing width of the ON-branch knee at V_ON.";
         r_th_k_per_w: "R_th", "K/W", 2.0e6,
             "Thermal resistance from the active region to ambient: T = T_amb + R_th·|I·V|.";
         t_melt_k: "T_melt", "K", 900.0,
             "Melting temperature of the phase-change material.";
+        #[optional]
         melt_span_k: "ΔT_span", "K", 200.0,
             "Temperature above T_melt at which the melt (and quenched plug) covers the heater fully.";
         ea_cryst_ev: "E_a", "eV", 2.34,
             "Activation energy of crystallisation, K = K0·exp(−E_a/kT).";
         k0_cryst_per_s: "K0", "1/s", 2.4e22,
             "Crystallisation rate prefactor of the JMAK law.";
+        #[optional]
         avrami_n: "n", "1", 1.0,
             "Avrami exponent of the JMAK law x = exp(−(K·t)^n); 1 is interface-growth limited.";
         nu: "ν", "1", 0.1,
             "Drift exponent of the amorphous part: R_a(t) = R_a·((t + t0)/t0)^ν (sampled per device).";
         drift_t0_s: "t0", "s", 20.0,
             "Drift reference time: R_a(t) = R_a·((t + t0)/t0)^ν, t the age since the quench (aihwkit's time base).";
+        #[optional]
         i_hold_a: "I_hold", "A", 20.0e-6,
             "Holding current: the threshold-switched ON state returns OFF when |I| falls below it.";
+        #[optional]
         read_noise_q: "Q_s0", "1", 0.0088,
             "1/f read-noise amplitude at G = 1/R_c (relative std per sqrt(ln) of bandwidth ratio).";
+        #[optional]
         read_noise_exponent: "a_Q", "1", 0.65,
             "Q_s = Q_s0/max((G·R_c)^a_Q, 1e-3), capped at Q_max.";
+        #[optional]
         read_noise_q_max: "Q_max", "1", 0.2,
             "Upper cap of Q_s.";
+        #[optional]
         initial_amorphous_fraction: "x_init", "1", 1.0,
             "Amorphous fraction of the initial state (1 = RESET).";
     }

@@ -42,40 +42,58 @@ define_card! {
             "Conductance that the largest weight maps to.";
         t0_s: "t0", "s", 20.0,
             "Drift reference time (first read after programming).";
+        #[optional]
         t_read_s: "t_read", "s", 250.0e-9,
             "Read duration of the 1/f noise fit.";
+        #[optional]
         prog_c0_us: "c0", "µS", 0.26348,
             "Programming-noise polynomial, constant term (at g_ref).";
+        #[optional]
         prog_c1_us: "c1", "µS", 1.9650,
             "Programming-noise polynomial, linear term in x = g_T/g_max.";
+        #[optional]
         prog_c2_us: "c2", "µS", -1.1731,
             "Programming-noise polynomial, quadratic term.";
+        #[optional]
         prog_g_ref_us: "g_ref", "µS", 25.0,
             "g_max at which the programming polynomial was fitted; σ_prog scales by g_max/g_ref.";
+        #[optional]
         nu_mu_slope: "a_μ", "1", -0.0155,
             "μ_ν = clamp(a_μ·ln x_c + b_μ, μ_min, μ_max).";
+        #[optional]
         nu_mu_offset: "b_μ", "1", 0.0244,
             "Offset of μ_ν(ln x_c).";
+        #[optional]
         nu_mu_min: "μ_min", "1", 0.049,
             "Lower clamp of μ_ν.";
+        #[optional]
         nu_mu_max: "μ_max", "1", 0.1,
             "Upper clamp of μ_ν.";
+        #[optional]
         nu_sigma_slope: "a_σ", "1", -0.0125,
             "σ_ν = clamp(a_σ·ln x_c + b_σ, σ_min, σ_max).";
+        #[optional]
         nu_sigma_offset: "b_σ", "1", -0.0059,
             "Offset of σ_ν(ln x_c).";
+        #[optional]
         nu_sigma_min: "σ_min", "1", 0.008,
             "Lower clamp of σ_ν.";
+        #[optional]
         nu_sigma_max: "σ_max", "1", 0.045,
             "Upper clamp of σ_ν.";
+        #[optional]
         q_s_coeff: "Q_0", "1", 0.0088,
             "Q_s = min(Q_0/max(x^a_Q, Q_floor), Q_max), x = |g_prog|/g_max.";
+        #[optional]
         q_s_exponent: "a_Q", "1", 0.65,
             "Exponent of the Q_s law.";
+        #[optional]
         q_s_floor: "Q_floor", "1", 1.0e-3,
             "Floor of x^a_Q in the Q_s law.";
+        #[optional]
         q_s_max: "Q_max", "1", 0.2,
             "Upper cap of Q_s.";
+        #[optional]
         initial_g_us: "g_init", "µS", 0.0,
             "Conductance of the initial (unprogrammed) state, noise free.";
     }
