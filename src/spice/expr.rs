@@ -12,6 +12,12 @@
 //! | `pow(x,y)` | C `pow` (NaN for x<0, fractional y) | \|x\|^y |
 //! | `pwr(x,y)` | \|x\|^y | sign(x)·\|x\|^y |
 //!
+//! Below `+ -` come, loosest last, the comparisons `< <= > >=`, then `== !=` (also `<>`),
+//! `&&`, `||` and the right-associative ternary `c ? a : b`, as in ngspice's B-source
+//! grammar (`inpptree-parser.y`); `!x` binds like unary minus. A comparison or boolean is
+//! 1 or 0 (any non-zero operand is true), and its derivative is 0; the ternary's derivative is
+//! that of the branch taken, so both stay exact away from the switching points.
+//!
 //! `log` is the natural log, as in ngspice. A B-source expression is compiled once into a flat
 //! tape; [`Compiled::eval`] runs it forward for the value and backward (reverse mode) for the
 //! exact gradient with respect to the controlling node voltages, on fixed-size stack buffers.
@@ -23,8 +29,9 @@ use crate::circuit::elements::{NodeId, GROUND};
 use super::number::{format_number, scan_number};
 
 /// Longest tape (operations after constant folding) an expression may compile to; the
-/// evaluator keeps its scratch on the stack in arrays of this size so that it never allocates.
-pub const MAX_TAPE: usize = 256;
+/// evaluator keeps its scratch on the stack in arrays of this size so that it never allocates
+/// (16 KiB); the exported floating-gate law, with its overflow-safe softplus, needs ~450.
+pub const MAX_TAPE: usize = 1024;
 
 /// Which of ngspice's two evaluators an expression follows (they disagree on powers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +66,8 @@ enum F1 {
     Cos,
     Tan,
     Atan,
+    /// Logical not: 1 if x = 0, else 0.
+    Not,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +84,14 @@ enum F2 {
     PwrSigned,
     Min,
     Max,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -85,6 +102,8 @@ enum Ast {
     Time,
     Un(F1, Box<Ast>),
     Bin(F2, Box<Ast>, Box<Ast>),
+    /// `c ? a : b`.
+    Select(Box<Ast>, Box<Ast>, Box<Ast>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,6 +113,7 @@ enum Instr {
     Time,
     Un(F1, usize),
     Bin(F2, usize, usize),
+    Select(usize, usize, usize),
 }
 
 fn f1_value(f: F1, x: f64) -> f64 {
@@ -111,6 +131,7 @@ fn f1_value(f: F1, x: f64) -> f64 {
         F1::Cos => x.cos(),
         F1::Tan => x.tan(),
         F1::Atan => x.atan(),
+        F1::Not => truth(x == 0.0),
     }
 }
 
@@ -130,6 +151,15 @@ fn f1_deriv(f: F1, x: f64, v: f64) -> f64 {
         F1::Cos => -x.sin(),
         F1::Tan => 1.0 + v * v,
         F1::Atan => 1.0 / (1.0 + x * x),
+        F1::Not => 0.0,
+    }
+}
+
+fn truth(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
     }
 }
 
@@ -154,6 +184,14 @@ fn f2_value(f: F2, x: f64, y: f64) -> f64 {
         F2::PwrSigned => sign(x) * x.abs().powf(y),
         F2::Min => x.min(y),
         F2::Max => x.max(y),
+        F2::Lt => truth(x < y),
+        F2::Le => truth(x <= y),
+        F2::Gt => truth(x > y),
+        F2::Ge => truth(x >= y),
+        F2::Eq => truth(x == y),
+        F2::Ne => truth(x != y),
+        F2::And => truth(x != 0.0 && y != 0.0),
+        F2::Or => truth(x != 0.0 || y != 0.0),
     }
 }
 
@@ -212,6 +250,8 @@ fn f2_deriv(f: F2, x: f64, y: f64, v: f64) -> (f64, f64) {
                 (0.0, 1.0)
             }
         }
+        // Piecewise constant: zero derivative (the jump itself has none).
+        F2::Lt | F2::Le | F2::Gt | F2::Ge | F2::Eq | F2::Ne | F2::And | F2::Or => (0.0, 0.0),
     }
 }
 
@@ -281,7 +321,10 @@ impl<'a, 'b> Parser<'a, 'b> {
             self.pos = start + 1;
             return self.peek();
         }
-        for sym in ["**", "+", "-", "*", "/", "^", "(", ")", ","] {
+        for sym in [
+            "**", "+", "-", "*", "/", "^", "(", ")", ",", "?", ":", "==", "!=", "<>", "<=", ">=",
+            "<", ">", "&&", "||", "!",
+        ] {
             if rest.starts_with(sym) {
                 return Ok((Tok::Sym(sym), start, start + sym.len()));
             }
@@ -322,6 +365,61 @@ impl<'a, 'b> Parser<'a, 'b> {
             };
             Err(self.err(s, format!("expected '{sym}'"), tok))
         }
+    }
+
+    /// `c ? a : b`, right-associative, the loosest binding.
+    fn ternary(&mut self) -> Result<Ast, ExprError> {
+        let c = self.or()?;
+        if !self.eat("?")? {
+            return Ok(c);
+        }
+        let a = self.ternary()?;
+        self.expect(":")?;
+        let b = self.ternary()?;
+        Ok(Ast::Select(Box::new(c), Box::new(a), Box::new(b)))
+    }
+
+    /// One left-associative level of binary operators `ops` over operands from `next`.
+    fn binary_level(
+        &mut self,
+        ops: &[(&str, F2)],
+        next: fn(&mut Self) -> Result<Ast, ExprError>,
+    ) -> Result<Ast, ExprError> {
+        let mut lhs = next(self)?;
+        'outer: loop {
+            let (t, _, e) = self.peek()?;
+            for (sym, f) in ops {
+                if matches!(t, Tok::Sym(s) if s == *sym) {
+                    self.pos = e;
+                    let rhs = next(self)?;
+                    lhs = Ast::Bin(*f, Box::new(lhs), Box::new(rhs));
+                    continue 'outer;
+                }
+            }
+            return Ok(lhs);
+        }
+    }
+
+    fn or(&mut self) -> Result<Ast, ExprError> {
+        self.binary_level(&[("||", F2::Or)], Self::and)
+    }
+
+    fn and(&mut self) -> Result<Ast, ExprError> {
+        self.binary_level(&[("&&", F2::And)], Self::equality)
+    }
+
+    fn equality(&mut self) -> Result<Ast, ExprError> {
+        self.binary_level(
+            &[("==", F2::Eq), ("!=", F2::Ne), ("<>", F2::Ne)],
+            Self::relational,
+        )
+    }
+
+    fn relational(&mut self) -> Result<Ast, ExprError> {
+        self.binary_level(
+            &[("<", F2::Lt), ("<=", F2::Le), (">", F2::Gt), (">=", F2::Ge)],
+            Self::additive,
+        )
     }
 
     fn additive(&mut self) -> Result<Ast, ExprError> {
@@ -365,6 +463,10 @@ impl<'a, 'b> Parser<'a, 'b> {
                 self.pos = e;
                 self.unary()
             }
+            Tok::Sym("!") => {
+                self.pos = e;
+                Ok(Ast::Un(F1::Not, Box::new(self.unary()?)))
+            }
             _ => self.power(),
         }
     }
@@ -403,7 +505,7 @@ impl<'a, 'b> Parser<'a, 'b> {
         match t {
             Tok::Num(v) => Ok(Ast::Num(v)),
             Tok::Sym("(") => {
-                let inner = self.additive()?;
+                let inner = self.ternary()?;
                 self.expect(")")?;
                 Ok(inner)
             }
@@ -420,9 +522,9 @@ impl<'a, 'b> Parser<'a, 'b> {
                 return self.voltage(start);
             }
             self.expect("(")?;
-            let mut args = vec![self.additive()?];
+            let mut args = vec![self.ternary()?];
             while self.eat(",")? {
-                args.push(self.additive()?);
+                args.push(self.ternary()?);
             }
             self.expect(")")?;
             return self.call(&name, args, start);
@@ -549,7 +651,7 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 
     fn parse_all(&mut self) -> Result<Ast, ExprError> {
-        let ast = self.additive()?;
+        let ast = self.ternary()?;
         let (t, s, e) = self.peek()?;
         if t != Tok::End {
             return Err(self.err(s, "unexpected text after expression", &self.text[s..e]));
@@ -568,6 +670,10 @@ fn fold(ast: Ast) -> Ast {
             (Ast::Num(a), Ast::Num(b)) => Ast::Num(f2_value(f, a, b)),
             (x, y) => Ast::Bin(f, Box::new(x), Box::new(y)),
         },
+        Ast::Select(c, a, b) => match fold(*c) {
+            Ast::Num(c) => fold(if c != 0.0 { *a } else { *b }),
+            c => Ast::Select(Box::new(c), Box::new(fold(*a)), Box::new(fold(*b))),
+        },
         other => other,
     }
 }
@@ -582,6 +688,12 @@ fn emit(ast: &Ast, tape: &mut Vec<Instr>) -> usize {
             let a = emit(x, tape);
             let b = emit(y, tape);
             Instr::Bin(*f, a, b)
+        }
+        Ast::Select(c, x, y) => {
+            let c = emit(c, tape);
+            let a = emit(x, tape);
+            let b = emit(y, tape);
+            Instr::Select(c, a, b)
         }
     };
     tape.push(instr);
@@ -688,6 +800,13 @@ impl Compiled {
                 Instr::Time => time,
                 Instr::Un(f, a) => f1_value(f, val[a]),
                 Instr::Bin(f, a, b) => f2_value(f, val[a], val[b]),
+                Instr::Select(c, a, b) => {
+                    if val[c] != 0.0 {
+                        val[a]
+                    } else {
+                        val[b]
+                    }
+                }
             };
         }
         for g in grad.iter_mut() {
@@ -710,6 +829,8 @@ impl Compiled {
                     adj[x] += a * dx;
                     adj[y] += a * dy;
                 }
+                // Only the branch taken carries the adjoint (the other may be inf or NaN).
+                Instr::Select(c, x, y) => adj[if val[c] != 0.0 { x } else { y }] += a,
             }
         }
         val[n - 1]
@@ -755,10 +876,20 @@ impl Compiled {
                     F1::Cos => "cos",
                     F1::Tan => "tan",
                     F1::Atan => "atan",
+                    F1::Not => "!",
                 };
                 out.push_str(name);
                 out.push('(');
                 self.write_slot(x, name_of, out);
+                out.push(')');
+            }
+            Instr::Select(c, x, y) => {
+                out.push('(');
+                self.write_slot(c, name_of, out);
+                out.push_str(" ? ");
+                self.write_slot(x, name_of, out);
+                out.push_str(" : ");
+                self.write_slot(y, name_of, out);
                 out.push(')');
             }
             Instr::Bin(f, x, y) => {
@@ -767,6 +898,14 @@ impl Compiled {
                     F2::Sub => Some("-"),
                     F2::Mul => Some("*"),
                     F2::Div => Some("/"),
+                    F2::Lt => Some("<"),
+                    F2::Le => Some("<="),
+                    F2::Gt => Some(">"),
+                    F2::Ge => Some(">="),
+                    F2::Eq => Some("=="),
+                    F2::Ne => Some("!="),
+                    F2::And => Some("&&"),
+                    F2::Or => Some("||"),
                     _ => None,
                 };
                 if let Some(op) = infix {
