@@ -145,6 +145,19 @@ fn si(text: &str) -> Result<f64, String> {
     })
 }
 
+/// Every command treats an output path the same way: a missing parent directory is created
+/// (like `mkdir -p`) and reported on stderr, never silently.
+fn prepare_output(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create output directory {}: {e}", dir.display()))?;
+            eprintln!("created directory {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -165,6 +178,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             match prefix {
                 Some(p) => {
+                    prepare_output(&p)?;
                     for f in runner::write_results(&out.results, &p)? {
                         eprintln!("wrote {}", f.display());
                     }
@@ -252,6 +266,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             match out {
                 Some(p) => {
+                    prepare_output(&p)?;
                     table.write_csv(&p)?;
                     eprintln!("wrote {}", p.display());
                 }
@@ -264,6 +279,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             inputs,
             prefix,
         } => {
+            if let Some(p) = &prefix {
+                prepare_output(p)?;
+            }
             let summary = crossbar::mvm_command(&config, inputs.as_deref(), prefix.as_deref())?;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
@@ -279,6 +297,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Export { config, out } => {
+            prepare_output(&out)?;
             crossbar::export_command(&config, &out)?;
             eprintln!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)

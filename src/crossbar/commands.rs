@@ -125,6 +125,7 @@ pub fn read_inputs_csv(path: &Path, rows: usize) -> Result<Vec<Vec<f64>>, Crossb
                 .parse()
                 .map_err(|_| werr(ln + 1, format!("not a number: {f:?}")))?;
             if !(0.0..=1.0).contains(&x) {
+                // (NaN is not contained either.)
                 return Err(werr(ln + 1, format!("input {x} outside [0, 1]")));
             }
             v.push(x);
@@ -138,7 +139,10 @@ pub fn read_inputs_csv(path: &Path, rows: usize) -> Result<Vec<Vec<f64>>, Crossb
         out.push(v);
     }
     if out.is_empty() {
-        return Err(werr(0, "no input vectors".into()));
+        return Err(werr(
+            text.lines().count().max(1),
+            "no input vectors".into(),
+        ));
     }
     Ok(out)
 }
