@@ -189,7 +189,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         _ => None,
                     });
                     match op {
-                        Some(rows) => print!("{}", runner::op_csv(rows)),
+                        Some(rows) => print!("{}", runner::op_csv(rows)?),
                         None => eprintln!("no .op in the netlist; use -o PREFIX to write the sweep/transient CSVs"),
                     }
                 }

@@ -16,6 +16,7 @@ use super::netlist::export_netlist;
 use super::network::Bias;
 use super::ops::{energy, mvm_bound, read_cell, ReadReport, ReadScheme};
 use super::output::write_text_atomic;
+use crate::report::{ensure_finite, SOLVE_CAUSE};
 use super::solver::Array;
 use super::CrossbarError;
 use crate::plot::{write_line_plot, LinePlot, Series, SeriesStyle};
@@ -189,14 +190,22 @@ pub fn mvm_command(
                 .get(k)
                 .map(|c| c[j].to_string())
                 .unwrap_or_default();
-            let rel = (rep.digital[k][j] - ideal) / ideal.abs();
+            let place = || format!("column {j} of vector {k}");
+            let analog = ensure_finite("analog_a", place, rep.analog[k][j], SOLVE_CAUSE)
+                .map_err(|e| CrossbarError::Solve(e.to_string()))?;
+            // The relative error of a zero ideal output is undefined: left empty.
+            let rel = if ideal == 0.0 {
+                String::new()
+            } else {
+                let r = (rep.digital[k][j] - ideal) / ideal.abs();
+                let r = ensure_finite("rel_error", place, r, SOLVE_CAUSE)
+                    .map_err(|e| CrossbarError::Solve(e.to_string()))?;
+                format!("{r:.6e}")
+            };
             if batch {
                 s += &format!("{k},");
             }
-            s += &format!(
-                "{j},{ideal:.12e},{:.12e},{code},{rel:.6e}\n",
-                rep.analog[k][j]
-            );
+            s += &format!("{j},{ideal:.12e},{analog:.12e},{code},{rel}\n");
         }
     }
     let prefix = prefix.map_or_else(|| default_prefix(config), Path::to_path_buf);
