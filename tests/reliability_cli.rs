@@ -166,6 +166,17 @@ fn every_command_creates_a_missing_output_directory_and_says_so() {
         assert!(err.contains("created directory"), "{args:?} did not say so: {err}");
         assert!(file.is_file(), "{args:?}: {} missing", file.display());
         assert_one_message_per_line(&err);
+        // Written through a temporary file and a rename: nothing else is left beside it, and
+        // a second run replaces the file whole.
+        let before = std::fs::read(&file).unwrap();
+        let (ok, _, err) = xbar(&a);
+        assert!(ok && !err.contains("created directory"), "{args:?}: {err}");
+        assert_eq!(std::fs::read(&file).unwrap(), before, "{args:?}: not reproducible");
+        let names: Vec<String> = std::fs::read_dir(file.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains(".part")), "{args:?}: left {names:?}");
     }
 }
 
