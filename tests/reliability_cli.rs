@@ -197,3 +197,24 @@ fn floating_read_of_a_16x16_1t1r_array_prints_no_nan() {
         assert!(!out.to_lowercase().contains("nan"), "{name}: {out}");
     }
 }
+
+/// `xbar run deck.cir | head -1`: a reader that closes the pipe early ends the output quietly,
+/// without a panic.
+#[test]
+fn closed_stdout_pipe_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xbar"))
+        .args(["run", &repo("netlists/res_xbar32_wire_op.cir")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // stdout is dropped here: the rest of the output meets a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{err}");
+}

@@ -158,6 +158,18 @@ fn prepare_output(path: &std::path::Path) -> Result<(), Box<dyn std::error::Erro
     Ok(())
 }
 
+/// Results on stdout. A closed pipe (`xbar run deck.cir | head`) ends the output quietly
+/// instead of panicking as `print!` does.
+fn stdout(text: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_all(text.as_bytes()).and_then(|_| o.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing to stdout: {e}");
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -189,7 +201,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         _ => None,
                     });
                     match op {
-                        Some(rows) => print!("{}", runner::op_csv(rows)?),
+                        Some(rows) => stdout(&runner::op_csv(rows)?),
                         None => eprintln!("no .op in the netlist; use -o PREFIX to write the sweep/transient CSVs"),
                     }
                 }
@@ -213,7 +225,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 runner::TranReference::Stored
             };
             let report = runner::check_paths(&paths, &tol, source)?;
-            print!("{report}");
+            stdout(&report.to_string());
             Ok(if report.passed() {
                 ExitCode::SUCCESS
             } else {
@@ -270,7 +282,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     table.write_csv(&p)?;
                     eprintln!("wrote {}", p.display());
                 }
-                None => print!("{}", table.to_csv_string()?),
+                None => stdout(&table.to_csv_string()?),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -283,7 +295,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 prepare_output(p)?;
             }
             let summary = crossbar::mvm_command(&config, inputs.as_deref(), prefix.as_deref())?;
-            println!("{summary}");
+            stdout(&format!("{summary}\n"));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Read {
@@ -293,7 +305,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             v,
         } => {
             let report = crossbar::read_command(&config, cell.0, cell.1, &scheme, v)?;
-            println!("{report}");
+            stdout(&format!("{report}\n"));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Export { config, out } => {
@@ -304,7 +316,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Cmd::Sweep { sweep } => {
             let summary = crossbar::sweep_command(&sweep)?;
-            println!("{summary}");
+            stdout(&format!("{summary}\n"));
             Ok(ExitCode::SUCCESS)
         }
     }
