@@ -294,3 +294,27 @@ fn every_card_current_expression_runs_in_xbarsim_and_ngspice() {
         );
     }
 }
+
+/// Found while writing the fuzz harnesses: a deeply nested expression is an error (not a stack
+/// overflow), and a non-finite constant (`1/0`) is kept as an expression so that `to_spice`
+/// writes text that parses back (it used to fold to `inf`, which no parser reads).
+#[test]
+fn deep_nesting_is_an_error_and_infinite_constants_round_trip() {
+    let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+    let mut lookup = |_: &str| -> Result<NodeId, String> { Ok(1) };
+    let e = Compiled::parse(&deep, &|_| None, &mut lookup).unwrap_err();
+    assert!(e.message.contains("nested deeper"), "{e}");
+    assert!(eval_param(&"-".repeat(10_000), &|_| None).is_err());
+    let ok = format!("{}1{}", "(".repeat(50), ")".repeat(50));
+    assert_eq!(eval_param(&ok, &|_| None).unwrap(), 1.0);
+
+    let e = b("v(a) > 0 ? v(a) : 1/0");
+    let written = e.to_spice(&|_| "a".into());
+    let again = b(&written);
+    for va in [1.0, -1.0] {
+        let (x, y) = (value(&format!("{written}"), va, 0.0), again.eval(&[va], 0.0, &mut [0.0]));
+        assert_eq!(x.to_bits(), y.to_bits(), "{written}");
+    }
+    assert!(eval_param("1/0", &|_| None).is_err());
+    assert_eq!(eval_param("1/(1/0)", &|_| None).unwrap(), 0.0);
+}

@@ -268,7 +268,13 @@ struct Parser<'a, 'b> {
     nodes: Option<NodeLookup<'b>>,
     node_ids: Vec<NodeId>,
     uses_time: bool,
+    /// Current nesting (parentheses, arguments, unary signs), bounded by [`MAX_DEPTH`].
+    depth: usize,
 }
+
+/// Deepest nesting an expression may have: the parser, folding and emission recurse on it,
+/// and a deck of ten thousand `(` must be an error, not a stack overflow.
+pub const MAX_DEPTH: usize = 200;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
@@ -367,8 +373,31 @@ impl<'a, 'b> Parser<'a, 'b> {
         }
     }
 
+    /// Runs `f` one nesting level deeper, failing beyond [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<Ast, ExprError>,
+    ) -> Result<Ast, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            let pos = self.pos;
+            return Err(self.err(
+                pos,
+                format!("expression nested deeper than {MAX_DEPTH} levels"),
+                &self.text[pos..self.text.len().min(pos + 20)],
+            ));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
     /// `c ? a : b`, right-associative, the loosest binding.
     fn ternary(&mut self) -> Result<Ast, ExprError> {
+        self.nested(Self::ternary_inner)
+    }
+
+    fn ternary_inner(&mut self) -> Result<Ast, ExprError> {
         let c = self.or()?;
         if !self.eat("?")? {
             return Ok(c);
@@ -453,6 +482,10 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 
     fn unary(&mut self) -> Result<Ast, ExprError> {
+        self.nested(Self::unary_inner)
+    }
+
+    fn unary_inner(&mut self) -> Result<Ast, ExprError> {
         let (t, _, e) = self.peek()?;
         match t {
             Tok::Sym("-") => {
@@ -473,6 +506,10 @@ impl<'a, 'b> Parser<'a, 'b> {
 
     /// Operand of `^`: a primary with optional leading signs (`2^-1`).
     fn exponent(&mut self) -> Result<Ast, ExprError> {
+        self.nested(Self::exponent_inner)
+    }
+
+    fn exponent_inner(&mut self) -> Result<Ast, ExprError> {
         let (t, _, e) = self.peek()?;
         match t {
             Tok::Sym("-") => {
@@ -660,14 +697,18 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 }
 
+/// Constant folding. A constant that is not finite (`1/0`) stays unfolded, so that
+/// `to_spice` can still write it as an expression ngspice and xbarsim read back.
 fn fold(ast: Ast) -> Ast {
     match ast {
         Ast::Un(f, x) => match fold(*x) {
-            Ast::Num(v) => Ast::Num(f1_value(f, v)),
+            Ast::Num(v) if f1_value(f, v).is_finite() => Ast::Num(f1_value(f, v)),
             x => Ast::Un(f, Box::new(x)),
         },
         Ast::Bin(f, x, y) => match (fold(*x), fold(*y)) {
-            (Ast::Num(a), Ast::Num(b)) => Ast::Num(f2_value(f, a, b)),
+            (Ast::Num(a), Ast::Num(b)) if f2_value(f, a, b).is_finite() => {
+                Ast::Num(f2_value(f, a, b))
+            }
             (x, y) => Ast::Bin(f, Box::new(x), Box::new(y)),
         },
         Ast::Select(c, a, b) => match fold(*c) {
@@ -711,15 +752,37 @@ pub fn eval_param(text: &str, params: ParamLookup<'_>) -> Result<f64, ExprError>
         nodes: None,
         node_ids: Vec::new(),
         uses_time: false,
+        depth: 0,
     };
-    match fold(p.parse_all()?) {
-        Ast::Num(v) if v.is_finite() => Ok(v),
-        Ast::Num(v) => Err(ExprError {
+    let v = match fold(p.parse_all()?) {
+        Ast::Num(v) => v,
+        // Left unfolded only around a non-finite constant (`1/0`): evaluate it as a tape.
+        ast => {
+            let mut tape = Vec::new();
+            emit(&ast, &mut tape);
+            if tape.len() > MAX_TAPE {
+                return Err(ExprError {
+                    offset: 0,
+                    message: format!("expression too long (at most {MAX_TAPE} operations)"),
+                    token: text.chars().take(40).collect(),
+                });
+            }
+            let c = Compiled {
+                nodes: Vec::new(),
+                tape,
+                uses_time: false,
+            };
+            c.eval(&[], 0.0, &mut [])
+        }
+    };
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(ExprError {
             offset: 0,
             message: format!("expression evaluates to {v}"),
             token: text.to_string(),
-        }),
-        _ => unreachable!("a parameter expression has no node voltages or time"),
+        })
     }
 }
 
@@ -754,6 +817,7 @@ impl Compiled {
             nodes: Some(node_lookup),
             node_ids: Vec::new(),
             uses_time: false,
+            depth: 0,
         };
         let ast = fold(p.parse_all()?);
         let mut tape = Vec::new();
