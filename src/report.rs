@@ -32,6 +32,47 @@ pub enum ReportError {
     },
     #[error("table is malformed: {0}")]
     Shape(String),
+    /// A NaN or an infinity about to leave the library as a result.
+    #[error("{quantity} = {value} at {place} is not a result; likely cause: {cause}")]
+    NonFinite {
+        quantity: String,
+        place: String,
+        value: f64,
+        cause: String,
+    },
+}
+
+/// The likely cause named when a solved quantity is not finite.
+pub const SOLVE_CAUSE: &str = "a singular or diverged solve (a node or line without a DC \
+     path, an element value that overflows, or Newton running away)";
+
+/// The one guard where numbers leave the library (CSV writers, printed reports): a NaN or an
+/// infinity is an error naming the quantity, where it is (element, cell, row) and the likely
+/// cause, never a value in a results file.
+pub fn ensure_finite(
+    quantity: &str,
+    place: impl FnOnce() -> String,
+    value: f64,
+    cause: &str,
+) -> Result<f64, ReportError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(ReportError::NonFinite {
+            quantity: quantity.to_string(),
+            place: place(),
+            value,
+            cause: cause.to_string(),
+        })
+    }
+}
+
+/// [`ensure_finite`] on every value of a name-value list (an operating point).
+pub fn ensure_finite_values(values: &[(String, f64)], cause: &str) -> Result<(), ReportError> {
+    for (n, v) in values {
+        ensure_finite(n, || "the operating point".into(), *v, cause)?;
+    }
+    Ok(())
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -205,10 +246,28 @@ impl Table {
         Ok(())
     }
 
+    /// [`ensure_finite`] on every value: the first NaN or infinity is an error naming its
+    /// column, its row and the row's first-column value (time, sweep value, ...).
+    pub fn ensure_finite(&self, cause: &str) -> Result<(), ReportError> {
+        for (i, r) in self.rows.iter().enumerate() {
+            for (j, v) in r.iter().enumerate() {
+                ensure_finite(
+                    &self.columns[j],
+                    || format!("row {} ({} = {:e})", i + 1, self.columns[0], r[0]),
+                    *v,
+                    cause,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// The CSV text: a header line, then one line per row with values as `%.15e`.
-    /// Fails if the table is not rectangular (see [`Table::validate`]).
+    /// Fails if the table is not rectangular (see [`Table::validate`]) or holds a NaN or an
+    /// infinity ([`Table::ensure_finite`]): results files never carry them.
     pub fn to_csv_string(&self) -> Result<String, ReportError> {
         self.validate()?;
+        self.ensure_finite(SOLVE_CAUSE)?;
         let mut s = String::new();
         let header: Vec<String> = self.columns.iter().map(|c| csv_field(c)).collect();
         s.push_str(&header.join(","));
@@ -253,8 +312,10 @@ pub fn name_value_to_csv_string(values: &[(String, f64)]) -> String {
     s
 }
 
-/// Write a name-value table (ngspice `.op` layout) to `path` atomically.
+/// Write a name-value table (ngspice `.op` layout) to `path` atomically; a NaN or an infinity
+/// is an error ([`ensure_finite_values`]).
 pub fn write_name_value(path: &Path, values: &[(String, f64)]) -> Result<(), ReportError> {
+    ensure_finite_values(values, SOLVE_CAUSE)?;
     write_atomic(path, name_value_to_csv_string(values).as_bytes()).map_err(|source| {
         ReportError::Io {
             path: path.to_path_buf(),

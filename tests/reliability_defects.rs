@@ -33,7 +33,7 @@ fn ngspice_op(deck: &str) -> HashMap<String, f64> {
 /// ngspice (the exported deck) on the sensed current to 1e-6. The sneak current is the gmin leakage at most:
 /// |i_sneak| ≤ 2·(transistors)·GMIN_BULK·V.
 #[test]
-fn floating_read_of_transistor_arrays_is_finite_and_matches_the_engine() {
+fn floating_read_of_transistor_arrays_is_finite_and_matches_ngspice() {
     let ngspice = ngspice_available();
     for cell in [CellKind::OneT1R, CellKind::TwoT2R] {
         for n in [8, 16, 32] {
@@ -88,4 +88,50 @@ fn floating_read_of_transistor_arrays_is_finite_and_matches_the_engine() {
             }
         }
     }
+}
+
+/// The guard where results leave the library: a NaN or an infinity is an error naming the
+/// quantity, where it is, and the likely cause; nothing is written.
+#[test]
+fn non_finite_results_are_errors_not_csv_values() {
+    use xbarsim::report::{ensure_finite_values, write_name_value, Table};
+    let mut t = Table::new(["time", "v(out)", "i(v1)"]);
+    t.push_row(vec![0.0, 1.0, 1e-3]).unwrap();
+    t.push_row(vec![1e-9, f64::NAN, 1e-3]).unwrap();
+    let e = t.to_csv_string().unwrap_err().to_string();
+    assert!(e.contains("v(out)") && e.contains("row 2") && e.contains("time = 1e-9"), "{e}");
+    assert!(e.contains("likely cause"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.csv");
+    assert!(t.write_csv(&p).is_err() && !p.exists());
+
+    let op = vec![("v(a)".to_string(), 1.0), ("i(v1)".to_string(), f64::INFINITY)];
+    let e = ensure_finite_values(&op, "test").unwrap_err().to_string();
+    assert!(e.contains("i(v1) = inf"), "{e}");
+    let p = dir.path().join("op.csv");
+    assert!(write_name_value(&p, &op).is_err() && !p.exists());
+    let e = xbarsim::runner::op_csv(&op).unwrap_err().to_string();
+    assert!(e.contains("i(v1)"), "{e}");
+}
+
+/// An all-zero input vector has a zero ideal output: its relative error is undefined and left
+/// empty in the MVM CSV instead of NaN.
+#[test]
+fn mvm_of_a_zero_input_writes_no_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("w.csv"), "0.5,0.2\n0.3,0.5\n").unwrap();
+    let cfg = dir.path().join("a.toml");
+    std::fs::write(
+        &cfg,
+        "rows = 2\ncols = 2\ncell = \"0T1R\"\n[device]\nkind = \"linear\"\ng_min = 1e-6\n\
+         g_max = 1e-4\n[weights]\ncsv = \"w.csv\"\n",
+    )
+    .unwrap();
+    let inputs = dir.path().join("in.csv");
+    std::fs::write(&inputs, "0,0\n1,0.5\n").unwrap();
+    let s = mvm_command(&cfg, Some(&inputs), Some(&dir.path().join("out"))).unwrap();
+    let text = std::fs::read_to_string(&s.csv).unwrap();
+    assert!(!text.to_lowercase().contains("nan") && !text.contains("inf"), "{text}");
+    let first = text.lines().nth(1).unwrap();
+    assert!(first.ends_with(','), "zero ideal output: empty rel_error, got {first}");
 }

@@ -202,7 +202,7 @@ fn to_spice_round_trips() {
 
 #[test]
 fn too_long_expression_is_an_error() {
-    let text = vec!["v(a)"; 300].join("*");
+    let text = vec!["v(a)"; xbarsim::spice::expr::MAX_TAPE].join("*");
     let map = params();
     let mut lookup = |_: &str| -> Result<NodeId, String> { Ok(1) };
     let e = Compiled::parse(&text, &|n| map.get(n).copied(), &mut lookup).unwrap_err();

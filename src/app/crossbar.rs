@@ -12,6 +12,7 @@ use crate::crossbar::ops::{
     mvm_bound_with, read_cell, Energy, MvmReport, ReadReport, ReadScheme,
 };
 use crate::crossbar::output::write_text_atomic;
+use crate::report::{ensure_finite, SOLVE_CAUSE};
 use crate::crossbar::solver::Array;
 use crate::crossbar::CrossbarError;
 
@@ -238,7 +239,6 @@ pub fn mvm_command_at(
     };
     let out = mvm_outcome(&xb, &inputs)?;
     let rep = &out.report;
-    let rel_error = out.rel_error();
     // Energy of every solve (every bit plane when bit-serial).
     let (e_tot, e_wires) = (rep.energy.e_total, rep.energy.e_wires);
     let nv = inputs.len() as f64;
@@ -264,16 +264,29 @@ pub fn mvm_command_at(
                 .get(k)
                 .map(|c| c[j].to_string())
                 .unwrap_or_default();
-            let rel = rel_error[k][j];
+            let place = || format!("column {j} of vector {k}");
+            let fin = |name: &str, x: f64| {
+                ensure_finite(name, place, x, SOLVE_CAUSE)
+                    .map_err(|e| CrossbarError::Solve(e.to_string()))
+            };
+            // A relative error against a zero reference is undefined: left empty.
+            let rel_to = |name: &str, x: f64, r: f64| -> Result<String, CrossbarError> {
+                if r == 0.0 {
+                    Ok(String::new())
+                } else {
+                    Ok(format!("{:.6e}", fin(name, (x - r) / r.abs())?))
+                }
+            };
+            let a = fin("analog_a", rep.analog[k][j])?;
+            let (zw, ch) = (fin("zero_wire_a", rep.zero_wire[k][j])?, rep.chord[k][j]);
+            let rel = rel_to("rel_error", rep.digital[k][j], ideal)?;
+            let err = fin("error_a", rep.digital[k][j] - reference[k][j])?;
+            let (rel_zw, rel_ch) = (rel_to("rel_error_zero_wire", a, zw)?, rel_to("rel_error_chord", a, ch)?);
             if batch {
                 s += &format!("{k},");
             }
-            let (a, zw, ch) = (rep.analog[k][j], rep.zero_wire[k][j], rep.chord[k][j]);
             s += &format!(
-                "{j},{ideal:.12e},{a:.12e},{code},{rel:.6e},{zw:.12e},{ch:.12e},{:.12e},{:.6e},{:.6e}\n",
-                rep.digital[k][j] - reference[k][j],
-                (a - zw) / zw.abs(),
-                (a - ch) / ch.abs(),
+                "{j},{ideal:.12e},{a:.12e},{code},{rel},{zw:.12e},{ch:.12e},{err:.12e},{rel_zw},{rel_ch}\n"
             );
         }
     }

@@ -790,9 +790,9 @@ pub fn set_initial(
         (Initial::Card, _) => Ok(()),
         (Initial::Lrs | Initial::Hrs, Cell::Mtj { p, s }) => {
             *s = p.state_with(if init == Initial::Lrs {
-                super::mram::MtjOrientation::Parallel
+                crate::device::mram::MtjOrientation::Parallel
             } else {
-                super::mram::MtjOrientation::AntiParallel
+                crate::device::mram::MtjOrientation::AntiParallel
             });
             Ok(())
         }

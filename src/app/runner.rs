@@ -58,9 +58,11 @@ pub fn run_netlist_at(path: &Path, tran_times: Option<&[f64]>) -> Result<RunOutp
     })
 }
 
-/// The `.op` rows as a `name,value` CSV (ngspice's `%.15e` precision).
-pub fn op_csv(rows: &[(String, f64)]) -> String {
-    report::name_value_to_csv_string(rows)
+/// The `.op` rows as a `name,value` CSV (ngspice's `%.15e` precision); a NaN or an infinity
+/// is an error naming the vector ([`report::ensure_finite_values`]).
+pub fn op_csv(rows: &[(String, f64)]) -> Result<String, report::ReportError> {
+    report::ensure_finite_values(rows, report::SOLVE_CAUSE)?;
+    Ok(report::name_value_to_csv_string(rows))
 }
 
 /// Write `PREFIX.op.csv`, `PREFIX.dc.csv`, `PREFIX.tran.csv` (a second analysis of the same
@@ -78,7 +80,7 @@ pub fn write_results(results: &[AnalysisResult], prefix: &Path) -> Result<Vec<Pa
         };
         let path = PathBuf::from(format!("{}.{}.csv", prefix.display(), suffix));
         let text = match r {
-            AnalysisResult::Op(rows) => op_csv(rows),
+            AnalysisResult::Op(rows) => op_csv(rows)?,
             AnalysisResult::Dc(t) | AnalysisResult::Tran(t) => t.to_csv_string()?,
         };
         report::write_atomic(&path, text.as_bytes()).map_err(|source| RunError::Io {

@@ -263,6 +263,31 @@ fn si(text: &str) -> Result<f64, String> {
     })
 }
 
+/// Every command treats an output path the same way: a missing parent directory is created
+/// (like `mkdir -p`) and reported on stderr, never silently.
+fn prepare_output(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create output directory {}: {e}", dir.display()))?;
+            eprintln!("created directory {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
+/// Results on stdout. A closed pipe (`xbar run deck.cir | head`) ends the output quietly
+/// instead of panicking as `print!` does.
+fn stdout(text: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_all(text.as_bytes()).and_then(|_| o.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing to stdout: {e}");
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -283,6 +308,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             match prefix {
                 Some(p) => {
+                    prepare_output(&p)?;
                     for f in runner::write_results(&out.results, &p)? {
                         eprintln!("wrote {}", f.display());
                     }
@@ -293,7 +319,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         _ => None,
                     });
                     match op {
-                        Some(rows) => print!("{}", runner::op_csv(rows)),
+                        Some(rows) => stdout(&runner::op_csv(rows)?),
                         None => eprintln!("no .op in the netlist; use -o PREFIX to write the sweep/transient CSVs"),
                     }
                 }
@@ -317,7 +343,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 runner::TranReference::Stored
             };
             let report = runner::check_paths(&paths, &tol, source)?;
-            print!("{report}");
+            stdout(&report.to_string());
             Ok(if report.passed() {
                 ExitCode::SUCCESS
             } else {
@@ -380,10 +406,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             match out {
                 Some(p) => {
+                    prepare_output(&p)?;
                     table.write_csv(&p)?;
                     eprintln!("wrote {}", p.display());
                 }
-                None => print!("{}", table.to_csv_string()?),
+                None => stdout(&table.to_csv_string()?),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -393,9 +420,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             prefix,
             time,
         } => {
+            if let Some(p) = &prefix {
+                prepare_output(p)?;
+            }
             let summary =
                 crossbar::mvm_command_at(&config, inputs.as_deref(), prefix.as_deref(), time)?;
-            println!("{summary}");
+            stdout(&format!("{summary}\n"));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Read {
@@ -405,10 +435,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             v,
         } => {
             let report = crossbar::read_command(&config, cell.0, cell.1, &scheme, v)?;
-            println!("{report}");
+            stdout(&format!("{report}\n"));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Export { config, out } => {
+            prepare_output(&out)?;
             crossbar::export_command(&config, &out)?;
             eprintln!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
@@ -438,7 +469,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Fit(args) => {
-            println!("{}", xbarsim::fit::command(&args)?);
+            stdout(&format!("{}\n", xbarsim::fit::command(&args)?));
             Ok(ExitCode::SUCCESS)
         }
     }

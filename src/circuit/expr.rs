@@ -12,6 +12,12 @@
 //! | `pow(x,y)` | C `pow` (NaN for x<0, fractional y) | \|x\|^y |
 //! | `pwr(x,y)` | \|x\|^y | sign(x)·\|x\|^y |
 //!
+//! Below `+ -` come, loosest last, the comparisons `< <= > >=`, then `== !=` (also `<>`),
+//! `&&`, `||` and the right-associative ternary `c ? a : b`, as in ngspice's B-source
+//! grammar (`inpptree-parser.y`); `!x` binds like unary minus. A comparison or boolean is
+//! 1 or 0 (any non-zero operand is true), and its derivative is 0; the ternary's derivative is
+//! that of the branch taken, so both stay exact away from the switching points.
+//!
 //! `log` is the natural log, as in ngspice. A B-source expression is compiled once into a flat
 //! tape; [`Compiled::eval`] runs it forward for the value and backward (reverse mode) for the
 //! exact gradient with respect to the controlling node voltages, on fixed-size stack buffers.
@@ -23,8 +29,9 @@ use crate::circuit::elements::{NodeId, GROUND};
 use super::number::{format_number, scan_number};
 
 /// Longest tape (operations after constant folding) an expression may compile to; the
-/// evaluator keeps its scratch on the stack in arrays of this size so that it never allocates.
-pub const MAX_TAPE: usize = 256;
+/// evaluator keeps its scratch on the stack in arrays of this size so that it never allocates
+/// (16 KiB); the exported floating-gate law, with its overflow-safe softplus, needs ~450.
+pub const MAX_TAPE: usize = 1024;
 
 /// Which of ngspice's two evaluators an expression follows (they disagree on powers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +66,8 @@ enum F1 {
     Cos,
     Tan,
     Atan,
+    /// Logical not: 1 if x = 0, else 0.
+    Not,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +84,14 @@ enum F2 {
     PwrSigned,
     Min,
     Max,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -85,6 +102,8 @@ enum Ast {
     Time,
     Un(F1, Box<Ast>),
     Bin(F2, Box<Ast>, Box<Ast>),
+    /// `c ? a : b`.
+    Select(Box<Ast>, Box<Ast>, Box<Ast>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,6 +113,7 @@ enum Instr {
     Time,
     Un(F1, usize),
     Bin(F2, usize, usize),
+    Select(usize, usize, usize),
 }
 
 fn f1_value(f: F1, x: f64) -> f64 {
@@ -111,6 +131,7 @@ fn f1_value(f: F1, x: f64) -> f64 {
         F1::Cos => x.cos(),
         F1::Tan => x.tan(),
         F1::Atan => x.atan(),
+        F1::Not => truth(x == 0.0),
     }
 }
 
@@ -130,6 +151,15 @@ fn f1_deriv(f: F1, x: f64, v: f64) -> f64 {
         F1::Cos => -x.sin(),
         F1::Tan => 1.0 + v * v,
         F1::Atan => 1.0 / (1.0 + x * x),
+        F1::Not => 0.0,
+    }
+}
+
+fn truth(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
     }
 }
 
@@ -154,6 +184,14 @@ fn f2_value(f: F2, x: f64, y: f64) -> f64 {
         F2::PwrSigned => sign(x) * x.abs().powf(y),
         F2::Min => x.min(y),
         F2::Max => x.max(y),
+        F2::Lt => truth(x < y),
+        F2::Le => truth(x <= y),
+        F2::Gt => truth(x > y),
+        F2::Ge => truth(x >= y),
+        F2::Eq => truth(x == y),
+        F2::Ne => truth(x != y),
+        F2::And => truth(x != 0.0 && y != 0.0),
+        F2::Or => truth(x != 0.0 || y != 0.0),
     }
 }
 
@@ -212,6 +250,8 @@ fn f2_deriv(f: F2, x: f64, y: f64, v: f64) -> (f64, f64) {
                 (0.0, 1.0)
             }
         }
+        // Piecewise constant: zero derivative (the jump itself has none).
+        F2::Lt | F2::Le | F2::Gt | F2::Ge | F2::Eq | F2::Ne | F2::And | F2::Or => (0.0, 0.0),
     }
 }
 
@@ -228,7 +268,13 @@ struct Parser<'a, 'b> {
     nodes: Option<NodeLookup<'b>>,
     node_ids: Vec<NodeId>,
     uses_time: bool,
+    /// Current nesting (parentheses, arguments, unary signs), bounded by [`MAX_DEPTH`].
+    depth: usize,
 }
+
+/// Deepest nesting an expression may have: the parser, folding and emission recurse on it,
+/// and a deck of ten thousand `(` must be an error, not a stack overflow.
+pub const MAX_DEPTH: usize = 200;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
@@ -281,7 +327,10 @@ impl<'a, 'b> Parser<'a, 'b> {
             self.pos = start + 1;
             return self.peek();
         }
-        for sym in ["**", "+", "-", "*", "/", "^", "(", ")", ","] {
+        for sym in [
+            "**", "+", "-", "*", "/", "^", "(", ")", ",", "?", ":", "==", "!=", "<>", "<=", ">=",
+            "<", ">", "&&", "||", "!",
+        ] {
             if rest.starts_with(sym) {
                 return Ok((Tok::Sym(sym), start, start + sym.len()));
             }
@@ -324,6 +373,84 @@ impl<'a, 'b> Parser<'a, 'b> {
         }
     }
 
+    /// Runs `f` one nesting level deeper, failing beyond [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<Ast, ExprError>,
+    ) -> Result<Ast, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            let pos = self.pos;
+            return Err(self.err(
+                pos,
+                format!("expression nested deeper than {MAX_DEPTH} levels"),
+                &self.text[pos..self.text.len().min(pos + 20)],
+            ));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
+    /// `c ? a : b`, right-associative, the loosest binding.
+    fn ternary(&mut self) -> Result<Ast, ExprError> {
+        self.nested(Self::ternary_inner)
+    }
+
+    fn ternary_inner(&mut self) -> Result<Ast, ExprError> {
+        let c = self.or()?;
+        if !self.eat("?")? {
+            return Ok(c);
+        }
+        let a = self.ternary()?;
+        self.expect(":")?;
+        let b = self.ternary()?;
+        Ok(Ast::Select(Box::new(c), Box::new(a), Box::new(b)))
+    }
+
+    /// One left-associative level of binary operators `ops` over operands from `next`.
+    fn binary_level(
+        &mut self,
+        ops: &[(&str, F2)],
+        next: fn(&mut Self) -> Result<Ast, ExprError>,
+    ) -> Result<Ast, ExprError> {
+        let mut lhs = next(self)?;
+        'outer: loop {
+            let (t, _, e) = self.peek()?;
+            for (sym, f) in ops {
+                if matches!(t, Tok::Sym(s) if s == *sym) {
+                    self.pos = e;
+                    let rhs = next(self)?;
+                    lhs = Ast::Bin(*f, Box::new(lhs), Box::new(rhs));
+                    continue 'outer;
+                }
+            }
+            return Ok(lhs);
+        }
+    }
+
+    fn or(&mut self) -> Result<Ast, ExprError> {
+        self.binary_level(&[("||", F2::Or)], Self::and)
+    }
+
+    fn and(&mut self) -> Result<Ast, ExprError> {
+        self.binary_level(&[("&&", F2::And)], Self::equality)
+    }
+
+    fn equality(&mut self) -> Result<Ast, ExprError> {
+        self.binary_level(
+            &[("==", F2::Eq), ("!=", F2::Ne), ("<>", F2::Ne)],
+            Self::relational,
+        )
+    }
+
+    fn relational(&mut self) -> Result<Ast, ExprError> {
+        self.binary_level(
+            &[("<", F2::Lt), ("<=", F2::Le), (">", F2::Gt), (">=", F2::Ge)],
+            Self::additive,
+        )
+    }
+
     fn additive(&mut self) -> Result<Ast, ExprError> {
         let mut lhs = self.multiplicative()?;
         loop {
@@ -355,6 +482,10 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 
     fn unary(&mut self) -> Result<Ast, ExprError> {
+        self.nested(Self::unary_inner)
+    }
+
+    fn unary_inner(&mut self) -> Result<Ast, ExprError> {
         let (t, _, e) = self.peek()?;
         match t {
             Tok::Sym("-") => {
@@ -365,12 +496,20 @@ impl<'a, 'b> Parser<'a, 'b> {
                 self.pos = e;
                 self.unary()
             }
+            Tok::Sym("!") => {
+                self.pos = e;
+                Ok(Ast::Un(F1::Not, Box::new(self.unary()?)))
+            }
             _ => self.power(),
         }
     }
 
     /// Operand of `^`: a primary with optional leading signs (`2^-1`).
     fn exponent(&mut self) -> Result<Ast, ExprError> {
+        self.nested(Self::exponent_inner)
+    }
+
+    fn exponent_inner(&mut self) -> Result<Ast, ExprError> {
         let (t, _, e) = self.peek()?;
         match t {
             Tok::Sym("-") => {
@@ -403,7 +542,7 @@ impl<'a, 'b> Parser<'a, 'b> {
         match t {
             Tok::Num(v) => Ok(Ast::Num(v)),
             Tok::Sym("(") => {
-                let inner = self.additive()?;
+                let inner = self.ternary()?;
                 self.expect(")")?;
                 Ok(inner)
             }
@@ -420,9 +559,9 @@ impl<'a, 'b> Parser<'a, 'b> {
                 return self.voltage(start);
             }
             self.expect("(")?;
-            let mut args = vec![self.additive()?];
+            let mut args = vec![self.ternary()?];
             while self.eat(",")? {
-                args.push(self.additive()?);
+                args.push(self.ternary()?);
             }
             self.expect(")")?;
             return self.call(&name, args, start);
@@ -549,7 +688,7 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 
     fn parse_all(&mut self) -> Result<Ast, ExprError> {
-        let ast = self.additive()?;
+        let ast = self.ternary()?;
         let (t, s, e) = self.peek()?;
         if t != Tok::End {
             return Err(self.err(s, "unexpected text after expression", &self.text[s..e]));
@@ -558,15 +697,23 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 }
 
+/// Constant folding. A constant that is not finite (`1/0`) stays unfolded, so that
+/// `to_spice` can still write it as an expression ngspice and xbarsim read back.
 fn fold(ast: Ast) -> Ast {
     match ast {
         Ast::Un(f, x) => match fold(*x) {
-            Ast::Num(v) => Ast::Num(f1_value(f, v)),
+            Ast::Num(v) if f1_value(f, v).is_finite() => Ast::Num(f1_value(f, v)),
             x => Ast::Un(f, Box::new(x)),
         },
         Ast::Bin(f, x, y) => match (fold(*x), fold(*y)) {
-            (Ast::Num(a), Ast::Num(b)) => Ast::Num(f2_value(f, a, b)),
+            (Ast::Num(a), Ast::Num(b)) if f2_value(f, a, b).is_finite() => {
+                Ast::Num(f2_value(f, a, b))
+            }
             (x, y) => Ast::Bin(f, Box::new(x), Box::new(y)),
+        },
+        Ast::Select(c, a, b) => match fold(*c) {
+            Ast::Num(c) => fold(if c != 0.0 { *a } else { *b }),
+            c => Ast::Select(Box::new(c), Box::new(fold(*a)), Box::new(fold(*b))),
         },
         other => other,
     }
@@ -582,6 +729,12 @@ fn emit(ast: &Ast, tape: &mut Vec<Instr>) -> usize {
             let a = emit(x, tape);
             let b = emit(y, tape);
             Instr::Bin(*f, a, b)
+        }
+        Ast::Select(c, x, y) => {
+            let c = emit(c, tape);
+            let a = emit(x, tape);
+            let b = emit(y, tape);
+            Instr::Select(c, a, b)
         }
     };
     tape.push(instr);
@@ -599,15 +752,37 @@ pub fn eval_param(text: &str, params: ParamLookup<'_>) -> Result<f64, ExprError>
         nodes: None,
         node_ids: Vec::new(),
         uses_time: false,
+        depth: 0,
     };
-    match fold(p.parse_all()?) {
-        Ast::Num(v) if v.is_finite() => Ok(v),
-        Ast::Num(v) => Err(ExprError {
+    let v = match fold(p.parse_all()?) {
+        Ast::Num(v) => v,
+        // Left unfolded only around a non-finite constant (`1/0`): evaluate it as a tape.
+        ast => {
+            let mut tape = Vec::new();
+            emit(&ast, &mut tape);
+            if tape.len() > MAX_TAPE {
+                return Err(ExprError {
+                    offset: 0,
+                    message: format!("expression too long (at most {MAX_TAPE} operations)"),
+                    token: text.chars().take(40).collect(),
+                });
+            }
+            let c = Compiled {
+                nodes: Vec::new(),
+                tape,
+                uses_time: false,
+            };
+            c.eval(&[], 0.0, &mut [])
+        }
+    };
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(ExprError {
             offset: 0,
             message: format!("expression evaluates to {v}"),
             token: text.to_string(),
-        }),
-        _ => unreachable!("a parameter expression has no node voltages or time"),
+        })
     }
 }
 
@@ -642,6 +817,7 @@ impl Compiled {
             nodes: Some(node_lookup),
             node_ids: Vec::new(),
             uses_time: false,
+            depth: 0,
         };
         let ast = fold(p.parse_all()?);
         let mut tape = Vec::new();
@@ -688,6 +864,13 @@ impl Compiled {
                 Instr::Time => time,
                 Instr::Un(f, a) => f1_value(f, val[a]),
                 Instr::Bin(f, a, b) => f2_value(f, val[a], val[b]),
+                Instr::Select(c, a, b) => {
+                    if val[c] != 0.0 {
+                        val[a]
+                    } else {
+                        val[b]
+                    }
+                }
             };
         }
         for g in grad.iter_mut() {
@@ -710,6 +893,8 @@ impl Compiled {
                     adj[x] += a * dx;
                     adj[y] += a * dy;
                 }
+                // Only the branch taken carries the adjoint (the other may be inf or NaN).
+                Instr::Select(c, x, y) => adj[if val[c] != 0.0 { x } else { y }] += a,
             }
         }
         val[n - 1]
@@ -755,10 +940,20 @@ impl Compiled {
                     F1::Cos => "cos",
                     F1::Tan => "tan",
                     F1::Atan => "atan",
+                    F1::Not => "!",
                 };
                 out.push_str(name);
                 out.push('(');
                 self.write_slot(x, name_of, out);
+                out.push(')');
+            }
+            Instr::Select(c, x, y) => {
+                out.push('(');
+                self.write_slot(c, name_of, out);
+                out.push_str(" ? ");
+                self.write_slot(x, name_of, out);
+                out.push_str(" : ");
+                self.write_slot(y, name_of, out);
                 out.push(')');
             }
             Instr::Bin(f, x, y) => {
@@ -767,6 +962,14 @@ impl Compiled {
                     F2::Sub => Some("-"),
                     F2::Mul => Some("*"),
                     F2::Div => Some("/"),
+                    F2::Lt => Some("<"),
+                    F2::Le => Some("<="),
+                    F2::Gt => Some(">"),
+                    F2::Ge => Some(">="),
+                    F2::Eq => Some("=="),
+                    F2::Ne => Some("!="),
+                    F2::And => Some("&&"),
+                    F2::Or => Some("||"),
                     _ => None,
                 };
                 if let Some(op) = infix {

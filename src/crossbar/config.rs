@@ -937,11 +937,12 @@ impl FileCfg {
             }
             Some(WeightsCfg { csv: Some(p), .. }) => {
                 let full = path.parent().unwrap_or(Path::new(".")).join(p);
-                let w = read_weight_csv(&full, xb.rows, xb.cols)?;
+                let lo = if xb.cell == CellKind::TwoT2R { -1.0 } else { 0.0 };
+                let w = read_weight_csv(&full, xb.rows, xb.cols, lo)?;
                 xb.set_weights(&w).map_err(|e| match e {
                     CrossbarError::Input(m) => CrossbarError::Weights {
                         file: full.clone(),
-                        line: 0,
+                        line: 1,
                         msg: m,
                     },
                     e => e,
@@ -955,8 +956,14 @@ impl FileCfg {
     }
 }
 
-/// Reads a `rows × cols` weight matrix: plain numbers, comma separated, no header; `#` comments.
-pub fn read_weight_csv(path: &Path, rows: usize, cols: usize) -> Result<Vec<f64>, CrossbarError> {
+/// Reads a `rows × cols` weight matrix: plain numbers in [`lo`, 1], comma separated, no
+/// header; `#` comments. Every error names the file and the line (1-based).
+pub fn read_weight_csv(
+    path: &Path,
+    rows: usize,
+    cols: usize,
+    lo: f64,
+) -> Result<Vec<f64>, CrossbarError> {
     let text = std::fs::read_to_string(path).map_err(|e| CrossbarError::Io {
         file: path.to_path_buf(),
         msg: e.to_string(),
@@ -986,6 +993,13 @@ pub fn read_weight_csv(path: &Path, rows: usize, cols: usize) -> Result<Vec<f64>
                 .trim()
                 .parse()
                 .map_err(|_| werr(ln + 1, format!("not a number: {:?}", f.trim())))?;
+            // `!(x >= lo)` also catches NaN.
+            if !(x >= lo && x <= 1.0) {
+                return Err(werr(
+                    ln + 1,
+                    format!("weight {x} (row {n_rows}, column {}) outside [{lo}, 1]", n + 1),
+                ));
+            }
             out.push(x);
             n += 1;
         }
@@ -994,7 +1008,10 @@ pub fn read_weight_csv(path: &Path, rows: usize, cols: usize) -> Result<Vec<f64>
         }
     }
     if n_rows != rows {
-        return Err(werr(0, format!("{n_rows} rows, expected rows = {rows}")));
+        return Err(werr(
+            text.lines().count().max(1),
+            format!("file ends after {n_rows} rows, expected rows = {rows}"),
+        ));
     }
     Ok(out)
 }

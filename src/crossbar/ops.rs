@@ -660,7 +660,7 @@ pub fn read_cell(
     let e = energy(&arr);
     let (_, i_on) = run(Some(xb.g_max))?;
     let (_, i_off) = run(Some(xb.g_min))?;
-    Ok(ReadReport {
+    let report = ReadReport {
         i_sense,
         i_cell,
         i_sneak: i_sense - i_cell,
@@ -673,7 +673,27 @@ pub fn read_cell(
         } else {
             0.0
         },
-    })
+    };
+    // Results leave the library here: a NaN or an infinity is an error, not a reading.
+    let r = &report;
+    for (quantity, value) in [
+        ("sense current", r.i_sense),
+        ("cell current", r.i_cell),
+        ("cell voltage", r.v_cell),
+        ("source power", r.power),
+        ("sense current at g_max", r.i_sense_on),
+        ("sense current at g_min", r.i_sense_off),
+        ("read margin", r.read_margin),
+    ] {
+        crate::report::ensure_finite(
+            quantity,
+            || format!("read of cell ({row}, {col})"),
+            value,
+            crate::report::SOLVE_CAUSE,
+        )
+        .map_err(|e| CrossbarError::Solve(e.to_string()))?;
+    }
+    Ok(report)
 }
 
 /// Power balance of a solved array (W) and energy over one read pulse (J).

@@ -369,6 +369,13 @@ impl Array {
             self.v.copy_from_slice(&rhs);
             self.rhs = rhs;
             self.last_iterations = 1;
+            if let Some(k) = self.v.iter().position(|x| !x.is_finite()) {
+                self.factored_linear = false;
+                return Err(CrossbarError::Solve(format!(
+                    "node voltage {} at unknown {k}: singular nodal matrix (a line without a DC path?)",
+                    self.v[k]
+                )));
+            }
             return Ok(());
         }
         self.newton()

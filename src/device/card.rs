@@ -190,7 +190,12 @@ pub(crate) use family_params;
 
 /// Error in a card file or a `.model` parameter list.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{}: key `{key}`: {msg}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[error(
+    "{}{}{}: {msg}",
+    file.display(),
+    line.map(|l| format!(":{l}")).unwrap_or_default(),
+    if key.is_empty() { String::new() } else { format!(": key `{key}`") }
+)]
 pub struct CardError {
     pub file: PathBuf,
     /// 1-based line, where the TOML parser gives a position.
@@ -284,6 +289,26 @@ fn key_in_message(msg: &str) -> String {
     let mut it = msg.split('`');
     it.next();
     it.next().unwrap_or("").to_string()
+}
+
+/// The key a TOML error is about: named in its message, or else (a value of the wrong type)
+/// the `key = value` on the line the error points at.
+fn toml_error_key(e: &toml::de::Error, text: &str) -> String {
+    let key = key_in_message(e.message());
+    if !key.is_empty() {
+        return key;
+    }
+    let Some(span) = e.span() else {
+        return key;
+    };
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    match line.split_once('=') {
+        Some((k, _)) if !k.trim().is_empty() && !k.contains('[') => k.trim().to_string(),
+        _ => key,
+    }
 }
 
 /// Resolve `(key, value, line)` triples into a validated parameter set.
@@ -460,7 +485,7 @@ fn flat_error(file: &Path, text: &str, e: super::FlatError) -> CardError {
         super::FlatError::Toml(e) => CardError {
             file: file.to_path_buf(),
             line: e.span().map(|s| line_of(text, s.start)),
-            key: key_in_message(e.message()),
+            key: toml_error_key(&e, text),
             msg: e.message().trim().to_string(),
         },
         super::FlatError::Invalid(msg) => {
@@ -482,7 +507,7 @@ pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
     let peek: FamilyPeek = toml::from_str(text).map_err(|e| CardError {
         file: file.to_path_buf(),
         line: e.span().map(|s| line_of(text, s.start)),
-        key: key_in_message(e.message()),
+        key: toml_error_key(&e, text),
         msg: e.message().trim().to_string(),
     })?;
     let stem = || {
@@ -520,7 +545,7 @@ pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
     let card: CardFile = toml::from_str(text).map_err(|e| CardError {
         file: file.to_path_buf(),
         line: e.span().map(|s| line_of(text, s.start)),
-        key: key_in_message(e.message()),
+        key: toml_error_key(&e, text),
         msg: e.message().trim().to_string(),
     })?;
     let ln = |s: &std::ops::Range<usize>| Some(line_of(text, s.start));

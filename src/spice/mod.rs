@@ -40,7 +40,11 @@ impl fmt::Display for NetlistError {
             Some(p) => write!(f, "{}", p.display())?,
             None => write!(f, "<netlist>")?,
         }
-        write!(f, ":{}:{}: {}", self.line, self.column, self.message)?;
+        match (self.line, self.column) {
+            (0, _) => write!(f, ": {}", self.message)?,
+            (l, 0) => write!(f, ":{l}: {}", self.message)?,
+            (l, c) => write!(f, ":{l}:{c}: {}", self.message)?,
+        }
         if let Some(t) = &self.token {
             write!(f, " (token '{t}')")?;
         }

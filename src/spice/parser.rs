@@ -69,6 +69,29 @@ pub fn parse_str_full(text: &str, origin_path: Option<&Path>) -> Result<Parsed, 
     b.warnings.extend(tree.warnings.iter().cloned());
     b.top()?;
     let mut circuit = b.circuit;
+    let c = &circuit;
+    let elements = c.resistors.len()
+        + c.capacitors.len()
+        + c.inductors.len()
+        + c.vsources.len()
+        + c.isources.len()
+        + c.vcvs.len()
+        + c.vccs.len()
+        + c.diodes.len()
+        + c.mosfets.len()
+        + c.behavioural.len()
+        + c.memcells.len();
+    if elements == 0 {
+        return Err(NetlistError {
+            file: origin_path.map(Path::to_path_buf),
+            line: text.lines().count().max(1),
+            column: 0,
+            message: "empty netlist: no circuit elements (the first line is the title, \
+                      as in SPICE)"
+                .into(),
+            token: None,
+        });
+    }
     circuit.initial_conditions = b.ic.clone();
     Ok(Parsed {
         circuit,

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Seed the corpora from the repository and run fuzz targets one at a time.
+#
+#   fuzz/run.sh [RUNS [MAX_SECONDS [TARGET...]]]
+#
+# RUNS executions per target (default 1000000), stopping early after MAX_SECONDS (default
+# 1800). Any panic, abort or input slower than 1 s (-timeout=1) is a crash, saved under
+# fuzz/artifacts/TARGET/. Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain
+# is enough with RUSTC_BOOTSTRAP=1. No sanitizer (-s none): the library is safe Rust, and
+# coverage-guided panics and hangs are what we look for.
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${1:-1000000}
+SECS=${2:-1800}
+shift 2 2>/dev/null || shift $#
+TARGETS=${*:-netlist expr crossbar_config device_card csv}
+
+mkdir -p fuzz/corpus/netlist fuzz/corpus/expr fuzz/corpus/crossbar_config fuzz/corpus/device_card fuzz/corpus/csv
+for f in netlists/*.cir ../shared/ngspice-tests/netlists/*.cir; do
+    [ -f "$f" ] && cp "$f" "fuzz/corpus/netlist/$(basename "$f")"
+done
+# B-source and parameter expressions found in the decks, one per file.
+k=0
+grep -hoiE "(^b[^ ]* +[^ ]+ +[^ ]+ +[iv] *= *.*|'[^']+'|\{[^}]+\})" netlists/*.cir ../shared/ngspice-tests/netlists/*.cir 2>/dev/null \
+    | sed -E "s/^b[^ ]* +[^ ]+ +[^ ]+ +[iv] *= *//I; s/^'//; s/'$//; s/^\{//; s/\}$//" \
+    | sort -u | head -300 | while IFS= read -r e; do
+        k=$((k + 1)); printf '%s' "$e" > "fuzz/corpus/expr/deck_$k"
+    done
+printf '%s' "v(a) > 0.5 ? v(a)*2 : (v(b) <= 0 || !v(a) ? 1 : v(a,b))" > fuzz/corpus/expr/logic
+printf '%s' "1e-14*(exp(v(a,b)/0.025)-1) + pwr(v(b),3) - pow(-2,0.5)" > fuzz/corpus/expr/pow
+cp examples/configs/*.toml fuzz/corpus/crossbar_config/
+cp device-models/*.toml fuzz/corpus/device_card/
+for f in netlists/*.csv; do [ -f "$f" ] && cp "$f" fuzz/corpus/csv/; done 2>/dev/null || true
+printf '0.5,0.2,0.1,0\n0.3,1,-0.5,0.25\n# c\n0,0,0,0\n1,1,1,1\n' > fuzz/corpus/csv/weights_4x4
+printf 'in0,in1,in2,in3\n0.5,0.2,0.1,0\n1,1,1,1\n' > fuzz/corpus/csv/inputs_4
+
+for t in $TARGETS; do
+    echo "== $t: $RUNS runs, at most $SECS s"
+    RUSTC_BOOTSTRAP=1 cargo fuzz run -s none -O "$t" "fuzz/corpus/$t" -- \
+        -runs="$RUNS" -max_total_time="$SECS" -timeout=1 -rss_limit_mb=2048 \
+        -print_final_stats=1 2>&1 | tail -n 40
+done
