@@ -165,7 +165,10 @@ pub fn read_inputs_csv(path: &Path, rows: usize) -> Result<Vec<Vec<f64>>, Crossb
         out.push(v);
     }
     if out.is_empty() {
-        return Err(werr(0, "no input vectors".into()));
+        return Err(werr(
+            text.lines().count().max(1),
+            "no input vectors".into(),
+        ));
     }
     Ok(out)
 }
