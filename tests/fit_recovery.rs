@@ -251,3 +251,71 @@ fn oxram_relaxation_follows_the_closed_form_power_law() {
     assert_eq!(still.state_vars(), before);
     let _ = device::FAMILIES;
 }
+
+#[test]
+fn student_t_quantile_matches_the_printed_tables() {
+    // Two-sided 95 % points of Student's t, Abramowitz & Stegun Table 26.10.
+    for (nu, t) in [(5.0, 2.571), (10.0, 2.228), (30.0, 2.042), (120.0, 1.980)] {
+        let q = fit::solve::t95(nu);
+        assert!((q - t).abs() < 2e-3, "nu = {nu}: {q} vs {t}");
+    }
+}
+
+#[test]
+fn fitted_values_are_written_into_the_start_card_keeping_comments() {
+    let text = "family = \"oxram\"\nsource = \"x\"\n[params]\ni0 = 1e-3 # A\ng0 = 0.25e-9\n\
+                [variability.c2c]\ndg0 = 0.02\n";
+    let out = set_card_values(
+        "oxram",
+        text,
+        &[
+            ("i0".into(), 2e-3),
+            ("dg0".into(), 0.0),
+            ("vel_rlx".into(), 5.0),
+        ],
+    );
+    assert!(out.contains("i0 = 2e-3 # A"), "{out}");
+    assert!(out.contains("[variability.c2c]\ndg0 = 0e0"), "{out}");
+    assert!(out.contains("[params]\nvel_rlx = 5e0"), "{out}");
+    assert!(out.contains("g0 = 0.25e-9"), "{out}");
+}
+
+#[test]
+fn iv_replay_with_series_resistance_and_compliance_satisfies_kcl_at_every_point() {
+    use xbarsim::fit::experiment::{IvExperiment, Polarity};
+    // A frozen device (field gate never opens): the replay is a pure static solve.
+    let m = model(&oxram_card(&[("f_min", 1e12), ("g_ini", 0.5e-9)]));
+    let cell = m.nominal_cell();
+    let v: Vec<f64> = (0..=60).map(|k| -1.5 + 0.05 * k as f64).collect();
+    let (r_s, i_c) = (1e3, 2e-4);
+    let e = IvExperiment {
+        time_s: (0..v.len()).map(|k| k as f64).collect(),
+        new_run: (0..v.len()).map(|k| k == 0).collect(),
+        v_v: v.clone(),
+        i_a: vec![1e-6; v.len()],
+        polarity: Polarity::Positive,
+        compliance_a: Some(i_c),
+        series_r_ohm: r_s,
+        temp_k: 300.0,
+    };
+    let i = e.simulate(&m).unwrap();
+    let mut clamped = 0;
+    for (v, i) in v.iter().zip(&i) {
+        if *v > 0.0 && (i.abs() - i_c).abs() < 1e-12 {
+            // On the compliance plateau (SET branch only) the device sees less than V - R·I.
+            clamped += 1;
+            let (i_full, _) = cell.current(v - r_s * i, 300.0);
+            assert!(i_full.abs() >= i_c * (1.0 - 1e-9), "V = {v}: {i_full:e}");
+        } else {
+            let (i_dev, _) = cell.current(v - r_s * i, 300.0);
+            assert!(
+                (i_dev - i).abs() <= 1e-9 * i.abs().max(1e-15),
+                "KCL at V = {v}: source {i:e}, device {i_dev:e}"
+            );
+        }
+        if *v <= -1.2 {
+            assert!(i.abs() > i_c, "no compliance on the RESET branch at {v} V");
+        }
+    }
+    assert!(clamped > 3, "the compliance must act on the SET branch");
+}
