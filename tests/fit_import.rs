@@ -15,18 +15,32 @@ fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
 
 fn iv_error(text: &str) -> String {
     let (_d, p) = file(text);
-    let e = load_csv(&p, &ImportOptions::default(), &[Role::V, Role::I], &[Role::Time])
-        .expect_err("malformed file must be rejected");
+    let e = load_csv(
+        &p,
+        &ImportOptions::default(),
+        &[Role::V, Role::I],
+        &[Role::Time],
+    )
+    .expect_err("malformed file must be rejected");
     let msg = e.to_string();
-    assert!(msg.contains("measured.csv"), "error must name the file: {msg}");
+    assert!(
+        msg.contains("measured.csv"),
+        "error must name the file: {msg}"
+    );
     msg
 }
 
 #[test]
 fn missing_current_column_is_named_with_the_header_it_found() {
     let msg = iv_error("time_s,v_v\n0,0\n1,0.1\n");
-    assert!(msg.contains("`i_a`") && msg.contains("missing column"), "{msg}");
-    assert!(msg.contains("--columns i="), "should say how to map it: {msg}");
+    assert!(
+        msg.contains("`i_a`") && msg.contains("missing column"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("--columns i="),
+        "should say how to map it: {msg}"
+    );
 }
 
 #[test]
@@ -40,9 +54,15 @@ fn non_numeric_cell_names_row_and_column() {
 #[test]
 fn nan_and_infinity_are_not_measurements() {
     let msg = iv_error("time_s,v_v,i_a\n0,0,0\n1,NaN,1e-6\n");
-    assert!(msg.contains("row 3") && msg.contains("column `v_v`"), "{msg}");
+    assert!(
+        msg.contains("row 3") && msg.contains("column `v_v`"),
+        "{msg}"
+    );
     let msg = iv_error("time_s,v_v,i_a\n0,0,inf\n");
-    assert!(msg.contains("row 2") && msg.contains("column `i_a`"), "{msg}");
+    assert!(
+        msg.contains("row 2") && msg.contains("column `i_a`"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -62,15 +82,20 @@ fn empty_file_and_header_only_file_are_errors() {
 #[test]
 fn ragged_row_names_its_row() {
     let msg = iv_error("time_s,v_v,i_a\n0,0,0\n1,0.1\n");
-    assert!(msg.contains("row 3") && msg.contains("malformed CSV"), "{msg}");
+    assert!(
+        msg.contains("row 3") && msg.contains("malformed CSV"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn unused_text_columns_are_ignored_and_units_scale_to_si() {
     let (_d, p) = file("sweep,AV,AI_mA,note\nset,0.5,2.0,ok\nset,1.0,4.0,x y\n");
-    let mut o = ImportOptions::default();
-    o.columns = data::parse_columns("v=AV,i=AI_mA").unwrap();
-    o.scale = data::parse_units("i=mA").unwrap();
+    let o = ImportOptions {
+        columns: data::parse_columns("v=AV,i=AI_mA").unwrap(),
+        scale: data::parse_units("i=mA").unwrap(),
+        ..Default::default()
+    };
     let ds = load_csv(&p, &o, &[Role::V, Role::I], &[]).unwrap();
     assert_eq!(ds.get(Role::V).unwrap(), &[0.5, 1.0]);
     assert_eq!(ds.get(Role::I).unwrap(), &[2.0e-3, 4.0e-3]);
@@ -93,15 +118,19 @@ fn unit_prefixes_follow_si_and_keep_case() {
 fn cycles_come_from_the_cycle_column_or_from_sweeps_turning_back() {
     let text = "cycle,v_v,i_a\n1,0.5,1\n1,-0.5,2\n2,0.5,3\n2,-0.5,4\n3,0.5,5\n";
     let (_d, p) = file(text);
-    let mut o = ImportOptions::default();
-    o.cycles = Some(data::parse_cycles("2-3").unwrap());
+    let o = ImportOptions {
+        cycles: Some(data::parse_cycles("2-3").unwrap()),
+        ..Default::default()
+    };
     let ds = load_csv(&p, &o, &[Role::V, Role::I], &[Role::Cycle]).unwrap();
     assert_eq!(ds.get(Role::I).unwrap(), &[3.0, 4.0, 5.0]);
     // Without a cycle column: a new cycle starts when the sweep returns to the first polarity.
     let text = "v_v,i_a\n0,0\n1,1\n0,0\n-1,2\n0,0\n1,3\n0,0\n-1,4\n";
     let (_d, p) = file(text);
-    let mut o = ImportOptions::default();
-    o.cycles = Some((2, 2));
+    let mut o = ImportOptions {
+        cycles: Some((2, 2)),
+        ..Default::default()
+    };
     let ds = load_csv(&p, &o, &[Role::V, Role::I], &[]).unwrap();
     assert_eq!(ds.get(Role::I).unwrap(), &[3.0, 0.0, 4.0]);
     o.cycles = Some((5, 6));
@@ -112,8 +141,10 @@ fn cycles_come_from_the_cycle_column_or_from_sweeps_turning_back() {
 #[test]
 fn where_filter_keeps_matching_rows_only() {
     let (_d, p) = file("device,time_s,r_ohm\nA,0,100\nB,0,x\nA,1,200\n");
-    let mut o = ImportOptions::default();
-    o.filters = vec![("device".into(), "A".into())];
+    let o = ImportOptions {
+        filters: vec![("device".into(), "A".into())],
+        ..Default::default()
+    };
     // Row 3 (device B) holds a non-number but is filtered out before parsing.
     let ds = load_csv(&p, &o, &[Role::Time, Role::R], &[]).unwrap();
     assert_eq!(ds.get(Role::R).unwrap(), &[100.0, 200.0]);
@@ -136,7 +167,9 @@ fn sha256_of_the_data_matches_an_independent_digest() {
 fn xbar_fit_reports_a_malformed_csv_without_panicking() {
     let (_d, p) = file("time_s,v_v,i_a\n0,0,0\n0.1,0.1,1e-6\n0.2,0.2,oops\n");
     let out = Command::new(env!("CARGO_BIN_EXE_xbar"))
-        .args(["fit", "--family", "oxram", "--kind", "iv", "--free", "i0", "--data"])
+        .args([
+            "fit", "--family", "oxram", "--kind", "iv", "--free", "i0", "--data",
+        ])
         .arg(&p)
         .arg("-o")
         .arg(p.with_file_name("out"))

@@ -58,7 +58,17 @@ fn assert_inside_ci(rep: &FitReport, truth: &[(&str, f64)]) {
 fn iv_data(card: &str) -> Table {
     let mut cell = model(card).nominal_cell();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    cli::iv_loop(&mut cell, 1.5, -1.5, 1.0, 401, 1, cli::DEVICE_TEMP_K, &mut rng).unwrap()
+    cli::iv_loop(
+        &mut cell,
+        1.5,
+        -1.5,
+        1.0,
+        401,
+        1,
+        cli::DEVICE_TEMP_K,
+        &mut rng,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -104,10 +114,16 @@ fn noise_free_oxram_iv_recovers_g0_v0_i0_within_5_percent_from_a_start_2_to_3_ti
     assert!(prefix.with_extension("png").exists() && prefix.with_extension("svg").exists());
     let card = prefix.with_extension("card.toml");
     let text = std::fs::read_to_string(&card).unwrap();
-    assert!(text.contains("sha256 ") && text.contains("# command:"), "{text}");
+    assert!(
+        text.contains("sha256 ") && text.contains("# command:"),
+        "{text}"
+    );
     let replay = cli::device_iv(&card, 1.5, -1.5, 1.0, 401, 0).unwrap();
     let (a, b) = (
-        xbarsim::report::read_table(&data).unwrap().column("i_a").unwrap(),
+        xbarsim::report::read_table(&data)
+            .unwrap()
+            .column("i_a")
+            .unwrap(),
         replay.column("i_a").unwrap(),
     );
     for (x, y) in a.iter().zip(&b) {
@@ -146,7 +162,8 @@ fn pulse_data(card: &str, width: f64, n: usize) -> Table {
         out.push_row(vec![k as f64, 1.5, width, r[1]]).unwrap();
     }
     for (k, r) in down.rows.iter().enumerate().skip(1) {
-        out.push_row(vec![(n + k) as f64, -1.5, width, r[1]]).unwrap();
+        out.push_row(vec![(n + k) as f64, -1.5, width, r[1]])
+            .unwrap();
     }
     out
 }
