@@ -110,6 +110,7 @@ fn unit_prefixes_follow_si_and_keep_case() {
     assert_eq!(data::unit_factor(Role::G, "uS").unwrap(), 1e-6);
     assert_eq!(data::unit_factor(Role::Time, "ms").unwrap(), 1e-3);
     assert_eq!(data::unit_factor(Role::I, "nA").unwrap(), 1e-9);
+    assert_eq!(data::unit_factor(Role::I, "1e-5").unwrap(), 1e-5);
     let e = data::unit_factor(Role::I, "mV").unwrap_err();
     assert!(e.contains("not a unit of current"), "{e}");
 }

@@ -39,7 +39,7 @@ pub struct FitArgs {
     /// Map quantities to other headers: v=AV,i=AI (quantities: time v i g r pulse cycle amplitude width v_read temp).
     #[arg(long)]
     pub columns: Option<String>,
-    /// Units of the columns: i=mA,r=kohm,time=ms.
+    /// Units of the columns: i=mA,r=kohm,time=ms, or a bare SI factor (i=1e-5).
     #[arg(long)]
     pub units: Option<String>,
     /// Keep only rows where COLUMN equals VALUE (repeatable), e.g. --where device=U2_0_0.
