@@ -474,16 +474,35 @@ pub fn run(o: &FitOptions) -> Result<FitReport, FitError> {
     Ok(rep)
 }
 
+impl FitReport {
+    /// The RMSE with its unit: decades for the log residual, else 4 significant digits.
+    pub fn rmse_text(&self) -> String {
+        match self.residual {
+            Residual::Log => format!("{:.4} dec", self.rmse),
+            Residual::Relative => format!("{:.4e}", self.rmse),
+            Residual::Absolute => format!(
+                "{:.4e} {}",
+                self.rmse,
+                if self.kind == ExperimentKind::Iv {
+                    "A"
+                } else {
+                    "S"
+                }
+            ),
+        }
+    }
+}
+
 impl std::fmt::Display for FitReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "{} {} fit of {}: {} points, RMSE {:.4} ({}), R² {:.4}, {} iterations, {} starts, {:.2} s",
+            "{} {} fit of {}: {} points, RMSE {} ({}), R² {:.4}, {} iterations, {} starts, {:.2} s",
             self.family,
             self.kind.name(),
             self.data_file.display(),
             self.n_points,
-            self.rmse,
+            self.rmse_text(),
             self.residual.name(self.kind == ExperimentKind::Iv),
             self.r2,
             self.iterations,

@@ -253,16 +253,7 @@ pub fn overlay_plot(rep: &FitReport, title: &str) -> LinePlot {
         series: vec![
             Series::new("measured", abs(&rep.measured), SeriesStyle::markers()),
             Series::new(
-                format!(
-                    "model ({} fit, RMSE {:.3} {})",
-                    rep.family,
-                    rep.rmse,
-                    match rep.residual {
-                        super::Residual::Log => "dec",
-                        super::Residual::Relative => "rel.",
-                        super::Residual::Absolute => "abs.",
-                    }
-                ),
+                format!("model ({} fit, RMSE {})", rep.family, rep.rmse_text()),
                 abs(&rep.simulated),
                 model,
             ),
