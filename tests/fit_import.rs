@@ -185,3 +185,100 @@ fn xbar_fit_reports_a_malformed_csv_without_panicking() {
     );
     assert!(!p.with_file_name("out.card.toml").exists());
 }
+
+fn xbar_ok(args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_xbar"))
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "xbar {args:?} failed: {err}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn csvs_written_by_xbar_device_load_in_xbar_fit_without_column_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The nominal OxRAM card (no variability, so the device is the card) with a relaxation law.
+    let base = include_str!("../device-models/oxram-stanford-v1.toml");
+    let nominal = &base[..base.find("[variability").unwrap()];
+    let card = d.join("nominal.toml");
+    std::fs::write(&card, nominal).unwrap();
+    let relaxing = d.join("relaxing.toml");
+    std::fs::write(
+        &relaxing,
+        nominal
+            .replace("[params]", "[params]\nvel_rlx = 300.0\nl_rlx = 3e-12")
+            .replace("g_ini = 1.7e-9", "g_ini = 0.2e-9"),
+    )
+    .unwrap();
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let iv = d.join("iv.csv");
+    xbar_ok(&[
+        os("device").as_os_str(),
+        os("iv").as_os_str(),
+        card.as_os_str(),
+        os("-o").as_os_str(),
+        iv.as_os_str(),
+    ]);
+    let prefix = d.join("ivfit");
+    let out = xbar_ok(&[
+        os("fit").as_os_str(),
+        os("--family").as_os_str(),
+        os("oxram").as_os_str(),
+        os("--kind").as_os_str(),
+        os("iv").as_os_str(),
+        os("--card").as_os_str(),
+        card.as_os_str(),
+        os("--set").as_os_str(),
+        os("i0=3e-3,v0=0.6").as_os_str(),
+        os("--free").as_os_str(),
+        os("i0,v0").as_os_str(),
+        os("--data").as_os_str(),
+        iv.as_os_str(),
+        os("-o").as_os_str(),
+        prefix.as_os_str(),
+    ]);
+    assert!(out.contains("SET polarity positive"), "{out}");
+    for ext in ["card.toml", "fit.csv", "fit.json", "svg", "png"] {
+        assert!(prefix.with_extension(ext).exists(), "missing .{ext}");
+    }
+    let fitted = xbarsim::device::load_card(&prefix.with_extension("card.toml")).unwrap();
+    let i0 = fitted
+        .params()
+        .into_iter()
+        .find(|(k, _)| *k == "i0")
+        .unwrap()
+        .1;
+    assert!((i0 / 1e-3 - 1.0).abs() < 1e-3, "i0 = {i0:e}");
+
+    let ret = d.join("ret.csv");
+    xbar_ok(&[
+        os("device").as_os_str(),
+        os("retention").as_os_str(),
+        relaxing.as_os_str(),
+        os("--times").as_os_str(),
+        os("0,1,10,100,1e3,1e4,1e5").as_os_str(),
+        os("-o").as_os_str(),
+        ret.as_os_str(),
+    ]);
+    let out = xbar_ok(&[
+        os("fit").as_os_str(),
+        os("--family").as_os_str(),
+        os("oxram").as_os_str(),
+        os("--kind").as_os_str(),
+        os("retention").as_os_str(),
+        os("--card").as_os_str(),
+        relaxing.as_os_str(),
+        os("--set").as_os_str(),
+        os("vel_rlx=100").as_os_str(),
+        os("--free").as_os_str(),
+        os("vel_rlx,i0").as_os_str(),
+        os("--data").as_os_str(),
+        ret.as_os_str(),
+        os("-o").as_os_str(),
+        d.join("retfit").as_os_str(),
+    ]);
+    assert!(out.contains("retention fit"), "{out}");
+}

@@ -107,6 +107,7 @@ fn noise_free_oxram_iv_recovers_g0_v0_i0_within_5_percent_from_a_start_2_to_3_ti
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(prefix.with_extension("fit.json")).unwrap())
             .unwrap();
+    assert_eq!(rep.set_polarity, Some(fit::Polarity::Positive));
     assert_eq!(json["residual"], "log_abs_i");
     assert_eq!(json["n_points"], 401);
     assert!(json["rmse"].as_f64().unwrap() < 1e-3);
