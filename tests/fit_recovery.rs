@@ -337,3 +337,22 @@ fn iv_replay_with_series_resistance_and_compliance_satisfies_kcl_at_every_point(
     }
     assert!(clamped > 3, "the compliance must act on the SET branch");
 }
+
+#[test]
+fn set_polarity_is_where_the_conductance_jumps_up_even_from_a_low_resistance_start() {
+    use xbarsim::fit::experiment::{detect_set_polarity, Polarity};
+    // HRS start: the SET happens on the positive branch of the model's own loop.
+    let t = iv_data(&oxram_card(&[]));
+    let (v, i) = (t.column("v_v").unwrap(), t.column("i_a").unwrap());
+    assert_eq!(detect_set_polarity(&v, &i), Some(Polarity::Positive));
+    // Mirrored (a device that SETs at negative bias).
+    let (vm, im): (Vec<f64>, Vec<f64>) = v.iter().zip(&i).map(|(v, i)| (-v, -i)).collect();
+    assert_eq!(detect_set_polarity(&vm, &im), Some(Polarity::Negative));
+    // LRS start: RESET first at negative bias, SET again at positive bias on the next loop.
+    let card = oxram_card(&[("g_ini", 0.2e-9)]);
+    let mut cell = model(&card).nominal_cell();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let t = cli::iv_loop(&mut cell, 1.5, -1.5, 1.0, 401, 2, 300.0, &mut rng).unwrap();
+    let (v, i) = (t.column("v_v").unwrap(), t.column("i_a").unwrap());
+    assert_eq!(detect_set_polarity(&v, &i), Some(Polarity::Positive));
+}

@@ -128,8 +128,9 @@ fn opt_err(ds: &Dataset, msg: String) -> DataError {
     }
 }
 
-/// SET polarity: the sign of V where |I| jumps up most between consecutive samples on an
-/// outward (or flat) ramp — the SET event.
+/// SET polarity: the sign of V where the chord conductance |I/V| jumps up most between
+/// consecutive samples on an outward (or flat) ramp — the SET event. The chord conductance,
+/// unlike |I|, does not jump near 0 V, and rises only smoothly with a nonlinear static law.
 pub fn detect_set_polarity(v: &[f64], i: &[f64]) -> Option<Polarity> {
     let vmax = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let mut best = (0.0, None);
@@ -142,7 +143,7 @@ pub fn detect_set_polarity(v: &[f64], i: &[f64]) -> Option<Polarity> {
         if a <= 0.0 || b <= 0.0 {
             continue;
         }
-        let jump = (b / a).log10();
+        let jump = ((b / v1.abs()) / (a / v0.abs())).log10();
         if jump > best.0 {
             best = (
                 jump,
