@@ -63,7 +63,8 @@ pub fn real_fits(out: &Path) -> Vec<RealFit> {
         ("r_th", 0.0),
         ("a0", 0.08e-9),
     ]);
-    o.free = names(&["g_ini", "vel0", "g_max"]);
+    o.free = names(&["g_ini", "vel0", "g_max", "g0"]);
+    o.starts = 16;
     v.push(RealFit {
         name: "nbsto-ltd-ltp-pulses",
         options: o,

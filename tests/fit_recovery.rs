@@ -58,7 +58,17 @@ fn assert_inside_ci(rep: &FitReport, truth: &[(&str, f64)]) {
 fn iv_data(card: &str) -> Table {
     let mut cell = model(card).nominal_cell();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    cli::iv_loop(&mut cell, 1.5, -1.5, 1.0, 401, 1, cli::DEVICE_TEMP_K, &mut rng).unwrap()
+    cli::iv_loop(
+        &mut cell,
+        1.5,
+        -1.5,
+        1.0,
+        401,
+        1,
+        cli::DEVICE_TEMP_K,
+        &mut rng,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -97,6 +107,7 @@ fn noise_free_oxram_iv_recovers_g0_v0_i0_within_5_percent_from_a_start_2_to_3_ti
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(prefix.with_extension("fit.json")).unwrap())
             .unwrap();
+    assert_eq!(rep.set_polarity, Some(fit::Polarity::Positive));
     assert_eq!(json["residual"], "log_abs_i");
     assert_eq!(json["n_points"], 401);
     assert!(json["rmse"].as_f64().unwrap() < 1e-3);
@@ -104,10 +115,16 @@ fn noise_free_oxram_iv_recovers_g0_v0_i0_within_5_percent_from_a_start_2_to_3_ti
     assert!(prefix.with_extension("png").exists() && prefix.with_extension("svg").exists());
     let card = prefix.with_extension("card.toml");
     let text = std::fs::read_to_string(&card).unwrap();
-    assert!(text.contains("sha256 ") && text.contains("# command:"), "{text}");
+    assert!(
+        text.contains("sha256 ") && text.contains("# command:"),
+        "{text}"
+    );
     let replay = cli::device_iv(&card, 1.5, -1.5, 1.0, 401, 0).unwrap();
     let (a, b) = (
-        xbarsim::report::read_table(&data).unwrap().column("i_a").unwrap(),
+        xbarsim::report::read_table(&data)
+            .unwrap()
+            .column("i_a")
+            .unwrap(),
         replay.column("i_a").unwrap(),
     );
     for (x, y) in a.iter().zip(&b) {
@@ -146,7 +163,8 @@ fn pulse_data(card: &str, width: f64, n: usize) -> Table {
         out.push_row(vec![k as f64, 1.5, width, r[1]]).unwrap();
     }
     for (k, r) in down.rows.iter().enumerate().skip(1) {
-        out.push_row(vec![(n + k) as f64, -1.5, width, r[1]]).unwrap();
+        out.push_row(vec![(n + k) as f64, -1.5, width, r[1]])
+            .unwrap();
     }
     out
 }
@@ -250,4 +268,91 @@ fn oxram_relaxation_follows_the_closed_form_power_law() {
     still.advance(0.0, 1e6, 300.0, &mut rng);
     assert_eq!(still.state_vars(), before);
     let _ = device::FAMILIES;
+}
+
+#[test]
+fn student_t_quantile_matches_the_printed_tables() {
+    // Two-sided 95 % points of Student's t, Abramowitz & Stegun Table 26.10.
+    for (nu, t) in [(5.0, 2.571), (10.0, 2.228), (30.0, 2.042), (120.0, 1.980)] {
+        let q = fit::solve::t95(nu);
+        assert!((q - t).abs() < 2e-3, "nu = {nu}: {q} vs {t}");
+    }
+}
+
+#[test]
+fn fitted_values_are_written_into_the_start_card_keeping_comments() {
+    let text = "family = \"oxram\"\nsource = \"x\"\n[params]\ni0 = 1e-3 # A\ng0 = 0.25e-9\n\
+                [variability.c2c]\ndg0 = 0.02\n";
+    let out = set_card_values(
+        "oxram",
+        text,
+        &[
+            ("i0".into(), 2e-3),
+            ("dg0".into(), 0.0),
+            ("vel_rlx".into(), 5.0),
+        ],
+    );
+    assert!(out.contains("i0 = 2e-3 # A"), "{out}");
+    assert!(out.contains("[variability.c2c]\ndg0 = 0e0"), "{out}");
+    assert!(out.contains("[params]\nvel_rlx = 5e0"), "{out}");
+    assert!(out.contains("g0 = 0.25e-9"), "{out}");
+}
+
+#[test]
+fn iv_replay_with_series_resistance_and_compliance_satisfies_kcl_at_every_point() {
+    use xbarsim::fit::experiment::{IvExperiment, Polarity};
+    // A frozen device (field gate never opens): the replay is a pure static solve.
+    let m = model(&oxram_card(&[("f_min", 1e12), ("g_ini", 0.5e-9)]));
+    let cell = m.nominal_cell();
+    let v: Vec<f64> = (0..=60).map(|k| -1.5 + 0.05 * k as f64).collect();
+    let (r_s, i_c) = (1e3, 2e-4);
+    let e = IvExperiment {
+        time_s: (0..v.len()).map(|k| k as f64).collect(),
+        new_run: (0..v.len()).map(|k| k == 0).collect(),
+        v_v: v.clone(),
+        i_a: vec![1e-6; v.len()],
+        polarity: Polarity::Positive,
+        compliance_a: Some(i_c),
+        series_r_ohm: r_s,
+        temp_k: 300.0,
+    };
+    let i = e.simulate(&m).unwrap();
+    let mut clamped = 0;
+    for (v, i) in v.iter().zip(&i) {
+        if *v > 0.0 && (i.abs() - i_c).abs() < 1e-12 {
+            // On the compliance plateau (SET branch only) the device sees less than V - R·I.
+            clamped += 1;
+            let (i_full, _) = cell.current(v - r_s * i, 300.0);
+            assert!(i_full.abs() >= i_c * (1.0 - 1e-9), "V = {v}: {i_full:e}");
+        } else {
+            let (i_dev, _) = cell.current(v - r_s * i, 300.0);
+            assert!(
+                (i_dev - i).abs() <= 1e-9 * i.abs().max(1e-15),
+                "KCL at V = {v}: source {i:e}, device {i_dev:e}"
+            );
+        }
+        if *v <= -1.2 {
+            assert!(i.abs() > i_c, "no compliance on the RESET branch at {v} V");
+        }
+    }
+    assert!(clamped > 3, "the compliance must act on the SET branch");
+}
+
+#[test]
+fn set_polarity_is_where_the_conductance_jumps_up_even_from_a_low_resistance_start() {
+    use xbarsim::fit::experiment::{detect_set_polarity, Polarity};
+    // HRS start: the SET happens on the positive branch of the model's own loop.
+    let t = iv_data(&oxram_card(&[]));
+    let (v, i) = (t.column("v_v").unwrap(), t.column("i_a").unwrap());
+    assert_eq!(detect_set_polarity(&v, &i), Some(Polarity::Positive));
+    // Mirrored (a device that SETs at negative bias).
+    let (vm, im): (Vec<f64>, Vec<f64>) = v.iter().zip(&i).map(|(v, i)| (-v, -i)).collect();
+    assert_eq!(detect_set_polarity(&vm, &im), Some(Polarity::Negative));
+    // LRS start: RESET first at negative bias, SET again at positive bias on the next loop.
+    let card = oxram_card(&[("g_ini", 0.2e-9)]);
+    let mut cell = model(&card).nominal_cell();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let t = cli::iv_loop(&mut cell, 1.5, -1.5, 1.0, 401, 2, 300.0, &mut rng).unwrap();
+    let (v, i) = (t.column("v_v").unwrap(), t.column("i_a").unwrap());
+    assert_eq!(detect_set_polarity(&v, &i), Some(Polarity::Positive));
 }

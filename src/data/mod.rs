@@ -174,9 +174,15 @@ pub fn parse_columns(text: &str) -> Result<BTreeMap<Role, String>, String> {
     Ok(m)
 }
 
-/// SI factor of a unit such as `mA`, `kohm`, `uS`, `ms` for `role`.
+/// SI factor of a unit such as `mA`, `kohm`, `uS`, `ms` for `role`, or a bare positive number
+/// (e.g. `1e-5` for a voltage across a 100 kΩ sense resistor read as a current).
 pub fn unit_factor(role: Role, unit: &str) -> Result<f64, String> {
     let u = unit.trim();
+    if let Ok(f) = u.parse::<f64>() {
+        if f.is_finite() && f > 0.0 {
+            return Ok(f);
+        }
+    }
     let lower = u.to_lowercase();
     for base in role.base_units() {
         if let Some(prefix) = lower.strip_suffix(&base.to_lowercase()) {

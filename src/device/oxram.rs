@@ -119,7 +119,7 @@ impl Params {
     /// relaxation reported for RRAM (Fantini et al., IEDM 2015, "Intrinsic program instability
     /// in HfO2 RRAM"). Returns the new gap, at most g_max.
     pub fn relax_gap(&self, g: f64, dt: f64, temp_k: f64) -> f64 {
-        if self.vel_rlx <= 0.0 || !(dt > 0.0) {
+        if self.vel_rlx <= 0.0 || dt.is_nan() || dt <= 0.0 {
             return g;
         }
         let ut = K_B * temp_k / Q_E;

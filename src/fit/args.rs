@@ -39,7 +39,7 @@ pub struct FitArgs {
     /// Map quantities to other headers: v=AV,i=AI (quantities: time v i g r pulse cycle amplitude width v_read temp).
     #[arg(long)]
     pub columns: Option<String>,
-    /// Units of the columns: i=mA,r=kohm,time=ms.
+    /// Units of the columns: i=mA,r=kohm,time=ms, or a bare SI factor (i=1e-5).
     #[arg(long)]
     pub units: Option<String>,
     /// Keep only rows where COLUMN equals VALUE (repeatable), e.g. --where device=U2_0_0.
@@ -98,12 +98,18 @@ impl FitArgs {
         let kind = ExperimentKind::parse(&self.kind).map_err(inp)?;
         let mut o = FitOptions::new(&self.family, kind, &self.data, &self.prefix);
         o.card = self.card.clone();
-        o.free = self.free.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        o.free = self
+            .free
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         for kv in &self.set {
             let (k, v) = kv
                 .split_once('=')
                 .ok_or_else(|| FitError::Input(format!("--set `{kv}`: expected KEY=VALUE")))?;
-            o.set.push((k.trim().to_string(), num(v.trim()).map_err(inp)?));
+            o.set
+                .push((k.trim().to_string(), num(v.trim()).map_err(inp)?));
         }
         if let Some(c) = &self.cycles {
             o.import.cycles = Some(data::parse_cycles(c).map_err(inp)?);
@@ -118,7 +124,9 @@ impl FitArgs {
             let (k, v) = f
                 .split_once('=')
                 .ok_or_else(|| FitError::Input(format!("--where `{f}`: expected COLUMN=VALUE")))?;
-            o.import.filters.push((k.trim().to_string(), v.trim().to_string()));
+            o.import
+                .filters
+                .push((k.trim().to_string(), v.trim().to_string()));
         }
         let e = &mut o.experiment;
         e.compliance_a = self.compliance;

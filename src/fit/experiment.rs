@@ -128,8 +128,9 @@ fn opt_err(ds: &Dataset, msg: String) -> DataError {
     }
 }
 
-/// SET polarity: the sign of V where |I| jumps up most between consecutive samples on an
-/// outward (or flat) ramp — the SET event.
+/// SET polarity: the sign of V where the chord conductance |I/V| jumps up most between
+/// consecutive samples on an outward (or flat) ramp — the SET event. The chord conductance,
+/// unlike |I|, does not jump near 0 V, and rises only smoothly with a nonlinear static law.
 pub fn detect_set_polarity(v: &[f64], i: &[f64]) -> Option<Polarity> {
     let vmax = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let mut best = (0.0, None);
@@ -142,7 +143,7 @@ pub fn detect_set_polarity(v: &[f64], i: &[f64]) -> Option<Polarity> {
         if a <= 0.0 || b <= 0.0 {
             continue;
         }
-        let jump = (b / a).log10();
+        let jump = ((b / v1.abs()) / (a / v0.abs())).log10();
         if jump > best.0 {
             best = (
                 jump,
@@ -176,29 +177,28 @@ impl IvExperiment {
     pub fn from_dataset(ds: &Dataset, o: &ExperimentOptions) -> Result<Self, DataError> {
         let v = ds.get(Role::V).expect("v column").to_vec();
         let i = ds.get(Role::I).expect("i column").to_vec();
-        let (time_s, new_run) = match (ds.get(Role::Time), o.sweep_rate_v_per_s) {
-            (Some(t), _) => {
-                let mut runs = vec![true];
-                runs.extend(t.windows(2).map(|w| w[1] < w[0]));
-                (t.to_vec(), runs)
-            }
-            (None, Some(rate)) if rate > 0.0 && rate.is_finite() => {
-                let mut t = vec![0.0];
-                for w in v.windows(2) {
-                    t.push(t.last().unwrap() + (w[1] - w[0]).abs() / rate);
+        let (time_s, new_run) =
+            match (ds.get(Role::Time), o.sweep_rate_v_per_s) {
+                (Some(t), _) => {
+                    let mut runs = vec![true];
+                    runs.extend(t.windows(2).map(|w| w[1] < w[0]));
+                    (t.to_vec(), runs)
                 }
-                let mut runs = vec![false; v.len()];
-                runs[0] = true;
-                (t, runs)
-            }
-            (None, _) => {
-                return Err(opt_err(
+                (None, Some(rate)) if rate > 0.0 && rate.is_finite() => {
+                    let mut t = vec![0.0];
+                    for w in v.windows(2) {
+                        t.push(t.last().unwrap() + (w[1] - w[0]).abs() / rate);
+                    }
+                    let mut runs = vec![false; v.len()];
+                    runs[0] = true;
+                    (t, runs)
+                }
+                (None, _) => return Err(opt_err(
                     ds,
                     "missing column: the I-V replay needs a `time_s` column or --sweep-rate V/s"
                         .into(),
-                ))
-            }
-        };
+                )),
+            };
         let polarity = match o.set_polarity {
             Some(p) => p,
             None => detect_set_polarity(&v, &i).ok_or_else(|| {
@@ -374,20 +374,28 @@ fn device_bias(
     let cur = |v: f64| cell.current(v, temp_k);
     let mut v = v_app;
     if r_s > 0.0 && v_app != 0.0 {
-        v = bracket_root(|x| {
-            let (i, di) = cur(x);
-            (x + r_s * i - v_app, 1.0 + r_s * di)
-        }, 0.0, v_app)
+        v = bracket_root(
+            |x| {
+                let (i, di) = cur(x);
+                (x + r_s * i - v_app, 1.0 + r_s * di)
+            },
+            0.0,
+            v_app,
+        )
         .ok_or_else(|| format!("series-resistance solve failed at {v_app} V applied"))?;
     }
     let (i, _) = cur(v);
     if let Some(ic) = i_comp {
         if i.abs() > ic {
             let target = ic * i.signum();
-            v = bracket_root(|x| {
-                let (i, di) = cur(x);
-                (i - target, di)
-            }, 0.0, v)
+            v = bracket_root(
+                |x| {
+                    let (i, di) = cur(x);
+                    (i - target, di)
+                },
+                0.0,
+                v,
+            )
             .ok_or_else(|| format!("compliance solve failed at {v_app} V applied"))?;
             return Ok((v, target));
         }
@@ -426,7 +434,7 @@ fn bracket_root(f: impl Fn(f64) -> (f64, f64), a: f64, b: f64) -> Option<f64> {
             lo = x;
         }
         let mut nx = x - fx / dfx;
-        if !(nx > lo && nx < hi) || !nx.is_finite() {
+        if !(nx > lo && nx < hi && nx.is_finite()) {
             nx = 0.5 * (lo + hi);
         }
         if (nx - x).abs() <= 1e-13 * (1.0 + x.abs()) || hi - lo <= 1e-15 * (1.0 + hi.abs()) {

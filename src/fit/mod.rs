@@ -264,7 +264,10 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
             input(format!(
                 "--set {k}: not a {} parameter; known: {}",
                 o.family,
-                base.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+                base.iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })?;
         base[i].1 = *v;
@@ -282,7 +285,10 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
         return Err(input(format!(
             "give the parameters to fit with --free (comma-separated); {} parameters: {}",
             o.family,
-            base.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+            base.iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let mut free = Vec::new();
@@ -291,7 +297,10 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
             input(format!(
                 "--free {name}: not a {} parameter; known: {}",
                 o.family,
-                base.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+                base.iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })?;
         if free.iter().any(|f: &solve::FreeParam| f.index == i) {
@@ -304,10 +313,9 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
     let (req, opt) = roles(o.kind);
     let ds = data::load_csv(&o.data, &o.import, &req, &opt)?;
     let experiment = match o.kind {
-        ExperimentKind::Iv => Experiment::Iv(experiment::IvExperiment::from_dataset(
-            &ds,
-            &o.experiment,
-        )?),
+        ExperimentKind::Iv => {
+            Experiment::Iv(experiment::IvExperiment::from_dataset(&ds, &o.experiment)?)
+        }
         ExperimentKind::Pulse => Experiment::Pulse(experiment::PulseExperiment::from_dataset(
             &ds,
             &o.experiment,
@@ -466,16 +474,35 @@ pub fn run(o: &FitOptions) -> Result<FitReport, FitError> {
     Ok(rep)
 }
 
+impl FitReport {
+    /// The RMSE with its unit: decades for the log residual, else 4 significant digits.
+    pub fn rmse_text(&self) -> String {
+        match self.residual {
+            Residual::Log => format!("{:.4} dec", self.rmse),
+            Residual::Relative => format!("{:.4e}", self.rmse),
+            Residual::Absolute => format!(
+                "{:.4e} {}",
+                self.rmse,
+                if self.kind == ExperimentKind::Iv {
+                    "A"
+                } else {
+                    "S"
+                }
+            ),
+        }
+    }
+}
+
 impl std::fmt::Display for FitReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "{} {} fit of {}: {} points, RMSE {:.4} ({}), R² {:.4}, {} iterations, {} starts, {:.2} s",
+            "{} {} fit of {}: {} points, RMSE {} ({}), R² {:.4}, {} iterations, {} starts, {:.2} s",
             self.family,
             self.kind.name(),
             self.data_file.display(),
             self.n_points,
-            self.rmse,
+            self.rmse_text(),
             self.residual.name(self.kind == ExperimentKind::Iv),
             self.r2,
             self.iterations,

@@ -123,7 +123,12 @@ pub fn fitted_card_text(rep: &FitReport, o: &FitOptions) -> String {
         .params
         .iter()
         .map(|p| (p.name.clone(), p.value))
-        .chain(o.set.iter().cloned().filter(|(k, _)| !rep.params.iter().any(|p| &p.name == k)))
+        .chain(
+            o.set
+                .iter()
+                .filter(|&(k, _)| !rep.params.iter().any(|p| &p.name == k))
+                .cloned(),
+        )
         .collect();
     let body = set_card_values(&rep.family, &rep.start_card_text, &values);
     let mut head = String::new();
@@ -232,9 +237,8 @@ pub fn overlay_plot(rep: &FitReport, title: &str) -> LinePlot {
             (e.time_s.clone(), "time (s)", hi > 100.0 * lo, "G (S)")
         }
     };
-    let abs = |y: &[f64]| -> Vec<(f64, f64)> {
-        x.iter().zip(y).map(|(x, y)| (*x, y.abs())).collect()
-    };
+    let abs =
+        |y: &[f64]| -> Vec<(f64, f64)> { x.iter().zip(y).map(|(x, y)| (*x, y.abs())).collect() };
     let model = SeriesStyle::line();
     LinePlot {
         title: title.to_string(),
@@ -249,16 +253,7 @@ pub fn overlay_plot(rep: &FitReport, title: &str) -> LinePlot {
         series: vec![
             Series::new("measured", abs(&rep.measured), SeriesStyle::markers()),
             Series::new(
-                format!(
-                    "model ({} fit, RMSE {:.3} {})",
-                    rep.family,
-                    rep.rmse,
-                    match rep.residual {
-                        super::Residual::Log => "dec",
-                        super::Residual::Relative => "rel.",
-                        super::Residual::Absolute => "abs.",
-                    }
-                ),
+                format!("model ({} fit, RMSE {})", rep.family, rep.rmse_text()),
                 abs(&rep.simulated),
                 model,
             ),

@@ -348,7 +348,12 @@ pub fn multistart(
     let results: Vec<StartResult> = starts
         .par_iter()
         .map(|sp| {
-            let u: Vec<f64> = obj.free.iter().zip(sp).map(|(f, p)| p_to_u(f, *p)).collect();
+            let u: Vec<f64> = obj
+                .free
+                .iter()
+                .zip(sp)
+                .map(|(f, p)| p_to_u(f, *p))
+                .collect();
             let mut prob = LmProblem {
                 obj,
                 u: DVector::from_vec(u.clone()),
@@ -365,7 +370,7 @@ pub fn multistart(
             let p = prob.p();
             let r = prob.r.borrow();
             let ssr: f64 = r.iter().map(|x| x * x).sum();
-            let penalised = r.iter().any(|x| *x == penalty);
+            let penalised = r.contains(&penalty);
             progress.inc(1);
             StartResult {
                 start_p: sp.clone(),
@@ -383,7 +388,9 @@ pub fn multistart(
         .filter(|(_, r)| r.ssr.is_finite())
         .min_by(|a, b| a.1.ssr.total_cmp(&b.1.ssr).then(a.0.cmp(&b.0)))
         .map(|(_, r)| r.clone())
-        .ok_or_else(|| "no start converged to a point where the model can be simulated".to_string())?;
+        .ok_or_else(|| {
+            "no start converged to a point where the model can be simulated".to_string()
+        })?;
     Ok((best, results))
 }
 
@@ -462,14 +469,14 @@ pub fn uncertainty(obj: &Objective, p: &[f64], r: &[f64]) -> Result<Uncertainty,
         }
     }
     let mut js = j.clone();
-    for c in 0..k {
-        js.column_mut(c).scale_mut(1.0 / norms[c]);
+    for (c, n) in norms.iter().enumerate() {
+        js.column_mut(c).scale_mut(1.0 / n);
     }
     let jtj = js.transpose() * &js;
     let svd = jtj.clone().svd(true, true);
     let smax = svd.singular_values.max();
     let smin = svd.singular_values.min();
-    if !(smin > 1e-12 * smax) {
+    if smin.is_nan() || smin <= 1e-12 * smax {
         let v = svd.v_t.as_ref().expect("svd v");
         let row = svd.singular_values.imin();
         let c = (0..k)
@@ -496,7 +503,11 @@ pub fn uncertainty(obj: &Objective, p: &[f64], r: &[f64]) -> Result<Uncertainty,
     for (c, f) in obj.free.iter().enumerate() {
         let sp = cov[(c, c)].sqrt();
         // Beyond a factor e^5 (log) or 100 % (linear) either way, the data do not pin it down.
-        let loose = if f.log { sp > 5.0 } else { sp > p[c].abs().max(1e-3 * (f.hi - f.lo)) };
+        let loose = if f.log {
+            sp > 5.0
+        } else {
+            sp > p[c].abs().max(1e-3 * (f.hi - f.lo))
+        };
         if loose || !sp.is_finite() {
             return Err(format!(
                 "parameter `{}` is not identifiable from these data (standard error {} in {}); \
@@ -510,7 +521,10 @@ pub fn uncertainty(obj: &Objective, p: &[f64], r: &[f64]) -> Result<Uncertainty,
         if f.log {
             stderr.push(th * sp);
             // Truncated at the bounds (the declared range ∩ start·10^±3).
-            ci95.push(((p[c] - t * sp).max(f.lo).exp(), (p[c] + t * sp).min(f.hi).exp()));
+            ci95.push((
+                (p[c] - t * sp).max(f.lo).exp(),
+                (p[c] + t * sp).min(f.hi).exp(),
+            ));
         } else {
             stderr.push(sp);
             // Truncated at the declared range the fit is bounded to.
