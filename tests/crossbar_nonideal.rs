@@ -605,3 +605,24 @@ fn bit_sliced_weights_reconstruct_the_quantised_product() {
         }
     }
 }
+
+#[test]
+fn mvm_command_time_option_reads_the_drifted_array() {
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/configs/crossbar_0t1r_pcm_stat_drift.toml");
+    let d = tempfile::tempdir().unwrap();
+    let read = |t: f64| {
+        let prefix = d.path().join(format!("t{t}"));
+        let s = mvm_command_at(&cfg, None, Some(&prefix), Some(t)).unwrap();
+        assert_eq!(s.time_s, t);
+        let text = std::fs::read_to_string(&s.csv).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+            .sum::<f64>()
+    };
+    let (i0, i1) = (read(0.0), read(3600.0));
+    // PCM drift with ν ≈ 0.05–0.1: ((3600 + 20)/20)^−ν ≈ 0.6–0.8 of the t = 0 currents.
+    assert!(i1 < 0.85 * i0 && i1 > 0.4 * i0, "{i1} vs {i0}");
+    assert!(mvm_command_at(&cfg, None, Some(&d.path().join("bad")), Some(-1.0)).is_err());
+}
