@@ -626,3 +626,27 @@ fn mvm_command_time_option_reads_the_drifted_array() {
     assert!(i1 < 0.85 * i0 && i1 > 0.4 * i0, "{i1} vs {i0}");
     assert!(mvm_command_at(&cfg, None, Some(&d.path().join("bad")), Some(-1.0)).is_err());
 }
+
+#[test]
+fn export_writes_the_array_as_programmed_with_its_faults() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = d.path().join("xb.toml");
+    std::fs::write(
+        &cfg,
+        "rows = 4\ncols = 4\ncell = \"0T1R\"\n[device]\nkind = \"linear\"\ng_min = 1e-6\n\
+         g_max = 1e-4\n[wires]\nr_row = 1.0\nr_col = 1.0\n[weights]\nrandom = true\n\
+         [nonideal]\nstuck_off = 1.0\n",
+    )
+    .unwrap();
+    let out = d.path().join("xb.cir");
+    export_command(&cfg, &out).unwrap();
+    let deck = std::fs::read_to_string(&out).unwrap();
+    let cells: Vec<f64> = deck
+        .lines()
+        .filter(|l| l.starts_with("rc"))
+        .map(|l| l.split_whitespace().nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(cells.len(), 16);
+    // Every cell stuck at g_min: 1 MΩ.
+    assert!(cells.iter().all(|r| rel(*r, 1e6) < 1e-12), "{cells:?}");
+}

@@ -223,14 +223,16 @@ fn fault(e: &DeviceEffects, seed: u64, idx: usize) -> Option<bool> {
 }
 
 impl Crossbar {
-    /// The array as programmed and aged by `self.effects` (steps 1–4 of the module docs); the
-    /// mapped array itself when no effect is on.
+    /// The array as programmed and aged by `self.effects` (steps 1–4 of the module docs), with
+    /// no effects left to apply; the mapped array itself when no effect is on. Per-read noise
+    /// is drawn by [`Crossbar::read_instance`] of the original array.
     pub fn programmed(&self) -> Result<Crossbar, CrossbarError> {
         let e = &self.effects;
         if e.is_none(self.law) {
             return Ok(self.clone());
         }
         let mut xb = self.clone();
+        xb.effects = DeviceEffects::default();
         let (lo, hi) = (self.g_min, self.g_max);
         let n = self.g.len();
         if self.law == CellLaw::Card {
