@@ -650,3 +650,30 @@ fn export_writes_the_array_as_programmed_with_its_faults() {
     // Every cell stuck at g_min: 1 MΩ.
     assert!(cells.iter().all(|r| rel(*r, 1e6) < 1e-12), "{cells:?}");
 }
+
+#[test]
+fn signed_weights_on_2t2r_pairs_give_the_dense_product_when_the_transistors_are_near_ideal() {
+    // Access transistors with ≈ 1 mΩ on-resistance against ≥ 10 kΩ cells: the pair's
+    // I(+) − I(−) is v_read·(g_max − g_min)·Σ x·w to ~1e-7.
+    let (m, n) = (12, 7);
+    let w = signed_matrix(m, n);
+    let x = inputs(m, 2);
+    let mut t = Crossbar::new(1, 1);
+    t.cell = CellKind::TwoT2R;
+    t.transistor = Some(Mos1 {
+        vto: 0.4,
+        kp: 1e3,
+        lambda: 0.0,
+        w: 1e-6,
+        l: 1e-6,
+    });
+    t.v_gate = 1.8;
+    let mut tm = TiledMatrix::new(&t, &w, m, n, 5, Layout::default()).unwrap();
+    assert_eq!(tm.n_arrays(), 3 * 2, "one signed array per tile");
+    let y = tm.multiply(&x).unwrap();
+    for (xs, ys) in x.iter().zip(&y) {
+        for (a, b) in ys.iter().zip(dense(&w, m, n, xs)) {
+            assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
+        }
+    }
+}
