@@ -68,7 +68,12 @@ pub fn load_digits() -> Result<Digits, String> {
             .collect::<Result<_, _>>()
             .map_err(|e| format!("{}:{}: {e}", p.display(), ln + 1))?;
         if f.len() != 65 {
-            return Err(format!("{}:{}: {} fields, expected 65", p.display(), ln + 1, f.len()));
+            return Err(format!(
+                "{}:{}: {} fields, expected 65",
+                p.display(),
+                ln + 1,
+                f.len()
+            ));
         }
         d.x.push(f[..64].iter().map(|v| v / 16.0).collect());
         d.y.push(f[64] as usize);
@@ -426,11 +431,31 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_acc = rows[0].1;
     type Get = fn(&Point) -> f64;
     let factors: [(&str, &str, Get, bool); 5] = [
-        ("array_n", "array size N (N×N tiles)", |p| p.array_n as f64, true),
-        ("r_wire_ohm", "wire resistance per segment (Ω)", |p| p.r_wire, false),
-        ("adc_bits", "ADC resolution (bits)", |p| p.adc_bits as f64, false),
+        (
+            "array_n",
+            "array size N (N×N tiles)",
+            |p| p.array_n as f64,
+            true,
+        ),
+        (
+            "r_wire_ohm",
+            "wire resistance per segment (Ω)",
+            |p| p.r_wire,
+            false,
+        ),
+        (
+            "adc_bits",
+            "ADC resolution (bits)",
+            |p| p.adc_bits as f64,
+            false,
+        ),
         ("time_s", "time after programming (s)", |p| p.time_s, true),
-        ("fault_rate", "stuck-at fault rate (fraction of cells)", |p| p.fault_rate, false),
+        (
+            "fault_rate",
+            "stuck-at fault rate (fraction of cells)",
+            |p| p.fault_rate,
+            false,
+        ),
     ];
     for (name, label, get, log) in factors {
         let mut pts: Vec<(f64, f64)> = rows
@@ -472,7 +497,10 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
         write_line_plot(&plot, &out.join(format!("mlp_digits_accuracy_vs_{name}")))?;
     }
     println!("MLP 64-{HIDDEN}-10, 8×8 digits: float accuracy {acc_float:.4}, baseline arrays {base_acc:.4}");
-    println!("{:>11} {:>8} {:>11} {:>8} {:>10} {:>10} {:>9}", "factor", "array_n", "r_wire_ohm", "adc_bits", "time_s", "fault_rate", "accuracy");
+    println!(
+        "{:>11} {:>8} {:>11} {:>8} {:>10} {:>10} {:>9}",
+        "factor", "array_n", "r_wire_ohm", "adc_bits", "time_s", "fault_rate", "accuracy"
+    );
     for (p, a) in &rows {
         println!(
             "{:>11} {:>8} {:>11} {:>8} {:>10} {:>10} {:>9.4}",

@@ -109,7 +109,12 @@ fn every_effect_with_zero_noise_reproduces_the_ideal_array_to_1e12() {
             xb.temp_k = 350.0;
             assert!(!xb.effects.is_none(xb.law), "takes the effects path");
             let rep = mvm(&xb, &x).unwrap();
-            for (a, b) in rep.analog.iter().flatten().zip(today.analog.iter().flatten()) {
+            for (a, b) in rep
+                .analog
+                .iter()
+                .flatten()
+                .zip(today.analog.iter().flatten())
+            {
                 assert!(rel(*a, *b) <= 1e-12, "{cell:?} {e:?}: {a} vs {b}");
             }
         }
@@ -348,7 +353,11 @@ fn separate_calibration_does_not_see_the_evaluated_batch() {
     let b: Vec<Vec<f64>> = vec![vec![0.3; 8]; 3];
     // Today: the range is the evaluated batch's own max.
     let ra = mvm(&xb, &a).unwrap();
-    let max_a = ra.analog.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
+    let max_a = ra
+        .analog
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, x| m.max(x.abs()));
     assert_eq!(ra.adc_full_scale, max_a);
     assert_eq!(ra.adc_calibration, "evaluated batch");
     xb.converters.calibration_vectors = 16;
@@ -486,7 +495,12 @@ fn converter_energy_follows_the_walden_figure_of_merit() {
     // 3 vectors × 4 bit planes × 4 columns conversions, each FOM·2^6.
     assert_eq!(rep.periphery.adc_conversions, 48);
     assert!(rel(rep.periphery.e_adc, 48.0 * 20e-15 * 64.0) < 1e-12);
-    assert!(rel(rep.periphery.latency_per_mvm, 4.0 * (xb.t_read + 1.0 / 100e6)) < 1e-12);
+    assert!(
+        rel(
+            rep.periphery.latency_per_mvm,
+            4.0 * (xb.t_read + 1.0 / 100e6)
+        ) < 1e-12
+    );
 }
 
 #[test]
@@ -571,7 +585,10 @@ fn tiled_multiply_with_ideal_wires_equals_the_untiled_product() {
         let y = t.multiply(&x).unwrap();
         for (xs, ys) in x.iter().zip(&y) {
             for (a, b) in ys.iter().zip(dense(&w, m, n, xs)) {
-                assert!((a - b).abs() <= 1e-12 * 3.0 * m as f64, "{layout:?} {array_n}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-12 * 3.0 * m as f64,
+                    "{layout:?} {array_n}: {a} vs {b}"
+                );
             }
         }
         assert!(t.energy.e_total > 0.0);

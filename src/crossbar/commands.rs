@@ -223,8 +223,7 @@ pub fn mvm_command_at(
         Reference::ZeroWire => &rep.zero_wire,
         Reference::Chord => &rep.chord,
     };
-    const NEW_COLUMNS: &str =
-        "zero_wire_a,chord_a,error_a,rel_error_zero_wire,rel_error_chord\n";
+    const NEW_COLUMNS: &str = "zero_wire_a,chord_a,error_a,rel_error_zero_wire,rel_error_chord\n";
     let mut s = String::from(if batch {
         "vector,column,ideal_a,analog_a,digital_code,rel_error,"
     } else {

@@ -31,18 +31,19 @@ pub mod tiling;
 use std::path::PathBuf;
 
 pub use commands::{
-    export_command, mvm_command, mvm_command_at, read_command, sweep_command, MvmSummary, SweepRow, SweepSummary,
+    export_command, mvm_command, mvm_command_at, read_command, sweep_command, MvmSummary, SweepRow,
+    SweepSummary,
 };
 pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Reference, Selector};
-pub use nonideal::DeviceEffects;
-pub use periphery::{Converters, PeripheryCost};
 pub use law::{CellLaw, Mos1};
 pub use netlist::{engine_column_currents, export_netlist, to_circuit, NetlistOptions};
 pub use network::{Bias, ColEnd};
+pub use nonideal::DeviceEffects;
 pub use ops::{
-    apply_adc, chord_dot, energy, mvm, mvm_bound, mvm_bound_with, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport,
-    ReadScheme,
+    apply_adc, chord_dot, energy, mvm, mvm_bound, mvm_bound_with, node_map, read_cell, Energy,
+    MvmReport, NodeMap, ReadReport, ReadScheme,
 };
+pub use periphery::{Converters, PeripheryCost};
 pub use solver::Array;
 pub use tiling::{Layout, Signed, TiledMatrix};
 

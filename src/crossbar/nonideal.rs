@@ -245,8 +245,7 @@ impl Crossbar {
                 };
                 let cell = &mut xb.cells[idx];
                 if target != self.g[idx] {
-                    xb.g[idx] =
-                        program_read_conductance(cell, target, self.v_read, self.temp_k)?;
+                    xb.g[idx] = program_read_conductance(cell, target, self.v_read, self.temp_k)?;
                 }
                 if e.card_noise {
                     if let Cell::PcmStat { p, s } = cell {
@@ -265,8 +264,7 @@ impl Crossbar {
         let f = self.read_factor();
         let t = e.effective_time(self.temp_k);
         let decades = (1.0 + t / e.drift_t0).log10();
-        let aged = t > 0.0
-            && (e.drift_nu != 0.0 || e.drift_nu_sigma > 0.0 || e.relax_sigma > 0.0);
+        let aged = t > 0.0 && (e.drift_nu != 0.0 || e.drift_nu_sigma > 0.0 || e.relax_sigma > 0.0);
         for idx in 0..n {
             let g_read = match fault(e, self.seed, idx) {
                 Some(true) => hi,

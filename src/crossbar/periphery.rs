@@ -283,7 +283,14 @@ mod tests {
     fn ideal_converter_rounds() {
         let c = Converters::default();
         let mut a = AdcInstance::new(&c, 0, 15, 1);
-        for &(x, k) in &[(0.2, 0), (0.6, 1), (7.49, 7), (14.6, 15), (20.0, 15), (-3.0, 0)] {
+        for &(x, k) in &[
+            (0.2, 0),
+            (0.6, 1),
+            (7.49, 7),
+            (14.6, 15),
+            (20.0, 15),
+            (-3.0, 0),
+        ] {
             assert_eq!(a.convert(x), k);
         }
     }
@@ -303,7 +310,10 @@ mod tests {
         for k in 1..63 {
             missing += usize::from(d[k + 1] + 1.0 <= d[k]);
         }
-        assert!(missing > 0, "σ = 0.4 LSB leaves some missing codes to exercise");
+        assert!(
+            missing > 0,
+            "σ = 0.4 LSB leaves some missing codes to exercise"
+        );
         for step in 0..64_000 {
             let y = -1.0 + step as f64 * 1e-3 + 1.234e-7;
             let brute = (1..=63).filter(|&k| y >= k as f64 - 0.5 + d[k]).count() as i64;
