@@ -343,9 +343,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             "{n_adc}² 0T1R, 0.1 Ω/seg, 8-bit DAC, ADC ranged on its batch: {} samples/point",
             32 * n_adc
         ),
-        x_label: format!(
-            "ADC resolution (bits); per point: 1 array × 32 inputs × {n_adc} columns"
-        ),
+        x_label: format!("ADC resolution (bits); per point: 1 array × 32 inputs × {n_adc} columns"),
         y_label: "mean relative error per column (of |I*|)".into(),
         x_log: false,
         y_log: true,

@@ -109,7 +109,12 @@ fn every_effect_with_zero_noise_reproduces_the_ideal_array_to_1e12() {
             xb.temp_k = 350.0;
             assert!(!xb.effects.is_none(xb.law), "takes the effects path");
             let rep = mvm(&xb, &x).unwrap();
-            for (a, b) in rep.analog.iter().flatten().zip(today.analog.iter().flatten()) {
+            for (a, b) in rep
+                .analog
+                .iter()
+                .flatten()
+                .zip(today.analog.iter().flatten())
+            {
                 assert!(rel(*a, *b) <= 1e-12, "{cell:?} {e:?}: {a} vs {b}");
             }
         }
@@ -348,7 +353,11 @@ fn separate_calibration_does_not_see_the_evaluated_batch() {
     let b: Vec<Vec<f64>> = vec![vec![0.3; 8]; 3];
     // Today: the range is the evaluated batch's own max.
     let ra = mvm(&xb, &a).unwrap();
-    let max_a = ra.analog.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
+    let max_a = ra
+        .analog
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, x| m.max(x.abs()));
     assert_eq!(ra.adc_full_scale, max_a);
     assert_eq!(ra.adc_calibration, "evaluated batch");
     xb.converters.calibration_vectors = 16;
@@ -486,7 +495,12 @@ fn converter_energy_follows_the_walden_figure_of_merit() {
     // 3 vectors × 4 bit planes × 4 columns conversions, each FOM·2^6.
     assert_eq!(rep.periphery.adc_conversions, 48);
     assert!(rel(rep.periphery.e_adc, 48.0 * 20e-15 * 64.0) < 1e-12);
-    assert!(rel(rep.periphery.latency_per_mvm, 4.0 * (xb.t_read + 1.0 / 100e6)) < 1e-12);
+    assert!(
+        rel(
+            rep.periphery.latency_per_mvm,
+            4.0 * (xb.t_read + 1.0 / 100e6)
+        ) < 1e-12
+    );
 }
 
 #[test]
@@ -571,7 +585,10 @@ fn tiled_multiply_with_ideal_wires_equals_the_untiled_product() {
         let y = t.multiply(&x).unwrap();
         for (xs, ys) in x.iter().zip(&y) {
             for (a, b) in ys.iter().zip(dense(&w, m, n, xs)) {
-                assert!((a - b).abs() <= 1e-12 * 3.0 * m as f64, "{layout:?} {array_n}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-12 * 3.0 * m as f64,
+                    "{layout:?} {array_n}: {a} vs {b}"
+                );
             }
         }
         assert!(t.energy.e_total > 0.0);
@@ -602,6 +619,78 @@ fn bit_sliced_weights_reconstruct_the_quantised_product() {
     for (xs, ys) in x.iter().zip(&y) {
         for (a, b) in ys.iter().zip(dense(&wq, m, n, xs)) {
             assert!((a - b).abs() <= 1e-11, "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn mvm_command_time_option_reads_the_drifted_array() {
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/configs/crossbar_0t1r_pcm_stat_drift.toml");
+    let d = tempfile::tempdir().unwrap();
+    let read = |t: f64| {
+        let prefix = d.path().join(format!("t{t}"));
+        let s = mvm_command_at(&cfg, None, Some(&prefix), Some(t)).unwrap();
+        assert_eq!(s.time_s, t);
+        let text = std::fs::read_to_string(&s.csv).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+            .sum::<f64>()
+    };
+    let (i0, i1) = (read(0.0), read(3600.0));
+    // PCM drift with ν ≈ 0.05–0.1: ((3600 + 20)/20)^−ν ≈ 0.6–0.8 of the t = 0 currents.
+    assert!(i1 < 0.85 * i0 && i1 > 0.4 * i0, "{i1} vs {i0}");
+    assert!(mvm_command_at(&cfg, None, Some(&d.path().join("bad")), Some(-1.0)).is_err());
+}
+
+#[test]
+fn export_writes_the_array_as_programmed_with_its_faults() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = d.path().join("xb.toml");
+    std::fs::write(
+        &cfg,
+        "rows = 4\ncols = 4\ncell = \"0T1R\"\n[device]\nkind = \"linear\"\ng_min = 1e-6\n\
+         g_max = 1e-4\n[wires]\nr_row = 1.0\nr_col = 1.0\n[weights]\nrandom = true\n\
+         [nonideal]\nstuck_off = 1.0\n",
+    )
+    .unwrap();
+    let out = d.path().join("xb.cir");
+    export_command(&cfg, &out).unwrap();
+    let deck = std::fs::read_to_string(&out).unwrap();
+    let cells: Vec<f64> = deck
+        .lines()
+        .filter(|l| l.starts_with("rc"))
+        .map(|l| l.split_whitespace().nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(cells.len(), 16);
+    // Every cell stuck at g_min: 1 MΩ.
+    assert!(cells.iter().all(|r| rel(*r, 1e6) < 1e-12), "{cells:?}");
+}
+
+#[test]
+fn signed_weights_on_2t2r_pairs_give_the_dense_product_when_the_transistors_are_near_ideal() {
+    // Access transistors with ≈ 1 mΩ on-resistance against ≥ 10 kΩ cells: the pair's
+    // I(+) − I(−) is v_read·(g_max − g_min)·Σ x·w to ~1e-7.
+    let (m, n) = (12, 7);
+    let w = signed_matrix(m, n);
+    let x = inputs(m, 2);
+    let mut t = Crossbar::new(1, 1);
+    t.cell = CellKind::TwoT2R;
+    t.transistor = Some(Mos1 {
+        vto: 0.4,
+        kp: 1e3,
+        lambda: 0.0,
+        w: 1e-6,
+        l: 1e-6,
+    });
+    t.v_gate = 1.8;
+    let mut tm = TiledMatrix::new(&t, &w, m, n, 5, Layout::default()).unwrap();
+    assert_eq!(tm.n_arrays(), 3 * 2, "one signed array per tile");
+    let y = tm.multiply(&x).unwrap();
+    for (xs, ys) in x.iter().zip(&y) {
+        for (a, b) in ys.iter().zip(dense(&w, m, n, xs)) {
+            assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
         }
     }
 }

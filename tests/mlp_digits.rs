@@ -17,7 +17,12 @@ fn float_accuracy_and_ideal_array_accuracy_agree() {
     let x_te: Vec<Vec<f64>> = te.iter().map(|&s| d.x[s].clone()).collect();
     let x_cal: Vec<Vec<f64>> = tr[..64].iter().map(|&s| d.x[s].clone()).collect();
     let float: Vec<usize> = x_te.iter().map(|x| mlp.predict(x)).collect();
-    let acc = float.iter().zip(&te).filter(|(p, &s)| **p == d.y[s]).count() as f64 / 540.0;
+    let acc = float
+        .iter()
+        .zip(&te)
+        .filter(|(p, &s)| **p == d.y[s])
+        .count() as f64
+        / 540.0;
     // A 64-32-10 MLP reaches ~96–98 % on this split; far lower means training is broken.
     assert!(acc > 0.93, "float accuracy {acc}");
     // Ideal wires, no DAC/ADC quantisation, no device effects; tiles of 16 so both layers span

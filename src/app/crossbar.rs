@@ -347,7 +347,8 @@ pub fn read_command(
     scheme: &str,
     v: Option<f64>,
 ) -> Result<ReadReport, CrossbarError> {
-    let xb = Crossbar::from_toml_file(config)?;
+    // The array as programmed and aged by its `[nonideal]` effects.
+    let xb = Crossbar::from_toml_file(config)?.programmed()?;
     let scheme = parse_read_scheme(scheme)?;
     let v = v.unwrap_or(xb.v_read);
     if !(v.is_finite() && v > 0.0) {
@@ -361,9 +362,11 @@ pub fn read_command(
 // ---------------------------------------------------------------------------------------------
 // export
 
-/// Writes the MVM deck of `config` (every input at full scale) to `out` atomically.
+/// Writes the MVM deck of `config` (every input at full scale) to `out` atomically: the
+/// array as programmed and aged by its `[nonideal]` effects (levels, programming error,
+/// faults, drift at `time`; per-read noise is not in the deck).
 pub fn export_command(config: &Path, out: &Path) -> Result<(), CrossbarError> {
-    let xb = Crossbar::from_toml_file(config)?;
+    let xb = Crossbar::from_toml_file(config)?.programmed()?;
     let deck = export_netlist(&xb)?;
     write_text_atomic(out, &deck).map_err(|e| io_err(out, e))
 }

@@ -76,7 +76,9 @@ fn key_unit(key: &str) -> Option<&'static str> {
         "width" | "thickness" | "pitch" | "w" | "l" => "m",
         "v_read" | "v_gate" | "v0" | "vto" | "v_s" => "V",
         "g_min" | "g_max" => "S",
-        "t_read" => "s",
+        "t_read" | "time" | "drift_t0" => "s",
+        "temperature" => "K",
+        "drift_ea_ev" => "eV",
         "kp" => "A/V²",
         "i_s" | "i_max" => "A",
         "bits" => "bits",
@@ -85,7 +87,16 @@ fn key_unit(key: &str) -> Option<&'static str> {
 }
 
 /// Config keys whose values are integers in the TOML form.
-const INTEGER_KEYS: &[&str] = &["rows", "cols", "seed", "dac.bits", "adc.bits"];
+const INTEGER_KEYS: &[&str] = &[
+    "rows",
+    "cols",
+    "seed",
+    "dac.bits",
+    "adc.bits",
+    "adc.calibration_vectors",
+    "adc.columns_per_adc",
+    "nonideal.levels",
+];
 
 /// One row of the sweep results.
 #[derive(Clone, Debug, PartialEq)]

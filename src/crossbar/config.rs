@@ -855,8 +855,10 @@ impl FileCfg {
             c.sense_energy_j = p.sense_energy_j.unwrap_or(c.sense_energy_j);
             c.sense_area_m2 = p.sense_area_m2.unwrap_or(c.sense_area_m2);
         }
+        // Set on the array once the cell law is final (below), since its checks depend on it.
+        let mut effects = DeviceEffects::default();
         if let Some(n) = &self.nonideal {
-            let e = &mut xb.effects;
+            let e = &mut effects;
             e.levels = n.levels.unwrap_or(e.levels);
             e.prog_sigma = n.prog_sigma.unwrap_or(e.prog_sigma);
             e.read_sigma = n.read_sigma.unwrap_or(e.read_sigma);
@@ -927,6 +929,7 @@ impl FileCfg {
             xb.use_card(m)
                 .map_err(|e| err("device.card", e.to_string()))?;
         }
+        xb.effects = effects;
         let mut rng = ChaCha8Rng::seed_from_u64(xb.seed);
         match &self.weights {
             Some(WeightsCfg {

@@ -39,14 +39,14 @@ pub use crate::app::crossbar::{
 };
 pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Reference, Selector};
 pub use law::{CellLaw, Mos1, GMIN_BULK};
-pub use nonideal::DeviceEffects;
-pub use periphery::{Converters, PeripheryCost};
 pub use netlist::{engine_column_currents, export_netlist, to_circuit, NetlistOptions};
 pub use network::{Bias, ColEnd};
+pub use nonideal::DeviceEffects;
 pub use ops::{
-    apply_adc, chord_dot, energy, mvm, mvm_bound, mvm_bound_with, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport,
-    ReadScheme,
+    apply_adc, chord_dot, energy, mvm, mvm_bound, mvm_bound_with, node_map, read_cell, Energy,
+    MvmReport, NodeMap, ReadReport, ReadScheme,
 };
+pub use periphery::{Converters, PeripheryCost};
 pub use solver::Array;
 pub use tiling::{Layout, Signed, TiledMatrix};
 

@@ -223,14 +223,16 @@ fn fault(e: &DeviceEffects, seed: u64, idx: usize) -> Option<bool> {
 }
 
 impl Crossbar {
-    /// The array as programmed and aged by `self.effects` (steps 1–4 of the module docs); the
-    /// mapped array itself when no effect is on.
+    /// The array as programmed and aged by `self.effects` (steps 1–4 of the module docs), with
+    /// no effects left to apply; the mapped array itself when no effect is on. Per-read noise
+    /// is drawn by [`Crossbar::read_instance`] of the original array.
     pub fn programmed(&self) -> Result<Crossbar, CrossbarError> {
         let e = &self.effects;
         if e.is_none(self.law) {
             return Ok(self.clone());
         }
         let mut xb = self.clone();
+        xb.effects = DeviceEffects::default();
         let (lo, hi) = (self.g_min, self.g_max);
         let n = self.g.len();
         if self.law == CellLaw::Card {
@@ -243,8 +245,7 @@ impl Crossbar {
                 };
                 let cell = &mut xb.cells[idx];
                 if target != self.g[idx] {
-                    xb.g[idx] =
-                        program_read_conductance(cell, target, self.v_read, self.temp_k)?;
+                    xb.g[idx] = program_read_conductance(cell, target, self.v_read, self.temp_k)?;
                 }
                 if e.card_noise {
                     if let Cell::PcmStat { p, s } = cell {
@@ -263,8 +264,7 @@ impl Crossbar {
         let f = self.read_factor();
         let t = e.effective_time(self.temp_k);
         let decades = (1.0 + t / e.drift_t0).log10();
-        let aged = t > 0.0
-            && (e.drift_nu != 0.0 || e.drift_nu_sigma > 0.0 || e.relax_sigma > 0.0);
+        let aged = t > 0.0 && (e.drift_nu != 0.0 || e.drift_nu_sigma > 0.0 || e.relax_sigma > 0.0);
         for idx in 0..n {
             let g_read = match fault(e, self.seed, idx) {
                 Some(true) => hi,

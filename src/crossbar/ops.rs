@@ -356,10 +356,7 @@ pub fn mvm_bound_with(
     // ADC range from a separate calibration batch (reads numbered after the evaluated ones).
     let c = &xb.converters;
     rep.calibrated_full_scale = None;
-    if c.calibration_vectors > 0
-        && xb.adc.bits > 0
-        && !matches!(xb.adc.range, AdcRange::Fixed(_))
-    {
+    if c.calibration_vectors > 0 && xb.adc.bits > 0 && !matches!(xb.adc.range, AdcRange::Fixed(_)) {
         let mut rng = ChaCha8Rng::seed_from_u64(xb.seed ^ SALT_CAL);
         let mut cb = Vec::new();
         for _ in 0..c.calibration_vectors {

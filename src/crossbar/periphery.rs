@@ -160,12 +160,18 @@ impl<'a> AdcInstance<'a> {
     pub fn new(conv: &'a Converters, lo: i64, hi: i64, seed: u64) -> Self {
         let shifts = if conv.dnl_lsb > 0.0 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ SALT_DNL);
-            (lo..=hi + 1)
+            let mut d: Vec<f64> = (lo..=hi + 1)
                 .map(|_| {
                     let z: f64 = StandardNormal.sample(&mut rng);
                     conv.dnl_lsb * z
                 })
-                .collect()
+                .collect();
+            // Transition levels stay monotone: a level that would fall below the previous one
+            // sits on it (a missing code, DNL = −1), as in a converter without bubbles.
+            for k in 1..d.len() {
+                d[k] = d[k].max(d[k - 1] - 1.0);
+            }
+            d
         } else {
             Vec::new()
         };
@@ -277,23 +283,41 @@ mod tests {
     fn ideal_converter_rounds() {
         let c = Converters::default();
         let mut a = AdcInstance::new(&c, 0, 15, 1);
-        for &(x, k) in &[(0.2, 0), (0.6, 1), (7.49, 7), (14.6, 15), (20.0, 15), (-3.0, 0)] {
+        for &(x, k) in &[
+            (0.2, 0),
+            (0.6, 1),
+            (7.49, 7),
+            (14.6, 15),
+            (20.0, 15),
+            (-3.0, 0),
+        ] {
             assert_eq!(a.convert(x), k);
         }
     }
 
     #[test]
-    fn dnl_shifts_move_transitions_only_by_their_draw() {
+    fn dnl_converter_counts_the_transition_levels_below_its_input() {
+        // Definition of a quantiser with transition levels t_k = k − ½ + d_k (k = 1..=hi,
+        // monotone): code = #{k : y ≥ t_k}. Checked by brute force on a fine sweep.
         let c = Converters {
-            dnl_lsb: 0.2,
+            dnl_lsb: 0.4,
             ..Default::default()
         };
-        let mut a = AdcInstance::new(&c, 0, 255, 7);
+        let mut a = AdcInstance::new(&c, 0, 63, 7);
         let d = a.shifts.clone();
-        for k in 1..=255i64 {
-            let t = k as f64 - 0.5 + d[k as usize];
-            assert_eq!(a.convert(t + 1e-9), k, "just above transition {k}");
-            assert_eq!(a.convert(t - 1e-9), k - 1, "just below transition {k}");
+        assert!(d.windows(2).all(|w| w[1] >= w[0] - 1.0), "monotone levels");
+        let mut missing = 0;
+        for k in 1..63 {
+            missing += usize::from(d[k + 1] + 1.0 <= d[k]);
+        }
+        assert!(
+            missing > 0,
+            "σ = 0.4 LSB leaves some missing codes to exercise"
+        );
+        for step in 0..64_000 {
+            let y = -1.0 + step as f64 * 1e-3 + 1.234e-7;
+            let brute = (1..=63).filter(|&k| y >= k as f64 - 0.5 + d[k]).count() as i64;
+            assert_eq!(a.convert(y), brute, "y = {y}");
         }
     }
 }

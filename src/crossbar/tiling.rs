@@ -146,8 +146,7 @@ impl TiledMatrix {
                 x
             } else {
                 let q = (x * q_max).round() as u64;
-                ((q >> (k * layout.slice_bits)) & ((1u64 << layout.slice_bits) - 1)) as f64
-                    / s_max
+                ((q >> (k * layout.slice_bits)) & ((1u64 << layout.slice_bits) - 1)) as f64 / s_max
             }
         };
         let slice_weight = |k: u32| -> f64 {
