@@ -144,6 +144,11 @@ fn read_at_0_1_v_disturbs_an_antiparallel_cell_as_neel_brown_predicts() {
         let hi = 1.0 - (-t_read / nb(x)).exp();
         assert!(p >= lo && p <= hi, "{t_read}: {p} not in [{lo}, {hi}]");
     }
+    println!(
+        "read disturb at 0.1 V, AP: x = {x}, mean time to flip {} s, P(flip in 100 ns) = {}",
+        1.0 / m.switching_rate(i, AP, T),
+        m.read_disturb_probability(0.1, 100e-9, AP, T)
+    );
     // At 0.08 V (x < 0.8) it is Néel-Brown exactly.
     let (i8, _) = m.current(&st, 0.08, T);
     let x8 = i8 / m.critical_current(AP);

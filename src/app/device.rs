@@ -401,7 +401,7 @@ pub fn devices_markdown() -> String {
          over 1e6 s, more than 1e6 points, malformed waveform rows (file:line named). \
          `pcm_stat` has no bias-driven dynamics, so `iv` and `pulse` refuse it.\n\n\
          Model notes for experiments: MTJ reads disturb — at 0.1 V an AP cell carries 0.80·Ic, \
-         a mean time to flip of about 0.15 µs (Néel-Brown), and at zero bias the cell flips \
+         a mean time to flip of 0.14 µs (half of the AP cells flip in a 100 ns read), and at zero bias the cell flips \
          thermally with mean τ0·e^Δ = 59 s at 300 K (1.1 s at 85 °C); see \
          `MtjModel::read_disturb_probability` and `retention_time_s`. A floating-gate cell \
          programs with the gate at +18 V and erases at −18 V (ΔV_th ±3.3 V in 100 µs).\n\n\
