@@ -174,6 +174,10 @@ fn dac_quant(bits: u32, x: f64) -> f64 {
     }
 }
 
+/// Where `solve_reads` puts the chord reference: the per-sample word-line voltages and the
+/// output rows.
+type ChordOut<'a> = (&'a [Vec<f64>], &'a mut Vec<Vec<f64>>);
+
 /// Solves the biases of `samples` (`planes` consecutive biases each) on `arr`, with the cells
 /// of every read from `xb.read_instance(programmed, read)`; returns the logical column currents
 /// of every solve. `energy` and `chord` (per sample, with `v_in`) are filled when given.
@@ -187,7 +191,7 @@ fn solve_reads(
     read_base: u64,
     iterations: &mut Vec<usize>,
     mut energies: Option<&mut Vec<Energy>>,
-    mut chord: Option<(&[Vec<f64>], &mut Vec<Vec<f64>>)>,
+    mut chord: Option<ChordOut<'_>>,
 ) -> Result<Vec<Vec<f64>>, CrossbarError> {
     let per_read = xb.effects.per_read(xb.law);
     let changed = programmed != xb;
