@@ -60,7 +60,12 @@ fn inputs_2d(x: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<f64>>> {
     let arr: PyReadonlyArray2<'_, f64> = arr.extract().map_err(|_| {
         XbarError::new_err("inputs must be a 2-D array of shape (vectors, rows)".to_string())
     })?;
-    Ok(arr.as_array().rows().into_iter().map(|r| r.to_vec()).collect())
+    Ok(arr
+        .as_array()
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect())
 }
 
 /// A table (columns of numbers) as a dict of 1-D arrays, refusing non-finite values.
@@ -191,12 +196,14 @@ impl PyCrossbar {
     /// [0, 1], as `xbar mvm --inputs`). Returns arrays of shape (vectors, cols) named as the
     /// CSV columns (`ideal_a`, `analog_a`, `digital_code`, `rel_error`) plus `digital_a` (the
     /// ADC output in A) and per vector `energy_j` and `energy_wires_j`.
-    fn mvm<'py>(&self, py: Python<'py>, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    fn mvm<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let x = inputs_2d(inputs)?;
         let xb = &self.xb;
-        let out = py
-            .detach(|| xcmd::mvm_outcome(xb, &x))
-            .map_err(to_py)?;
+        let out = py.detach(|| xcmd::mvm_outcome(xb, &x)).map_err(to_py)?;
         let rep = &out.report;
         let ctx = format!("MVM of {}", self.origin.display());
         finite_2d("ideal_a", &rep.ideal, &ctx)?;
@@ -240,7 +247,9 @@ impl PyCrossbar {
         let scheme = xcmd::parse_read_scheme(scheme).map_err(to_py)?;
         let v = v.unwrap_or(self.xb.v_read);
         if !(v.is_finite() && v > 0.0) {
-            return Err(XbarError::new_err(format!("read voltage must be > 0 V, got {v}")));
+            return Err(XbarError::new_err(format!(
+                "read voltage must be > 0 V, got {v}"
+            )));
         }
         let xb = &self.xb;
         let r = py
