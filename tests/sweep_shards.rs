@@ -87,15 +87,15 @@ fn shard_results_do_not_depend_on_the_thread_count() {
                 .args(["sweep", dir.join("s.toml").to_str().unwrap(), "--shard"])
                 .arg(format!("{k}/2"))
                 .env("RAYON_NUM_THREADS", threads)
-                .status()
+                .output()
                 .unwrap();
-            assert!(st.success());
+            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
         }
         let st = Command::new(XBAR)
             .args(["sweep", "merge", dir.join("s.toml").to_str().unwrap()])
-            .status()
+            .output()
             .unwrap();
-        assert!(st.success());
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     }
     assert_eq!(outputs(&a), outputs(&b));
     fs::remove_dir_all(a).unwrap();
