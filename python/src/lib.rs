@@ -369,7 +369,7 @@ fn card_context(card: &Path) -> String {
 /// Quasi-static I-V loop 0 → vmax → vmin → 0 of one device sampled from `card` with `seed`
 /// (as `xbar device iv`); defaults per family. Columns `time_s`, `v_v`, `i_a` and the state.
 #[pyfunction]
-#[pyo3(signature = (card, vmax = None, vmin = None, period = None, points = xdev::DEFAULT_IV_POINTS, seed = 0))]
+#[pyo3(signature = (card, vmax = None, vmin = None, period = None, points = 401, seed = 0))]
 fn device_iv<'py>(
     py: Python<'py>,
     card: PathBuf,
@@ -399,7 +399,7 @@ fn device_iv<'py>(
 /// Conductance read at `v_read` (V) before and after each of `count` pulses of `amplitude`
 /// (V) and `width` (s) (as `xbar device pulse`). Columns `pulse`, `g_s` and the state.
 #[pyfunction]
-#[pyo3(signature = (card, amplitude, width, count, v_read = xdev::DEFAULT_V_READ, seed = 0))]
+#[pyo3(signature = (card, amplitude, width, count, v_read = 0.1, seed = 0))]
 fn device_pulse<'py>(
     py: Python<'py>,
     card: PathBuf,
@@ -430,6 +430,9 @@ fn device_retention<'py>(
         .map_err(to_py)?;
     table_dict(py, &t, &card_context(&card))
 }
+
+// The literal defaults above (so Python's signatures show them) are the CLI's.
+const _: () = assert!(xdev::DEFAULT_IV_POINTS == 401 && xdev::DEFAULT_V_READ == 0.1);
 
 #[pymodule]
 fn _xbarsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
