@@ -95,8 +95,10 @@ pub mod plot;
 pub mod report;
 pub mod spice;
 
-pub use app::sweep::{sweep_command, sweep_merge, sweep_shard, Shard, Sweep, SweepRow, SweepSummary};
 pub use app::runner::{run_netlist, RunOutput};
+pub use app::sweep::{
+    sweep_command, sweep_merge, sweep_shard, Shard, Sweep, SweepRow, SweepSummary,
+};
 pub use circuit::{AnalysisResult, Circuit, Simulator};
 pub use crossbar::{
     mvm, read_cell as read, Array, Bias, Crossbar, MvmReport, ReadReport, ReadScheme,

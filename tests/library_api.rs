@@ -33,8 +33,14 @@ fn changing_conductances_through_set_crossbar_refactorises() {
     arr.set_crossbar(changed.clone()).unwrap();
     let after = mvm_bound(&mut arr, &x).unwrap();
     let fresh = mvm(&changed, &x).unwrap();
-    assert_ne!(before.analog, after.analog, "the new conductances must change the currents");
-    assert_eq!(after.analog, fresh.analog, "a reused array must equal a freshly bound one");
+    assert_ne!(
+        before.analog, after.analog,
+        "the new conductances must change the currents"
+    );
+    assert_eq!(
+        after.analog, fresh.analog,
+        "a reused array must equal a freshly bound one"
+    );
     assert_eq!(arr.crossbar(), &changed);
 }
 

@@ -57,12 +57,22 @@ fn four_shards_merge_bit_for_bit_into_the_single_process_csv_and_figures() {
         let s = sweep_shard(&sweep, Shard { index: k, count: 4 }).unwrap();
         covered.extend(s.jobs.clone());
     }
-    assert_eq!(covered, (0..15).collect::<Vec<_>>(), "shards are disjoint and cover the grid");
-    assert!(!sharded.join("s.sweep.csv").exists(), "shards alone write no CSV");
+    assert_eq!(
+        covered,
+        (0..15).collect::<Vec<_>>(),
+        "shards are disjoint and cover the grid"
+    );
+    assert!(
+        !sharded.join("s.sweep.csv").exists(),
+        "shards alone write no CSV"
+    );
     let merged = sweep_merge(&sweep).unwrap();
     assert_eq!(merged.rows.len(), 15);
     assert_eq!(outputs(&single), outputs(&sharded));
-    assert!(!sharded.join("s.sweep.parts").exists(), "journals are removed after the merge");
+    assert!(
+        !sharded.join("s.sweep.parts").exists(),
+        "journals are removed after the merge"
+    );
     fs::remove_dir_all(single).unwrap();
     fs::remove_dir_all(sharded).unwrap();
 }
@@ -77,15 +87,15 @@ fn shard_results_do_not_depend_on_the_thread_count() {
                 .args(["sweep", dir.join("s.toml").to_str().unwrap(), "--shard"])
                 .arg(format!("{k}/2"))
                 .env("RAYON_NUM_THREADS", threads)
-                .status()
+                .output()
                 .unwrap();
-            assert!(st.success());
+            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
         }
         let st = Command::new(XBAR)
             .args(["sweep", "merge", dir.join("s.toml").to_str().unwrap()])
-            .status()
+            .output()
             .unwrap();
-        assert!(st.success());
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     }
     assert_eq!(outputs(&a), outputs(&b));
     fs::remove_dir_all(a).unwrap();
@@ -129,7 +139,9 @@ fn journals_of_an_edited_sweep_are_not_mixed_into_its_results() {
     sweep_shard(&sweep, Shard { index: 0, count: 2 }).unwrap();
     sweep_shard(&sweep, Shard { index: 1, count: 2 }).unwrap();
     // Changing the seed changes every trial: the old journals no longer count.
-    let text = fs::read_to_string(&sweep).unwrap().replace("seed = 7", "seed = 8");
+    let text = fs::read_to_string(&sweep)
+        .unwrap()
+        .replace("seed = 7", "seed = 8");
     fs::write(&sweep, text).unwrap();
     let e = sweep_merge(&sweep).unwrap_err().to_string();
     assert!(e.contains("4 of 4 trials missing"), "{e}");
@@ -157,8 +169,14 @@ fn an_interrupted_sweep_leaves_no_csv_and_resumes_to_the_uninterrupted_result() 
         if done >= 2 {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the sweep ended before it was interrupted");
-        assert!(start.elapsed() < Duration::from_secs(120), "no trial finished in 2 min");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep ended before it was interrupted"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no trial finished in 2 min"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     // Ctrl-C: SIGINT to the process.
@@ -168,8 +186,14 @@ fn an_interrupted_sweep_leaves_no_csv_and_resumes_to_the_uninterrupted_result() 
         .unwrap();
     assert!(st.success());
     let exit = child.wait().unwrap();
-    assert!(!exit.success(), "the interrupted sweep must not report success");
-    assert!(!dir.join("s.sweep.csv").exists(), "no partial CSV after Ctrl-C");
+    assert!(
+        !exit.success(),
+        "the interrupted sweep must not report success"
+    );
+    assert!(
+        !dir.join("s.sweep.csv").exists(),
+        "no partial CSV after Ctrl-C"
+    );
     // Whole lines only: one cut short by the signal does not count.
     let saved = fs::read_to_string(&journal).unwrap().matches('\n').count() - 1;
     assert!((2..60).contains(&saved), "{saved} trials journalled");
@@ -178,10 +202,16 @@ fn an_interrupted_sweep_leaves_no_csv_and_resumes_to_the_uninterrupted_result() 
         .args(["sweep", sweep.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("{saved} of 60 trials taken from saved partial results")),
+        stdout.contains(&format!(
+            "{saved} of 60 trials taken from saved partial results"
+        )),
         "{stdout}"
     );
     sweep_command(&reference.join("s.toml")).unwrap();

@@ -21,9 +21,11 @@ fn sh(script: &str) -> Output {
 }
 
 fn installed(cmd: &str) -> bool {
-    sh(&format!("command -v {cmd} >/dev/null 2>&1 || test -x /usr/sbin/{cmd}"))
-        .status
-        .success()
+    sh(&format!(
+        "command -v {cmd} >/dev/null 2>&1 || test -x /usr/sbin/{cmd}"
+    ))
+    .status
+    .success()
 }
 
 /// A one-node cluster; dropping it stops the daemons it started.
@@ -47,13 +49,23 @@ impl Cluster {
                  { [ -f /etc/munge/munge.key ] || dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null; } && \
                  chown -R munge:munge /etc/munge /run/munge /var/log/munge /var/lib/munge && \
                  chmod 400 /etc/munge/munge.key && su -s /bin/sh munge -c munged");
-            assert!(out.status.success(), "munged: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "munged: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             started_munged = true;
             assert!(sh("munge -n | unmunge >/dev/null").status.success());
         }
 
-        let host = String::from_utf8(sh("hostname -s").stdout).unwrap().trim().to_string();
-        let cpus = String::from_utf8(sh("nproc").stdout).unwrap().trim().to_string();
+        let host = String::from_utf8(sh("hostname -s").stdout)
+            .unwrap()
+            .trim()
+            .to_string();
+        let cpus = String::from_utf8(sh("nproc").stdout)
+            .unwrap()
+            .trim()
+            .to_string();
         let mem_mb: u64 = String::from_utf8(sh("free -m | awk '/^Mem:/{print $2}'").stdout)
             .unwrap()
             .trim()
@@ -87,12 +99,25 @@ impl Cluster {
             started_munged,
         };
         for daemon in ["slurmctld", "slurmd"] {
-            let out = cluster.cmd(daemon).arg("-f").arg(&cluster.conf).output().unwrap();
-            assert!(out.status.success(), "{daemon}: {}", String::from_utf8_lossy(&out.stderr));
+            let out = cluster
+                .cmd(daemon)
+                .arg("-f")
+                .arg(&cluster.conf)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{daemon}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let start = Instant::now();
         loop {
-            let out = cluster.cmd("sinfo").args(["-h", "-o", "%t"]).output().unwrap();
+            let out = cluster
+                .cmd("sinfo")
+                .args(["-h", "-o", "%t"])
+                .output()
+                .unwrap();
             if String::from_utf8_lossy(&out.stdout).trim() == "idle" {
                 break;
             }
@@ -111,7 +136,10 @@ impl Cluster {
     fn cmd(&self, name: &str) -> Command {
         let mut c = Command::new(name);
         c.env("SLURM_CONF", &self.conf);
-        c.env("PATH", format!("/usr/sbin:{}", std::env::var("PATH").unwrap_or_default()));
+        c.env(
+            "PATH",
+            format!("/usr/sbin:{}", std::env::var("PATH").unwrap_or_default()),
+        );
         c
     }
 
@@ -209,23 +237,58 @@ fn a_slurm_job_array_merges_into_the_single_process_sweep_and_a_killed_shard_rer
     let sweep = sweep_in(&root.join("array"));
     let out = xbar(
         &cluster,
-        &["sweep", sweep.to_str().unwrap(), "--slurm", "--array-size", "4", "--partition", "debug", "--submit"],
+        &[
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--slurm",
+            "--array-size",
+            "4",
+            "--partition",
+            "debug",
+            "--submit",
+        ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("(4 tasks)") && stdout.contains("merge job"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("(4 tasks)") && stdout.contains("merge job"),
+        "{stdout}"
+    );
     cluster.wait_idle("array + merge");
     let dir = sweep.parent().unwrap();
-    assert_eq!(outputs(&single.parent().unwrap()), outputs(dir), "merged array == single process");
+    assert_eq!(
+        outputs(&single.parent().unwrap()),
+        outputs(dir),
+        "merged array == single process"
+    );
     let logs = fs::read_dir(dir)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".slurm-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".slurm-")
+        })
         .count();
     assert_eq!(logs, 5, "one log per array task and one for the merge");
 
     // 2. Shard 2 killed (cancelled while held): the merge names it; its re-run completes it.
     let sweep = sweep_in(&root.join("killed"));
-    let out = xbar(&cluster, &["sweep", sweep.to_str().unwrap(), "--slurm", "--array-size", "4"]);
+    let out = xbar(
+        &cluster,
+        &[
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--slurm",
+            "--array-size",
+            "4",
+        ],
+    );
     assert!(out.status.success());
     let dir = sweep.parent().unwrap();
     let array = dir.join("s.sweep.array.sbatch");
@@ -238,8 +301,15 @@ fn a_slurm_job_array_merges_into_the_single_process_sweep_and_a_killed_shard_rer
     assert!(!dir.join("s.sweep.csv").exists());
     let out = xbar(&cluster, &["sweep", "merge", sweep.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("re-run shard(s) 2/4"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("re-run shard(s) 2/4"),
+        "{err}"
+    );
     cluster.run("sbatch", &["--wait", "--array=2", array.to_str().unwrap()]);
     cluster.run("sbatch", &["--wait", merge.to_str().unwrap()]);
-    assert_eq!(outputs(&single.parent().unwrap()), outputs(dir), "re-run shard completes the merge");
+    assert_eq!(
+        outputs(&single.parent().unwrap()),
+        outputs(dir),
+        "re-run shard completes the merge"
+    );
 }

@@ -60,7 +60,12 @@ fn inputs_2d(x: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<f64>>> {
     let arr: PyReadonlyArray2<'_, f64> = arr.extract().map_err(|_| {
         XbarError::new_err("inputs must be a 2-D array of shape (vectors, rows)".to_string())
     })?;
-    Ok(arr.as_array().rows().into_iter().map(|r| r.to_vec()).collect())
+    Ok(arr
+        .as_array()
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect())
 }
 
 /// A table (columns of numbers) as a dict of 1-D arrays, refusing non-finite values.
@@ -191,12 +196,14 @@ impl PyCrossbar {
     /// [0, 1], as `xbar mvm --inputs`). Returns arrays of shape (vectors, cols) named as the
     /// CSV columns (`ideal_a`, `analog_a`, `digital_code`, `rel_error`) plus `digital_a` (the
     /// ADC output in A) and per vector `energy_j` and `energy_wires_j`.
-    fn mvm<'py>(&self, py: Python<'py>, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    fn mvm<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let x = inputs_2d(inputs)?;
         let xb = &self.xb;
-        let out = py
-            .detach(|| xcmd::mvm_outcome(xb, &x))
-            .map_err(to_py)?;
+        let out = py.detach(|| xcmd::mvm_outcome(xb, &x)).map_err(to_py)?;
         let rep = &out.report;
         let ctx = format!("MVM of {}", self.origin.display());
         finite_2d("ideal_a", &rep.ideal, &ctx)?;
@@ -240,7 +247,9 @@ impl PyCrossbar {
         let scheme = xcmd::parse_read_scheme(scheme).map_err(to_py)?;
         let v = v.unwrap_or(self.xb.v_read);
         if !(v.is_finite() && v > 0.0) {
-            return Err(XbarError::new_err(format!("read voltage must be > 0 V, got {v}")));
+            return Err(XbarError::new_err(format!(
+                "read voltage must be > 0 V, got {v}"
+            )));
         }
         let xb = &self.xb;
         let r = py
@@ -360,7 +369,7 @@ fn card_context(card: &Path) -> String {
 /// Quasi-static I-V loop 0 → vmax → vmin → 0 of one device sampled from `card` with `seed`
 /// (as `xbar device iv`); defaults per family. Columns `time_s`, `v_v`, `i_a` and the state.
 #[pyfunction]
-#[pyo3(signature = (card, vmax = None, vmin = None, period = None, points = xdev::DEFAULT_IV_POINTS, seed = 0))]
+#[pyo3(signature = (card, vmax = None, vmin = None, period = None, points = 401, seed = 0))]
 fn device_iv<'py>(
     py: Python<'py>,
     card: PathBuf,
@@ -390,7 +399,7 @@ fn device_iv<'py>(
 /// Conductance read at `v_read` (V) before and after each of `count` pulses of `amplitude`
 /// (V) and `width` (s) (as `xbar device pulse`). Columns `pulse`, `g_s` and the state.
 #[pyfunction]
-#[pyo3(signature = (card, amplitude, width, count, v_read = xdev::DEFAULT_V_READ, seed = 0))]
+#[pyo3(signature = (card, amplitude, width, count, v_read = 0.1, seed = 0))]
 fn device_pulse<'py>(
     py: Python<'py>,
     card: PathBuf,
@@ -421,6 +430,9 @@ fn device_retention<'py>(
         .map_err(to_py)?;
     table_dict(py, &t, &card_context(&card))
 }
+
+// The literal defaults above (so Python's signatures show them) are the CLI's.
+const _: () = assert!(xdev::DEFAULT_IV_POINTS == 401 && xdev::DEFAULT_V_READ == 0.1);
 
 #[pymodule]
 fn _xbarsim(m: &Bound<'_, PyModule>) -> PyResult<()> {

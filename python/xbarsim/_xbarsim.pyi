@@ -1,22 +1,32 @@
 """Type stubs of the compiled module (python/src/lib.rs)."""
 
 import os
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union, final
 
 import numpy as np
 import numpy.typing as npt
 
 __version__: str
+__all__ = [
+    "XbarError",
+    "Crossbar",
+    "run_netlist",
+    "device_iv",
+    "device_pulse",
+    "device_retention",
+    "__version__",
+]
 _Path = Union[str, os.PathLike[str]]
 _F64 = npt.NDArray[np.float64]
 
 class XbarError(Exception):
     """An xbarsim error; the message names the file, line, key or element at fault."""
 
+@final
 class Crossbar:
     """A crossbar array, described as by a crossbar TOML config."""
 
-    def __init__(self, **fields: Any) -> None:
+    def __new__(cls, **fields: Any) -> "Crossbar":
         """Keys and tables of a crossbar TOML config as keyword arguments (tables as dicts)."""
     @staticmethod
     def from_toml(path: _Path) -> "Crossbar": ...

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-
 use crate::crossbar::config::{Crossbar, Reference};
 use crate::crossbar::netlist::export_netlist;
 use crate::crossbar::network::Bias;

@@ -616,7 +616,11 @@ impl Sweep {
     }
 
     /// Writes `PREFIX.sweep.csv` and the figures from the complete set of rows.
-    fn write_results(&self, rows: Vec<SweepRow>, resumed: usize) -> Result<SweepSummary, CrossbarError> {
+    fn write_results(
+        &self,
+        rows: Vec<SweepRow>,
+        resumed: usize,
+    ) -> Result<SweepSummary, CrossbarError> {
         let mut s = String::from(
             "value,trial,rms_error,max_error,rms_error_adc,max_error_adc,clip_rate,norm_rel_error,newton_iterations\n",
         );
@@ -895,7 +899,9 @@ pub fn write_slurm(
     let sweep = Sweep::load(sweep_toml)?;
     let n = opts.array_size.unwrap_or(sweep.jobs().min(16));
     if n == 0 {
-        return Err(CrossbarError::Input("--array-size must be at least 1".into()));
+        return Err(CrossbarError::Input(
+            "--array-size must be at least 1".into(),
+        ));
     }
     let abs = |p: &Path| -> Result<PathBuf, CrossbarError> {
         std::path::absolute(p).map_err(|e| io_err(p, e))

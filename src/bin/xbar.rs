@@ -454,7 +454,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         partition: a.partition,
                     };
                     let s = sweep::write_slurm(&path, &std::env::current_exe()?, &opts)?;
-                    println!("wrote {} ({} tasks) and {}", s.array.display(), s.array_size, s.merge.display());
+                    println!(
+                        "wrote {} ({} tasks) and {}",
+                        s.array.display(),
+                        s.array_size,
+                        s.merge.display()
+                    );
                     if a.submit {
                         let (array, merge) = sweep::submit_slurm(&s)?;
                         println!("submitted job array {array}; merge job {merge} runs after it");

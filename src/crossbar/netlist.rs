@@ -10,11 +10,11 @@ use std::fmt::Write as _;
 
 use std::sync::Arc;
 
+use crate::circuit::expr::Compiled;
 use crate::circuit::mos1::Mos1Model;
 use crate::circuit::{
     Behavioural, BehaviouralKind, Circuit, MemCell, Mosfet, Options, Resistor, Source,
 };
-use crate::circuit::expr::Compiled;
 
 use super::config::Crossbar;
 use super::law::CellLaw;
