@@ -16,6 +16,7 @@
 //! resistances join the line end to the ideal source / virtual ground.
 
 pub mod commands;
+mod condensed;
 pub mod config;
 pub mod law;
 pub mod netlist;
@@ -38,7 +39,7 @@ pub use ops::{
     apply_adc, energy, mvm, mvm_bound, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport,
     ReadScheme,
 };
-pub use solver::Array;
+pub use solver::{Array, Method};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CrossbarError {

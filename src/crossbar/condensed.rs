@@ -1,0 +1,636 @@
+//! Condensed Newton-Krylov solve of nonlinear arrays (issue 9).
+//!
+//! **Per-crosspoint condensation.** In 1S1R, 1T1R and 2T2R arrays the middle node m of a
+//! crosspoint touches only its own two elements (upper: word line r → m; lower: m → bit line
+//! c; a transistor's gate sits on a driven word line and draws no current). Given v_r and v_c,
+//! KCL at m is one scalar equation I_u(v_r − v_m) = I_l(v_m, v_c), solved locally (safeguarded
+//! Newton inside the bracket [min(v_r, v_c), max(v_r, v_c)]: both elements are monotone and pass
+//! through the origin). What remains is one element from r to c carrying
+//! I(v_r, v_c) with, by the implicit function theorem,
+//!   A = ∂I/∂v_r = g_u·g_d / (g_u + g_d),   B = −∂I/∂v_c = −g_u·g_s / (g_u + g_d),
+//! (g_u = dI_u/dv, g_d = ∂I_l/∂v_m, g_s = ∂I_l/∂v_c). A ≠ B for a transistor (gm), so the
+//! condensed Jacobian J is not symmetric; but it is the symmetric positive definite wire network
+//! plus small per-cell terms.
+//!
+//! **Newton-GMRES on a saved factor.** The preconditioner M is the wire network plus, per
+//! crosspoint, a two-terminal conductance (A + B)/2: symmetric positive definite, factorised by
+//! sparse Cholesky in the geometric nested-dissection order of the remaining line nodes (the
+//! passive path's ordering; symbolic analysis once). Each Newton step solves J·δ = −F with
+//! right-preconditioned GMRES to a relative residual of 1e-10, so Newton keeps its quadratic
+//! convergence and converges to the exact nodal solution. M is refactorised only when GMRES
+//! starts needing many iterations (the cell linearisation has drifted from the one M was built
+//! with), so one factor typically serves a whole Newton solve and the following input vectors
+//! (warm-started from the previous solution).
+//!
+//! 0T1R and 1S1R arrays use the same machinery (0T1R: no middle node; A = B).
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
+    SymmetricOrdering,
+};
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+use faer::{Conj, MatMut, Par, Side};
+use rayon::prelude::*;
+
+use super::config::{CellKind, Crossbar};
+use super::law::sinh_law;
+use super::network::{End, Network};
+use super::solver::{stamp_g, Array, Slots, MAX_NEWTON, NONE, VABSTOL, VRELTOL};
+use super::CrossbarError;
+
+/// GMRES: relative residual reached in every Newton step.
+const KRYLOV_RTOL: f64 = 1e-10;
+/// GMRES restart length (Krylov vectors kept).
+const RESTART: usize = 20;
+/// Krylov iterations per Newton step above which M is refactorised for the next step.
+const REFACTOR_ITERS: usize = 12;
+/// Krylov iterations per Newton step before giving up on the present factor.
+const MAX_KRYLOV: usize = 200;
+const NO_MID: u32 = u32::MAX;
+
+pub(crate) enum CondError {
+    /// M could not be factorised (not positive definite): fall back to the full system.
+    Preconditioner,
+    Solve(CrossbarError),
+}
+
+impl From<CrossbarError> for CondError {
+    fn from(e: CrossbarError) -> Self {
+        CondError::Solve(e)
+    }
+}
+
+/// Linearisation of one crosspoint at the present line voltages.
+#[derive(Clone, Copy, Default)]
+struct Lin {
+    /// Middle-node voltage (V); unused without a middle node.
+    vm: f64,
+    /// Current into the crosspoint at r (A) and out of it at c (A); equal up to the local
+    /// solve's roundoff.
+    i_r: f64,
+    i_c: f64,
+    /// ∂I/∂v_r and −∂I/∂v_c (S).
+    a: f64,
+    b: f64,
+}
+
+pub(crate) struct Condensed {
+    /// Condensed unknowns (word- and bit-line nodes).
+    n: usize,
+    /// Network free index of each condensed unknown.
+    free_of: Vec<u32>,
+    /// Linear resistors in condensed numbering: (a, b, g).
+    res: Vec<(End, End, f64)>,
+    /// Per crosspoint (idx = i·pcols + j): word-line end, bit-line end (condensed numbering),
+    /// network free index of the middle node (`NO_MID` for 0T1R), row (for the gate).
+    xr: Vec<End>,
+    xc: Vec<End>,
+    xm: Vec<u32>,
+    xrow: Vec<u32>,
+    col_ptr: Vec<usize>,
+    row_idx: Vec<usize>,
+    base: Vec<f64>,
+    values: Vec<f64>,
+    xslots: Vec<Slots>,
+    sym: SymbolicCholesky<usize>,
+    l: Vec<f64>,
+    factored: bool,
+    mem: MemBuffer,
+    lin: Vec<Lin>,
+}
+
+fn to_cond(e: End, cond_of: &[u32]) -> End {
+    match e {
+        End::Free(k) => End::Free(cond_of[k as usize]),
+        f => f,
+    }
+}
+
+impl Condensed {
+    pub(crate) fn build(xb: &Crossbar, net: &Network) -> Result<Condensed, CrossbarError> {
+        let nx = net.rows * net.pcols;
+        let mid = net.k == 3;
+        // Middle nodes are never merged (only line segments and terminals are), so a free
+        // class is a middle node iff it is the class of a raw m node.
+        let mut is_mid = vec![false; net.n_free];
+        let mut xm = vec![NO_MID; nx];
+        if mid {
+            for i in 0..net.rows {
+                for j in 0..net.pcols {
+                    match net.class_of[net.m(i, j)] {
+                        End::Free(k) => {
+                            is_mid[k as usize] = true;
+                            xm[i * net.pcols + j] = k;
+                        }
+                        End::Fixed(_) => {
+                            return Err(CrossbarError::Solve(
+                                "a middle node is fixed; condensation does not apply".into(),
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        let mut cond_of = vec![u32::MAX; net.n_free];
+        let mut free_of = Vec::with_capacity(net.n_free);
+        for k in 0..net.n_free {
+            if !is_mid[k] {
+                cond_of[k] = free_of.len() as u32;
+                free_of.push(k as u32);
+            }
+        }
+        let n = free_of.len();
+        let res: Vec<(End, End, f64)> = net
+            .res
+            .iter()
+            .map(|r| (to_cond(r.a, &cond_of), to_cond(r.b, &cond_of), r.g))
+            .collect();
+        let mut xr = Vec::with_capacity(nx);
+        let mut xc = Vec::with_capacity(nx);
+        let mut xrow = Vec::with_capacity(nx);
+        for i in 0..net.rows {
+            for j in 0..net.pcols {
+                xr.push(to_cond(net.class_of[net.r(i, j)], &cond_of));
+                xc.push(to_cond(net.class_of[net.c(i, j)], &cond_of));
+                xrow.push(i as u32);
+            }
+        }
+
+        // Upper-triangle pattern of M: wires and one r–c coupling per crosspoint.
+        let mut cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut add = |a: End, b: End| {
+            if let (End::Free(a), End::Free(b)) = (a, b) {
+                let (a, b) = (a as usize, b as usize);
+                let (r, c) = if a <= b { (a, b) } else { (b, a) };
+                cols[c].push(r);
+            }
+        };
+        for &(a, b, _) in &res {
+            add(a, b);
+        }
+        for k in 0..nx {
+            add(xr[k], xc[k]);
+        }
+        let mut col_ptr = Vec::with_capacity(n + 1);
+        let mut row_idx = Vec::new();
+        col_ptr.push(0);
+        for (c, rows) in cols.iter_mut().enumerate() {
+            rows.push(c);
+            rows.sort_unstable();
+            rows.dedup();
+            row_idx.extend_from_slice(rows);
+            col_ptr.push(row_idx.len());
+            *rows = Vec::new();
+        }
+        drop(cols);
+        let slot = |r: End, c: End| -> usize {
+            match (r, c) {
+                (End::Free(r), End::Free(c)) if r <= c => {
+                    let (r, c) = (r as usize, c as usize);
+                    let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
+                    col_ptr[c] + s.binary_search(&r).expect("entry in pattern")
+                }
+                _ => NONE,
+            }
+        };
+        let slots2 = |a: End, b: End| [slot(a, a), slot(a, b), slot(b, a), slot(b, b)];
+        let mut base = vec![0.0; row_idx.len()];
+        for &(a, b, g) in &res {
+            stamp_g(&mut base, &slots2(a, b), g);
+        }
+        let xslots: Vec<Slots> = (0..nx).map(|k| slots2(xr[k], xc[k])).collect();
+
+        let symbolic = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
+        let ord = if net.nd_ordered {
+            SymmetricOrdering::Identity
+        } else {
+            SymmetricOrdering::Amd
+        };
+        let sym = factorize_symbolic_cholesky(
+            symbolic,
+            Side::Upper,
+            ord,
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(|e| CrossbarError::Solve(format!("symbolic Cholesky (condensed): {e:?}")))?;
+        let par = Par::Seq;
+        let req = faer::dyn_stack::StackReq::any_of(&[
+            sym.factorize_numeric_llt_scratch::<f64>(par, Default::default()),
+            sym.solve_in_place_scratch::<f64>(1, par),
+        ]);
+        let l = vec![0.0; sym.len_val()];
+        let _ = xb;
+        Ok(Condensed {
+            n,
+            free_of,
+            res,
+            xr,
+            xc,
+            xm,
+            xrow,
+            values: base.clone(),
+            base,
+            col_ptr,
+            row_idx,
+            xslots,
+            sym,
+            l,
+            factored: false,
+            mem: MemBuffer::new(req),
+            lin: vec![Lin::default(); nx],
+        })
+    }
+
+    #[inline]
+    fn volt(e: End, x: &[f64], fixed_v: &[f64]) -> f64 {
+        match e {
+            End::Free(k) => x[k as usize],
+            End::Fixed(f) => fixed_v[f as usize],
+        }
+    }
+
+    /// Linearises every crosspoint at line voltages `x` (condensed numbering), solving each
+    /// middle node locally, warm-started from `self.lin[k].vm`. Parallel over crosspoints; each
+    /// result depends only on its own inputs, so the outcome does not depend on thread count.
+    fn linearise(&mut self, arr: &Array, x: &[f64]) {
+        let xb = &arr.xb;
+        let fixed_v = &arr.fixed_v;
+        let gates = &arr.bias.gates;
+        let kind = xb.cell;
+        let (xr, xc, xrow) = (&self.xr, &self.xc, &self.xrow);
+        self.lin.par_iter_mut().enumerate().for_each(|(k, lin)| {
+            let vr = Self::volt(xr[k], x, fixed_v);
+            let vc = Self::volt(xc[k], x, fixed_v);
+            *lin = match kind {
+                CellKind::ZeroT1R => {
+                    let (i, g) = xb.cell_iv(k, vr - vc);
+                    Lin {
+                        vm: 0.0,
+                        i_r: i,
+                        i_c: i,
+                        a: g,
+                        b: g,
+                    }
+                }
+                CellKind::OneS1R => {
+                    let s = xb.selector.expect("1S1R has a selector");
+                    series(
+                        vr,
+                        vc,
+                        lin.vm,
+                        |v| sinh_law(s.i_s, s.v_s, v),
+                        |vm| {
+                            let (i, g) = xb.cell_iv(k, vm - vc);
+                            (i, g, -g)
+                        },
+                    )
+                }
+                CellKind::OneT1R | CellKind::TwoT2R => {
+                    let m = xb.transistor.expect("1T1R has a transistor");
+                    let vg = gates[xrow[k] as usize];
+                    series(vr, vc, lin.vm, |v| xb.cell_iv(k, v), |vm| m.eval(vg, vm, vc))
+                }
+            };
+        });
+    }
+
+    /// KCL residual F(x): current leaving each condensed node (A).
+    fn residual(&self, x: &[f64], fixed_v: &[f64], f: &mut [f64]) {
+        f.fill(0.0);
+        for &(a, b, g) in &self.res {
+            let i = g * (Self::volt(a, x, fixed_v) - Self::volt(b, x, fixed_v));
+            if let End::Free(a) = a {
+                f[a as usize] += i;
+            }
+            if let End::Free(b) = b {
+                f[b as usize] -= i;
+            }
+        }
+        for (k, lin) in self.lin.iter().enumerate() {
+            if let End::Free(r) = self.xr[k] {
+                f[r as usize] += lin.i_r;
+            }
+            if let End::Free(c) = self.xc[k] {
+                f[c as usize] -= lin.i_c;
+            }
+        }
+    }
+
+    /// y = J·x (condensed Jacobian at the present linearisation).
+    fn apply_j(&self, x: &[f64], y: &mut [f64]) {
+        y.fill(0.0);
+        let v = |e: End| match e {
+            End::Free(k) => x[k as usize],
+            End::Fixed(_) => 0.0,
+        };
+        for &(a, b, g) in &self.res {
+            let i = g * (v(a) - v(b));
+            if let End::Free(a) = a {
+                y[a as usize] += i;
+            }
+            if let End::Free(b) = b {
+                y[b as usize] -= i;
+            }
+        }
+        for (k, lin) in self.lin.iter().enumerate() {
+            let (r, c) = (self.xr[k], self.xc[k]);
+            let d = lin.a * v(r) - lin.b * v(c);
+            if let End::Free(r) = r {
+                y[r as usize] += d;
+            }
+            if let End::Free(c) = c {
+                y[c as usize] -= d;
+            }
+        }
+    }
+
+    /// Assembles and factorises M = wires + Σ (A + B)/2 per crosspoint.
+    fn factorize(&mut self) -> Result<(), CondError> {
+        self.values.copy_from_slice(&self.base);
+        for (k, lin) in self.lin.iter().enumerate() {
+            stamp_g(&mut self.values, &self.xslots[k], 0.5 * (lin.a + lin.b));
+        }
+        let n = self.n;
+        let symbolic =
+            SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx);
+        let a = SparseColMatRef::new(symbolic, &self.values);
+        let stack = MemStack::new(&mut self.mem);
+        self.factored = false;
+        self.sym
+            .factorize_numeric_llt(
+                &mut self.l,
+                a,
+                Side::Upper,
+                LltRegularization::default(),
+                Par::Seq,
+                stack,
+                Default::default(),
+            )
+            .map_err(|_| CondError::Preconditioner)?;
+        self.factored = true;
+        Ok(())
+    }
+
+    /// z ← M⁻¹ z.
+    fn precondition(&mut self, z: &mut [f64]) {
+        let n = self.n;
+        let stack = MemStack::new(&mut self.mem);
+        let rhs = MatMut::from_column_major_slice_mut(z, n, 1);
+        LltRef::new(&self.sym, &self.l).solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+    }
+
+    /// Right-preconditioned restarted GMRES for J·δ = b, from δ = 0. Returns (iterations,
+    /// converged to ‖b − J·δ‖ ≤ rtol·‖b‖).
+    fn gmres(&mut self, b: &[f64], delta: &mut [f64], rtol: f64) -> (usize, bool) {
+        let n = self.n;
+        delta.fill(0.0);
+        let bnorm = norm(b);
+        if bnorm == 0.0 {
+            return (0, true);
+        }
+        let target = rtol * bnorm;
+        let mut basis: Vec<Vec<f64>> = Vec::with_capacity(RESTART + 1);
+        let mut h = vec![vec![0.0; RESTART]; RESTART + 1];
+        let (mut cs, mut sn) = (vec![0.0; RESTART], vec![0.0; RESTART]);
+        let mut g = vec![0.0; RESTART + 1];
+        let mut w = vec![0.0; n];
+        let mut z = vec![0.0; n];
+        let mut r = b.to_vec();
+        let mut total = 0;
+        loop {
+            // r = b − J·δ
+            if total > 0 {
+                self.apply_j(delta, &mut w);
+                for i in 0..n {
+                    r[i] = b[i] - w[i];
+                }
+            }
+            let beta = norm(&r);
+            if beta <= target {
+                return (total, true);
+            }
+            if total >= MAX_KRYLOV {
+                return (total, false);
+            }
+            basis.clear();
+            basis.push(r.iter().map(|x| x / beta).collect());
+            g.fill(0.0);
+            g[0] = beta;
+            let mut j_used = 0;
+            for j in 0..RESTART {
+                z.copy_from_slice(&basis[j]);
+                self.precondition(&mut z);
+                self.apply_j(&z, &mut w);
+                // Modified Gram-Schmidt.
+                for (i, vi) in basis.iter().enumerate() {
+                    let hij = dot(&w, vi);
+                    h[i][j] = hij;
+                    for (wk, vk) in w.iter_mut().zip(vi) {
+                        *wk -= hij * vk;
+                    }
+                }
+                let hn = norm(&w);
+                h[j + 1][j] = hn;
+                // Apply previous rotations, then a new one zeroing h[j+1][j].
+                for i in 0..j {
+                    let t = cs[i] * h[i][j] + sn[i] * h[i + 1][j];
+                    h[i + 1][j] = -sn[i] * h[i][j] + cs[i] * h[i + 1][j];
+                    h[i][j] = t;
+                }
+                let den = (h[j][j] * h[j][j] + h[j + 1][j] * h[j + 1][j]).sqrt();
+                let (c, s) = if den == 0.0 {
+                    (1.0, 0.0)
+                } else {
+                    (h[j][j] / den, h[j + 1][j] / den)
+                };
+                cs[j] = c;
+                sn[j] = s;
+                h[j][j] = den;
+                h[j + 1][j] = 0.0;
+                g[j + 1] = -s * g[j];
+                g[j] *= c;
+                total += 1;
+                j_used = j + 1;
+                if g[j + 1].abs() <= target || hn == 0.0 || total >= MAX_KRYLOV {
+                    break;
+                }
+                basis.push(w.iter().map(|x| x / hn).collect());
+            }
+            // y = H⁻¹ g (upper triangular), δ += M⁻¹ (V y).
+            let mut y = vec![0.0; j_used];
+            for i in (0..j_used).rev() {
+                let mut t = g[i];
+                for k in i + 1..j_used {
+                    t -= h[i][k] * y[k];
+                }
+                y[i] = if h[i][i] != 0.0 { t / h[i][i] } else { 0.0 };
+            }
+            z.fill(0.0);
+            for (yi, vi) in y.iter().zip(&basis) {
+                for (zk, vk) in z.iter_mut().zip(vi) {
+                    *zk += yi * vk;
+                }
+            }
+            self.precondition(&mut z);
+            for (d, zk) in delta.iter_mut().zip(&z) {
+                *d += zk;
+            }
+        }
+    }
+
+    /// Newton-GMRES to the exact solution; writes every node voltage (middle nodes included)
+    /// into `arr.v`.
+    pub(crate) fn solve(&mut self, arr: &mut Array) -> Result<(), CondError> {
+        let n = self.n;
+        let vscale = arr.v_scale();
+        let mut x: Vec<f64> = self.free_of.iter().map(|&k| arr.v[k as usize]).collect();
+        for (k, lin) in self.lin.iter_mut().enumerate() {
+            if self.xm[k] != NO_MID {
+                lin.vm = arr.v[self.xm[k] as usize];
+            }
+        }
+        let mut f = vec![0.0; n];
+        let mut delta = vec![0.0; n];
+        let mut refactor = !self.factored;
+        let (mut krylov, mut factorizations) = (0usize, 0usize);
+        let mut result = Err(CondError::Solve(CrossbarError::Solve(format!(
+            "Newton did not converge in {MAX_NEWTON} iterations"
+        ))));
+        let mut it = 0;
+        while it < MAX_NEWTON {
+            it += 1;
+            self.linearise(arr, &x);
+            self.residual(&x, &arr.fixed_v, &mut f);
+            for fi in f.iter_mut() {
+                *fi = -*fi;
+            }
+            let fresh = refactor;
+            if refactor {
+                self.factorize()?;
+                factorizations += 1;
+                refactor = false;
+            }
+            let (k, ok) = self.gmres(&f, &mut delta, KRYLOV_RTOL);
+            krylov += k;
+            if !ok {
+                if fresh {
+                    result = Err(CondError::Solve(CrossbarError::Solve(format!(
+                        "GMRES did not reach a relative residual of {KRYLOV_RTOL:e} in \
+                         {MAX_KRYLOV} iterations at Newton iteration {it}"
+                    ))));
+                    break;
+                }
+                // A stale factor: refactorise at this linearisation and redo the step.
+                refactor = true;
+                it -= 1;
+                continue;
+            }
+            if k > REFACTOR_ITERS {
+                refactor = true;
+            }
+            let dmax = delta.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+            if !dmax.is_finite() {
+                result = Err(CondError::Solve(CrossbarError::Solve(format!(
+                    "Newton diverged (non-finite step) at iteration {it}"
+                ))));
+                break;
+            }
+            let limited = dmax > vscale;
+            let a = if limited { vscale / dmax } else { 1.0 };
+            for (xi, d) in x.iter_mut().zip(&delta) {
+                *xi += a * d;
+            }
+            if !limited && dmax <= VRELTOL * vscale + VABSTOL {
+                result = Ok(());
+                break;
+            }
+        }
+        // Middle nodes consistent with the final line voltages.
+        self.linearise(arr, &x);
+        for (c, &k) in self.free_of.iter().enumerate() {
+            arr.v[k as usize] = x[c];
+        }
+        for (k, lin) in self.lin.iter().enumerate() {
+            if self.xm[k] != NO_MID {
+                arr.v[self.xm[k] as usize] = lin.vm;
+            }
+        }
+        arr.last_iterations = it;
+        arr.last_krylov_iterations = krylov;
+        arr.last_factorizations = factorizations;
+        if result.is_err() {
+            arr.v.fill(0.0);
+        }
+        result
+    }
+}
+
+/// Solves KCL at the middle node of an upper element i_u(v_r − v_m) in series with a lower
+/// element i_l(v_m, v_c) (returns (i, ∂i/∂v_m, ∂i/∂v_c)), and returns the condensed
+/// linearisation.
+#[inline]
+fn series(
+    vr: f64,
+    vc: f64,
+    vm0: f64,
+    upper: impl Fn(f64) -> (f64, f64),
+    lower: impl Fn(f64) -> (f64, f64, f64),
+) -> Lin {
+    let (mut lo, mut hi) = if vr <= vc { (vr, vc) } else { (vc, vr) };
+    let tol = 4.0 * f64::EPSILON * vr.abs().max(vc.abs()) + 1e-300;
+    let mut x = if vm0.is_finite() { vm0.clamp(lo, hi) } else { 0.5 * (lo + hi) };
+    if hi - lo <= tol {
+        x = vr;
+    } else {
+        for _ in 0..200 {
+            let (iu, gu) = upper(vr - x);
+            let (il, gd, _) = lower(x);
+            // f(x) = i_u − i_l decreases with x; the root lies in [lo, hi].
+            let f = iu - il;
+            if f > 0.0 {
+                lo = x;
+            } else if f < 0.0 {
+                hi = x;
+            } else {
+                break;
+            }
+            let df = gu + gd;
+            let mut xn = if df > 0.0 { x + f / df } else { f64::NAN };
+            if !(xn >= lo && xn <= hi) {
+                xn = 0.5 * (lo + hi);
+            }
+            let step = (xn - x).abs();
+            x = xn;
+            if step <= tol || hi - lo <= tol {
+                break;
+            }
+        }
+    }
+    let (iu, gu) = upper(vr - x);
+    let (il, gd, gs) = lower(x);
+    let den = gu + gd;
+    let (a, b) = if den > 0.0 {
+        (gu * gd / den, -gu * gs / den)
+    } else {
+        (0.0, 0.0)
+    };
+    Lin {
+        vm: x,
+        i_r: iu,
+        i_c: il,
+        a,
+        b,
+    }
+}
+
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[inline]
+fn norm(a: &[f64]) -> f64 {
+    dot(a, a).sqrt()
+}
