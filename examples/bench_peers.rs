@@ -1,7 +1,7 @@
 //! Side-by-side benchmark of xbarsim's `mvm` against SPICE-class peers on the same arrays.
 //!
 //! `cargo run --release --example bench_peers [-- --sizes 64,128,256 --cells 0T1R-linear,1T1R-linear
-//!  --timeout 600 --ngspice-max 128 --batch 64]`
+//!  --timeout 600 --ngspice-max 128 --peer-max 1024 --batch 64]`
 //!
 //! For every cell kind and N it writes the array once (TOML config + weight CSV + input CSV),
 //! runs xbarsim's MVM as a separate process (this executable re-invoked with `--xbar-mvm`, the
@@ -83,6 +83,8 @@ struct Opts {
     cells: Vec<String>,
     timeout_s: u64,
     ngspice_max: usize,
+    /// Largest N at which vacask and badcrossbar run.
+    peer_max: usize,
     /// Vectors in the batched run (0 = none): one process with B vectors vs B one-vector runs.
     batch: usize,
 }
@@ -94,6 +96,7 @@ impl Opts {
             cells: CELLS.iter().map(|s| s.to_string()).collect(),
             timeout_s: 600,
             ngspice_max: 128,
+            peer_max: 1024,
             batch: 0,
         };
         let mut it = a.iter();
@@ -114,6 +117,7 @@ impl Opts {
                 }
                 "--timeout" => o.timeout_s = v.parse()?,
                 "--ngspice-max" => o.ngspice_max = v.parse()?,
+                "--peer-max" => o.peer_max = v.parse()?,
                 "--batch" => o.batch = v.parse()?,
                 _ => return Err(format!("unknown option {k}").into()),
             }
@@ -377,7 +381,7 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
     };
 
     if let (Some(vac), Some(modp)) = (&peers.vacask, &peers.vacask_mod) {
-        if xb.law == CellLaw::Linear {
+        if xb.law == CellLaw::Linear && n <= opt.peer_max {
             let (deck, saves) = vacask_deck(&xb, &net, &bias, &fixed, modp);
             std::fs::write(dir.join("deck.sim"), deck)?;
             if let Some((w, r)) = run_timed("vacask", vac, &["deck.sim"], dir, opt, peers) {
@@ -387,7 +391,7 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
             }
         }
     }
-    if peers.badcrossbar && cell == "0T1R-linear" {
+    if peers.badcrossbar && cell == "0T1R-linear" && n <= opt.peer_max {
         write_badcrossbar(&xb, &v, dir)?;
         let py = which("python3").ok_or("python3 not on PATH")?;
         if let Some((w, r)) = run_timed("badcrossbar", &py, &["bc.py"], dir, opt, peers) {

@@ -1,5 +1,6 @@
 //! The condensed Newton-Krylov path (middle nodes eliminated per crosspoint, GMRES on a saved
-//! Cholesky factor) against the direct path (Newton on the full nodal matrix, refactorised every
+//! Cholesky factor) and the iterative path (the same with line-preconditioned CG for M⁻¹)
+//! against the direct path (Newton on the full nodal matrix, refactorised every
 //! iteration; itself checked against the engine and ngspice in `crossbar_engine.rs` and
 //! `crossbar_ngspice.rs`): every bit-line current agrees to 1e-9 relative, for all four cell
 //! kinds, linear and sinh cells, and access transistors in cutoff, at threshold, in the linear
@@ -110,9 +111,6 @@ fn condensed_path_agrees_with_direct_path_for_every_cell_kind_and_law() {
     ];
     for (k, &kind) in kinds.iter().enumerate() {
         for (l, &law) in laws.iter().enumerate() {
-            if kind == CellKind::ZeroT1R && law == CellLaw::Linear {
-                continue; // linear passive arrays take one direct factorisation on every path
-            }
             let seed = (10 * k + l) as u64;
             let xb = array(13, 11, kind, law, seed);
             let b = bias(&xb, seed + 100);
@@ -120,6 +118,8 @@ fn condensed_path_agrees_with_direct_path_for_every_cell_kind_and_law() {
             let cond = solve_with(&xb, &b, Method::Condensed);
             let what = format!("{} {:?}", kind.name(), law);
             assert_columns_agree(&cond, &direct, &what);
+            let iter = solve_with(&xb, &b, Method::Iterative);
+            assert_columns_agree(&iter, &direct, &format!("{what} (iterative)"));
             // Middle nodes are restored too: every cell current agrees (cells of cut-off
             // transistors carry nothing, and the direct path leaves roundoff there: relative to the largest cell).
             let nx = xb.rows * xb.phys_cols();
@@ -177,6 +177,8 @@ fn condensed_path_handles_merged_lines_and_both_line_ends() {
         let direct = solve_with(&xb, &b, Method::Direct);
         let cond = solve_with(&xb, &b, Method::Condensed);
         assert_columns_agree(&cond, &direct, &format!("r_driver {r_drv}, {ends:?}"));
+        let iter = solve_with(&xb, &b, Method::Iterative);
+        assert_columns_agree(&iter, &direct, &format!("r_driver {r_drv}, {ends:?} (iterative)"));
     }
 }
 
@@ -192,4 +194,15 @@ fn condensed_solution_satisfies_kcl_at_every_middle_node() {
         );
         assert!(matches!(arr.net.mos[idx].d, End::Free(_)));
     }
+}
+
+#[test]
+fn iterative_path_agrees_on_a_larger_linear_passive_array() {
+    // Linear passive arrays normally take one direct Cholesky solve; forced through the
+    // iterative path they must give the same currents.
+    let xb = array(40, 37, CellKind::ZeroT1R, CellLaw::Linear, 11);
+    let b = bias(&xb, 12);
+    let direct = solve_with(&xb, &b, Method::Direct);
+    let iter = solve_with(&xb, &b, Method::Iterative);
+    assert_columns_agree(&iter, &direct, "0T1R linear 40×37 (iterative)");
 }

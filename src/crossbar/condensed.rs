@@ -37,13 +37,16 @@ use rayon::prelude::*;
 use super::config::{CellKind, Crossbar};
 use super::law::sinh_law;
 use super::network::{End, Network};
-use super::solver::{stamp_g, Array, Slots, MAX_NEWTON, NONE, VABSTOL, VRELTOL};
+use super::solver::{add, stamp_g, Array, Slots, MAX_NEWTON, NONE, VABSTOL, VRELTOL};
 use super::CrossbarError;
 
 /// GMRES: relative residual reached in every Newton step.
-const KRYLOV_RTOL: f64 = 1e-10;
+const KRYLOV_RTOL: f64 = 1e-2;
+/// Inner CG (iterative path): relative residual of each approximate M⁻¹ application.
+const INNER_RTOL: f64 = 1e-4;
+const INNER_MAX: usize = 5000;
 /// GMRES restart length (Krylov vectors kept).
-const RESTART: usize = 20;
+const RESTART: usize = 12;
 /// Krylov iterations per Newton step above which M is refactorised for the next step.
 const REFACTOR_ITERS: usize = 12;
 /// Krylov iterations per Newton step before giving up on the present factor.
@@ -76,6 +79,29 @@ struct Lin {
     b: f64,
 }
 
+struct Chol {
+    sym: SymbolicCholesky<usize>,
+    l: Vec<f64>,
+    mem: MemBuffer,
+}
+
+/// The iterative preconditioner: M⁻¹ applied by conjugate gradients on M, preconditioned by
+/// exact tridiagonal solves along every word line and every bit line (block Jacobi over lines;
+/// the dropped couplings are the cell conductances). Memory is a few vectors instead of a
+/// factor.
+struct Lines {
+    /// Condensed nodes in line order; line `t` is `nodes[start[t]..start[t + 1]]`.
+    nodes: Vec<u32>,
+    start: Vec<usize>,
+    /// Wire conductance from each node to the next one on its line (S); 0 at a line's end.
+    g_next: Vec<f64>,
+    /// Thomas factors per line position: 1/pivot and the eliminated super-diagonal.
+    inv_piv: Vec<f64>,
+    c_prime: Vec<f64>,
+    /// Diagonal slot of each condensed node in `values`.
+    diag_slot: Vec<usize>,
+}
+
 pub(crate) struct Condensed {
     /// Condensed unknowns (word- and bit-line nodes).
     n: usize,
@@ -94,11 +120,157 @@ pub(crate) struct Condensed {
     base: Vec<f64>,
     values: Vec<f64>,
     xslots: Vec<Slots>,
-    sym: SymbolicCholesky<usize>,
-    l: Vec<f64>,
+    /// Sparse Cholesky of M (direct preconditioner), or `None` on the iterative path.
+    chol: Option<Chol>,
+    /// Line structure of M for the iterative path (`None` on the direct path).
+    lines: Option<Lines>,
     factored: bool,
-    mem: MemBuffer,
     lin: Vec<Lin>,
+    /// M from two-terminal (A + B)/2 stamps instead of the symmetric part of J (after the
+    /// symmetric part failed to be positive definite).
+    two_terminal: bool,
+    /// Inner CG iterations (iterative path), cumulative.
+    pub(crate) inner_iterations: usize,
+}
+
+impl Chol {
+    fn build(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        nd_ordered: bool,
+    ) -> Result<Chol, CrossbarError> {
+        let symbolic = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
+        let ord = if nd_ordered {
+            SymmetricOrdering::Identity
+        } else {
+            SymmetricOrdering::Amd
+        };
+        let sym = factorize_symbolic_cholesky(
+            symbolic,
+            Side::Upper,
+            ord,
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(|e| CrossbarError::Solve(format!("symbolic Cholesky (condensed): {e:?}")))?;
+        let par = Par::Seq;
+        let req = faer::dyn_stack::StackReq::any_of(&[
+            sym.factorize_numeric_llt_scratch::<f64>(par, Default::default()),
+            sym.solve_in_place_scratch::<f64>(1, par),
+        ]);
+        let l = vec![0.0; sym.len_val()];
+        Ok(Chol {
+            sym,
+            l,
+            mem: MemBuffer::new(req),
+        })
+    }
+}
+
+impl Lines {
+    fn build(
+        xb: &Crossbar,
+        net: &Network,
+        xr: &[End],
+        xc: &[End],
+        col_ptr: &[usize],
+    ) -> Result<Lines, CrossbarError> {
+        if !(xb.r_row > 0.0 && xb.r_col > 0.0) {
+            return Err(CrossbarError::Solve(
+                "the iterative path needs wire resistance on both line kinds".into(),
+            ));
+        }
+        let (rows, pcols) = (net.rows, net.pcols);
+        let mut nodes = Vec::new();
+        let mut start = vec![0];
+        let mut g_next = Vec::new();
+        let mut push_line = |ends: &mut dyn Iterator<Item = End>, g: f64| {
+            for e in ends {
+                if let End::Free(k) = e {
+                    nodes.push(k);
+                    g_next.push(g);
+                }
+            }
+            if let Some(last) = g_next.get_mut(nodes.len().wrapping_sub(1)) {
+                if nodes.len() > *start.last().expect("non-empty") {
+                    *last = 0.0;
+                }
+            }
+            if nodes.len() > *start.last().expect("non-empty") {
+                start.push(nodes.len());
+            }
+        };
+        for i in 0..rows {
+            push_line(&mut (0..pcols).map(|j| xr[i * pcols + j]), 1.0 / xb.r_row);
+        }
+        for j in 0..pcols {
+            push_line(&mut (0..rows).map(|i| xc[i * pcols + j]), 1.0 / xb.r_col);
+        }
+        let n = col_ptr.len() - 1;
+        if nodes.len() != n {
+            return Err(CrossbarError::Solve(format!(
+                "line structure covers {} of {n} nodes",
+                nodes.len()
+            )));
+        }
+        // Upper CSC with sorted rows: the diagonal is each column's last entry.
+        let diag_slot = (0..n).map(|c| col_ptr[c + 1] - 1).collect();
+        Ok(Lines {
+            inv_piv: vec![0.0; n],
+            c_prime: vec![0.0; n],
+            nodes,
+            start,
+            g_next,
+            diag_slot,
+        })
+    }
+
+    /// Thomas factorisation of every line's tridiagonal block of M (diagonal from `values`,
+    /// off-diagonals −g_wire). Fails if a pivot is not positive.
+    fn factorize(&mut self, values: &[f64]) -> Result<(), CondError> {
+        for t in 0..self.start.len() - 1 {
+            let (a, b) = (self.start[t], self.start[t + 1]);
+            // Symmetric tridiagonal: diagonal d_p, off-diagonal e_p = −g_p (p to p + 1).
+            // piv_p = d_p − e_{p−1}·c'_{p−1}, c'_p = e_p / piv_p.
+            let mut e_c = 0.0;
+            for p in a..b {
+                let d = values[self.diag_slot[self.nodes[p] as usize]];
+                let piv = d - e_c;
+                if !(piv > 0.0) {
+                    return Err(CondError::Preconditioner);
+                }
+                self.inv_piv[p] = 1.0 / piv;
+                self.c_prime[p] = -self.g_next[p] / piv;
+                e_c = -self.g_next[p] * self.c_prime[p];
+            }
+        }
+        Ok(())
+    }
+
+    /// z = P⁻¹ r: independent tridiagonal solves along every line.
+    fn apply(&self, r: &[f64], z: &mut [f64]) {
+        for t in 0..self.start.len() - 1 {
+            let (a, b) = (self.start[t], self.start[t + 1]);
+            // Forward: y_p = (r_p − l_p·y_{p−1}) / piv_p with sub-diagonal l_p = −g_{p−1}.
+            let mut y_prev = 0.0;
+            let mut g_prev = 0.0;
+            for p in a..b {
+                let k = self.nodes[p] as usize;
+                let y = (r[k] + g_prev * y_prev) * self.inv_piv[p];
+                z[k] = y;
+                y_prev = y;
+                g_prev = self.g_next[p];
+            }
+            // Back: x_p = y_p − c'_p·x_{p+1}.
+            let mut x_next = 0.0;
+            for p in (a..b).rev() {
+                let k = self.nodes[p] as usize;
+                let x = z[k] - self.c_prime[p] * x_next;
+                z[k] = x;
+                x_next = x;
+            }
+        }
+    }
 }
 
 fn to_cond(e: End, cond_of: &[u32]) -> End {
@@ -109,7 +281,13 @@ fn to_cond(e: End, cond_of: &[u32]) -> End {
 }
 
 impl Condensed {
-    pub(crate) fn build(xb: &Crossbar, net: &Network) -> Result<Condensed, CrossbarError> {
+    /// `iterative`: precondition with line-preconditioned CG instead of a Cholesky factor.
+    pub(crate) fn build(
+        xb: &Crossbar,
+        net: &Network,
+        iterative: bool,
+    ) -> Result<Condensed, CrossbarError> {
+        let t0 = std::time::Instant::now();
         let nx = net.rows * net.pcols;
         let mid = net.k == 3;
         // Middle nodes are never merged (only line segments and terminals are), so a free
@@ -202,26 +380,12 @@ impl Condensed {
         }
         let xslots: Vec<Slots> = (0..nx).map(|k| slots2(xr[k], xc[k])).collect();
 
-        let symbolic = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
-        let ord = if net.nd_ordered {
-            SymmetricOrdering::Identity
+        let (chol, lines) = if iterative {
+            (None, Some(Lines::build(xb, net, &xr, &xc, &col_ptr)?))
         } else {
-            SymmetricOrdering::Amd
+            (Some(Chol::build(n, &col_ptr, &row_idx, net.nd_ordered)?), None)
         };
-        let sym = factorize_symbolic_cholesky(
-            symbolic,
-            Side::Upper,
-            ord,
-            CholeskySymbolicParams::default(),
-        )
-        .map_err(|e| CrossbarError::Solve(format!("symbolic Cholesky (condensed): {e:?}")))?;
-        let par = Par::Seq;
-        let req = faer::dyn_stack::StackReq::any_of(&[
-            sym.factorize_numeric_llt_scratch::<f64>(par, Default::default()),
-            sym.solve_in_place_scratch::<f64>(1, par),
-        ]);
-        let l = vec![0.0; sym.len_val()];
-        let _ = xb;
+        if std::env::var_os("XBAR_PROF").is_some() { eprintln!("condensed build {:.3} s", t0.elapsed().as_secs_f64()); }
         Ok(Condensed {
             n,
             free_of,
@@ -235,11 +399,12 @@ impl Condensed {
             col_ptr,
             row_idx,
             xslots,
-            sym,
-            l,
+            chol,
+            lines,
             factored: false,
-            mem: MemBuffer::new(req),
             lin: vec![Lin::default(); nx],
+            two_terminal: iterative,
+            inner_iterations: 0,
         })
     }
 
@@ -255,6 +420,7 @@ impl Condensed {
     /// middle node locally, warm-started from `self.lin[k].vm`. Parallel over crosspoints; each
     /// result depends only on its own inputs, so the outcome does not depend on thread count.
     fn linearise(&mut self, arr: &Array, x: &[f64]) {
+        let _t = Prof::new(3);
         let xb = &arr.xb;
         let fixed_v = &arr.fixed_v;
         let gates = &arr.bias.gates;
@@ -320,6 +486,7 @@ impl Condensed {
 
     /// y = J·x (condensed Jacobian at the present linearisation).
     fn apply_j(&self, x: &[f64], y: &mut [f64]) {
+        let _t = Prof::new(2);
         y.fill(0.0);
         let v = |e: End| match e {
             End::Free(k) => x[k as usize],
@@ -348,37 +515,69 @@ impl Condensed {
 
     /// Assembles and factorises M = wires + Σ (A + B)/2 per crosspoint.
     fn factorize(&mut self) -> Result<(), CondError> {
+        let _t = Prof::new(0);
         self.values.copy_from_slice(&self.base);
         for (k, lin) in self.lin.iter().enumerate() {
-            stamp_g(&mut self.values, &self.xslots[k], 0.5 * (lin.a + lin.b));
+            let s = &self.xslots[k];
+            if self.two_terminal {
+                stamp_g(&mut self.values, s, 0.5 * (lin.a + lin.b));
+            } else {
+                let off = -0.5 * (lin.a + lin.b);
+                add(&mut self.values, s[0], lin.a);
+                add(&mut self.values, s[1], off);
+                add(&mut self.values, s[2], off);
+                add(&mut self.values, s[3], lin.b);
+            }
+        }
+        self.factored = false;
+        if let Some(lines) = &mut self.lines {
+            lines.factorize(&self.values)?;
+            self.factored = true;
+            return Ok(());
         }
         let n = self.n;
         let symbolic =
             SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx);
         let a = SparseColMatRef::new(symbolic, &self.values);
-        let stack = MemStack::new(&mut self.mem);
-        self.factored = false;
-        self.sym
-            .factorize_numeric_llt(
-                &mut self.l,
-                a,
-                Side::Upper,
-                LltRegularization::default(),
-                Par::Seq,
-                stack,
-                Default::default(),
-            )
-            .map_err(|_| CondError::Preconditioner)?;
-        self.factored = true;
-        Ok(())
+        let chol = self.chol.as_mut().expect("direct or iterative");
+        let stack = MemStack::new(&mut chol.mem);
+        let r = chol.sym.factorize_numeric_llt(
+            &mut chol.l,
+            a,
+            Side::Upper,
+            LltRegularization::default(),
+            Par::Seq,
+            stack,
+            Default::default(),
+        );
+        match r {
+            Ok(_) => {
+                self.factored = true;
+                Ok(())
+            }
+            // The symmetric part of J is positive definite when the wires dominate the cells'
+            // asymmetry; otherwise symmetrise per crosspoint, which always is.
+            Err(_) if !self.two_terminal => {
+                self.two_terminal = true;
+                self.factorize()
+            }
+            Err(_) => Err(CondError::Preconditioner),
+        }
     }
 
-    /// z ← M⁻¹ z.
+    /// z ← M⁻¹ z: the Cholesky factor, or line-preconditioned CG to `INNER_RTOL`.
     fn precondition(&mut self, z: &mut [f64]) {
+        let _t = Prof::new(1);
         let n = self.n;
-        let stack = MemStack::new(&mut self.mem);
+        if let Some(lines) = &self.lines {
+            let it = pcg(lines, &self.col_ptr, &self.row_idx, &self.values, z);
+            self.inner_iterations += it;
+            return;
+        }
+        let chol = self.chol.as_mut().expect("direct or iterative");
+        let stack = MemStack::new(&mut chol.mem);
         let rhs = MatMut::from_column_major_slice_mut(z, n, 1);
-        LltRef::new(&self.sym, &self.l).solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+        LltRef::new(&chol.sym, &chol.l).solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
     }
 
     /// Right-preconditioned restarted GMRES for J·δ = b, from δ = 0. Returns (iterations,
@@ -392,6 +591,8 @@ impl Condensed {
         }
         let target = rtol * bnorm;
         let mut basis: Vec<Vec<f64>> = Vec::with_capacity(RESTART + 1);
+        // Preconditioned directions M⁻¹ v_j, kept so the update needs no further solve.
+        let mut zs: Vec<Vec<f64>> = Vec::with_capacity(RESTART);
         let mut h = vec![vec![0.0; RESTART]; RESTART + 1];
         let (mut cs, mut sn) = (vec![0.0; RESTART], vec![0.0; RESTART]);
         let mut g = vec![0.0; RESTART + 1];
@@ -415,6 +616,7 @@ impl Condensed {
                 return (total, false);
             }
             basis.clear();
+            zs.clear();
             basis.push(r.iter().map(|x| x / beta).collect());
             g.fill(0.0);
             g[0] = beta;
@@ -423,6 +625,7 @@ impl Condensed {
                 z.copy_from_slice(&basis[j]);
                 self.precondition(&mut z);
                 self.apply_j(&z, &mut w);
+                zs.push(z.clone());
                 // Modified Gram-Schmidt.
                 for (i, vi) in basis.iter().enumerate() {
                     let hij = dot(&w, vi);
@@ -458,7 +661,7 @@ impl Condensed {
                 }
                 basis.push(w.iter().map(|x| x / hn).collect());
             }
-            // y = H⁻¹ g (upper triangular), δ += M⁻¹ (V y).
+            // y = H⁻¹ g (upper triangular), δ += M⁻¹ V y = Z y.
             let mut y = vec![0.0; j_used];
             for i in (0..j_used).rev() {
                 let mut t = g[i];
@@ -467,15 +670,10 @@ impl Condensed {
                 }
                 y[i] = if h[i][i] != 0.0 { t / h[i][i] } else { 0.0 };
             }
-            z.fill(0.0);
-            for (yi, vi) in y.iter().zip(&basis) {
-                for (zk, vk) in z.iter_mut().zip(vi) {
-                    *zk += yi * vk;
+            for (yi, zi) in y.iter().zip(&zs) {
+                for (d, zk) in delta.iter_mut().zip(zi) {
+                    *d += yi * zk;
                 }
-            }
-            self.precondition(&mut z);
-            for (d, zk) in delta.iter_mut().zip(&z) {
-                *d += zk;
             }
         }
     }
@@ -557,6 +755,10 @@ impl Condensed {
                 arr.v[self.xm[k] as usize] = lin.vm;
             }
         }
+        if std::env::var_os("XBAR_PROF").is_some() {
+            eprintln!("solve: newton {it} krylov {krylov} factorizations {factorizations} inner {}", self.inner_iterations);
+            prof_report();
+        }
         arr.last_iterations = it;
         arr.last_krylov_iterations = krylov;
         arr.last_factorizations = factorizations;
@@ -625,6 +827,66 @@ fn series(
     }
 }
 
+/// Solves M·x = b in place (b → x) by CG preconditioned with the line solves, from x = 0, to
+/// ‖r‖ ≤ INNER_RTOL·‖b‖. M is the upper-stored symmetric matrix (`col_ptr`, `row_idx`,
+/// `values`). Returns the iterations.
+fn pcg(lines: &Lines, col_ptr: &[usize], row_idx: &[usize], values: &[f64], b: &mut [f64]) -> usize {
+    let n = b.len();
+    let bn = norm(b);
+    if bn == 0.0 {
+        return 0;
+    }
+    let mut r = b.to_vec();
+    let mut x = vec![0.0; n];
+    let mut z = vec![0.0; n];
+    let mut q = vec![0.0; n];
+    lines.apply(&r, &mut z);
+    let mut p = z.clone();
+    let mut rz = dot(&r, &z);
+    let mut it = 0;
+    while it < INNER_MAX {
+        it += 1;
+        sym_upper_matvec(col_ptr, row_idx, values, &p, &mut q);
+        let alpha = rz / dot(&p, &q);
+        for k in 0..n {
+            x[k] += alpha * p[k];
+            r[k] -= alpha * q[k];
+        }
+        if norm(&r) <= INNER_RTOL * bn {
+            break;
+        }
+        lines.apply(&r, &mut z);
+        let rz_new = dot(&r, &z);
+        let beta = rz_new / rz;
+        rz = rz_new;
+        for k in 0..n {
+            p[k] = z[k] + beta * p[k];
+        }
+    }
+    b.copy_from_slice(&x);
+    it
+}
+
+/// y = M·x for M stored as its upper triangle in CSC.
+fn sym_upper_matvec(col_ptr: &[usize], row_idx: &[usize], values: &[f64], x: &[f64], y: &mut [f64]) {
+    y.fill(0.0);
+    for c in 0..x.len() {
+        let xc = x[c];
+        let mut acc = 0.0;
+        for s in col_ptr[c]..col_ptr[c + 1] {
+            let r = row_idx[s];
+            let v = values[s];
+            if r == c {
+                acc += v * xc;
+            } else {
+                y[r] += v * xc;
+                acc += v * x[r];
+            }
+        }
+        y[c] += acc;
+    }
+}
+
 #[inline]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -634,3 +896,9 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 fn norm(a: &[f64]) -> f64 {
     dot(a, a).sqrt()
 }
+
+pub(crate) static PROF: [std::sync::atomic::AtomicU64; 4] = [const { std::sync::atomic::AtomicU64::new(0) }; 4];
+struct Prof(usize, std::time::Instant);
+impl Prof { fn new(k: usize) -> Prof { Prof(k, std::time::Instant::now()) } }
+impl Drop for Prof { fn drop(&mut self) { PROF[self.0].fetch_add(self.1.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed); } }
+pub fn prof_report() { let n=["factor","precond","apply_j","linearise"]; for k in 0..4 { eprintln!("{} {:.3}", n[k], PROF[k].load(std::sync::atomic::Ordering::Relaxed) as f64*1e-9); } }

@@ -16,7 +16,7 @@
 //! resistances join the line end to the ideal source / virtual ground.
 
 pub mod commands;
-mod condensed;
+pub mod condensed;
 pub mod config;
 pub mod law;
 pub mod netlist;
@@ -39,7 +39,7 @@ pub use ops::{
     apply_adc, energy, mvm, mvm_bound, node_map, read_cell, Energy, MvmReport, NodeMap, ReadReport,
     ReadScheme,
 };
-pub use solver::{Array, Method};
+pub use solver::{Array, Method, ITERATIVE_ABOVE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CrossbarError {

@@ -82,7 +82,15 @@ pub enum Method {
     /// Middle nodes eliminated per crosspoint, Newton-GMRES preconditioned by a saved Cholesky
     /// factor of the wire network plus the symmetrised cell conductances (see `condensed`).
     Condensed,
+    /// The condensed Newton-GMRES with M⁻¹ applied by conjugate gradients preconditioned by
+    /// exact line solves: no factor, memory linear in the array (needs wire resistance on both
+    /// line kinds).
+    Iterative,
 }
+
+/// `Auto` switches to the iterative path above this many condensed unknowns (word- and
+/// bit-line nodes), where the Cholesky factor of M would take several GB.
+pub const ITERATIVE_ABOVE: usize = 4_500_000;
 
 /// A bound array: network, matrix pattern, slot maps, symbolic factorisation, work buffers.
 pub struct Array {
@@ -141,7 +149,20 @@ impl Array {
     fn use_condensed(&self) -> bool {
         match self.method {
             Method::Direct => false,
-            Method::Condensed | Method::Auto => true,
+            Method::Condensed | Method::Iterative | Method::Auto => true,
+        }
+    }
+
+    /// Whether the condensed path applies M⁻¹ iteratively (line-preconditioned CG).
+    fn use_iterative(&self) -> bool {
+        match self.method {
+            Method::Iterative => true,
+            Method::Auto => {
+                self.xb.r_row > 0.0
+                    && self.xb.r_col > 0.0
+                    && self.net.rows * self.net.pcols * 2 > ITERATIVE_ABOVE
+            }
+            _ => false,
         }
     }
 
@@ -201,7 +222,7 @@ impl Array {
             self.last_iterations = 0;
             return Ok(());
         }
-        if self.is_linear() {
+        if self.is_linear() && !self.use_iterative() {
             let mut rhs = std::mem::take(&mut self.rhs);
             self.linear_rhs(&mut rhs);
             for (idx, t) in self.net.cells.iter().enumerate() {
@@ -232,7 +253,8 @@ impl Array {
         }
         if self.use_condensed() {
             if self.cond.is_none() {
-                self.cond = Some(super::condensed::Condensed::build(&self.xb, &self.net)?);
+                let it = self.use_iterative();
+                self.cond = Some(super::condensed::Condensed::build(&self.xb, &self.net, it)?);
             }
             let mut c = self.cond.take().expect("built above");
             let r = c.solve(self);
@@ -258,6 +280,14 @@ impl Array {
             for b in biases {
                 self.set_bias(b)?;
                 out.push(Vec::new());
+            }
+            return Ok(out);
+        }
+        if self.use_iterative() {
+            for b in biases {
+                self.set_bias(b)?;
+                self.solve()?;
+                out.push(self.v.clone());
             }
             return Ok(out);
         }
