@@ -32,7 +32,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xbarsim::crossbar::network::{End, Line, Network};
 use xbarsim::crossbar::{Bias, CellLaw, Crossbar};
-use xbarsim::plot::{write_line_plot, LinePlot, Series, SeriesStyle};
+use xbarsim::plot::{write_line_plot, LinePlot, Marks, Series, SeriesStyle};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -690,10 +690,10 @@ fn plot(out: &Path, rows: &[Row]) -> Res<()> {
                     .map(|t| (t.0, if pick == 1 { t.1 } else { t.2 }))
                     .collect();
                 p.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let style = if tool == "xbarsim" {
-                    SeriesStyle::line_and_markers()
-                } else {
-                    SeriesStyle::dashed()
+                // xbarsim solid, peers dashed; markers so single sizes show.
+                let style = SeriesStyle {
+                    marks: Marks::LineAndMarkers,
+                    dashed: tool != "xbarsim",
                 };
                 Series::new(format!("{tool} {cell}"), p, style)
             })

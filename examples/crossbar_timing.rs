@@ -2,6 +2,7 @@
 //! type (sinh cells, 1 Ω segments, all inputs at V_read). Run with an optimised xbarsim, e.g.
 //! `CARGO_PROFILE_DEV_OPT_LEVEL=2 cargo run --example crossbar_timing -- 64,128,256`
 //! (faer's generic kernels are instantiated in this crate, so its opt-level matters).
+//! `XBAR_METHOD=direct|condensed|iterative` forces a solver path (default: `Method::Auto`).
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use xbarsim::crossbar::*;
@@ -56,8 +57,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    xbarsim::crossbar::condensed::prof_report();
     Ok(())
 }
-#[allow(dead_code)]
-fn _p() {}

@@ -154,17 +154,13 @@ pub fn mvm_command(
     inputs_csv: Option<&Path>,
     prefix: Option<&Path>,
 ) -> Result<MvmSummary, CrossbarError> {
-    let t0 = std::time::Instant::now();
     let xb = Crossbar::from_toml_file(config)?;
-    if std::env::var_os("XBAR_PROF").is_some() { eprintln!("config {:.3} s", t0.elapsed().as_secs_f64()); }
     let inputs = match inputs_csv {
         Some(p) => read_inputs_csv(p, xb.rows)?,
         None => vec![vec![1.0; xb.rows]],
     };
     let mut arr = Array::bind(&xb, &Bias::mvm(&xb, &vec![0.0; xb.rows]))?;
-    if std::env::var_os("XBAR_PROF").is_some() { eprintln!("bind {:.3} s", t0.elapsed().as_secs_f64()); }
     let rep = mvm_bound(&mut arr, &inputs)?;
-    if std::env::var_os("XBAR_PROF").is_some() { eprintln!("mvm {:.3} s", t0.elapsed().as_secs_f64()); }
     // Energy per vector at its (DAC-quantised) analog input levels.
     let (mut e_tot, mut e_wires) = (0.0, 0.0);
     for v in &rep.v_in {

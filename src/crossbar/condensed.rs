@@ -287,7 +287,6 @@ impl Condensed {
         net: &Network,
         iterative: bool,
     ) -> Result<Condensed, CrossbarError> {
-        let t0 = std::time::Instant::now();
         let nx = net.rows * net.pcols;
         let mid = net.k == 3;
         // Middle nodes are never merged (only line segments and terminals are), so a free
@@ -385,7 +384,6 @@ impl Condensed {
         } else {
             (Some(Chol::build(n, &col_ptr, &row_idx, net.nd_ordered)?), None)
         };
-        if std::env::var_os("XBAR_PROF").is_some() { eprintln!("condensed build {:.3} s", t0.elapsed().as_secs_f64()); }
         Ok(Condensed {
             n,
             free_of,
@@ -420,7 +418,6 @@ impl Condensed {
     /// middle node locally, warm-started from `self.lin[k].vm`. Parallel over crosspoints; each
     /// result depends only on its own inputs, so the outcome does not depend on thread count.
     fn linearise(&mut self, arr: &Array, x: &[f64]) {
-        let _t = Prof::new(3);
         let xb = &arr.xb;
         let fixed_v = &arr.fixed_v;
         let gates = &arr.bias.gates;
@@ -486,7 +483,6 @@ impl Condensed {
 
     /// y = J·x (condensed Jacobian at the present linearisation).
     fn apply_j(&self, x: &[f64], y: &mut [f64]) {
-        let _t = Prof::new(2);
         y.fill(0.0);
         let v = |e: End| match e {
             End::Free(k) => x[k as usize],
@@ -515,7 +511,6 @@ impl Condensed {
 
     /// Assembles and factorises M = wires + Σ (A + B)/2 per crosspoint.
     fn factorize(&mut self) -> Result<(), CondError> {
-        let _t = Prof::new(0);
         self.values.copy_from_slice(&self.base);
         for (k, lin) in self.lin.iter().enumerate() {
             let s = &self.xslots[k];
@@ -567,7 +562,6 @@ impl Condensed {
 
     /// z ← M⁻¹ z: the Cholesky factor, or line-preconditioned CG to `INNER_RTOL`.
     fn precondition(&mut self, z: &mut [f64]) {
-        let _t = Prof::new(1);
         let n = self.n;
         if let Some(lines) = &self.lines {
             let it = pcg(lines, &self.col_ptr, &self.row_idx, &self.values, z);
@@ -755,10 +749,6 @@ impl Condensed {
                 arr.v[self.xm[k] as usize] = lin.vm;
             }
         }
-        if std::env::var_os("XBAR_PROF").is_some() {
-            eprintln!("solve: newton {it} krylov {krylov} factorizations {factorizations} inner {}", self.inner_iterations);
-            prof_report();
-        }
         arr.last_iterations = it;
         arr.last_krylov_iterations = krylov;
         arr.last_factorizations = factorizations;
@@ -897,8 +887,3 @@ fn norm(a: &[f64]) -> f64 {
     dot(a, a).sqrt()
 }
 
-pub(crate) static PROF: [std::sync::atomic::AtomicU64; 4] = [const { std::sync::atomic::AtomicU64::new(0) }; 4];
-struct Prof(usize, std::time::Instant);
-impl Prof { fn new(k: usize) -> Prof { Prof(k, std::time::Instant::now()) } }
-impl Drop for Prof { fn drop(&mut self) { PROF[self.0].fetch_add(self.1.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed); } }
-pub fn prof_report() { let n=["factor","precond","apply_j","linearise"]; for k in 0..4 { eprintln!("{} {:.3}", n[k], PROF[k].load(std::sync::atomic::Ordering::Relaxed) as f64*1e-9); } }

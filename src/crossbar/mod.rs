@@ -16,7 +16,7 @@
 //! resistances join the line end to the ideal source / virtual ground.
 
 pub mod commands;
-pub mod condensed;
+mod condensed;
 pub mod config;
 pub mod law;
 pub mod netlist;
