@@ -13,14 +13,22 @@
 //! plus small per-cell terms.
 //!
 //! **Newton-GMRES on a saved factor.** The preconditioner M is the wire network plus, per
-//! crosspoint, a two-terminal conductance (A + B)/2: symmetric positive definite, factorised by
-//! sparse Cholesky in the geometric nested-dissection order of the remaining line nodes (the
-//! passive path's ordering; symbolic analysis once). Each Newton step solves J·δ = −F with
-//! right-preconditioned GMRES to a relative residual of 1e-10, so Newton keeps its quadratic
-//! convergence and converges to the exact nodal solution. M is refactorised only when GMRES
-//! starts needing many iterations (the cell linearisation has drifted from the one M was built
-//! with), so one factor typically serves a whole Newton solve and the following input vectors
-//! (warm-started from the previous solution).
+//! crosspoint, the symmetric part of its 2×2 Jacobian block ([[A, −(A+B)/2], [−(A+B)/2, B]]);
+//! if that sum is not positive definite (cells' asymmetry not dominated by the wires), the
+//! two-terminal conductance (A + B)/2 instead, which always is. M is factorised by sparse
+//! Cholesky in the geometric nested-dissection order of the remaining line nodes (the passive
+//! path's ordering; symbolic analysis once). Each Newton step solves J·δ = −F inexactly by
+//! flexible GMRES (preconditioned directions kept, so no extra solve per step) to a relative
+//! residual of 1e-2; convergence is declared on the Newton step (max |δ| ≤ 1e-11·V_scale, as
+//! on the direct path), after which the error left is ≤ 1e-2 of that step, so the answer is the
+//! exact nodal solution to roundoff. M is refactorised only when GMRES needs many iterations
+//! (the cell linearisation has drifted from the one M was built with), so one factor typically
+//! serves a whole solve and the following input vectors (warm-started from the previous
+//! solution).
+//!
+//! **Iterative variant** (`Method::Iterative`): M⁻¹ is applied by conjugate gradients
+//! preconditioned by exact tridiagonal solves along every word line and every bit line, to a
+//! relative residual of 1e-4 (flexible GMRES absorbs the inexactness); no factor is stored.
 //!
 //! 0T1R and 1S1R arrays use the same machinery (0T1R: no middle node; A = B).
 
