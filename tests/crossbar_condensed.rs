@@ -76,7 +76,10 @@ fn assert_columns_agree(a: &Array, b: &Array, what: &str) {
         // Relative per column; a column carrying exactly nothing (all its cells cut off)
         // must carry nothing on both paths up to roundoff of the array's scale.
         let d = (x - y).abs() / y.abs().max(1e-13 * scale);
-        assert!(d <= TOL, "{what}: column {j}: {x:e} vs direct {y:e} (rel {d:e})");
+        assert!(
+            d <= TOL,
+            "{what}: column {j}: {x:e} vs direct {y:e} (rel {d:e})"
+        );
     }
 }
 
@@ -148,7 +151,10 @@ fn condensed_path_is_the_default_for_nonlinear_arrays_and_reuses_its_factor() {
     let mut arr = Array::bind(&xb, &bias(&xb, 1)).unwrap();
     assert_eq!(arr.method, Method::Auto);
     arr.solve().unwrap();
-    assert!(arr.last_krylov_iterations > 0, "Auto took the condensed path");
+    assert!(
+        arr.last_krylov_iterations > 0,
+        "Auto took the condensed path"
+    );
     assert!(arr.last_factorizations >= 1);
     // A second input vector, warm-started, on the saved factor: exact again.
     let b2 = bias(&xb, 2);
@@ -178,7 +184,11 @@ fn condensed_path_handles_merged_lines_and_both_line_ends() {
         let cond = solve_with(&xb, &b, Method::Condensed);
         assert_columns_agree(&cond, &direct, &format!("r_driver {r_drv}, {ends:?}"));
         let iter = solve_with(&xb, &b, Method::Iterative);
-        assert_columns_agree(&iter, &direct, &format!("r_driver {r_drv}, {ends:?} (iterative)"));
+        assert_columns_agree(
+            &iter,
+            &direct,
+            &format!("r_driver {r_drv}, {ends:?} (iterative)"),
+        );
     }
 }
 

@@ -62,8 +62,9 @@ const MAX_KRYLOV: usize = 200;
 const NO_MID: u32 = u32::MAX;
 
 pub(crate) enum CondError {
-    /// M could not be factorised (not positive definite): fall back to the full system.
-    Preconditioner,
+    /// The condensed path does not suit this bias (M not positive definite, GMRES stalled on a
+    /// fresh factor, Newton not converged): fall back to Newton on the full system.
+    Unsuited,
     Solve(CrossbarError),
 }
 
@@ -245,7 +246,7 @@ impl Lines {
                 let d = values[self.diag_slot[self.nodes[p] as usize]];
                 let piv = d - e_c;
                 if !(piv > 0.0) {
-                    return Err(CondError::Preconditioner);
+                    return Err(CondError::Unsuited);
                 }
                 self.inv_piv[p] = 1.0 / piv;
                 self.c_prime[p] = -self.g_next[p] / piv;
@@ -390,7 +391,10 @@ impl Condensed {
         let (chol, lines) = if iterative {
             (None, Some(Lines::build(xb, net, &xr, &xc, &col_ptr)?))
         } else {
-            (Some(Chol::build(n, &col_ptr, &row_idx, net.nd_ordered)?), None)
+            (
+                Some(Chol::build(n, &col_ptr, &row_idx, net.nd_ordered)?),
+                None,
+            )
         };
         Ok(Condensed {
             n,
@@ -461,7 +465,13 @@ impl Condensed {
                 CellKind::OneT1R | CellKind::TwoT2R => {
                     let m = xb.transistor.expect("1T1R has a transistor");
                     let vg = gates[xrow[k] as usize];
-                    series(vr, vc, lin.vm, |v| xb.cell_iv(k, v), |vm| m.eval(vg, vm, vc))
+                    series(
+                        vr,
+                        vc,
+                        lin.vm,
+                        |v| xb.cell_iv(k, v),
+                        |vm| m.eval(vg, vm, vc),
+                    )
                 }
             };
         });
@@ -564,7 +574,7 @@ impl Condensed {
                 self.two_terminal = true;
                 self.factorize()
             }
-            Err(_) => Err(CondError::Preconditioner),
+            Err(_) => Err(CondError::Unsuited),
         }
     }
 
@@ -695,9 +705,8 @@ impl Condensed {
         let mut delta = vec![0.0; n];
         let mut refactor = !self.factored;
         let (mut krylov, mut factorizations) = (0usize, 0usize);
-        let mut result = Err(CondError::Solve(CrossbarError::Solve(format!(
-            "Newton did not converge in {MAX_NEWTON} iterations"
-        ))));
+        // Not converged in MAX_NEWTON steps: the direct path (and its error) decides.
+        let mut result = Err(CondError::Unsuited);
         let mut it = 0;
         while it < MAX_NEWTON {
             it += 1;
@@ -716,10 +725,9 @@ impl Condensed {
             krylov += k;
             if !ok {
                 if fresh {
-                    result = Err(CondError::Solve(CrossbarError::Solve(format!(
-                        "GMRES did not reach a relative residual of {KRYLOV_RTOL:e} in \
-                         {MAX_KRYLOV} iterations at Newton iteration {it}"
-                    ))));
+                    // Even a fresh M does not precondition J well enough (nearly floating
+                    // lines): leave it to the direct path.
+                    result = Err(CondError::Unsuited);
                     break;
                 }
                 // A stale factor: refactorise at this linearisation and redo the step.
@@ -780,7 +788,11 @@ fn series(
 ) -> Lin {
     let (mut lo, mut hi) = if vr <= vc { (vr, vc) } else { (vc, vr) };
     let tol = 4.0 * f64::EPSILON * vr.abs().max(vc.abs()) + 1e-300;
-    let mut x = if vm0.is_finite() { vm0.clamp(lo, hi) } else { 0.5 * (lo + hi) };
+    let mut x = if vm0.is_finite() {
+        vm0.clamp(lo, hi)
+    } else {
+        0.5 * (lo + hi)
+    };
     if hi - lo <= tol {
         x = vr;
     } else {
@@ -828,7 +840,13 @@ fn series(
 /// Solves M·x = b in place (b → x) by CG preconditioned with the line solves, from x = 0, to
 /// ‖r‖ ≤ INNER_RTOL·‖b‖. M is the upper-stored symmetric matrix (`col_ptr`, `row_idx`,
 /// `values`). Returns the iterations.
-fn pcg(lines: &Lines, col_ptr: &[usize], row_idx: &[usize], values: &[f64], b: &mut [f64]) -> usize {
+fn pcg(
+    lines: &Lines,
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    values: &[f64],
+    b: &mut [f64],
+) -> usize {
     let n = b.len();
     let bn = norm(b);
     if bn == 0.0 {
@@ -866,7 +884,13 @@ fn pcg(lines: &Lines, col_ptr: &[usize], row_idx: &[usize], values: &[f64], b: &
 }
 
 /// y = M·x for M stored as its upper triangle in CSC.
-fn sym_upper_matvec(col_ptr: &[usize], row_idx: &[usize], values: &[f64], x: &[f64], y: &mut [f64]) {
+fn sym_upper_matvec(
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    values: &[f64],
+    x: &[f64],
+    y: &mut [f64],
+) {
     y.fill(0.0);
     for c in 0..x.len() {
         let xc = x[c];
@@ -894,4 +918,3 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 fn norm(a: &[f64]) -> f64 {
     dot(a, a).sqrt()
 }
-

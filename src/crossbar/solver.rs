@@ -263,9 +263,11 @@ impl Array {
             self.cond = Some(c);
             match r {
                 Ok(()) => return Ok(()),
-                // The preconditioner could not be factorised (e.g. a line isolated by
-                // transistors in cutoff): the full system may still be solvable.
-                Err(super::condensed::CondError::Preconditioner) => {}
+                // E.g. a line isolated by transistors in cutoff makes M singular: the full
+                // system decides (and reports its own error if it has none either).
+                Err(super::condensed::CondError::Unsuited) => {
+                    self.v.fill(0.0);
+                }
                 Err(super::condensed::CondError::Solve(e)) => return Err(e),
             }
         }
@@ -714,12 +716,9 @@ impl Direct {
             Factor::Chol { sym, l } => {
                 LltRef::new(sym, l).solve_in_place_with_conj(Conj::No, rhs, par, stack)
             }
-            Factor::Lu { sym, num } => LuRef::new_unchecked(sym, num).solve_in_place_with_conj(
-                Conj::No,
-                rhs,
-                par,
-                stack,
-            ),
+            Factor::Lu { sym, num } => {
+                LuRef::new_unchecked(sym, num).solve_in_place_with_conj(Conj::No, rhs, par, stack)
+            }
         }
     }
 }
