@@ -15,6 +15,7 @@
 //! with "both"). Every wire segment joins adjacent crosspoints; the driver and sense
 //! resistances join the line end to the ideal source / virtual ground.
 
+mod condensed;
 pub mod config;
 pub mod law;
 pub mod netlist;
@@ -47,7 +48,7 @@ pub use ops::{
     MvmReport, NodeMap, ReadReport, ReadScheme,
 };
 pub use periphery::{Converters, PeripheryCost};
-pub use solver::Array;
+pub use solver::{Array, Method, ITERATIVE_ABOVE};
 pub use tiling::{Layout, Signed, TiledMatrix};
 
 #[derive(Debug, thiserror::Error)]

@@ -28,18 +28,18 @@ use super::law::{CellLaw, Mos1, GMIN_BULK};
 use super::network::{Bias, End, Network};
 use super::CrossbarError;
 
-const NONE: usize = usize::MAX;
+pub(crate) const NONE: usize = usize::MAX;
 /// Newton: converged when max |Δv| ≤ VRELTOL·v_scale + VABSTOL (Newton is quadratic, so the
 /// error left after such a step is far below it).
-const VRELTOL: f64 = 1e-11;
-const VABSTOL: f64 = 1e-15;
+pub(crate) const VRELTOL: f64 = 1e-11;
+pub(crate) const VABSTOL: f64 = 1e-15;
 /// Roundoff floor: a line held only by gmin (a floating line whose transistors are all off)
 /// makes the matrix ill-conditioned (wire ~1 S against 1e-12 S), and its voltage then moves by
 /// factorisation noise (~1e-10 V) from one iteration to the next. A Newton step that is below
 /// FLOOR_VRELTOL·v_scale and no smaller than half the previous one is that noise, not Newton
 /// error (which shrinks quadratically), so the iterate is accepted.
 const FLOOR_VRELTOL: f64 = 1e-8;
-const MAX_NEWTON: usize = 200;
+pub(crate) const MAX_NEWTON: usize = 200;
 /// Right-hand sides per block in batched linear solves.
 const RHS_BLOCK: usize = 32;
 
@@ -56,13 +56,11 @@ enum Factor {
 
 /// Slots of a two-terminal stamp: (aa, ab, ba, bb); `NONE` where an end is fixed or the entry
 /// lies in the unstored triangle.
-type Slots = [usize; 4];
+pub(crate) type Slots = [usize; 4];
 
-/// A bound array: network, matrix pattern, slot maps, symbolic factorisation, work buffers.
-pub struct Array {
-    /// Private: the cached factorisation depends on it (change it with [`Array::set_crossbar`]).
-    xb: Crossbar,
-    pub net: Network,
+/// The full nodal system (every node, middle nodes included) with its sparse factor: the
+/// reference path, built on first use.
+struct Direct {
     col_ptr: Vec<usize>,
     row_idx: Vec<usize>,
     /// Linear (wire, driver, sense) part of the matrix.
@@ -76,6 +74,39 @@ pub struct Array {
     factored_linear: bool,
     mem: MemBuffer,
     mem_rhs_cols: usize,
+}
+
+/// Which solver an [`Array`] uses for nonlinear arrays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Condensed Newton-Krylov for nonlinear arrays, the direct factor for linear ones.
+    #[default]
+    Auto,
+    /// Newton on the full nodal matrix, refactorised every iteration (Cholesky for symmetric
+    /// arrays, LU with transistors): the reference.
+    Direct,
+    /// Middle nodes eliminated per crosspoint, Newton-GMRES preconditioned by a saved Cholesky
+    /// factor of the wire network plus the symmetrised cell conductances (see `condensed`).
+    Condensed,
+    /// The condensed Newton-GMRES with M⁻¹ applied by conjugate gradients preconditioned by
+    /// exact line solves: no factor, memory linear in the array (needs wire resistance on both
+    /// line kinds).
+    Iterative,
+}
+
+/// `Auto` switches to the iterative path above this many condensed unknowns (word- and
+/// bit-line nodes, 2·rows·bit lines): beyond ~2450×2450, where the Cholesky factor of M would
+/// pass ~7 GB. Below it the factor is faster (measured: at 1024×1024 the line-preconditioned
+/// CG costs ~0.17 s per iteration, because its vectors live in the nested-dissection order).
+pub const ITERATIVE_ABOVE: usize = 12_000_000;
+
+/// A bound array: network, matrix pattern, slot maps, symbolic factorisation, work buffers.
+pub struct Array {
+    /// Private: the cached factorisations depend on it (change it with [`Array::set_crossbar`]).
+    xb: Crossbar,
+    pub net: Network,
+    direct: Option<Direct>,
+    cond: Option<super::condensed::Condensed>,
     pub(crate) fixed_v: Vec<f64>,
     pub(crate) bias: Bias,
     /// Free-node voltages of the last solution (V); also the warm start.
@@ -83,7 +114,13 @@ pub struct Array {
     rhs: Vec<f64>,
     /// Newton iterations of the last solve.
     pub last_iterations: usize,
+    /// Krylov iterations of the last solve (condensed path; 0 on the direct path).
+    pub last_krylov_iterations: usize,
+    /// Numeric factorisations done by the last solve.
+    pub last_factorizations: usize,
     pub par: Par,
+    /// Solver choice for nonlinear arrays (default `Auto`).
+    pub method: Method,
 }
 
 impl Array {
@@ -91,148 +128,50 @@ impl Array {
     pub fn bind(xb: &Crossbar, bias: &Bias) -> Result<Array, CrossbarError> {
         let net = Network::build(xb, bias)?;
         let n = net.n_free;
-        let sym = !xb.cell.has_transistor();
-
-        // Pattern: (row, col) pairs of every stamp, plus the diagonal.
-        let mut cols: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut add = |a: End, b: End| {
-            if let (End::Free(a), End::Free(b)) = (a, b) {
-                let (a, b) = (a as usize, b as usize);
-                for (r, c) in [(a, b), (b, a)] {
-                    if !sym || r <= c {
-                        cols[c].push(r);
-                    }
-                }
-            }
-        };
-        for r in &net.res {
-            add(r.a, r.b);
-        }
-        for t in net.cells.iter().chain(&net.sels) {
-            add(t.a, t.b);
-        }
-        for m in &net.mos {
-            add(m.d, m.s);
-        }
-        let mut col_ptr = Vec::with_capacity(n + 1);
-        let mut row_idx = Vec::new();
-        col_ptr.push(0);
-        for (c, rows) in cols.iter_mut().enumerate() {
-            rows.push(c);
-            rows.sort_unstable();
-            rows.dedup();
-            row_idx.extend_from_slice(rows);
-            col_ptr.push(row_idx.len());
-        }
-        drop(cols);
-        let slot = |r: End, c: End| -> usize {
-            match (r, c) {
-                (End::Free(r), End::Free(c)) => {
-                    let (r, c) = (r as usize, c as usize);
-                    if sym && r > c {
-                        return NONE;
-                    }
-                    let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
-                    col_ptr[c] + s.binary_search(&r).expect("entry in pattern")
-                }
-                _ => NONE,
-            }
-        };
-        let slots2 = |a: End, b: End| [slot(a, a), slot(a, b), slot(b, a), slot(b, b)];
-        let res_slots: Vec<Slots> = net.res.iter().map(|r| slots2(r.a, r.b)).collect();
-        let cell_slots: Vec<Slots> = net.cells.iter().map(|t| slots2(t.a, t.b)).collect();
-        let sel_slots: Vec<Slots> = net.sels.iter().map(|t| slots2(t.a, t.b)).collect();
-        let mos_slots: Vec<Slots> = net.mos.iter().map(|m| slots2(m.d, m.s)).collect();
-
-        let mut base = vec![0.0; row_idx.len()];
-        for (r, s) in net.res.iter().zip(&res_slots) {
-            stamp_g(&mut base, s, r.g);
-        }
-        // Transistor bulk junctions (bulk grounded): GMIN_BULK on the drain and source diagonals.
-        for s in &mos_slots {
-            self::add(&mut base, s[0], GMIN_BULK);
-            self::add(&mut base, s[3], GMIN_BULK);
-        }
-
-        let symbolic = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
-        let par = Par::Seq;
-        let (factor, req) = if sym {
-            let ord = if net.nd_ordered {
-                SymmetricOrdering::Identity
-            } else {
-                SymmetricOrdering::Amd
-            };
-            let s = factorize_symbolic_cholesky(
-                symbolic,
-                Side::Upper,
-                ord,
-                CholeskySymbolicParams::default(),
-            )
-            .map_err(|e| CrossbarError::Solve(format!("symbolic Cholesky: {e:?}")))?;
-            let req = s.factorize_numeric_llt_scratch::<f64>(par, Default::default());
-            let l = vec![0.0; s.len_val()];
-            (Factor::Chol { sym: s, l }, req)
-        } else {
-            let s = factorize_symbolic_lu(symbolic, LuSymbolicParams::default())
-                .map_err(|e| CrossbarError::Solve(format!("symbolic LU: {e:?}")))?;
-            let req = s.factorize_numeric_lu_scratch::<f64>(par, Default::default());
-            (
-                Factor::Lu {
-                    sym: s,
-                    num: NumericLu::new(),
-                },
-                req,
-            )
-        };
         let mut arr = Array {
             xb: xb.clone(),
             net,
-            values: base.clone(),
-            base,
-            col_ptr,
-            row_idx,
-            cell_slots,
-            sel_slots,
-            mos_slots,
-            factor,
-            factored_linear: false,
-            mem: MemBuffer::new(req),
-            mem_rhs_cols: 0,
+            direct: None,
+            cond: None,
             fixed_v: Vec::new(),
             bias: bias.clone(),
             v: vec![0.0; n],
             rhs: vec![0.0; n],
             last_iterations: 0,
-            par,
+            last_krylov_iterations: 0,
+            last_factorizations: 0,
+            par: Par::Seq,
+            method: Method::Auto,
         };
-        arr.ensure_mem(1, req);
         arr.set_bias(bias)?;
         Ok(arr)
     }
 
-    fn solve_req(&self, ncols: usize) -> StackReq {
-        match &self.factor {
-            Factor::Chol { sym, .. } => sym.solve_in_place_scratch::<f64>(ncols, self.par),
-            Factor::Lu { sym, .. } => sym.solve_in_place_scratch::<f64>(ncols, self.par),
+    fn direct(&mut self) -> Result<&mut Direct, CrossbarError> {
+        if self.direct.is_none() {
+            self.direct = Some(Direct::build(&self.xb, &self.net, self.par)?);
+        }
+        Ok(self.direct.as_mut().expect("built above"))
+    }
+
+    /// Whether the condensed Newton-Krylov path serves the next nonlinear solve.
+    fn use_condensed(&self) -> bool {
+        match self.method {
+            Method::Direct => false,
+            Method::Condensed | Method::Iterative | Method::Auto => true,
         }
     }
 
-    fn ensure_mem(&mut self, ncols: usize, factor_req: StackReq) {
-        if ncols > self.mem_rhs_cols {
-            let req = StackReq::any_of(&[factor_req, self.solve_req(ncols)]);
-            self.mem = MemBuffer::new(req);
-            self.mem_rhs_cols = ncols;
-        }
-    }
-
-    fn factor_req(&self) -> StackReq {
-        match &self.factor {
-            Factor::Chol { sym, .. } => {
-                sym.factorize_numeric_llt_scratch::<f64>(self.par, Default::default())
+    /// Whether the condensed path applies M⁻¹ iteratively (line-preconditioned CG).
+    fn use_iterative(&self) -> bool {
+        match self.method {
+            Method::Iterative => true,
+            Method::Auto => {
+                self.xb.r_row > 0.0
+                    && self.xb.r_col > 0.0
+                    && self.net.rows * self.net.pcols * 2 > ITERATIVE_ABOVE
             }
-            Factor::Lu { sym, .. } => {
-                sym.factorize_numeric_lu_scratch::<f64>(self.par, Default::default())
-            }
+            _ => false,
         }
     }
 
@@ -253,7 +192,49 @@ impl Array {
     pub fn set_cells_from(&mut self, xb: &Crossbar) {
         self.xb.g.clone_from(&xb.g);
         self.xb.cells.clone_from(&xb.cells);
-        self.factored_linear = false;
+        self.invalidate_factors();
+    }
+
+    /// Drops every numeric factor built from the cells (the symbolic analyses stay).
+    fn invalidate_factors(&mut self) {
+        if let Some(d) = self.direct.as_mut() {
+            d.factored_linear = false;
+        }
+        self.cond = None;
+    }
+
+    /// The crossbar this array solves.
+    pub fn crossbar(&self) -> &Crossbar {
+        &self.xb
+    }
+
+    /// Replaces the crossbar description, invalidating what depends on it: a change of cell
+    /// states, law, selector, transistor, DAC/ADC or read settings keeps the bound network and
+    /// drops the cached numeric factors; a change of geometry, line resistances, line ends or
+    /// gate voltage rebinds for the present bias.
+    pub fn set_crossbar(&mut self, xb: Crossbar) -> Result<(), CrossbarError> {
+        let same_network = |a: &Crossbar, b: &Crossbar| {
+            a.rows == b.rows
+                && a.cols == b.cols
+                && a.cell == b.cell
+                && a.line_ends == b.line_ends
+                && a.r_row == b.r_row
+                && a.r_col == b.r_col
+                && a.r_driver == b.r_driver
+                && a.r_sense == b.r_sense
+                && a.v_gate == b.v_gate
+        };
+        if same_network(&self.xb, &xb) {
+            xb.validate()?;
+            self.xb = xb;
+            self.invalidate_factors();
+        } else {
+            let (par, method) = (self.par, self.method);
+            *self = Array::bind(&xb, &self.bias)?;
+            self.par = par;
+            self.method = method;
+        }
+        Ok(())
     }
 
     /// True when every element is linear (one factorisation serves every input).
@@ -279,57 +260,6 @@ impl Array {
         self.volt(e)
     }
 
-    fn factorize(&mut self) -> Result<(), CrossbarError> {
-        let n = self.net.n_free;
-        let symbolic =
-            SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx);
-        let a = SparseColMatRef::new(symbolic, &self.values);
-        let stack = MemStack::new(&mut self.mem);
-        match &mut self.factor {
-            Factor::Chol { sym, l } => {
-                sym.factorize_numeric_llt(
-                    l,
-                    a,
-                    Side::Upper,
-                    LltRegularization::default(),
-                    self.par,
-                    stack,
-                    Default::default(),
-                )
-                .map_err(|e| {
-                    CrossbarError::Solve(format!(
-                        "nodal matrix not positive definite ({e:?}): a floating node?"
-                    ))
-                })?;
-            }
-            Factor::Lu { sym, num } => {
-                sym.factorize_numeric_lu(num, a, self.par, stack, Default::default())
-                    .map_err(|e| CrossbarError::Solve(format!("sparse LU: {e:?}")))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Solves in place for `ncols` right-hand sides stored column-major in `b`.
-    fn solve_in_place(&mut self, b: &mut [f64], ncols: usize) {
-        let n = self.net.n_free;
-        let fr = self.factor_req();
-        self.ensure_mem(ncols, fr);
-        let stack = MemStack::new(&mut self.mem);
-        let rhs = MatMut::from_column_major_slice_mut(b, n, ncols);
-        match &self.factor {
-            Factor::Chol { sym, l } => {
-                LltRef::new(sym, l).solve_in_place_with_conj(Conj::No, rhs, self.par, stack)
-            }
-            Factor::Lu { sym, num } => LuRef::new_unchecked(sym, num).solve_in_place_with_conj(
-                Conj::No,
-                rhs,
-                self.par,
-                stack,
-            ),
-        }
-    }
-
     /// Right-hand side of the linear part: currents injected by fixed classes through resistors.
     fn linear_rhs(&self, out: &mut [f64]) {
         out.fill(0.0);
@@ -345,38 +275,65 @@ impl Array {
     /// Solves the array at the current bias (warm-started from `self.v`).
     pub fn solve(&mut self) -> Result<(), CrossbarError> {
         let n = self.net.n_free;
+        self.last_krylov_iterations = 0;
+        self.last_factorizations = 0;
         if n == 0 {
             self.last_iterations = 0;
             return Ok(());
         }
-        if self.is_linear() {
-            if !self.factored_linear {
-                self.values.copy_from_slice(&self.base);
-                for (idx, s) in self.cell_slots.iter().enumerate() {
-                    let (_, g) = self.xb.cell_iv(idx, 0.0);
-                    stamp_g(&mut self.values, s, g);
-                }
-                self.factorize()?;
-                self.factored_linear = true;
-            }
+        if self.is_linear() && !self.use_iterative() {
             let mut rhs = std::mem::take(&mut self.rhs);
             self.linear_rhs(&mut rhs);
             for (idx, t) in self.net.cells.iter().enumerate() {
                 let g = self.xb.g[idx];
                 inject_fixed(&mut rhs, t.a, t.b, g, &self.fixed_v);
             }
-            self.solve_in_place(&mut rhs, 1);
+            let (xb, net, par) = (&self.xb, &self.net, self.par);
+            if self.direct.as_ref().is_none_or(|d| !d.factored_linear) {
+                let d = match self.direct.as_mut() {
+                    Some(d) => d,
+                    None => self.direct.insert(Direct::build(xb, net, par)?),
+                };
+                d.values.copy_from_slice(&d.base);
+                for (idx, s) in d.cell_slots.iter().enumerate() {
+                    let (_, g) = xb.cell_iv(idx, 0.0);
+                    stamp_g(&mut d.values, s, g);
+                }
+                d.factorize(n, par)?;
+                d.factored_linear = true;
+                self.last_factorizations = 1;
+            }
+            let d = self.direct.as_mut().expect("factored above");
+            d.solve_in_place(&mut rhs, n, 1, par);
             self.v.copy_from_slice(&rhs);
             self.rhs = rhs;
             self.last_iterations = 1;
             if let Some(k) = self.v.iter().position(|x| !x.is_finite()) {
-                self.factored_linear = false;
+                d.factored_linear = false;
                 return Err(CrossbarError::Solve(format!(
                     "node voltage {} at unknown {k}: singular nodal matrix (a line without a DC path?)",
                     self.v[k]
                 )));
             }
             return Ok(());
+        }
+        if self.use_condensed() {
+            if self.cond.is_none() {
+                let it = self.use_iterative();
+                self.cond = Some(super::condensed::Condensed::build(&self.xb, &self.net, it)?);
+            }
+            let mut c = self.cond.take().expect("built above");
+            let r = c.solve(self);
+            self.cond = Some(c);
+            match r {
+                Ok(()) => return Ok(()),
+                // E.g. a line isolated by transistors in cutoff makes M singular: the full
+                // system decides (and reports its own error if it has none either).
+                Err(super::condensed::CondError::Unsuited) => {
+                    self.v.fill(0.0);
+                }
+                Err(super::condensed::CondError::Solve(e)) => return Err(e),
+            }
         }
         self.newton()
     }
@@ -394,7 +351,15 @@ impl Array {
             }
             return Ok(out);
         }
-        if !self.factored_linear {
+        if self.use_iterative() {
+            for b in biases {
+                self.set_bias(b)?;
+                self.solve()?;
+                out.push(self.v.clone());
+            }
+            return Ok(out);
+        }
+        if self.direct.as_ref().is_none_or(|d| !d.factored_linear) {
             self.solve()?; // factorises
         }
         let mut block = vec![0.0; n * RHS_BLOCK];
@@ -409,7 +374,9 @@ impl Array {
                 block[k * n..(k + 1) * n].copy_from_slice(&tmp);
             }
             let m = chunk.len();
-            self.solve_in_place(&mut block[..n * m], m);
+            let par = self.par;
+            let d = self.direct.as_mut().expect("factored above");
+            d.solve_in_place(&mut block[..n * m], n, m, par);
             for k in 0..m {
                 out.push(block[k * n..(k + 1) * n].to_vec());
             }
@@ -417,115 +384,128 @@ impl Array {
         Ok(out)
     }
 
+    /// Newton on the full nodal matrix, refactorised every iteration (the reference path).
     fn newton(&mut self) -> Result<(), CrossbarError> {
         let n = self.net.n_free;
-        let vscale = self
-            .fixed_v
-            .iter()
-            .chain(self.bias.gates.iter())
-            .fold(0.0f64, |a, &x| a.max(x.abs()))
-            .max(1e-3);
+        let vscale = self.v_scale();
         let step_limit = vscale;
         let mut rhs = std::mem::take(&mut self.rhs);
         let sel = self.xb.selector;
         let mos1 = self.xb.transistor;
+        let par = self.par;
         let mut prev_dmax = f64::INFINITY;
-        for it in 1..=MAX_NEWTON {
-            self.values.copy_from_slice(&self.base);
-            self.linear_rhs(&mut rhs);
-            for idx in 0..self.net.cells.len() {
-                let t = self.net.cells[idx];
-                let (va, vb) = (self.volt(t.a), self.volt(t.b));
-                let (i, g) = self.xb.cell_iv(idx, va - vb);
-                stamp_two(
-                    &mut self.values,
-                    &mut rhs,
-                    &self.cell_slots[idx],
-                    t,
-                    g,
-                    i - g * (va - vb),
-                    &self.fixed_v,
-                );
-            }
-            if let Some(s) = sel {
-                for idx in 0..self.net.sels.len() {
-                    let t = self.net.sels[idx];
+        self.direct()?;
+        let mut d = self.direct.take().expect("built above");
+        let r = (|| {
+            for it in 1..=MAX_NEWTON {
+                d.values.copy_from_slice(&d.base);
+                self.linear_rhs(&mut rhs);
+                for idx in 0..self.net.cells.len() {
+                    let t = self.net.cells[idx];
                     let (va, vb) = (self.volt(t.a), self.volt(t.b));
-                    let (i, g) = super::law::sinh_law(s.i_s, s.v_s, va - vb);
+                    let (i, g) = self.xb.cell_iv(idx, va - vb);
                     stamp_two(
-                        &mut self.values,
+                        &mut d.values,
                         &mut rhs,
-                        &self.sel_slots[idx],
+                        &d.cell_slots[idx],
                         t,
                         g,
                         i - g * (va - vb),
                         &self.fixed_v,
                     );
                 }
-            }
-            if let Some(m) = mos1 {
-                for idx in 0..self.net.mos.len() {
-                    self.stamp_mos(&m, idx, &mut rhs);
+                if let Some(s) = sel {
+                    for idx in 0..self.net.sels.len() {
+                        let t = self.net.sels[idx];
+                        let (va, vb) = (self.volt(t.a), self.volt(t.b));
+                        let (i, g) = super::law::sinh_law(s.i_s, s.v_s, va - vb);
+                        stamp_two(
+                            &mut d.values,
+                            &mut rhs,
+                            &d.sel_slots[idx],
+                            t,
+                            g,
+                            i - g * (va - vb),
+                            &self.fixed_v,
+                        );
+                    }
                 }
-            }
-            self.factorize()?;
-            self.solve_in_place(&mut rhs, 1);
-            // rhs now holds the new iterate.
-            // A NaN step must not be lost: f64::max ignores NaN operands.
-            let mut dmax = 0.0f64;
-            for k in 0..n {
-                let d = (rhs[k] - self.v[k]).abs();
-                dmax = if d.is_nan() { f64::NAN } else { dmax.max(d) };
-                if dmax.is_nan() {
-                    break;
+                if let Some(m) = mos1 {
+                    for idx in 0..self.net.mos.len() {
+                        self.stamp_mos(&mut d, &m, idx, &mut rhs);
+                    }
                 }
-            }
-            let limited = dmax > step_limit;
-            if limited {
-                let a = step_limit / dmax;
+                d.factorize(n, par)?;
+                d.factored_linear = false;
+                self.last_factorizations += 1;
+                d.solve_in_place(&mut rhs, n, 1, par);
+                // rhs now holds the new iterate.
+                // A NaN step must not be lost: f64::max ignores NaN operands.
+                let mut dmax = 0.0f64;
                 for k in 0..n {
-                    self.v[k] += a * (rhs[k] - self.v[k]);
+                    let d = (rhs[k] - self.v[k]).abs();
+                    dmax = if d.is_nan() { f64::NAN } else { dmax.max(d) };
+                    if dmax.is_nan() {
+                        break;
+                    }
                 }
-            } else {
-                self.v.copy_from_slice(&rhs);
+                let limited = dmax > step_limit;
+                if limited {
+                    let a = step_limit / dmax;
+                    for k in 0..n {
+                        self.v[k] += a * (rhs[k] - self.v[k]);
+                    }
+                } else {
+                    self.v.copy_from_slice(&rhs);
+                }
+                if !dmax.is_finite() {
+                    self.v.fill(0.0);
+                    return Err(CrossbarError::Solve(format!(
+                        "Newton diverged (non-finite step) at iteration {it}"
+                    )));
+                }
+                let at_floor = dmax <= FLOOR_VRELTOL * vscale && dmax >= 0.5 * prev_dmax;
+                prev_dmax = dmax;
+                if !limited && (dmax <= VRELTOL * vscale + VABSTOL || at_floor) {
+                    self.last_iterations = it;
+                    return Ok(());
+                }
             }
-            if !dmax.is_finite() {
-                self.rhs = rhs;
-                self.v.fill(0.0);
-                return Err(CrossbarError::Solve(format!(
-                    "Newton diverged (non-finite step) at iteration {it}"
-                )));
-            }
-            let at_floor = dmax <= FLOOR_VRELTOL * vscale && dmax >= 0.5 * prev_dmax;
-            prev_dmax = dmax;
-            if !limited && (dmax <= VRELTOL * vscale + VABSTOL || at_floor) {
-                self.last_iterations = it;
-                self.rhs = rhs;
-                return Ok(());
-            }
-        }
+            Err(CrossbarError::Solve(format!(
+                "Newton did not converge in {MAX_NEWTON} iterations"
+            )))
+        })();
+        self.direct = Some(d);
         self.rhs = rhs;
-        Err(CrossbarError::Solve(format!(
-            "Newton did not converge in {MAX_NEWTON} iterations"
-        )))
+        r
     }
 
-    fn stamp_mos(&mut self, m: &Mos1, idx: usize, rhs: &mut [f64]) {
+    /// Voltage scale of the bias (V): largest |fixed or gate voltage|, at least 1 mV. Newton's
+    /// step limit and its convergence test are relative to it.
+    pub(crate) fn v_scale(&self) -> f64 {
+        self.fixed_v
+            .iter()
+            .chain(self.bias.gates.iter())
+            .fold(0.0f64, |a, &x| a.max(x.abs()))
+            .max(1e-3)
+    }
+
+    fn stamp_mos(&self, d: &mut Direct, m: &Mos1, idx: usize, rhs: &mut [f64]) {
         let t = self.net.mos[idx];
         let vg = self.bias.gates[t.row];
         let (vd, vs) = (self.volt(t.d), self.volt(t.s));
         let (i, gd, gs) = m.eval(vg, vd, vs);
         let ieq = i - gd * vd - gs * vs;
-        let s = &self.mos_slots[idx];
+        let s = &d.mos_slots[idx];
         // Row d: +I(vd, vs); row s: −I.
-        add(&mut self.values, s[0], gd);
-        add(&mut self.values, s[1], gs);
-        add(&mut self.values, s[2], -gd);
-        add(&mut self.values, s[3], -gs);
-        if let End::Free(d) = t.d {
-            rhs[d as usize] -= ieq;
+        add(&mut d.values, s[0], gd);
+        add(&mut d.values, s[1], gs);
+        add(&mut d.values, s[2], -gd);
+        add(&mut d.values, s[3], -gs);
+        if let End::Free(dn) = t.d {
+            rhs[dn as usize] -= ieq;
             if let End::Fixed(f) = t.s {
-                rhs[d as usize] -= gs * self.fixed_v[f as usize];
+                rhs[dn as usize] -= gs * self.fixed_v[f as usize];
             }
         }
         if let End::Free(s_) = t.s {
@@ -635,44 +615,193 @@ impl Array {
     }
 }
 
-/// The description an array was bound from, and the one way to change it.
-impl Array {
-    /// The crossbar this array solves.
-    pub fn crossbar(&self) -> &Crossbar {
-        &self.xb
+impl Direct {
+    fn build(xb: &Crossbar, net: &Network, par: Par) -> Result<Direct, CrossbarError> {
+        let n = net.n_free;
+        let sym = !xb.cell.has_transistor();
+
+        // Pattern: (row, col) pairs of every stamp, plus the diagonal.
+        let mut cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut add = |a: End, b: End| {
+            if let (End::Free(a), End::Free(b)) = (a, b) {
+                let (a, b) = (a as usize, b as usize);
+                for (r, c) in [(a, b), (b, a)] {
+                    if !sym || r <= c {
+                        cols[c].push(r);
+                    }
+                }
+            }
+        };
+        for r in &net.res {
+            add(r.a, r.b);
+        }
+        for t in net.cells.iter().chain(&net.sels) {
+            add(t.a, t.b);
+        }
+        for m in &net.mos {
+            add(m.d, m.s);
+        }
+        let mut col_ptr = Vec::with_capacity(n + 1);
+        let mut row_idx = Vec::new();
+        col_ptr.push(0);
+        for (c, rows) in cols.iter_mut().enumerate() {
+            rows.push(c);
+            rows.sort_unstable();
+            rows.dedup();
+            row_idx.extend_from_slice(rows);
+            col_ptr.push(row_idx.len());
+        }
+        drop(cols);
+        let slot = |r: End, c: End| -> usize {
+            match (r, c) {
+                (End::Free(r), End::Free(c)) => {
+                    let (r, c) = (r as usize, c as usize);
+                    if sym && r > c {
+                        return NONE;
+                    }
+                    let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
+                    col_ptr[c] + s.binary_search(&r).expect("entry in pattern")
+                }
+                _ => NONE,
+            }
+        };
+        let slots2 = |a: End, b: End| [slot(a, a), slot(a, b), slot(b, a), slot(b, b)];
+        let res_slots: Vec<Slots> = net.res.iter().map(|r| slots2(r.a, r.b)).collect();
+        let cell_slots: Vec<Slots> = net.cells.iter().map(|t| slots2(t.a, t.b)).collect();
+        let sel_slots: Vec<Slots> = net.sels.iter().map(|t| slots2(t.a, t.b)).collect();
+        let mos_slots: Vec<Slots> = net.mos.iter().map(|m| slots2(m.d, m.s)).collect();
+
+        let mut base = vec![0.0; row_idx.len()];
+        for (r, s) in net.res.iter().zip(&res_slots) {
+            stamp_g(&mut base, s, r.g);
+        }
+        // Transistor bulk junctions (bulk grounded): GMIN_BULK on the drain and source diagonals.
+        for s in &mos_slots {
+            self::add(&mut base, s[0], GMIN_BULK);
+            self::add(&mut base, s[3], GMIN_BULK);
+        }
+
+        let symbolic = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
+        let (factor, req) = if sym {
+            let ord = if net.nd_ordered {
+                SymmetricOrdering::Identity
+            } else {
+                SymmetricOrdering::Amd
+            };
+            let s = factorize_symbolic_cholesky(
+                symbolic,
+                Side::Upper,
+                ord,
+                CholeskySymbolicParams::default(),
+            )
+            .map_err(|e| CrossbarError::Solve(format!("symbolic Cholesky: {e:?}")))?;
+            let req = s.factorize_numeric_llt_scratch::<f64>(par, Default::default());
+            let l = vec![0.0; s.len_val()];
+            (Factor::Chol { sym: s, l }, req)
+        } else {
+            let s = factorize_symbolic_lu(symbolic, LuSymbolicParams::default())
+                .map_err(|e| CrossbarError::Solve(format!("symbolic LU: {e:?}")))?;
+            let req = s.factorize_numeric_lu_scratch::<f64>(par, Default::default());
+            (
+                Factor::Lu {
+                    sym: s,
+                    num: NumericLu::new(),
+                },
+                req,
+            )
+        };
+        let mut d = Direct {
+            values: base.clone(),
+            base,
+            col_ptr,
+            row_idx,
+            cell_slots,
+            sel_slots,
+            mos_slots,
+            factor,
+            factored_linear: false,
+            mem: MemBuffer::new(req),
+            mem_rhs_cols: 0,
+        };
+        d.ensure_mem(1, req, par);
+        Ok(d)
     }
 
-    /// Replaces the crossbar description, invalidating what depends on it: a change of cell
-    /// states, law, selector, transistor, DAC/ADC or read settings keeps the bound network and
-    /// symbolic factorisation and drops the cached numeric factor; a change of geometry, line
-    /// resistances, line ends or gate voltage rebinds for the present bias.
-    pub fn set_crossbar(&mut self, xb: Crossbar) -> Result<(), CrossbarError> {
-        let same_network = |a: &Crossbar, b: &Crossbar| {
-            a.rows == b.rows
-                && a.cols == b.cols
-                && a.cell == b.cell
-                && a.line_ends == b.line_ends
-                && a.r_row == b.r_row
-                && a.r_col == b.r_col
-                && a.r_driver == b.r_driver
-                && a.r_sense == b.r_sense
-                && a.v_gate == b.v_gate
-        };
-        if same_network(&self.xb, &xb) {
-            xb.validate()?;
-            self.xb = xb;
-            self.factored_linear = false;
-        } else {
-            let mut fresh = Array::bind(&xb, &self.bias)?;
-            fresh.par = self.par;
-            *self = fresh;
+    fn solve_req(&self, ncols: usize, par: Par) -> StackReq {
+        match &self.factor {
+            Factor::Chol { sym, .. } => sym.solve_in_place_scratch::<f64>(ncols, par),
+            Factor::Lu { sym, .. } => sym.solve_in_place_scratch::<f64>(ncols, par),
+        }
+    }
+
+    fn ensure_mem(&mut self, ncols: usize, factor_req: StackReq, par: Par) {
+        if ncols > self.mem_rhs_cols {
+            let req = StackReq::any_of(&[factor_req, self.solve_req(ncols, par)]);
+            self.mem = MemBuffer::new(req);
+            self.mem_rhs_cols = ncols;
+        }
+    }
+
+    fn factor_req(&self, par: Par) -> StackReq {
+        match &self.factor {
+            Factor::Chol { sym, .. } => {
+                sym.factorize_numeric_llt_scratch::<f64>(par, Default::default())
+            }
+            Factor::Lu { sym, .. } => {
+                sym.factorize_numeric_lu_scratch::<f64>(par, Default::default())
+            }
+        }
+    }
+
+    fn factorize(&mut self, n: usize, par: Par) -> Result<(), CrossbarError> {
+        let symbolic =
+            SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx);
+        let a = SparseColMatRef::new(symbolic, &self.values);
+        let stack = MemStack::new(&mut self.mem);
+        match &mut self.factor {
+            Factor::Chol { sym, l } => {
+                sym.factorize_numeric_llt(
+                    l,
+                    a,
+                    Side::Upper,
+                    LltRegularization::default(),
+                    par,
+                    stack,
+                    Default::default(),
+                )
+                .map_err(|e| {
+                    CrossbarError::Solve(format!(
+                        "nodal matrix not positive definite ({e:?}): a floating node?"
+                    ))
+                })?;
+            }
+            Factor::Lu { sym, num } => {
+                sym.factorize_numeric_lu(num, a, par, stack, Default::default())
+                    .map_err(|e| CrossbarError::Solve(format!("sparse LU: {e:?}")))?;
+            }
         }
         Ok(())
+    }
+
+    /// Solves in place for `ncols` right-hand sides stored column-major in `b`.
+    fn solve_in_place(&mut self, b: &mut [f64], n: usize, ncols: usize, par: Par) {
+        let fr = self.factor_req(par);
+        self.ensure_mem(ncols, fr, par);
+        let stack = MemStack::new(&mut self.mem);
+        let rhs = MatMut::from_column_major_slice_mut(b, n, ncols);
+        match &self.factor {
+            Factor::Chol { sym, l } => {
+                LltRef::new(sym, l).solve_in_place_with_conj(Conj::No, rhs, par, stack)
+            }
+            Factor::Lu { sym, num } => {
+                LuRef::new_unchecked(sym, num).solve_in_place_with_conj(Conj::No, rhs, par, stack)
+            }
+        }
     }
 }
 
 #[inline]
-fn add(values: &mut [f64], slot: usize, x: f64) {
+pub(crate) fn add(values: &mut [f64], slot: usize, x: f64) {
     if slot != NONE {
         values[slot] += x;
     }
@@ -680,7 +809,7 @@ fn add(values: &mut [f64], slot: usize, x: f64) {
 
 /// Stamp a conductance g between the ends of a two-terminal element.
 #[inline]
-fn stamp_g(values: &mut [f64], s: &Slots, g: f64) {
+pub(crate) fn stamp_g(values: &mut [f64], s: &Slots, g: f64) {
     add(values, s[0], g);
     add(values, s[1], -g);
     add(values, s[2], -g);

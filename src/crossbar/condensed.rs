@@ -1,0 +1,946 @@
+//! Condensed Newton-Krylov solve of nonlinear arrays (issue 9).
+//!
+//! **Per-crosspoint condensation.** In 1S1R, 1T1R and 2T2R arrays the middle node m of a
+//! crosspoint touches only its own two elements (upper: word line r → m; lower: m → bit line
+//! c; a transistor's gate sits on a driven word line and draws no current). Given v_r and v_c,
+//! KCL at m is one scalar equation I_u(v_r − v_m) = I_l(v_m, v_c), solved locally (safeguarded
+//! Newton inside the bracket [min(v_r, v_c), max(v_r, v_c)]: both elements are monotone and pass
+//! through the origin). What remains is one element from r to c carrying
+//! I(v_r, v_c) with, by the implicit function theorem,
+//!   A = ∂I/∂v_r = g_u·g_d / (g_u + g_d),   B = −∂I/∂v_c = −g_u·g_s / (g_u + g_d),
+//! (g_u = dI_u/dv, g_d = ∂I_l/∂v_m, g_s = ∂I_l/∂v_c). A ≠ B for a transistor (gm), so the
+//! condensed Jacobian J is not symmetric; but it is the symmetric positive definite wire network
+//! plus small per-cell terms.
+//!
+//! **Newton-GMRES on a saved factor.** The preconditioner M is the wire network plus, per
+//! crosspoint, the symmetric part of its 2×2 Jacobian block ([[A, −(A+B)/2], [−(A+B)/2, B]]);
+//! if that sum is not positive definite (cells' asymmetry not dominated by the wires), the
+//! two-terminal conductance (A + B)/2 instead, which always is. M is factorised by sparse
+//! Cholesky in the geometric nested-dissection order of the remaining line nodes (the passive
+//! path's ordering; symbolic analysis once). Each Newton step solves J·δ = −F inexactly by
+//! flexible GMRES (preconditioned directions kept, so no extra solve per step) to a relative
+//! residual of 1e-2; convergence is declared on the Newton step (max |δ| ≤ 1e-11·V_scale, as
+//! on the direct path), after which the error left is ≤ 1e-2 of that step, so the answer is the
+//! exact nodal solution to roundoff. M is refactorised only when GMRES needs many iterations
+//! (the cell linearisation has drifted from the one M was built with), so one factor typically
+//! serves a whole solve and the following input vectors (warm-started from the previous
+//! solution).
+//!
+//! **Iterative variant** (`Method::Iterative`): M⁻¹ is applied by conjugate gradients
+//! preconditioned by exact tridiagonal solves along every word line and every bit line, to a
+//! relative residual of 1e-4 (flexible GMRES absorbs the inexactness); no factor is stored.
+//!
+//! 0T1R and 1S1R arrays use the same machinery (0T1R: no middle node; A = B).
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
+    SymmetricOrdering,
+};
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+use faer::{Conj, MatMut, Par, Side};
+use rayon::prelude::*;
+
+use super::config::{CellKind, Crossbar};
+use super::law::{sinh_law, GMIN_BULK};
+use super::network::{End, Network};
+use super::solver::{add, stamp_g, Array, Slots, MAX_NEWTON, NONE, VABSTOL, VRELTOL};
+use super::CrossbarError;
+
+/// GMRES: relative residual reached in every Newton step.
+const KRYLOV_RTOL: f64 = 1e-2;
+/// Inner CG (iterative path): relative residual of each approximate M⁻¹ application.
+const INNER_RTOL: f64 = 1e-4;
+const INNER_MAX: usize = 5000;
+/// GMRES restart length (Krylov vectors kept).
+const RESTART: usize = 12;
+/// Krylov iterations per Newton step above which M is refactorised for the next step.
+const REFACTOR_ITERS: usize = 12;
+/// Krylov iterations per Newton step before giving up on the present factor.
+const MAX_KRYLOV: usize = 200;
+const NO_MID: u32 = u32::MAX;
+
+pub(crate) enum CondError {
+    /// The condensed path does not suit this bias (M not positive definite, GMRES stalled on a
+    /// fresh factor, Newton not converged): fall back to Newton on the full system.
+    Unsuited,
+    Solve(CrossbarError),
+}
+
+impl From<CrossbarError> for CondError {
+    fn from(e: CrossbarError) -> Self {
+        CondError::Solve(e)
+    }
+}
+
+/// Linearisation of one crosspoint at the present line voltages.
+#[derive(Clone, Copy, Default)]
+struct Lin {
+    /// Middle-node voltage (V); unused without a middle node.
+    vm: f64,
+    /// Current into the crosspoint at r (A) and out of it at c (A); equal up to the local
+    /// solve's roundoff.
+    i_r: f64,
+    i_c: f64,
+    /// ∂I/∂v_r and −∂I/∂v_c (S) of the series pair.
+    a: f64,
+    b: f64,
+    /// Conductances to ground seen at r and at c through the transistor's bulk junctions
+    /// (GMIN_BULK at its drain, the middle node, and at its source, c), as in the direct path.
+    e_r: f64,
+    e_c: f64,
+}
+
+struct Chol {
+    sym: SymbolicCholesky<usize>,
+    l: Vec<f64>,
+    mem: MemBuffer,
+}
+
+/// The iterative preconditioner: M⁻¹ applied by conjugate gradients on M, preconditioned by
+/// exact tridiagonal solves along every word line and every bit line (block Jacobi over lines;
+/// the dropped couplings are the cell conductances). Memory is a few vectors instead of a
+/// factor.
+struct Lines {
+    /// Condensed nodes in line order; line `t` is `nodes[start[t]..start[t + 1]]`.
+    nodes: Vec<u32>,
+    start: Vec<usize>,
+    /// Wire conductance from each node to the next one on its line (S); 0 at a line's end.
+    g_next: Vec<f64>,
+    /// Thomas factors per line position: 1/pivot and the eliminated super-diagonal.
+    inv_piv: Vec<f64>,
+    c_prime: Vec<f64>,
+    /// Diagonal slot of each condensed node in `values`.
+    diag_slot: Vec<usize>,
+}
+
+pub(crate) struct Condensed {
+    /// Condensed unknowns (word- and bit-line nodes).
+    n: usize,
+    /// Network free index of each condensed unknown.
+    free_of: Vec<u32>,
+    /// Linear resistors in condensed numbering: (a, b, g).
+    res: Vec<(End, End, f64)>,
+    /// Per crosspoint (idx = i·pcols + j): word-line end, bit-line end (condensed numbering),
+    /// network free index of the middle node (`NO_MID` for 0T1R), row (for the gate).
+    xr: Vec<End>,
+    xc: Vec<End>,
+    xm: Vec<u32>,
+    xrow: Vec<u32>,
+    col_ptr: Vec<usize>,
+    row_idx: Vec<usize>,
+    base: Vec<f64>,
+    values: Vec<f64>,
+    xslots: Vec<Slots>,
+    /// Sparse Cholesky of M (direct preconditioner), or `None` on the iterative path.
+    chol: Option<Chol>,
+    /// Line structure of M for the iterative path (`None` on the direct path).
+    lines: Option<Lines>,
+    factored: bool,
+    lin: Vec<Lin>,
+    /// M from two-terminal (A + B)/2 stamps instead of the symmetric part of J (after the
+    /// symmetric part failed to be positive definite).
+    two_terminal: bool,
+    /// Inner CG iterations (iterative path), cumulative.
+    pub(crate) inner_iterations: usize,
+}
+
+impl Chol {
+    fn build(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        nd_ordered: bool,
+    ) -> Result<Chol, CrossbarError> {
+        let symbolic = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
+        let ord = if nd_ordered {
+            SymmetricOrdering::Identity
+        } else {
+            SymmetricOrdering::Amd
+        };
+        let sym = factorize_symbolic_cholesky(
+            symbolic,
+            Side::Upper,
+            ord,
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(|e| CrossbarError::Solve(format!("symbolic Cholesky (condensed): {e:?}")))?;
+        let par = Par::Seq;
+        let req = faer::dyn_stack::StackReq::any_of(&[
+            sym.factorize_numeric_llt_scratch::<f64>(par, Default::default()),
+            sym.solve_in_place_scratch::<f64>(1, par),
+        ]);
+        let l = vec![0.0; sym.len_val()];
+        Ok(Chol {
+            sym,
+            l,
+            mem: MemBuffer::new(req),
+        })
+    }
+}
+
+impl Lines {
+    fn build(
+        xb: &Crossbar,
+        net: &Network,
+        xr: &[End],
+        xc: &[End],
+        col_ptr: &[usize],
+    ) -> Result<Lines, CrossbarError> {
+        if !(xb.r_row > 0.0 && xb.r_col > 0.0) {
+            return Err(CrossbarError::Solve(
+                "the iterative path needs wire resistance on both line kinds".into(),
+            ));
+        }
+        let (rows, pcols) = (net.rows, net.pcols);
+        let mut nodes = Vec::new();
+        let mut start = vec![0];
+        let mut g_next = Vec::new();
+        let mut push_line = |ends: &mut dyn Iterator<Item = End>, g: f64| {
+            for e in ends {
+                if let End::Free(k) = e {
+                    nodes.push(k);
+                    g_next.push(g);
+                }
+            }
+            if let Some(last) = g_next.get_mut(nodes.len().wrapping_sub(1)) {
+                if nodes.len() > *start.last().expect("non-empty") {
+                    *last = 0.0;
+                }
+            }
+            if nodes.len() > *start.last().expect("non-empty") {
+                start.push(nodes.len());
+            }
+        };
+        for i in 0..rows {
+            push_line(&mut (0..pcols).map(|j| xr[i * pcols + j]), 1.0 / xb.r_row);
+        }
+        for j in 0..pcols {
+            push_line(&mut (0..rows).map(|i| xc[i * pcols + j]), 1.0 / xb.r_col);
+        }
+        let n = col_ptr.len() - 1;
+        if nodes.len() != n {
+            return Err(CrossbarError::Solve(format!(
+                "line structure covers {} of {n} nodes",
+                nodes.len()
+            )));
+        }
+        // Upper CSC with sorted rows: the diagonal is each column's last entry.
+        let diag_slot = (0..n).map(|c| col_ptr[c + 1] - 1).collect();
+        Ok(Lines {
+            inv_piv: vec![0.0; n],
+            c_prime: vec![0.0; n],
+            nodes,
+            start,
+            g_next,
+            diag_slot,
+        })
+    }
+
+    /// Thomas factorisation of every line's tridiagonal block of M (diagonal from `values`,
+    /// off-diagonals −g_wire). Fails if a pivot is not positive.
+    fn factorize(&mut self, values: &[f64]) -> Result<(), CondError> {
+        for t in 0..self.start.len() - 1 {
+            let (a, b) = (self.start[t], self.start[t + 1]);
+            // Symmetric tridiagonal: diagonal d_p, off-diagonal e_p = −g_p (p to p + 1).
+            // piv_p = d_p − e_{p−1}·c'_{p−1}, c'_p = e_p / piv_p.
+            let mut e_c = 0.0;
+            for p in a..b {
+                let d = values[self.diag_slot[self.nodes[p] as usize]];
+                let piv = d - e_c;
+                if !(piv > 0.0) {
+                    return Err(CondError::Unsuited);
+                }
+                self.inv_piv[p] = 1.0 / piv;
+                self.c_prime[p] = -self.g_next[p] / piv;
+                e_c = -self.g_next[p] * self.c_prime[p];
+            }
+        }
+        Ok(())
+    }
+
+    /// z = P⁻¹ r: independent tridiagonal solves along every line.
+    fn apply(&self, r: &[f64], z: &mut [f64]) {
+        for t in 0..self.start.len() - 1 {
+            let (a, b) = (self.start[t], self.start[t + 1]);
+            // Forward: y_p = (r_p − l_p·y_{p−1}) / piv_p with sub-diagonal l_p = −g_{p−1}.
+            let mut y_prev = 0.0;
+            let mut g_prev = 0.0;
+            for p in a..b {
+                let k = self.nodes[p] as usize;
+                let y = (r[k] + g_prev * y_prev) * self.inv_piv[p];
+                z[k] = y;
+                y_prev = y;
+                g_prev = self.g_next[p];
+            }
+            // Back: x_p = y_p − c'_p·x_{p+1}.
+            let mut x_next = 0.0;
+            for p in (a..b).rev() {
+                let k = self.nodes[p] as usize;
+                let x = z[k] - self.c_prime[p] * x_next;
+                z[k] = x;
+                x_next = x;
+            }
+        }
+    }
+}
+
+fn to_cond(e: End, cond_of: &[u32]) -> End {
+    match e {
+        End::Free(k) => End::Free(cond_of[k as usize]),
+        f => f,
+    }
+}
+
+impl Condensed {
+    /// `iterative`: precondition with line-preconditioned CG instead of a Cholesky factor.
+    pub(crate) fn build(
+        xb: &Crossbar,
+        net: &Network,
+        iterative: bool,
+    ) -> Result<Condensed, CrossbarError> {
+        let nx = net.rows * net.pcols;
+        let mid = net.k == 3;
+        // Middle nodes are never merged (only line segments and terminals are), so a free
+        // class is a middle node iff it is the class of a raw m node.
+        let mut is_mid = vec![false; net.n_free];
+        let mut xm = vec![NO_MID; nx];
+        if mid {
+            for i in 0..net.rows {
+                for j in 0..net.pcols {
+                    match net.class_of[net.m(i, j)] {
+                        End::Free(k) => {
+                            is_mid[k as usize] = true;
+                            xm[i * net.pcols + j] = k;
+                        }
+                        End::Fixed(_) => {
+                            return Err(CrossbarError::Solve(
+                                "a middle node is fixed; condensation does not apply".into(),
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        let mut cond_of = vec![u32::MAX; net.n_free];
+        let mut free_of = Vec::with_capacity(net.n_free);
+        for k in 0..net.n_free {
+            if !is_mid[k] {
+                cond_of[k] = free_of.len() as u32;
+                free_of.push(k as u32);
+            }
+        }
+        let n = free_of.len();
+        let res: Vec<(End, End, f64)> = net
+            .res
+            .iter()
+            .map(|r| (to_cond(r.a, &cond_of), to_cond(r.b, &cond_of), r.g))
+            .collect();
+        let mut xr = Vec::with_capacity(nx);
+        let mut xc = Vec::with_capacity(nx);
+        let mut xrow = Vec::with_capacity(nx);
+        for i in 0..net.rows {
+            for j in 0..net.pcols {
+                xr.push(to_cond(net.class_of[net.r(i, j)], &cond_of));
+                xc.push(to_cond(net.class_of[net.c(i, j)], &cond_of));
+                xrow.push(i as u32);
+            }
+        }
+
+        // Upper-triangle pattern of M: wires and one r–c coupling per crosspoint.
+        let mut cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut add = |a: End, b: End| {
+            if let (End::Free(a), End::Free(b)) = (a, b) {
+                let (a, b) = (a as usize, b as usize);
+                let (r, c) = if a <= b { (a, b) } else { (b, a) };
+                cols[c].push(r);
+            }
+        };
+        for &(a, b, _) in &res {
+            add(a, b);
+        }
+        for k in 0..nx {
+            add(xr[k], xc[k]);
+        }
+        let mut col_ptr = Vec::with_capacity(n + 1);
+        let mut row_idx = Vec::new();
+        col_ptr.push(0);
+        for (c, rows) in cols.iter_mut().enumerate() {
+            rows.push(c);
+            rows.sort_unstable();
+            rows.dedup();
+            row_idx.extend_from_slice(rows);
+            col_ptr.push(row_idx.len());
+            *rows = Vec::new();
+        }
+        drop(cols);
+        let slot = |r: End, c: End| -> usize {
+            match (r, c) {
+                (End::Free(r), End::Free(c)) if r <= c => {
+                    let (r, c) = (r as usize, c as usize);
+                    let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
+                    col_ptr[c] + s.binary_search(&r).expect("entry in pattern")
+                }
+                _ => NONE,
+            }
+        };
+        let slots2 = |a: End, b: End| [slot(a, a), slot(a, b), slot(b, a), slot(b, b)];
+        let mut base = vec![0.0; row_idx.len()];
+        for &(a, b, g) in &res {
+            stamp_g(&mut base, &slots2(a, b), g);
+        }
+        let xslots: Vec<Slots> = (0..nx).map(|k| slots2(xr[k], xc[k])).collect();
+
+        let (chol, lines) = if iterative {
+            (None, Some(Lines::build(xb, net, &xr, &xc, &col_ptr)?))
+        } else {
+            (
+                Some(Chol::build(n, &col_ptr, &row_idx, net.nd_ordered)?),
+                None,
+            )
+        };
+        Ok(Condensed {
+            n,
+            free_of,
+            res,
+            xr,
+            xc,
+            xm,
+            xrow,
+            values: base.clone(),
+            base,
+            col_ptr,
+            row_idx,
+            xslots,
+            chol,
+            lines,
+            factored: false,
+            lin: vec![Lin::default(); nx],
+            two_terminal: iterative,
+            inner_iterations: 0,
+        })
+    }
+
+    #[inline]
+    fn volt(e: End, x: &[f64], fixed_v: &[f64]) -> f64 {
+        match e {
+            End::Free(k) => x[k as usize],
+            End::Fixed(f) => fixed_v[f as usize],
+        }
+    }
+
+    /// Linearises every crosspoint at line voltages `x` (condensed numbering), solving each
+    /// middle node locally, warm-started from `self.lin[k].vm`. Parallel over crosspoints; each
+    /// result depends only on its own inputs, so the outcome does not depend on thread count.
+    fn linearise(&mut self, arr: &Array, x: &[f64]) {
+        let xb = arr.crossbar();
+        let fixed_v = &arr.fixed_v;
+        let gates = &arr.bias.gates;
+        let kind = xb.cell;
+        let (xr, xc, xrow) = (&self.xr, &self.xc, &self.xrow);
+        self.lin.par_iter_mut().enumerate().for_each(|(k, lin)| {
+            let vr = Self::volt(xr[k], x, fixed_v);
+            let vc = Self::volt(xc[k], x, fixed_v);
+            *lin = match kind {
+                CellKind::ZeroT1R => {
+                    let (i, g) = xb.cell_iv(k, vr - vc);
+                    Lin {
+                        vm: 0.0,
+                        i_r: i,
+                        i_c: i,
+                        a: g,
+                        b: g,
+                        e_r: 0.0,
+                        e_c: 0.0,
+                    }
+                }
+                CellKind::OneS1R => {
+                    let s = xb.selector.expect("1S1R has a selector");
+                    series(
+                        vr,
+                        vc,
+                        lin.vm,
+                        |v| sinh_law(s.i_s, s.v_s, v),
+                        |vm| {
+                            let (i, g) = xb.cell_iv(k, vm - vc);
+                            (i, g, -g)
+                        },
+                        0.0,
+                    )
+                }
+                CellKind::OneT1R | CellKind::TwoT2R => {
+                    let m = xb.transistor.expect("1T1R has a transistor");
+                    let vg = gates[xrow[k] as usize];
+                    let mut l = series(
+                        vr,
+                        vc,
+                        lin.vm,
+                        |v| xb.cell_iv(k, v),
+                        |vm| m.eval(vg, vm, vc),
+                        GMIN_BULK,
+                    );
+                    // The source junction's gmin: current GMIN_BULK·v_c leaves c to ground.
+                    l.i_c -= GMIN_BULK * vc;
+                    l.e_c += GMIN_BULK;
+                    l
+                }
+            };
+        });
+    }
+
+    /// KCL residual F(x): current leaving each condensed node (A).
+    fn residual(&self, x: &[f64], fixed_v: &[f64], f: &mut [f64]) {
+        f.fill(0.0);
+        for &(a, b, g) in &self.res {
+            let i = g * (Self::volt(a, x, fixed_v) - Self::volt(b, x, fixed_v));
+            if let End::Free(a) = a {
+                f[a as usize] += i;
+            }
+            if let End::Free(b) = b {
+                f[b as usize] -= i;
+            }
+        }
+        for (k, lin) in self.lin.iter().enumerate() {
+            if let End::Free(r) = self.xr[k] {
+                f[r as usize] += lin.i_r;
+            }
+            if let End::Free(c) = self.xc[k] {
+                f[c as usize] -= lin.i_c;
+            }
+        }
+    }
+
+    /// y = J·x (condensed Jacobian at the present linearisation).
+    fn apply_j(&self, x: &[f64], y: &mut [f64]) {
+        y.fill(0.0);
+        let v = |e: End| match e {
+            End::Free(k) => x[k as usize],
+            End::Fixed(_) => 0.0,
+        };
+        for &(a, b, g) in &self.res {
+            let i = g * (v(a) - v(b));
+            if let End::Free(a) = a {
+                y[a as usize] += i;
+            }
+            if let End::Free(b) = b {
+                y[b as usize] -= i;
+            }
+        }
+        for (k, lin) in self.lin.iter().enumerate() {
+            let (r, c) = (self.xr[k], self.xc[k]);
+            let d = lin.a * v(r) - lin.b * v(c);
+            if let End::Free(r) = r {
+                y[r as usize] += d + lin.e_r * v(End::Free(r));
+            }
+            if let End::Free(c) = c {
+                y[c as usize] += lin.e_c * v(End::Free(c)) - d;
+            }
+        }
+    }
+
+    /// Assembles and factorises M = wires + Σ (A + B)/2 per crosspoint.
+    fn factorize(&mut self) -> Result<(), CondError> {
+        self.values.copy_from_slice(&self.base);
+        for (k, lin) in self.lin.iter().enumerate() {
+            let s = &self.xslots[k];
+            add(&mut self.values, s[0], lin.e_r);
+            add(&mut self.values, s[3], lin.e_c);
+            if self.two_terminal {
+                stamp_g(&mut self.values, s, 0.5 * (lin.a + lin.b));
+            } else {
+                let off = -0.5 * (lin.a + lin.b);
+                add(&mut self.values, s[0], lin.a);
+                add(&mut self.values, s[1], off);
+                add(&mut self.values, s[2], off);
+                add(&mut self.values, s[3], lin.b);
+            }
+        }
+        self.factored = false;
+        if let Some(lines) = &mut self.lines {
+            lines.factorize(&self.values)?;
+            self.factored = true;
+            return Ok(());
+        }
+        let n = self.n;
+        let symbolic =
+            SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx);
+        let a = SparseColMatRef::new(symbolic, &self.values);
+        let chol = self.chol.as_mut().expect("direct or iterative");
+        let stack = MemStack::new(&mut chol.mem);
+        let r = chol.sym.factorize_numeric_llt(
+            &mut chol.l,
+            a,
+            Side::Upper,
+            LltRegularization::default(),
+            Par::Seq,
+            stack,
+            Default::default(),
+        );
+        match r {
+            Ok(_) => {
+                self.factored = true;
+                Ok(())
+            }
+            // The symmetric part of J is positive definite when the wires dominate the cells'
+            // asymmetry; otherwise symmetrise per crosspoint, which always is.
+            Err(_) if !self.two_terminal => {
+                self.two_terminal = true;
+                self.factorize()
+            }
+            Err(_) => Err(CondError::Unsuited),
+        }
+    }
+
+    /// z ← M⁻¹ z: the Cholesky factor, or line-preconditioned CG to `INNER_RTOL`.
+    fn precondition(&mut self, z: &mut [f64]) {
+        let n = self.n;
+        if let Some(lines) = &self.lines {
+            let it = pcg(lines, &self.col_ptr, &self.row_idx, &self.values, z);
+            self.inner_iterations += it;
+            return;
+        }
+        let chol = self.chol.as_mut().expect("direct or iterative");
+        let stack = MemStack::new(&mut chol.mem);
+        let rhs = MatMut::from_column_major_slice_mut(z, n, 1);
+        LltRef::new(&chol.sym, &chol.l).solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+    }
+
+    /// Right-preconditioned restarted GMRES for J·δ = b, from δ = 0. Returns (iterations,
+    /// converged to ‖b − J·δ‖ ≤ rtol·‖b‖).
+    fn gmres(&mut self, b: &[f64], delta: &mut [f64], rtol: f64) -> (usize, bool) {
+        let n = self.n;
+        delta.fill(0.0);
+        let bnorm = norm(b);
+        if bnorm == 0.0 {
+            return (0, true);
+        }
+        let target = rtol * bnorm;
+        let mut basis: Vec<Vec<f64>> = Vec::with_capacity(RESTART + 1);
+        // Preconditioned directions M⁻¹ v_j, kept so the update needs no further solve.
+        let mut zs: Vec<Vec<f64>> = Vec::with_capacity(RESTART);
+        let mut h = vec![vec![0.0; RESTART]; RESTART + 1];
+        let (mut cs, mut sn) = (vec![0.0; RESTART], vec![0.0; RESTART]);
+        let mut g = vec![0.0; RESTART + 1];
+        let mut w = vec![0.0; n];
+        let mut z = vec![0.0; n];
+        let mut r = b.to_vec();
+        let mut total = 0;
+        loop {
+            // r = b − J·δ
+            if total > 0 {
+                self.apply_j(delta, &mut w);
+                for i in 0..n {
+                    r[i] = b[i] - w[i];
+                }
+            }
+            let beta = norm(&r);
+            if beta <= target {
+                return (total, true);
+            }
+            if total >= MAX_KRYLOV {
+                return (total, false);
+            }
+            basis.clear();
+            zs.clear();
+            basis.push(r.iter().map(|x| x / beta).collect());
+            g.fill(0.0);
+            g[0] = beta;
+            let mut j_used = 0;
+            for j in 0..RESTART {
+                z.copy_from_slice(&basis[j]);
+                self.precondition(&mut z);
+                self.apply_j(&z, &mut w);
+                zs.push(z.clone());
+                // Modified Gram-Schmidt.
+                for (i, vi) in basis.iter().enumerate() {
+                    let hij = dot(&w, vi);
+                    h[i][j] = hij;
+                    for (wk, vk) in w.iter_mut().zip(vi) {
+                        *wk -= hij * vk;
+                    }
+                }
+                let hn = norm(&w);
+                h[j + 1][j] = hn;
+                // Apply previous rotations, then a new one zeroing h[j+1][j].
+                for i in 0..j {
+                    let t = cs[i] * h[i][j] + sn[i] * h[i + 1][j];
+                    h[i + 1][j] = -sn[i] * h[i][j] + cs[i] * h[i + 1][j];
+                    h[i][j] = t;
+                }
+                let den = (h[j][j] * h[j][j] + h[j + 1][j] * h[j + 1][j]).sqrt();
+                let (c, s) = if den == 0.0 {
+                    (1.0, 0.0)
+                } else {
+                    (h[j][j] / den, h[j + 1][j] / den)
+                };
+                cs[j] = c;
+                sn[j] = s;
+                h[j][j] = den;
+                h[j + 1][j] = 0.0;
+                g[j + 1] = -s * g[j];
+                g[j] *= c;
+                total += 1;
+                j_used = j + 1;
+                if g[j + 1].abs() <= target || hn == 0.0 || total >= MAX_KRYLOV {
+                    break;
+                }
+                basis.push(w.iter().map(|x| x / hn).collect());
+            }
+            // y = H⁻¹ g (upper triangular), δ += M⁻¹ V y = Z y.
+            let mut y = vec![0.0; j_used];
+            for i in (0..j_used).rev() {
+                let mut t = g[i];
+                for k in i + 1..j_used {
+                    t -= h[i][k] * y[k];
+                }
+                y[i] = if h[i][i] != 0.0 { t / h[i][i] } else { 0.0 };
+            }
+            for (yi, zi) in y.iter().zip(&zs) {
+                for (d, zk) in delta.iter_mut().zip(zi) {
+                    *d += yi * zk;
+                }
+            }
+        }
+    }
+
+    /// Newton-GMRES to the exact solution; writes every node voltage (middle nodes included)
+    /// into `arr.v`.
+    pub(crate) fn solve(&mut self, arr: &mut Array) -> Result<(), CondError> {
+        let n = self.n;
+        let vscale = arr.v_scale();
+        let mut x: Vec<f64> = self.free_of.iter().map(|&k| arr.v[k as usize]).collect();
+        for (k, lin) in self.lin.iter_mut().enumerate() {
+            if self.xm[k] != NO_MID {
+                lin.vm = arr.v[self.xm[k] as usize];
+            }
+        }
+        let mut f = vec![0.0; n];
+        let mut delta = vec![0.0; n];
+        let mut refactor = !self.factored;
+        let (mut krylov, mut factorizations) = (0usize, 0usize);
+        // Not converged in MAX_NEWTON steps: the direct path (and its error) decides.
+        let mut result = Err(CondError::Unsuited);
+        let mut it = 0;
+        while it < MAX_NEWTON {
+            it += 1;
+            self.linearise(arr, &x);
+            self.residual(&x, &arr.fixed_v, &mut f);
+            for fi in f.iter_mut() {
+                *fi = -*fi;
+            }
+            let fresh = refactor;
+            if refactor {
+                self.factorize()?;
+                factorizations += 1;
+                refactor = false;
+            }
+            let (k, ok) = self.gmres(&f, &mut delta, KRYLOV_RTOL);
+            krylov += k;
+            if !ok {
+                if fresh {
+                    // Even a fresh M does not precondition J well enough (nearly floating
+                    // lines): leave it to the direct path.
+                    result = Err(CondError::Unsuited);
+                    break;
+                }
+                // A stale factor: refactorise at this linearisation and redo the step.
+                refactor = true;
+                it -= 1;
+                continue;
+            }
+            if k > REFACTOR_ITERS {
+                refactor = true;
+            }
+            let dmax = delta.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+            if !dmax.is_finite() {
+                result = Err(CondError::Solve(CrossbarError::Solve(format!(
+                    "Newton diverged (non-finite step) at iteration {it}"
+                ))));
+                break;
+            }
+            let limited = dmax > vscale;
+            let a = if limited { vscale / dmax } else { 1.0 };
+            for (xi, d) in x.iter_mut().zip(&delta) {
+                *xi += a * d;
+            }
+            if !limited && dmax <= VRELTOL * vscale + VABSTOL {
+                result = Ok(());
+                break;
+            }
+        }
+        // Middle nodes consistent with the final line voltages.
+        self.linearise(arr, &x);
+        for (c, &k) in self.free_of.iter().enumerate() {
+            arr.v[k as usize] = x[c];
+        }
+        for (k, lin) in self.lin.iter().enumerate() {
+            if self.xm[k] != NO_MID {
+                arr.v[self.xm[k] as usize] = lin.vm;
+            }
+        }
+        arr.last_iterations = it;
+        arr.last_krylov_iterations = krylov;
+        arr.last_factorizations = factorizations;
+        if result.is_err() {
+            arr.v.fill(0.0);
+        }
+        result
+    }
+}
+
+/// Solves KCL at the middle node of an upper element i_u(v_r − v_m) in series with a lower
+/// element i_l(v_m, v_c) (returns (i, ∂i/∂v_m, ∂i/∂v_c)) and a conductance `g_mid` from the
+/// middle node to ground, and returns the condensed linearisation.
+#[inline]
+fn series(
+    vr: f64,
+    vc: f64,
+    vm0: f64,
+    upper: impl Fn(f64) -> (f64, f64),
+    lower: impl Fn(f64) -> (f64, f64, f64),
+    g_mid: f64,
+) -> Lin {
+    // f(x) = i_u − i_l − g_mid·x decreases with x and changes sign inside [lo, hi] (ground
+    // is inside the bracket once g_mid pulls the middle node towards it).
+    let (mut lo, mut hi) = if vr <= vc { (vr, vc) } else { (vc, vr) };
+    if g_mid > 0.0 {
+        (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    }
+    let tol = 4.0 * f64::EPSILON * vr.abs().max(vc.abs()) + 1e-300;
+    let mut x = if vm0.is_finite() {
+        vm0.clamp(lo, hi)
+    } else {
+        0.5 * (lo + hi)
+    };
+    if hi - lo <= tol {
+        x = vr;
+    } else {
+        for _ in 0..200 {
+            let (iu, gu) = upper(vr - x);
+            let (il, gd, _) = lower(x);
+            let f = iu - il - g_mid * x;
+            if f > 0.0 {
+                lo = x;
+            } else if f < 0.0 {
+                hi = x;
+            } else {
+                break;
+            }
+            let df = gu + gd + g_mid;
+            let mut xn = if df > 0.0 { x + f / df } else { f64::NAN };
+            if !(xn >= lo && xn <= hi) {
+                xn = 0.5 * (lo + hi);
+            }
+            let step = (xn - x).abs();
+            x = xn;
+            if step <= tol || hi - lo <= tol {
+                break;
+            }
+        }
+    }
+    let (iu, gu) = upper(vr - x);
+    let (il, gd, gs) = lower(x);
+    let den = gu + gd + g_mid;
+    let (a, b, e_r, e_c) = if den > 0.0 {
+        (
+            gu * gd / den,
+            -gu * gs / den,
+            gu * g_mid / den,
+            -gs * g_mid / den,
+        )
+    } else {
+        (0.0, 0.0, 0.0, 0.0)
+    };
+    Lin {
+        vm: x,
+        i_r: iu,
+        i_c: il,
+        a,
+        b,
+        e_r,
+        e_c,
+    }
+}
+
+/// Solves M·x = b in place (b → x) by CG preconditioned with the line solves, from x = 0, to
+/// ‖r‖ ≤ INNER_RTOL·‖b‖. M is the upper-stored symmetric matrix (`col_ptr`, `row_idx`,
+/// `values`). Returns the iterations.
+fn pcg(
+    lines: &Lines,
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    values: &[f64],
+    b: &mut [f64],
+) -> usize {
+    let n = b.len();
+    let bn = norm(b);
+    if bn == 0.0 {
+        return 0;
+    }
+    let mut r = b.to_vec();
+    let mut x = vec![0.0; n];
+    let mut z = vec![0.0; n];
+    let mut q = vec![0.0; n];
+    lines.apply(&r, &mut z);
+    let mut p = z.clone();
+    let mut rz = dot(&r, &z);
+    let mut it = 0;
+    while it < INNER_MAX {
+        it += 1;
+        sym_upper_matvec(col_ptr, row_idx, values, &p, &mut q);
+        let alpha = rz / dot(&p, &q);
+        for k in 0..n {
+            x[k] += alpha * p[k];
+            r[k] -= alpha * q[k];
+        }
+        if norm(&r) <= INNER_RTOL * bn {
+            break;
+        }
+        lines.apply(&r, &mut z);
+        let rz_new = dot(&r, &z);
+        let beta = rz_new / rz;
+        rz = rz_new;
+        for k in 0..n {
+            p[k] = z[k] + beta * p[k];
+        }
+    }
+    b.copy_from_slice(&x);
+    it
+}
+
+/// y = M·x for M stored as its upper triangle in CSC.
+fn sym_upper_matvec(
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    values: &[f64],
+    x: &[f64],
+    y: &mut [f64],
+) {
+    y.fill(0.0);
+    for c in 0..x.len() {
+        let xc = x[c];
+        let mut acc = 0.0;
+        for s in col_ptr[c]..col_ptr[c + 1] {
+            let r = row_idx[s];
+            let v = values[s];
+            if r == c {
+                acc += v * xc;
+            } else {
+                y[r] += v * xc;
+                acc += v * x[r];
+            }
+        }
+        y[c] += acc;
+    }
+}
+
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[inline]
+fn norm(a: &[f64]) -> f64 {
+    dot(a, a).sqrt()
+}

@@ -1,0 +1,221 @@
+//! The condensed Newton-Krylov path (middle nodes eliminated per crosspoint, GMRES on a saved
+//! Cholesky factor) and the iterative path (the same with line-preconditioned CG for M⁻¹)
+//! against the direct path (Newton on the full nodal matrix, refactorised every
+//! iteration; itself checked against the engine and ngspice in `crossbar_engine.rs` and
+//! `crossbar_ngspice.rs`): every bit-line current agrees to 1e-9 relative, for all four cell
+//! kinds, linear and sinh cells, and access transistors in cutoff, at threshold, in the linear
+//! region and in saturation.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use xbarsim::crossbar::network::End;
+use xbarsim::crossbar::*;
+
+const TOL: f64 = 1e-9;
+
+fn array(rows: usize, cols: usize, cell: CellKind, law: CellLaw, seed: u64) -> Crossbar {
+    let mut xb = Crossbar::new(rows, cols);
+    xb.cell = cell;
+    xb.law = law;
+    xb.g_min = 1e-6;
+    xb.g_max = 1e-4;
+    xb.r_row = 1.5;
+    xb.r_col = 2.5;
+    xb.r_driver = 10.0;
+    xb.r_sense = 5.0;
+    xb.v_read = 0.8;
+    if cell == CellKind::OneS1R {
+        xb.selector = Some(Selector {
+            i_s: 1e-5,
+            v_s: 0.05,
+        });
+    }
+    if cell.has_transistor() {
+        xb.transistor = Some(Mos1 {
+            vto: 0.5,
+            kp: 2e-4,
+            lambda: 0.02,
+            w: 2e-6,
+            l: 1e-6,
+        });
+    }
+    xb.random_weights(&mut ChaCha8Rng::seed_from_u64(seed));
+    xb
+}
+
+/// MVM bias with random inputs in [0, v_read] and, per word line, a gate voltage cycling
+/// through cutoff (below VTO), exactly VTO, a small overdrive (saturation at these drain
+/// voltages) and a large one (linear region).
+fn bias(xb: &Crossbar, seed: u64) -> Bias {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let v: Vec<f64> = (0..xb.rows)
+        .map(|_| rng.random_range(0.0..=xb.v_read))
+        .collect();
+    let mut b = Bias::mvm(xb, &v);
+    if let Some(m) = xb.transistor {
+        let gates = [m.vto - 0.2, m.vto, m.vto + 0.15, m.vto + 2.0];
+        for (i, g) in b.gates.iter_mut().enumerate() {
+            *g = gates[i % gates.len()];
+        }
+    }
+    b
+}
+
+fn solve_with(xb: &Crossbar, b: &Bias, method: Method) -> Array {
+    let mut arr = Array::bind(xb, b).unwrap();
+    arr.method = method;
+    arr.solve().unwrap();
+    arr
+}
+
+fn assert_columns_agree(a: &Array, b: &Array, what: &str) {
+    let (ia, ib) = (a.column_currents(), b.column_currents());
+    let scale = ib.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(scale > 0.0, "{what}: no current at all");
+    for (j, (x, y)) in ia.iter().zip(&ib).enumerate() {
+        // Relative per column; a column carrying exactly nothing (all its cells cut off)
+        // must carry nothing on both paths up to roundoff of the array's scale.
+        let d = (x - y).abs() / y.abs().max(1e-13 * scale);
+        assert!(
+            d <= TOL,
+            "{what}: column {j}: {x:e} vs direct {y:e} (rel {d:e})"
+        );
+    }
+}
+
+/// Transistor regions visited by a solved array: (cutoff, linear, saturation).
+fn regions(arr: &Array, b: &Bias) -> (usize, usize, usize) {
+    let m = arr.crossbar().transistor.unwrap();
+    let (mut cut, mut lin, mut sat) = (0, 0, 0);
+    for t in &arr.net.mos {
+        let vg = b.gates[t.row];
+        let (vd, vs) = (arr.end_voltage(t.d), arr.end_voltage(t.s));
+        let vov = vg - vd.min(vs) - m.vto;
+        let vds = (vd - vs).abs();
+        if vov <= 0.0 {
+            cut += 1;
+        } else if vds < vov {
+            lin += 1;
+        } else {
+            sat += 1;
+        }
+    }
+    (cut, lin, sat)
+}
+
+#[test]
+fn condensed_path_agrees_with_direct_path_for_every_cell_kind_and_law() {
+    let laws = [CellLaw::Linear, CellLaw::Sinh { v0: 0.25 }];
+    let kinds = [
+        CellKind::ZeroT1R,
+        CellKind::OneS1R,
+        CellKind::OneT1R,
+        CellKind::TwoT2R,
+    ];
+    for (k, &kind) in kinds.iter().enumerate() {
+        for (l, &law) in laws.iter().enumerate() {
+            let seed = (10 * k + l) as u64;
+            let xb = array(13, 11, kind, law, seed);
+            let b = bias(&xb, seed + 100);
+            let direct = solve_with(&xb, &b, Method::Direct);
+            let cond = solve_with(&xb, &b, Method::Condensed);
+            let what = format!("{} {:?}", kind.name(), law);
+            assert_columns_agree(&cond, &direct, &what);
+            let iter = solve_with(&xb, &b, Method::Iterative);
+            assert_columns_agree(&iter, &direct, &format!("{what} (iterative)"));
+            // Middle nodes are restored too: every cell current agrees (cells of cut-off
+            // transistors carry nothing, and the direct path leaves roundoff there: relative to the largest cell).
+            let nx = xb.rows * xb.phys_cols();
+            let imax = (0..nx).fold(0.0f64, |m, i| m.max(direct.cell_current(i).abs()));
+            for idx in 0..nx {
+                let (x, y) = (cond.cell_current(idx), direct.cell_current(idx));
+                assert!(
+                    (x - y).abs() <= TOL * (y.abs() + imax),
+                    "{what}: cell {idx}: {x:e} vs {y:e}"
+                );
+            }
+            if kind.has_transistor() {
+                let (cut, lin, sat) = regions(&direct, &b);
+                assert!(
+                    cut > 0 && lin > 0 && sat > 0,
+                    "{what}: regions cut {cut} lin {lin} sat {sat}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn condensed_path_is_the_default_for_nonlinear_arrays_and_reuses_its_factor() {
+    let xb = array(16, 16, CellKind::OneT1R, CellLaw::Sinh { v0: 0.25 }, 7);
+    let mut arr = Array::bind(&xb, &bias(&xb, 1)).unwrap();
+    assert_eq!(arr.method, Method::Auto);
+    arr.solve().unwrap();
+    assert!(
+        arr.last_krylov_iterations > 0,
+        "Auto took the condensed path"
+    );
+    assert!(arr.last_factorizations >= 1);
+    // A second input vector, warm-started, on the saved factor: exact again.
+    let b2 = bias(&xb, 2);
+    arr.set_bias(&b2).unwrap();
+    arr.solve().unwrap();
+    let direct = solve_with(&xb, &b2, Method::Direct);
+    assert_columns_agree(&arr, &direct, "second vector");
+    assert!(
+        arr.last_factorizations < arr.last_iterations,
+        "the factor is reused across Newton steps ({} factorisations, {} iterations)",
+        arr.last_factorizations,
+        arr.last_iterations
+    );
+}
+
+#[test]
+fn condensed_path_handles_merged_lines_and_both_line_ends() {
+    // Ideal periphery merges the line ends into the sources (AMD ordering, fixed r ends);
+    // "both" drives and senses every line at both ends.
+    for (r_drv, ends) in [(0.0, LineEnds::One), (10.0, LineEnds::Both)] {
+        let mut xb = array(9, 12, CellKind::TwoT2R, CellLaw::Sinh { v0: 0.25 }, 3);
+        xb.r_driver = r_drv;
+        xb.r_sense = r_drv;
+        xb.line_ends = ends;
+        let b = bias(&xb, 4);
+        let direct = solve_with(&xb, &b, Method::Direct);
+        let cond = solve_with(&xb, &b, Method::Condensed);
+        assert_columns_agree(&cond, &direct, &format!("r_driver {r_drv}, {ends:?}"));
+        let iter = solve_with(&xb, &b, Method::Iterative);
+        assert_columns_agree(
+            &iter,
+            &direct,
+            &format!("r_driver {r_drv}, {ends:?} (iterative)"),
+        );
+    }
+}
+
+#[test]
+fn condensed_solution_satisfies_kcl_at_every_middle_node() {
+    let xb = array(10, 10, CellKind::OneT1R, CellLaw::Sinh { v0: 0.25 }, 9);
+    let arr = solve_with(&xb, &bias(&xb, 5), Method::Condensed);
+    for idx in 0..xb.rows * xb.cols {
+        // KCL at the drain: cell current = channel current + the drain junction's gmin.
+        let (ic, im) = (arr.cell_current(idx), arr.mos_current(idx));
+        let i_leak = xbarsim::crossbar::GMIN_BULK * arr.end_voltage(arr.net.mos[idx].d);
+        assert!(
+            // (the local solve resolves v_m to ~4ε·|v|, i.e. currents to ~g·4ε·|v| ≈ 1e-20 A)
+            (ic - im - i_leak).abs() <= 1e-12 * ic.abs() + 1e-18,
+            "cell {idx}: cell {ic:e} A vs transistor {im:e} A + junction leak {i_leak:e} A"
+        );
+        assert!(matches!(arr.net.mos[idx].d, End::Free(_)));
+    }
+}
+
+#[test]
+fn iterative_path_agrees_on_a_larger_linear_passive_array() {
+    // Linear passive arrays normally take one direct Cholesky solve; forced through the
+    // iterative path they must give the same currents.
+    let xb = array(40, 37, CellKind::ZeroT1R, CellLaw::Linear, 11);
+    let b = bias(&xb, 12);
+    let direct = solve_with(&xb, &b, Method::Direct);
+    let iter = solve_with(&xb, &b, Method::Iterative);
+    assert_columns_agree(&iter, &direct, "0T1R linear 40×37 (iterative)");
+}
