@@ -135,3 +135,21 @@ fn mvm_of_a_zero_input_writes_no_nan() {
     let first = text.lines().nth(1).unwrap();
     assert!(first.ends_with(','), "zero ideal output: empty rel_error, got {first}");
 }
+
+/// Found while writing the fuzz harnesses: nested subcircuits multiply (ten levels of ten
+/// instances would be 10^10 resistors); past 250 000 instances the expansion is an error
+/// naming the line, not a hang.
+#[test]
+fn subcircuit_expansion_bomb_is_an_error() {
+    let mut deck = String::from("bomb\n.subckt s0 a b\nr1 a b 1k\n.ends\n");
+    for k in 1..=7 {
+        deck += &format!(".subckt s{k} a b\n");
+        for i in 0..10 {
+            deck += &format!("x{i} a b s{}\n", k - 1);
+        }
+        deck += ".ends\n";
+    }
+    deck += "x1 in 0 s7\nv1 in 0 1\n.op\n.end\n";
+    let e = xbarsim::spice::parse_str(&deck, None).unwrap_err().to_string();
+    assert!(e.contains("subcircuit instances"), "{e}");
+}

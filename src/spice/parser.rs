@@ -65,6 +65,7 @@ pub fn parse_str_full(text: &str, origin_path: Option<&Path>) -> Result<Parsed, 
         warnings: Vec::new(),
         ic: Vec::new(),
         models: HashMap::new(),
+        instances: 0,
     };
     b.warnings.extend(tree.warnings.iter().cloned());
     b.top()?;
@@ -498,7 +499,14 @@ struct Builder<'a> {
     ic: Vec<(NodeId, f64)>,
     /// Evaluated models by (card line, owning instance prefix).
     models: HashMap<(usize, String), ModelInst>,
+    /// Subcircuit instances expanded so far, bounded by [`MAX_INSTANCES`].
+    instances: usize,
 }
+
+/// Most subcircuit instances a deck may expand to (a 256×256 array of subcircuit cells is
+/// 65 536): ten nested levels of ten instances each
+/// would otherwise be 10^10 elements, a hang instead of an error.
+const MAX_INSTANCES: usize = 250_000;
 
 fn param_lookup<'f>(frames: &'f [Frame]) -> impl Fn(&str) -> Option<f64> + 'f {
     move |name: &str| {
@@ -1320,6 +1328,14 @@ impl<'a> Builder<'a> {
                     d.ports.len(),
                     node_toks.len()
                 ),
+                Some(&sub_tok.text),
+            ));
+        }
+        self.instances += 1;
+        if self.instances > MAX_INSTANCES {
+            return Err(line.error(
+                sub_tok.at,
+                format!("more than {MAX_INSTANCES} subcircuit instances after expansion"),
                 Some(&sub_tok.text),
             ));
         }
