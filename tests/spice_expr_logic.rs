@@ -318,3 +318,15 @@ fn deep_nesting_is_an_error_and_infinite_constants_round_trip() {
     assert!(eval_param("1/0", &|_| None).is_err());
     assert_eq!(eval_param("1/(1/0)", &|_| None).unwrap(), 0.0);
 }
+
+/// Fuzz finding (target `expr`, input `(- (0))`): a folded −0 was written as `0`, so the
+/// exported expression changed sign under a division (1/−0 = −inf, 1/0 = +inf).
+#[test]
+fn negative_zero_constant_round_trips() {
+    let e = b("v(a) / (- (0))");
+    let written = e.to_spice(&|_| "a".into());
+    let again = b(&written);
+    let x = e.eval(&[1.0], 0.0, &mut [0.0]);
+    let y = again.eval(&[1.0], 0.0, &mut [0.0]);
+    assert_eq!((x, y), (f64::NEG_INFINITY, f64::NEG_INFINITY), "{written}");
+}

@@ -910,7 +910,10 @@ impl Compiled {
     fn write_slot(&self, i: usize, name_of: &dyn Fn(NodeId) -> String, out: &mut String) {
         match self.tape[i] {
             Instr::Const(c) => {
-                if c < 0.0 {
+                if c.is_sign_negative() && c == 0.0 {
+                    // −0 (it matters under 1/x): `format_number` writes plain 0.
+                    out.push_str("(-0)");
+                } else if c < 0.0 {
                     let _ = write!(out, "({})", format_number(c));
                 } else {
                     out.push_str(&format_number(c));
