@@ -153,3 +153,16 @@ fn subcircuit_expansion_bomb_is_an_error() {
     let e = xbarsim::spice::parse_str(&deck, None).unwrap_err().to_string();
     assert!(e.contains("subcircuit instances"), "{e}");
 }
+
+/// Fuzz finding (target `netlist`): a line holding only separators and a comment (`,;end`)
+/// tokenised to nothing and the element parser indexed its first token (panic). Such a line
+/// is blank; a `.model` card without a name is an error.
+#[test]
+fn separator_only_line_is_blank_and_bare_model_is_an_error() {
+    let deck = " V2 TD TR TF\0\0\0\0\0\0\0=rqri\0\0le\0tol=1e-6\n,;end\n";
+    let _ = xbarsim::spice::parse_str(deck, None); // an error or a circuit, never a panic
+    let c = xbarsim::spice::parse_str("t\nv1 a 0 1\nr1 a 0 1k\n,;end\n.op\n.end\n", None).unwrap();
+    assert_eq!(c.resistors.len(), 1);
+    let e = xbarsim::spice::parse_str("t\nv1 a 0 1\nr1 a 0 1k\n.model\n.op\n.end\n", None);
+    assert!(e.is_err(), "{:?}", e.map(|c| c.title));
+}
