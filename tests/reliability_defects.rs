@@ -166,3 +166,15 @@ fn separator_only_line_is_blank_and_bare_model_is_an_error() {
     let e = xbarsim::spice::parse_str("t\nv1 a 0 1\nr1 a 0 1k\n.model\n.op\n.end\n", None);
     assert!(e.is_err(), "{:?}", e.map(|c| c.title));
 }
+
+/// Fuzz finding (target `netlist`, a libFuzzer timeout > 1 s in the instrumented build): a
+/// mutated 8×8 1T1R deck whose operating point does not converge. It must end in a clear
+/// non-convergence error (0.16 s in a release build), never a result or a panic.
+#[test]
+fn fuzzed_unconvergeable_1t1r_deck_is_a_clear_error() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz-regressions/netlist-timeout-1t1r-op.cir");
+    let e = xbarsim::runner::run_netlist(&p).err().expect("no operating point exists");
+    let m = e.to_string();
+    assert!(m.contains("no convergence") && m.contains("netlist-timeout-1t1r-op.cir"), "{m}");
+}
