@@ -18,7 +18,11 @@ fn ngspice_available() -> bool {
 
 /// The `.op` vectors of `deck` as ngspice computes them, by lower-case name.
 fn ngspice_op(deck: &str) -> HashMap<String, f64> {
-    match xbarsim::spice::ngspice::run_text(deck).unwrap_or_else(|e| panic!("{e}")) .into_iter().next() {
+    match xbarsim::spice::ngspice::run_text(deck)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .next()
+    {
         Some(xbarsim::circuit::AnalysisResult::Op(rows)) => rows
             .into_iter()
             .map(|(n, v)| (n.to_ascii_lowercase(), v))
@@ -41,9 +45,8 @@ fn floating_read_of_transistor_arrays_is_finite_and_matches_ngspice() {
                 let xb = build(n, cell, sinh, n as u64 + 1);
                 let (row, col) = (n / 2 - 1, 3);
                 let v = 0.2;
-                let r = read_cell(&xb, row, col, v, ReadScheme::Floating).unwrap_or_else(|e| {
-                    panic!("{} {n}×{n} sinh={sinh}: {e}", cell.name())
-                });
+                let r = read_cell(&xb, row, col, v, ReadScheme::Floating)
+                    .unwrap_or_else(|e| panic!("{} {n}×{n} sinh={sinh}: {e}", cell.name()));
                 let what = format!("{} {n}×{n} sinh={sinh}", cell.name());
                 for (name, x) in [
                     ("i_sense", r.i_sense),
@@ -58,7 +61,11 @@ fn floating_read_of_transistor_arrays_is_finite_and_matches_ngspice() {
                 }
                 assert!(r.i_sense > 0.0 && r.i_cell > 0.0, "{what}: {r}");
                 let leak = 2.0 * (n * xb.phys_cols()) as f64 * GMIN_BULK * v;
-                assert!(r.i_sneak.abs() <= leak, "{what}: sneak {:e} A > {leak:e} A", r.i_sneak);
+                assert!(
+                    r.i_sneak.abs() <= leak,
+                    "{what}: sneak {:e} A > {leak:e} A",
+                    r.i_sneak
+                );
 
                 if !ngspice {
                     continue;
@@ -99,13 +106,19 @@ fn non_finite_results_are_errors_not_csv_values() {
     t.push_row(vec![0.0, 1.0, 1e-3]).unwrap();
     t.push_row(vec![1e-9, f64::NAN, 1e-3]).unwrap();
     let e = t.to_csv_string().unwrap_err().to_string();
-    assert!(e.contains("v(out)") && e.contains("row 2") && e.contains("time = 1e-9"), "{e}");
+    assert!(
+        e.contains("v(out)") && e.contains("row 2") && e.contains("time = 1e-9"),
+        "{e}"
+    );
     assert!(e.contains("likely cause"), "{e}");
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("t.csv");
     assert!(t.write_csv(&p).is_err() && !p.exists());
 
-    let op = vec![("v(a)".to_string(), 1.0), ("i(v1)".to_string(), f64::INFINITY)];
+    let op = vec![
+        ("v(a)".to_string(), 1.0),
+        ("i(v1)".to_string(), f64::INFINITY),
+    ];
     let e = ensure_finite_values(&op, "test").unwrap_err().to_string();
     assert!(e.contains("i(v1) = inf"), "{e}");
     let p = dir.path().join("op.csv");
@@ -131,9 +144,15 @@ fn mvm_of_a_zero_input_writes_no_nan() {
     std::fs::write(&inputs, "0,0\n1,0.5\n").unwrap();
     let s = mvm_command(&cfg, Some(&inputs), Some(&dir.path().join("out"))).unwrap();
     let text = std::fs::read_to_string(&s.csv).unwrap();
-    assert!(!text.to_lowercase().contains("nan") && !text.contains("inf"), "{text}");
+    assert!(
+        !text.to_lowercase().contains("nan") && !text.contains("inf"),
+        "{text}"
+    );
     let first = text.lines().nth(1).unwrap();
-    assert!(first.ends_with(','), "zero ideal output: empty rel_error, got {first}");
+    assert!(
+        first.ends_with(','),
+        "zero ideal output: empty rel_error, got {first}"
+    );
 }
 
 /// Found while writing the fuzz harnesses: nested subcircuits multiply (ten levels of ten
@@ -150,7 +169,9 @@ fn subcircuit_expansion_bomb_is_an_error() {
         deck += ".ends\n";
     }
     deck += "x1 in 0 s7\nv1 in 0 1\n.op\n.end\n";
-    let e = xbarsim::spice::parse_str(&deck, None).unwrap_err().to_string();
+    let e = xbarsim::spice::parse_str(&deck, None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("subcircuit instances"), "{e}");
 }
 
@@ -174,7 +195,12 @@ fn separator_only_line_is_blank_and_bare_model_is_an_error() {
 fn fuzzed_unconvergeable_1t1r_deck_is_a_clear_error() {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fuzz-regressions/netlist-timeout-1t1r-op.cir");
-    let e = xbarsim::runner::run_netlist(&p).err().expect("no operating point exists");
+    let e = xbarsim::runner::run_netlist(&p)
+        .err()
+        .expect("no operating point exists");
     let m = e.to_string();
-    assert!(m.contains("no convergence") && m.contains("netlist-timeout-1t1r-op.cir"), "{m}");
+    assert!(
+        m.contains("no convergence") && m.contains("netlist-timeout-1t1r-op.cir"),
+        "{m}"
+    );
 }

@@ -44,8 +44,9 @@ fuzz_target!(|data: &[u8]| {
                 .and_then(|k| k.parse().ok())
                 .ok_or_else(|| format!("node {n}"))
         };
-        let again = Compiled::parse(&written, &|_| None, &mut relookup)
-            .unwrap_or_else(|err| panic!("to_spice wrote {written:?}, which does not parse: {err}"));
+        let again = Compiled::parse(&written, &|_| None, &mut relookup).unwrap_or_else(|err| {
+            panic!("to_spice wrote {written:?}, which does not parse: {err}")
+        });
         let mut vv = vec![0.0; again.nodes.len()];
         for (k, id) in again.nodes.iter().enumerate() {
             let pos = e.nodes.iter().position(|x| x == id).unwrap();

@@ -16,10 +16,10 @@ use super::netlist::export_netlist;
 use super::network::Bias;
 use super::ops::{energy, mvm_bound, read_cell, ReadReport, ReadScheme};
 use super::output::write_text_atomic;
-use crate::report::{ensure_finite, SOLVE_CAUSE};
 use super::solver::Array;
 use super::CrossbarError;
 use crate::plot::{write_line_plot, LinePlot, Series, SeriesStyle};
+use crate::report::{ensure_finite, SOLVE_CAUSE};
 
 fn io_err(file: &Path, e: impl fmt::Display) -> CrossbarError {
     CrossbarError::Io {
@@ -140,10 +140,7 @@ pub fn read_inputs_csv(path: &Path, rows: usize) -> Result<Vec<Vec<f64>>, Crossb
         out.push(v);
     }
     if out.is_empty() {
-        return Err(werr(
-            text.lines().count().max(1),
-            "no input vectors".into(),
-        ));
+        return Err(werr(text.lines().count().max(1), "no input vectors".into()));
     }
     Ok(out)
 }

@@ -313,6 +313,9 @@ impl<'a, 'b> Parser<'a, 'b> {
         };
         if c.is_ascii_digit() || (c == '.' && rest[1..].starts_with(|d: char| d.is_ascii_digit())) {
             let (v, n) = scan_number(rest).ok_or_else(|| self.err(start, "bad number", rest))?;
+            if !v.is_finite() {
+                return Err(self.err(start, "number out of range", &rest[..n]));
+            }
             return Ok((Tok::Num(v), start, start + n));
         }
         if c.is_ascii_alphabetic() || c == '_' {
