@@ -107,7 +107,10 @@ fn shared_tran_decks_match_stored_linearized_references() {
             );
         }
     }
-    assert_eq!(n, 7, "11 .tran decks expected, 4 of them compared with converged ngspice");
+    assert_eq!(
+        n, 7,
+        "11 .tran decks expected, 4 of them compared with converged ngspice"
+    );
 }
 
 #[test]
@@ -159,10 +162,18 @@ fn stored_reference_and_xbarsim_agree_with_rc_closed_form() {
     for (who, table) in [("stored ngspice", &stored), ("xbarsim", t)] {
         assert_eq!(table.rows.len(), 101, "{who}: 0..10 ms by 100 µs");
         for (t, v) in tran_column(table, "v(2)") {
-            assert!((v - v2(t)).abs() < 1e-3, "{who}: v(2)({t:e}) = {v} vs {}", v2(t));
+            assert!(
+                (v - v2(t)).abs() < 1e-3,
+                "{who}: v(2)({t:e}) = {v} vs {}",
+                v2(t)
+            );
         }
         for (t, i) in tran_column(table, "i(v0)") {
-            assert!((i - i0(t)).abs() < 1e-6, "{who}: i(v0)({t:e}) = {i} vs {}", i0(t));
+            assert!(
+                (i - i0(t)).abs() < 1e-6,
+                "{who}: i(v0)({t:e}) = {i} vs {}",
+                i0(t)
+            );
         }
     }
 }

@@ -21,9 +21,7 @@ struct Net {
 
 fn net() -> impl Strategy<Value = Net> {
     (2usize..9).prop_flat_map(|n| {
-        let tree = (1..=n)
-            .map(|k| (0..k, 1.0f64..1e5))
-            .collect::<Vec<_>>();
+        let tree = (1..=n).map(|k| (0..k, 1.0f64..1e5)).collect::<Vec<_>>();
         let extra = prop::collection::vec((0..=n, 0..=n, 1.0f64..1e5), 0..2 * n);
         let isrc = prop::collection::vec((0..=n, 0..=n, -1e-2f64..1e-2), 0..3);
         let vsrc = prop::option::of((1..=n, -5.0f64..5.0));
@@ -141,7 +139,12 @@ proptest! {
 }
 
 fn kind(k: u8) -> CellKind {
-    [CellKind::ZeroT1R, CellKind::OneS1R, CellKind::OneT1R, CellKind::TwoT2R][k as usize % 4]
+    [
+        CellKind::ZeroT1R,
+        CellKind::OneS1R,
+        CellKind::OneT1R,
+        CellKind::TwoT2R,
+    ][k as usize % 4]
 }
 
 /// A random small array: size, kind, law, wire/driver/sense resistances, weights, inputs.
@@ -157,32 +160,46 @@ fn array() -> impl Strategy<Value = (Crossbar, Vec<f64>)> {
     )
         .prop_flat_map(|(rows, cols, k, sinh, (rr, rc, rd, rs), both, seed)| {
             let inputs = prop::collection::vec(0.0f64..0.5, rows);
-            (Just((rows, cols, k, sinh, rr, rc, rd, rs, both, seed)), inputs)
+            (
+                Just((rows, cols, k, sinh, rr, rc, rd, rs, both, seed)),
+                inputs,
+            )
         })
-        .prop_map(|((rows, cols, k, sinh, rr, rc, rd, rs, both, seed), inputs)| {
-            let mut xb = Crossbar::new(rows, cols);
-            xb.cell = kind(k);
-            if sinh {
-                xb.law = CellLaw::Sinh { v0: 0.25 };
-            }
-            xb.g_min = 2e-6;
-            xb.g_max = 1e-4;
-            xb.r_row = rr;
-            xb.r_col = rc;
-            xb.r_driver = rd;
-            xb.r_sense = rs;
-            xb.line_ends = if both { LineEnds::Both } else { LineEnds::One };
-            if xb.cell == CellKind::OneS1R {
-                xb.selector = Some(Selector { i_s: 2e-5, v_s: 0.08 });
-            }
-            if xb.cell.has_transistor() {
-                xb.transistor = Some(Mos1 { vto: 0.45, kp: 1.5e-4, lambda: 0.03, w: 1e-6, l: 0.5e-6 });
-                xb.v_gate = 1.2;
-            }
-            use rand::SeedableRng;
-            xb.random_weights(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
-            (xb, inputs)
-        })
+        .prop_map(
+            |((rows, cols, k, sinh, rr, rc, rd, rs, both, seed), inputs)| {
+                let mut xb = Crossbar::new(rows, cols);
+                xb.cell = kind(k);
+                if sinh {
+                    xb.law = CellLaw::Sinh { v0: 0.25 };
+                }
+                xb.g_min = 2e-6;
+                xb.g_max = 1e-4;
+                xb.r_row = rr;
+                xb.r_col = rc;
+                xb.r_driver = rd;
+                xb.r_sense = rs;
+                xb.line_ends = if both { LineEnds::Both } else { LineEnds::One };
+                if xb.cell == CellKind::OneS1R {
+                    xb.selector = Some(Selector {
+                        i_s: 2e-5,
+                        v_s: 0.08,
+                    });
+                }
+                if xb.cell.has_transistor() {
+                    xb.transistor = Some(Mos1 {
+                        vto: 0.45,
+                        kp: 1.5e-4,
+                        lambda: 0.03,
+                        w: 1e-6,
+                        l: 0.5e-6,
+                    });
+                    xb.v_gate = 1.2;
+                }
+                use rand::SeedableRng;
+                xb.random_weights(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+                (xb, inputs)
+            },
+        )
 }
 
 proptest! {

@@ -34,7 +34,10 @@ const CONFIG_2X2: &str = "rows = 2\ncols = 2\ncell = \"0T1R\"\n[device]\nkind = 
 
 /// Every message on stderr ends its own line, and no line holds two messages glued together.
 fn assert_one_message_per_line(err: &str) {
-    assert!(err.is_empty() || err.ends_with('\n'), "unterminated: {err:?}");
+    assert!(
+        err.is_empty() || err.ends_with('\n'),
+        "unterminated: {err:?}"
+    );
     for l in err.lines() {
         let starts = l.matches("error:").count() + l.matches("warning:").count();
         assert!(starts <= 1, "two messages on one line: {l:?}");
@@ -55,7 +58,10 @@ fn weight_csv_errors_name_the_line_of_the_bad_value() {
         write(d.path(), "w.csv", csv);
         let (ok, _, err) = xbar(&["mvm", &cfg]);
         assert!(!ok, "{csv:?} accepted");
-        assert!(err.contains("w.csv") && err.contains(line), "{csv:?}: {err}");
+        assert!(
+            err.contains("w.csv") && err.contains(line),
+            "{csv:?}: {err}"
+        );
         assert!(err.contains(what), "{csv:?}: {err}");
         assert!(!err.contains(":0:"), "{err}");
         assert_one_message_per_line(&err);
@@ -74,7 +80,10 @@ fn input_csv_errors_name_the_line() {
     ] {
         let inp = write(d.path(), "in.csv", csv);
         let (ok, _, err) = xbar(&["mvm", &cfg, "--inputs", &inp]);
-        assert!(!ok && err.contains("in.csv") && err.contains(line), "{csv:?}: {err}");
+        assert!(
+            !ok && err.contains("in.csv") && err.contains(line),
+            "{csv:?}: {err}"
+        );
     }
 }
 
@@ -93,9 +102,18 @@ fn card_errors_name_the_key_or_say_nothing_about_keys() {
     let dir = d.path().join("a_dir");
     std::fs::create_dir(&dir).unwrap();
     for (card, must) in [
-        (wrong_type.as_str(), vec![format!(":{}:", k + 1), "key `v0`".to_string()]),
-        (missing.as_str(), vec!["missing.toml".into(), "cannot read".into()]),
-        (&dir.display().to_string(), vec!["a_dir".into(), "cannot read".into()]),
+        (
+            wrong_type.as_str(),
+            vec![format!(":{}:", k + 1), "key `v0`".to_string()],
+        ),
+        (
+            missing.as_str(),
+            vec!["missing.toml".into(), "cannot read".into()],
+        ),
+        (
+            &dir.display().to_string(),
+            vec!["a_dir".into(), "cannot read".into()],
+        ),
     ] {
         let (ok, _, err) = xbar(&["device", "iv", card]);
         assert!(!ok, "{card} accepted");
@@ -115,7 +133,10 @@ fn empty_netlist_is_an_error() {
         let (ok, out, err) = xbar(&["run", &p]);
         assert!(!ok, "{text:?} ran");
         assert!(out.is_empty(), "{out}");
-        assert!(err.contains("empty.cir") && err.contains("empty netlist"), "{err}");
+        assert!(
+            err.contains("empty.cir") && err.contains("empty netlist"),
+            "{err}"
+        );
     }
 }
 
@@ -124,7 +145,10 @@ fn infinite_resistance_and_missing_op_are_separate_lines() {
     let d = tempfile::tempdir().unwrap();
     let p = write(d.path(), "rinf.cir", "t\nr1 a 0 1e400\nv1 a 0 1\n.end\n");
     let (ok, _, err) = xbar(&["run", &p]);
-    assert!(!ok && err.contains("rinf.cir:2") && err.contains("r1"), "{err}");
+    assert!(
+        !ok && err.contains("rinf.cir:2") && err.contains("r1"),
+        "{err}"
+    );
     assert_one_message_per_line(&err);
     let p = write(d.path(), "noop.cir", "t\nr1 a 0 1k\nv1 a 0 1\n.end\n");
     let (_, _, err) = xbar(&["run", &p]);
@@ -143,19 +167,40 @@ fn every_command_creates_a_missing_output_directory_and_says_so() {
     let sub = |name: &str| d.path().join(name).join("deeper").join("x");
     let cases: Vec<(Vec<String>, std::path::PathBuf)> = vec![
         (
-            vec!["run".into(), deck.clone(), "-o".into(), sub("run").display().to_string()],
+            vec![
+                "run".into(),
+                deck.clone(),
+                "-o".into(),
+                sub("run").display().to_string(),
+            ],
             sub("run").with_extension("op.csv"),
         ),
         (
-            vec!["mvm".into(), cfg.clone(), "-o".into(), sub("mvm").display().to_string()],
+            vec![
+                "mvm".into(),
+                cfg.clone(),
+                "-o".into(),
+                sub("mvm").display().to_string(),
+            ],
             sub("mvm").with_extension("mvm.csv"),
         ),
         (
-            vec!["export".into(), cfg.clone(), "-o".into(), sub("export").display().to_string()],
+            vec![
+                "export".into(),
+                cfg.clone(),
+                "-o".into(),
+                sub("export").display().to_string(),
+            ],
             sub("export"),
         ),
         (
-            vec!["device".into(), "iv".into(), card.clone(), "-o".into(), sub("device").display().to_string()],
+            vec![
+                "device".into(),
+                "iv".into(),
+                card.clone(),
+                "-o".into(),
+                sub("device").display().to_string(),
+            ],
             sub("device"),
         ),
     ];
@@ -163,7 +208,10 @@ fn every_command_creates_a_missing_output_directory_and_says_so() {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, _, err) = xbar(&a);
         assert!(ok, "{args:?}: {err}");
-        assert!(err.contains("created directory"), "{args:?} did not say so: {err}");
+        assert!(
+            err.contains("created directory"),
+            "{args:?} did not say so: {err}"
+        );
         assert!(file.is_file(), "{args:?}: {} missing", file.display());
         assert_one_message_per_line(&err);
         // Written through a temporary file and a rename: nothing else is left beside it, and
@@ -171,12 +219,19 @@ fn every_command_creates_a_missing_output_directory_and_says_so() {
         let before = std::fs::read(&file).unwrap();
         let (ok, _, err) = xbar(&a);
         assert!(ok && !err.contains("created directory"), "{args:?}: {err}");
-        assert_eq!(std::fs::read(&file).unwrap(), before, "{args:?}: not reproducible");
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            before,
+            "{args:?}: not reproducible"
+        );
         let names: Vec<String> = std::fs::read_dir(file.parent().unwrap())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(names.iter().all(|n| !n.contains(".part")), "{args:?}: left {names:?}");
+        assert!(
+            names.iter().all(|n| !n.contains(".part")),
+            "{args:?}: left {names:?}"
+        );
     }
 }
 
@@ -189,7 +244,10 @@ fn floating_read_of_a_16x16_1t1r_array_prints_no_nan() {
         .replace("cols = 64", "cols = 16");
     for (name, t) in [
         ("t1.toml", text.clone()),
-        ("t2.toml", text.replace("cell = \"1T1R\"", "cell = \"2T2R\"")),
+        (
+            "t2.toml",
+            text.replace("cell = \"1T1R\"", "cell = \"2T2R\""),
+        ),
     ] {
         let cfg = write(d.path(), name, &t);
         let (ok, out, err) = xbar(&["read", &cfg, "--cell", "3,4", "--scheme", "floating"]);

@@ -18,7 +18,11 @@ fn ngspice_available() -> bool {
 
 /// The `.op` vectors of `deck` as ngspice computes them, by lower-case name.
 fn ngspice_op(deck: &str) -> HashMap<String, f64> {
-    match xbarsim::spice::ngspice::run_text(deck).unwrap_or_else(|e| panic!("{e}")) .into_iter().next() {
+    match xbarsim::spice::ngspice::run_text(deck)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .next()
+    {
         Some(xbarsim::circuit::AnalysisResult::Op(rows)) => rows
             .into_iter()
             .map(|(n, v)| (n.to_ascii_lowercase(), v))
@@ -41,9 +45,8 @@ fn floating_read_of_transistor_arrays_is_finite_and_matches_ngspice() {
                 let xb = build(n, cell, sinh, n as u64 + 1);
                 let (row, col) = (n / 2 - 1, 3);
                 let v = 0.2;
-                let r = read_cell(&xb, row, col, v, ReadScheme::Floating).unwrap_or_else(|e| {
-                    panic!("{} {n}×{n} sinh={sinh}: {e}", cell.name())
-                });
+                let r = read_cell(&xb, row, col, v, ReadScheme::Floating)
+                    .unwrap_or_else(|e| panic!("{} {n}×{n} sinh={sinh}: {e}", cell.name()));
                 let what = format!("{} {n}×{n} sinh={sinh}", cell.name());
                 for (name, x) in [
                     ("i_sense", r.i_sense),
@@ -58,7 +61,11 @@ fn floating_read_of_transistor_arrays_is_finite_and_matches_ngspice() {
                 }
                 assert!(r.i_sense > 0.0 && r.i_cell > 0.0, "{what}: {r}");
                 let leak = 2.0 * (n * xb.phys_cols()) as f64 * GMIN_BULK * v;
-                assert!(r.i_sneak.abs() <= leak, "{what}: sneak {:e} A > {leak:e} A", r.i_sneak);
+                assert!(
+                    r.i_sneak.abs() <= leak,
+                    "{what}: sneak {:e} A > {leak:e} A",
+                    r.i_sneak
+                );
 
                 if !ngspice {
                     continue;
@@ -99,13 +106,19 @@ fn non_finite_results_are_errors_not_csv_values() {
     t.push_row(vec![0.0, 1.0, 1e-3]).unwrap();
     t.push_row(vec![1e-9, f64::NAN, 1e-3]).unwrap();
     let e = t.to_csv_string().unwrap_err().to_string();
-    assert!(e.contains("v(out)") && e.contains("row 2") && e.contains("time = 1e-9"), "{e}");
+    assert!(
+        e.contains("v(out)") && e.contains("row 2") && e.contains("time = 1e-9"),
+        "{e}"
+    );
     assert!(e.contains("likely cause"), "{e}");
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("t.csv");
     assert!(t.write_csv(&p).is_err() && !p.exists());
 
-    let op = vec![("v(a)".to_string(), 1.0), ("i(v1)".to_string(), f64::INFINITY)];
+    let op = vec![
+        ("v(a)".to_string(), 1.0),
+        ("i(v1)".to_string(), f64::INFINITY),
+    ];
     let e = ensure_finite_values(&op, "test").unwrap_err().to_string();
     assert!(e.contains("i(v1) = inf"), "{e}");
     let p = dir.path().join("op.csv");
@@ -131,7 +144,63 @@ fn mvm_of_a_zero_input_writes_no_nan() {
     std::fs::write(&inputs, "0,0\n1,0.5\n").unwrap();
     let s = mvm_command(&cfg, Some(&inputs), Some(&dir.path().join("out"))).unwrap();
     let text = std::fs::read_to_string(&s.csv).unwrap();
-    assert!(!text.to_lowercase().contains("nan") && !text.contains("inf"), "{text}");
+    assert!(
+        !text.to_lowercase().contains("nan") && !text.contains("inf"),
+        "{text}"
+    );
     let first = text.lines().nth(1).unwrap();
-    assert!(first.ends_with(','), "zero ideal output: empty rel_error, got {first}");
+    assert!(
+        first.ends_with(','),
+        "zero ideal output: empty rel_error, got {first}"
+    );
+}
+
+/// Found while writing the fuzz harnesses: nested subcircuits multiply (ten levels of ten
+/// instances would be 10^10 resistors); past 250 000 instances the expansion is an error
+/// naming the line, not a hang.
+#[test]
+fn subcircuit_expansion_bomb_is_an_error() {
+    let mut deck = String::from("bomb\n.subckt s0 a b\nr1 a b 1k\n.ends\n");
+    for k in 1..=7 {
+        deck += &format!(".subckt s{k} a b\n");
+        for i in 0..10 {
+            deck += &format!("x{i} a b s{}\n", k - 1);
+        }
+        deck += ".ends\n";
+    }
+    deck += "x1 in 0 s7\nv1 in 0 1\n.op\n.end\n";
+    let e = xbarsim::spice::parse_str(&deck, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("subcircuit instances"), "{e}");
+}
+
+/// Fuzz finding (target `netlist`): a line holding only separators and a comment (`,;end`)
+/// tokenised to nothing and the element parser indexed its first token (panic). Such a line
+/// is blank; a `.model` card without a name is an error.
+#[test]
+fn separator_only_line_is_blank_and_bare_model_is_an_error() {
+    let deck = " V2 TD TR TF\0\0\0\0\0\0\0=rqri\0\0le\0tol=1e-6\n,;end\n";
+    let _ = xbarsim::spice::parse_str(deck, None); // an error or a circuit, never a panic
+    let c = xbarsim::spice::parse_str("t\nv1 a 0 1\nr1 a 0 1k\n,;end\n.op\n.end\n", None).unwrap();
+    assert_eq!(c.resistors.len(), 1);
+    let e = xbarsim::spice::parse_str("t\nv1 a 0 1\nr1 a 0 1k\n.model\n.op\n.end\n", None);
+    assert!(e.is_err(), "{:?}", e.map(|c| c.title));
+}
+
+/// Fuzz finding (target `netlist`, a libFuzzer timeout > 1 s in the instrumented build): a
+/// mutated 8×8 1T1R deck whose operating point does not converge. It must end in a clear
+/// non-convergence error (0.16 s in a release build), never a result or a panic.
+#[test]
+fn fuzzed_unconvergeable_1t1r_deck_is_a_clear_error() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz-regressions/netlist-timeout-1t1r-op.cir");
+    let e = xbarsim::runner::run_netlist(&p)
+        .err()
+        .expect("no operating point exists");
+    let m = e.to_string();
+    assert!(
+        m.contains("no convergence") && m.contains("netlist-timeout-1t1r-op.cir"),
+        "{m}"
+    );
 }

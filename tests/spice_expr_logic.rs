@@ -82,14 +82,20 @@ fn ternary_derivative_is_that_of_the_branch_taken() {
     // Taken: a² b at a = 0.7, b = 2: ∂/∂a = 2ab = 2.8, ∂/∂b = a² = 0.49.
     let v = e.eval(&[0.7, 2.0], 0.0, &mut g);
     assert!((v - 0.98).abs() < 1e-15, "{v}");
-    assert!((g[0] - 2.8).abs() < 1e-14 && (g[1] - 0.49).abs() < 1e-15, "{g:?}");
+    assert!(
+        (g[0] - 2.8).abs() < 1e-14 && (g[1] - 0.49).abs() < 1e-15,
+        "{g:?}"
+    );
     // Other branch at a = 0.2: exp(200) + 3b; ∂/∂a = 1000·exp(200), ∂/∂b = 3.
     let v = e.eval(&[0.2, 2.0], 0.0, &mut g);
     assert!((v / (200f64.exp() + 6.0) - 1.0).abs() < 1e-14);
     assert!((g[0] / (1000.0 * 200f64.exp()) - 1.0).abs() < 1e-14 && g[1] == 3.0);
     // At a = 0.8 the untaken branch is exp(800) = inf; value and gradient stay finite.
     let v = e.eval(&[0.8, 1.0], 0.0, &mut g);
-    assert!(v.is_finite() && g.iter().all(|x| x.is_finite()), "{v} {g:?}");
+    assert!(
+        v.is_finite() && g.iter().all(|x| x.is_finite()),
+        "{v} {g:?}"
+    );
     // Comparisons are piecewise constant: zero derivative.
     let c = b("(v(a) < v(b)) + 2*(v(a) >= 1 && v(b) != 0)");
     let v = c.eval(&[1.5, 2.0], 0.0, &mut g);
@@ -107,7 +113,10 @@ fn logic_expressions_round_trip_through_to_spice() {
         let again = b(&written);
         for (va, vb) in [(0.7, 0.2), (0.1, -1.0), (0.0, 0.3), (1.0, 1.0), (0.3, 0.3)] {
             let (mut g1, mut g2) = ([0.0; 2], [0.0; 2]);
-            let (x, y) = (e.eval(&[va, vb], 0.0, &mut g1), again.eval(&[va, vb], 0.0, &mut g2));
+            let (x, y) = (
+                e.eval(&[va, vb], 0.0, &mut g1),
+                again.eval(&[va, vb], 0.0, &mut g2),
+            );
             assert_eq!((x, g1), (y, g2), "{text} -> {written} at ({va}, {vb})");
         }
     }
@@ -147,21 +156,36 @@ fn logic_b_sources_match_ngspice() {
         .op\n.end\n";
     let circuit = xbarsim::spice::parse_str(deck, None).unwrap();
     let ours = op_map(xbarsim::circuit::run_all(circuit).unwrap());
-    let want = [("v(o1)", 1.2), ("v(o2)", 2.0 + 4.0 + 8.0), ("v(o3)", 1.0 + 2.0 + 8.0), ("v(o4)", 3.0)];
+    let want = [
+        ("v(o1)", 1.2),
+        ("v(o2)", 2.0 + 4.0 + 8.0),
+        ("v(o3)", 1.0 + 2.0 + 8.0),
+        ("v(o4)", 3.0),
+    ];
     for (k, w) in want {
-        assert!((ours[k] - w).abs() < 1e-12, "{k}: xbarsim {} vs {w}", ours[k]);
+        assert!(
+            (ours[k] - w).abs() < 1e-12,
+            "{k}: xbarsim {} vs {w}",
+            ours[k]
+        );
     }
     if !ngspice_available() {
         return;
     }
     let theirs = op_map(xbarsim::spice::ngspice::run_text(deck).unwrap());
     for (k, w) in want {
-        assert!((theirs[k] - w).abs() < 1e-12, "{k}: ngspice {} vs {w}", theirs[k]);
+        assert!(
+            (theirs[k] - w).abs() < 1e-12,
+            "{k}: ngspice {} vs {w}",
+            theirs[k]
+        );
     }
 }
 
 fn card(name: &str) -> Arc<xbarsim::device::Model> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("device-models")
+        .join(name);
     Arc::new(xbarsim::device::load_card(&p).unwrap_or_else(|e| panic!("{name}: {e}")))
 }
 
@@ -208,7 +232,10 @@ fn every_export_runs_in_xbarsim_and_ngspice() {
                 .unwrap_or_else(|e| panic!("{what}: xbarsim rejects its own export: {e}"));
             let ours = op_map(xbarsim::circuit::run_all(circuit).unwrap());
             let theirs = ngspice.then(|| {
-                op_map(xbarsim::spice::ngspice::run_text(&deck).unwrap_or_else(|e| panic!("{what}: {e}")))
+                op_map(
+                    xbarsim::spice::ngspice::run_text(&deck)
+                        .unwrap_or_else(|e| panic!("{what}: {e}")),
+                )
             });
             for (j, srcs) in map.col_sources.iter().enumerate() {
                 let sum = |m: &HashMap<String, f64>| -> f64 {
@@ -265,7 +292,10 @@ fn every_card_current_expression_runs_in_xbarsim_and_ngspice() {
             let mut g = [0.0; 2];
             let x = e.eval(&[v, 0.0], 0.0, &mut g);
             let scale = i.abs().max(1e-30);
-            assert!((x - i).abs() <= 1e-9 * scale, "{name} at {v} V: expr {x:e}, law {i:e}");
+            assert!(
+                (x - i).abs() <= 1e-9 * scale,
+                "{name} at {v} V: expr {x:e}, law {i:e}"
+            );
             assert!(
                 (g[0] - di).abs() <= 1e-6 * di.abs().max(1e-30),
                 "{name} at {v} V: d/dV expr {:e}, law {di:e}",
@@ -281,7 +311,11 @@ fn every_card_current_expression_runs_in_xbarsim_and_ngspice() {
             want.push((format!("v({node})"), i));
         }
     }
-    deck.push_str(&format!(".options temp={} tnom={}\n.op\n.end\n", temp_k - 273.15, temp_k - 273.15));
+    deck.push_str(&format!(
+        ".options temp={} tnom={}\n.op\n.end\n",
+        temp_k - 273.15,
+        temp_k - 273.15
+    ));
     if !ngspice_available() {
         return;
     }
@@ -312,9 +346,34 @@ fn deep_nesting_is_an_error_and_infinite_constants_round_trip() {
     let written = e.to_spice(&|_| "a".into());
     let again = b(&written);
     for va in [1.0, -1.0] {
-        let (x, y) = (value(&format!("{written}"), va, 0.0), again.eval(&[va], 0.0, &mut [0.0]));
+        let (x, y) = (
+            value(&format!("{written}"), va, 0.0),
+            again.eval(&[va], 0.0, &mut [0.0]),
+        );
         assert_eq!(x.to_bits(), y.to_bits(), "{written}");
     }
     assert!(eval_param("1/0", &|_| None).is_err());
     assert_eq!(eval_param("1/(1/0)", &|_| None).unwrap(), 0.0);
+}
+
+/// Fuzz finding (target `expr`, input `(- (0))`): a folded −0 was written as `0`, so the
+/// exported expression changed sign under a division (1/−0 = −inf, 1/0 = +inf).
+#[test]
+fn negative_zero_constant_round_trips() {
+    let e = b("v(a) / (- (0))");
+    let written = e.to_spice(&|_| "a".into());
+    let again = b(&written);
+    let x = e.eval(&[1.0], 0.0, &mut [0.0]);
+    let y = again.eval(&[1.0], 0.0, &mut [0.0]);
+    assert_eq!((x, y), (f64::NEG_INFINITY, f64::NEG_INFINITY), "{written}");
+}
+
+/// Fuzz finding (target `expr`, input `1e573`): a literal beyond f64 became +inf, which
+/// `to_spice` cannot write back; it is now an error.
+#[test]
+fn overflowing_number_literal_is_an_error() {
+    let mut lookup = |_: &str| -> Result<NodeId, String> { Ok(1) };
+    let e = Compiled::parse("1e573", &|_| None, &mut lookup).unwrap_err();
+    assert!(e.message.contains("out of range"), "{e}");
+    assert!(eval_param("2*1e573", &|_| None).is_err());
 }

@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(w.len() == 16 && w.iter().all(|x| (-1.0..=1.0).contains(x)));
     }
     if let Ok(v) = xbarsim::crossbar::commands::read_inputs_csv(&path, 4) {
-        assert!(v.iter().all(|r| r.len() == 4 && r.iter().all(|x| (0.0..=1.0).contains(x))));
+        assert!(v
+            .iter()
+            .all(|r| r.len() == 4 && r.iter().all(|x| (0.0..=1.0).contains(x))));
     }
     let _ = xbarsim::report::read_table(&path);
     let _ = xbarsim::report::read_name_value(&path);

@@ -313,6 +313,9 @@ impl<'a, 'b> Parser<'a, 'b> {
         };
         if c.is_ascii_digit() || (c == '.' && rest[1..].starts_with(|d: char| d.is_ascii_digit())) {
             let (v, n) = scan_number(rest).ok_or_else(|| self.err(start, "bad number", rest))?;
+            if !v.is_finite() {
+                return Err(self.err(start, "number out of range", &rest[..n]));
+            }
             return Ok((Tok::Num(v), start, start + n));
         }
         if c.is_ascii_alphabetic() || c == '_' {
@@ -910,7 +913,10 @@ impl Compiled {
     fn write_slot(&self, i: usize, name_of: &dyn Fn(NodeId) -> String, out: &mut String) {
         match self.tape[i] {
             Instr::Const(c) => {
-                if c < 0.0 {
+                if c.is_sign_negative() && c == 0.0 {
+                    // −0 (it matters under 1/x): `format_number` writes plain 0.
+                    out.push_str("(-0)");
+                } else if c < 0.0 {
                     let _ = write!(out, "({})", format_number(c));
                 } else {
                     out.push_str(&format_number(c));

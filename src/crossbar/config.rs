@@ -940,7 +940,11 @@ impl FileCfg {
             }
             Some(WeightsCfg { csv: Some(p), .. }) => {
                 let full = path.parent().unwrap_or(Path::new(".")).join(p);
-                let lo = if xb.cell == CellKind::TwoT2R { -1.0 } else { 0.0 };
+                let lo = if xb.cell == CellKind::TwoT2R {
+                    -1.0
+                } else {
+                    0.0
+                };
                 let w = read_weight_csv(&full, xb.rows, xb.cols, lo)?;
                 xb.set_weights(&w).map_err(|e| match e {
                     CrossbarError::Input(m) => CrossbarError::Weights {
@@ -1000,7 +1004,10 @@ pub fn read_weight_csv(
             if !(x >= lo && x <= 1.0) {
                 return Err(werr(
                     ln + 1,
-                    format!("weight {x} (row {n_rows}, column {}) outside [{lo}, 1]", n + 1),
+                    format!(
+                        "weight {x} (row {n_rows}, column {}) outside [{lo}, 1]",
+                        n + 1
+                    ),
                 ));
             }
             out.push(x);

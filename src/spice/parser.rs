@@ -65,6 +65,7 @@ pub fn parse_str_full(text: &str, origin_path: Option<&Path>) -> Result<Parsed, 
         warnings: Vec::new(),
         ic: Vec::new(),
         models: HashMap::new(),
+        instances: 0,
     };
     b.warnings.extend(tree.warnings.iter().cloned());
     b.top()?;
@@ -498,7 +499,14 @@ struct Builder<'a> {
     ic: Vec<(NodeId, f64)>,
     /// Evaluated models by (card line, owning instance prefix).
     models: HashMap<(usize, String), ModelInst>,
+    /// Subcircuit instances expanded so far, bounded by [`MAX_INSTANCES`].
+    instances: usize,
 }
+
+/// Most subcircuit instances a deck may expand to (a 256×256 array of subcircuit cells is
+/// 65 536): ten nested levels of ten instances each
+/// would otherwise be 10^10 elements, a hang instead of an error.
+const MAX_INSTANCES: usize = 250_000;
 
 fn param_lookup<'f>(frames: &'f [Frame]) -> impl Fn(&str) -> Option<f64> + 'f {
     move |name: &str| {
@@ -763,16 +771,19 @@ impl<'a> Builder<'a> {
             let at = pairs
                 .iter()
                 .find(|(k, _)| k.lower() == key)
-                .map_or(toks[2].at, |(k, _)| k.at);
+                .map_or(toks.get(2).map_or(0, |t| t.at), |(k, _)| k.at);
             line.error(at, msg, Some(&key))
         })
     }
 
     fn model_card(&self, line: &Line, frames: &[Frame]) -> Result<ModelCard, NetlistError> {
         let toks = tokenize(line)?;
-        let name = toks[1].lower();
+        let Some(name_tok) = toks.get(1) else {
+            return Err(line.error(0, ".model needs a name and a type", None));
+        };
+        let name = name_tok.lower();
         let Some(kind) = toks.get(2).filter(|t| t.kind == Kind::Word) else {
-            return Err(line.error(toks[1].at, ".model needs a type", Some(&toks[1].text)));
+            return Err(line.error(name_tok.at, ".model needs a type", Some(&name_tok.text)));
         };
         let mut params = Vec::new();
         for (k, v) in parse_pairs(line, &toks[3..])? {
@@ -788,7 +799,10 @@ impl<'a> Builder<'a> {
     fn element(&mut self, li: usize, frames: &mut Vec<Frame>) -> Result<(), NetlistError> {
         let line = &self.lines[li];
         let toks = tokenize(line)?;
-        let first = &toks[0];
+        // A line of separators and a comment (`,;end`) holds nothing.
+        let Some(first) = toks.first() else {
+            return Ok(());
+        };
         if first.kind != Kind::Word {
             return Err(line.error(first.at, "expected an element name", Some(&first.text)));
         }
@@ -1323,6 +1337,14 @@ impl<'a> Builder<'a> {
                 Some(&sub_tok.text),
             ));
         }
+        self.instances += 1;
+        if self.instances > MAX_INSTANCES {
+            return Err(line.error(
+                sub_tok.at,
+                format!("more than {MAX_INSTANCES} subcircuit instances after expansion"),
+                Some(&sub_tok.text),
+            ));
+        }
         if frames.len() > 64 {
             return Err(line.error(
                 sub_tok.at,
@@ -1370,7 +1392,9 @@ impl<'a> Builder<'a> {
     fn dot(&mut self, li: usize, frames: &[Frame]) -> Result<(), NetlistError> {
         let line = &self.lines[li];
         let toks = tokenize(line)?;
-        let kw = toks[0].lower();
+        let Some(kw) = toks.first().map(|t| t.lower()) else {
+            return Ok(());
+        };
         let args = &toks[1..];
         let end = line.text.trim_end().len();
         let num = |b: &Self, k: usize, what: &str| -> Result<f64, NetlistError> {
