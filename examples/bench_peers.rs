@@ -48,7 +48,7 @@ fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--xbar-mvm") {
         // The timed xbarsim process: exactly what `xbar mvm CONFIG --inputs IN -o PREFIX` does.
-        let s = xbarsim::crossbar::mvm_command(
+        let s = xbarsim::app::crossbar::mvm_command(
             Path::new(&args[2]),
             Some(Path::new(&args[3])),
             Some(Path::new(&args[4])),

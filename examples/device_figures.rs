@@ -11,7 +11,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use xbarsim::device::mram::{switching_probability_table, MtjOrientation};
 use xbarsim::device::pcm::drift_curves;
-use xbarsim::device::{cli, load_card, Cell, Model};
+use xbarsim::app::device as cli;
+use xbarsim::device::{load_card, Cell, Model};
 use xbarsim::plot::{write_line_plot, LinePlot, Series, SeriesStyle};
 use xbarsim::report::Table;
 

@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     dot_product_error_vs_size::main()?;
     let sweep = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/configs/sweep_wire_resistivity.toml");
-    println!("{}", xbarsim::crossbar::sweep_command(&sweep)?);
+    println!("{}", xbarsim::app::sweep::sweep_command(&sweep)?);
     eprintln!(
         "dot-product study done in {:.1} s",
         t.elapsed().as_secs_f64()

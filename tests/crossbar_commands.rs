@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use xbarsim::app::crossbar::*;
 use xbarsim::crossbar::*;
 
 const BASE: &str = r#"

@@ -11,6 +11,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
+use xbarsim::app::crossbar::*;
 use xbarsim::crossbar::*;
 use xbarsim::device::load_card;
 

@@ -5,7 +5,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
-use xbarsim::device::cli::{self, Access, Bench, Initial, Setup};
+use xbarsim::app::device::{self as cli, Access, Bench, Initial, Setup};
 use xbarsim::device::{load_card, Cell};
 
 fn card(n: &str) -> PathBuf {

@@ -7,7 +7,8 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
-use xbarsim::device::{cli, load_card, Cell, Model};
+use xbarsim::app::device as cli;
+use xbarsim::device::{load_card, Cell, Model};
 
 const T: f64 = 300.0;
 

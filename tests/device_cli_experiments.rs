@@ -7,7 +7,7 @@ use std::process::Command;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use xbarsim::device::cli::{self, Initial};
+use xbarsim::app::device::{self as cli, Initial};
 use xbarsim::device::load_card;
 
 fn card(n: &str) -> PathBuf {

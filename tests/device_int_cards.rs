@@ -2,7 +2,7 @@
 //! `xbar device` library functions.
 
 use std::path::{Path, PathBuf};
-use xbarsim::device::cli::{device_iv, device_pulse, device_retention, parse_times, triangle};
+use xbarsim::app::device::{device_iv, device_pulse, device_retention, parse_times, triangle};
 use xbarsim::device::{load_card, model_from_params, Cell, Model};
 
 fn card_path(name: &str) -> PathBuf {

@@ -8,7 +8,8 @@ mod fit_figures;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use xbarsim::device::{self, cli, load_card, model_from_params, Model};
+use xbarsim::app::device as cli;
+use xbarsim::device::{self, load_card, model_from_params, Model};
 use xbarsim::fit::{self, FitReport};
 
 /// RMSE bounds stated in README.md, "Fit your own data" (decades of |I| or G).

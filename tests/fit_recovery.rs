@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
-use xbarsim::device::{self, cli, parse_card, Model};
+use xbarsim::app::device as cli;
+use xbarsim::device::{self, parse_card, Model};
 use xbarsim::fit::{self, output::set_card_values, ExperimentKind, FitOptions, FitReport};
 use xbarsim::report::Table;
 

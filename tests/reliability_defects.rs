@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use xbarsim::crossbar::netlist::export_bound;
+use xbarsim::app::crossbar::*;
 use xbarsim::crossbar::*;
 
 mod common;

@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xbarsim::check::Tolerance;
-use xbarsim::crossbar;
-use xbarsim::runner;
+use xbarsim::app::check::Tolerance;
+use xbarsim::app::runner;
 
 #[derive(Parser)]
 #[command(
@@ -176,10 +175,10 @@ impl DeviceBench {
     fn split(
         &self,
     ) -> Result<
-        (xbarsim::device::cli::Setup, xbarsim::device::cli::Bench),
+        (xbarsim::app::device::Setup, xbarsim::app::device::Bench),
         Box<dyn std::error::Error>,
     > {
-        use xbarsim::device::cli::{Access, Bench, Setup};
+        use xbarsim::app::device::{Access, Bench, Setup};
         let access = match (self.access.as_deref(), self.v_gate) {
             (None, None) => None,
             (Some(a), Some(vg)) if a.eq_ignore_ascii_case("1t1r") => Some(Access::pku(vg)),
@@ -351,7 +350,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             })
         }
         Cmd::Device { cmd } => {
-            use xbarsim::device::{cli, load_card};
+            use xbarsim::app::device as cli;
+            use xbarsim::device::load_card;
             let (table, out) = match cmd {
                 DeviceCmd::Iv {
                     card,
@@ -424,7 +424,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 prepare_output(p)?;
             }
             let summary =
-                crossbar::mvm_command_at(&config, inputs.as_deref(), prefix.as_deref(), time)?;
+                xbarsim::app::crossbar::mvm_command_at(&config, inputs.as_deref(), prefix.as_deref(), time)?;
             stdout(&format!("{summary}\n"));
             Ok(ExitCode::SUCCESS)
         }
@@ -434,13 +434,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             scheme,
             v,
         } => {
-            let report = crossbar::read_command(&config, cell.0, cell.1, &scheme, v)?;
+            let report = xbarsim::app::crossbar::read_command(&config, cell.0, cell.1, &scheme, v)?;
             stdout(&format!("{report}\n"));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Export { config, out } => {
             prepare_output(&out)?;
-            crossbar::export_command(&config, &out)?;
+            xbarsim::app::crossbar::export_command(&config, &out)?;
             eprintln!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }

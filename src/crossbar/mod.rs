@@ -30,14 +30,6 @@ pub mod tiling;
 
 use std::path::PathBuf;
 
-/// Old path of [`crate::app::crossbar`], kept while branches in flight still use it.
-#[doc(hidden)]
-pub use crate::app::crossbar as commands;
-#[doc(hidden)]
-pub use crate::app::crossbar::{
-    export_command, mvm_command, mvm_command_at, read_command, sweep_command, MvmSummary, SweepRow,
-    SweepSummary,
-};
 pub use config::{Adc, AdcRange, CellKind, Crossbar, Dac, DacMode, LineEnds, Reference, Selector};
 pub use law::{CellLaw, Mos1, GMIN_BULK};
 pub use netlist::{engine_column_currents, export_netlist, to_circuit, NetlistOptions};

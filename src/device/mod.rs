@@ -18,9 +18,8 @@ pub mod pcm;
 pub mod pcm_stat;
 mod spice_expr;
 
-/// Old path of [`crate::app::device`], kept while branches in flight still use it.
-#[doc(hidden)]
-pub use crate::app::device as cli;
+/// Default read bias of `device_pulse` (V): below every family's switching threshold.
+pub const DEFAULT_V_READ: f64 = 0.1;
 
 use std::path::Path;
 

@@ -248,7 +248,7 @@ impl PulseExperiment {
         let v_read_v = match (ds.get(Role::VRead), o.v_read_v) {
             (_, Some(x)) => vec![x; n],
             (Some(c), None) => c.to_vec(),
-            (None, None) => vec![crate::device::cli::DEFAULT_V_READ; n],
+            (None, None) => vec![crate::device::DEFAULT_V_READ; n],
         };
         let g_s = measured_g(ds, Some(&v_read_v))?;
         let (pulses, restart) = match ds.get(Role::Pulse) {
