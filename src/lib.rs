@@ -7,6 +7,7 @@
 //!   sparsity pattern once and refactorised numerically with faer.
 //! - [`spice`]: the ngspice-dialect netlist parser and writer.
 //! - [`crossbar`]: 0T1R / 1S1R / 1T1R / 2T2R arrays built straight into the engine.
+//! - [`programming`]: pulses inside the array (half-select disturb), write-verify, STDP.
 //! - [`plot`] and [`report`]: figures and CSV written atomically.
 //!
 //! Units are SI everywhere (V, A, S, Ω, s, K, m).
@@ -16,6 +17,7 @@ pub mod circuit;
 pub mod crossbar;
 pub mod device;
 pub mod plot;
+pub mod programming;
 pub mod report;
 pub mod runner;
 pub mod spice;

@@ -402,6 +402,7 @@ impl Array {
         let mut rhs = std::mem::take(&mut self.rhs);
         let sel = self.xb.selector;
         let mos1 = self.xb.transistor;
+        let mut prev_dmax = f64::INFINITY;
         for it in 1..=MAX_NEWTON {
             self.values.copy_from_slice(&self.base);
             self.linear_rhs(&mut rhs);
@@ -445,7 +446,11 @@ impl Array {
             // rhs now holds the new iterate.
             let mut dmax = 0.0f64;
             for k in 0..n {
-                dmax = dmax.max((rhs[k] - self.v[k]).abs());
+                let d = (rhs[k] - self.v[k]).abs();
+                // `!(d <= dmax)` also catches NaN, which `f64::max` would drop.
+                if !(d <= dmax) {
+                    dmax = d;
+                }
             }
             let limited = dmax > step_limit;
             if limited {
@@ -463,11 +468,15 @@ impl Array {
                     "Newton diverged (non-finite step) at iteration {it}"
                 )));
             }
-            if !limited && dmax <= VRELTOL * vscale + VABSTOL {
+            let tol = VRELTOL * vscale + VABSTOL;
+            // Converged; or stalled at roundoff within 10x the tolerance (the step no longer
+            // shrinks, as with the engine's Newton).
+            if !limited && (dmax <= tol || (dmax <= 10.0 * tol && dmax >= 0.5 * prev_dmax)) {
                 self.last_iterations = it;
                 self.rhs = rhs;
                 return Ok(());
             }
+            prev_dmax = dmax;
         }
         self.rhs = rhs;
         Err(CrossbarError::Solve(format!(
