@@ -123,6 +123,52 @@ impl Drive {
         })
     }
 
+    /// Waveforms on chosen rows and (physical) columns, every other line biased by `scheme`
+    /// relative to 0 V (floating, or grounded; V/2 and V/3 need one selected pair: use
+    /// [`Drive::program`]); gates at 0 V. A line assigned twice is an error.
+    pub fn assign(
+        xb: &Crossbar,
+        rows: &[(usize, Pwl)],
+        cols: &[(usize, Pwl)],
+        scheme: Unselected,
+    ) -> Result<Drive, ProgError> {
+        let rest = match scheme {
+            Unselected::Floating => None,
+            Unselected::Grounded => Some(Pwl::constant(0.0)),
+            other => {
+                return Err(ProgError::Input(format!(
+                    "unselected scheme {other:?} needs a selected row and column (use Drive::program)"
+                )))
+            }
+        };
+        let mut d = Drive {
+            rows: vec![rest.clone(); xb.rows],
+            cols: vec![rest; xb.phys_cols()],
+            gates: vec![Pwl::constant(0.0); xb.rows],
+        };
+        let mut seen_r = vec![false; xb.rows];
+        for (i, p) in rows {
+            if *i >= xb.rows {
+                return Err(ProgError::Input(format!("row {i} is outside the array ({} rows)", xb.rows)));
+            }
+            if std::mem::replace(&mut seen_r[*i], true) {
+                return Err(ProgError::Input(format!("row {i} is assigned twice")));
+            }
+            d.rows[*i] = Some(p.clone());
+        }
+        let mut seen_c = vec![false; xb.phys_cols()];
+        for (j, p) in cols {
+            if *j >= xb.phys_cols() {
+                return Err(ProgError::Input(format!("column {j} is outside the array ({} bit lines)", xb.phys_cols())));
+            }
+            if std::mem::replace(&mut seen_c[*j], true) {
+                return Err(ProgError::Input(format!("column {j} is assigned twice")));
+            }
+            d.cols[*j] = Some(p.clone());
+        }
+        Ok(d)
+    }
+
     fn end(&self) -> f64 {
         self.rows
             .iter()
@@ -325,8 +371,14 @@ pub fn run_drive(
             }
             saved_v.clear();
             saved_v.extend_from_slice(&arr.v);
+            // No state moved: the solution at this bias stands (no re-solve).
+            let moved = arr.xb.cells != saved_cells;
             // A failed Newton solve after the states moved means the step was too long.
-            let dv = match solve(arr, t + h) {
+            let dv = if !moved {
+                v1.clone_from(&v0);
+                0.0
+            } else {
+                match solve(arr, t + h) {
                 Ok(()) => {
                     cell_voltages(arr, &mut v1)?;
                     v0.iter().zip(&v1).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
@@ -336,13 +388,14 @@ pub fn run_drive(
                     arr.v.clone_from_slice(&saved_v);
                     f64::INFINITY
                 }
+                }
             };
             if trace {
                 let (kmax, _) = v0.iter().zip(&v1).enumerate().fold((0, 0.0f64), |m, (k, (a, b))| if (a - b).abs() > m.1 { (k, (a - b).abs()) } else { m });
                 eprintln!("t {t:.4e} h {h:.3e} dv {dv:.3e} cell {kmax} v0 {:.4} v1 {:.4}", v0[kmax], v1.get(kmax).copied().unwrap_or(f64::NAN));
             }
             if dv <= st.tol_v || h <= h_min {
-                let p1 = source_power(arr);
+                let p1 = if moved { source_power(arr) } else { p0 };
                 stats.energy_j += 0.5 * (p0 + p1) * h;
                 stats.steps += 1;
                 for (m, v) in stats.v_max.iter_mut().zip(&v0) {
