@@ -9,6 +9,8 @@
 mod device_figures;
 #[path = "dot_product_error_vs_size.rs"]
 mod dot_product_error_vs_size;
+#[path = "programming_figures.rs"]
+mod programming_figures;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = std::time::Instant::now();
@@ -23,5 +25,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "dot-product study done in {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    programming_figures::main()?;
     Ok(())
 }

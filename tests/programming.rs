@@ -90,6 +90,11 @@ fn half_select_in_a_passive_array_sees_v_over_2_minus_the_wire_drop() {
     let mut arr = Array::bind(&xb, &drive.bias_at(1e-9)).unwrap();
     arr.solve().unwrap();
     let pc = xb.phys_cols();
+    // Wire drop bound: the selected lines' whole currents through their whole length.
+    let i_row = arr.row_currents()[row].abs();
+    let i_col = arr.column_currents()[col].abs();
+    let drop = i_row * xb.r_row * pc as f64 + i_col * xb.r_col * xb.rows as f64;
+    eprintln!("selected row {i_row:e} A, column {i_col:e} A: wire drop ≤ {drop:.4} V");
     let mut v_seen = vec![0.0; 64];
     for i in 0..8 {
         for j in 0..8 {
@@ -99,9 +104,10 @@ fn half_select_in_a_passive_array_sees_v_over_2_minus_the_wire_drop() {
             if (i, j) == (row, col) {
                 assert!(vc < v && vc > 0.9 * v, "selected cell sees {vc} V");
             } else if i == row || j == col {
-                assert!(vc < v / 2.0 && vc > v / 2.0 - 0.02, "half-selected ({i},{j}) sees {vc} V");
+                assert!(vc < v / 2.0 && vc > v / 2.0 - drop, "half-selected ({i},{j}) sees {vc} V");
             } else {
-                assert!(vc.abs() < 1e-3, "unselected ({i},{j}) sees {vc} V");
+                // About 0 V: only the wire drop of the half-selected lines' currents.
+                assert!(vc.abs() < 0.01, "unselected ({i},{j}) sees {vc} V");
             }
         }
     }
@@ -163,10 +169,16 @@ fn in_1t1r_only_the_selected_word_line_sees_the_pulse_and_the_reduction_is_exact
     assert!(gap(&red.cells[row * 8 + col]) < gap(&xb.cells[row * 8 + col]));
 }
 
+/// Uniform targets over the card's nominal window at v_read, less 10 % at each end: the D2D
+/// spread of I0 (5 %) and g0 (3 %) moves each cell's own window by 5–20 %, so the nominal end
+/// points are out of reach for part of the cells (they would fail for a physical reason).
 fn random_targets(xb: &Crossbar, seed: u64) -> Vec<f64> {
     use rand::Rng;
+    let nominal = xb.card.as_ref().unwrap().nominal_cell();
+    let (lo, hi) = xbarsim::crossbar::program::read_window(&nominal, xb.v_read).unwrap();
+    let (lo, hi) = (1.1 * lo, 0.9 * hi);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..xb.rows * xb.phys_cols()).map(|_| xb.g_min + rng.random_range(0.0..1.0) * (xb.g_max - xb.g_min)).collect()
+    (0..xb.rows * xb.phys_cols()).map(|_| lo + rng.random_range(0.0..1.0) * (hi - lo)).collect()
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::crossbar::program::{program_read_conductance, read_window};
 use crate::crossbar::Crossbar;
 
 use super::config::load_config;
-use super::pulse::{bind_for, cell_rngs, reduced_drive, reduced_row, reducible, run_drive, Drive, Unselected, ADVANCE_SALT};
+use super::pulse::{bind_for, cell_rngs, row_rngs, reduced_drive, reduced_row, reducible, run_drive, Drive, Unselected, ADVANCE_SALT};
 use super::stdp::{dt_grid, window, PairRule, WindowPoint};
 use super::verify::{program_array, Plan, ProgramReport, Scheme};
 use super::waveform::Pwl;
@@ -142,7 +142,7 @@ pub fn apply_pulse(
     if let (Some(red), true) = (reduced_row(xb, row), reducible(xb, &drive, row)) {
         let rd = reduced_drive(&drive, row);
         let mut arr = bind_for(&red, &rd)?;
-        let mut rngs = cell_rngs(seed, ADVANCE_SALT, 2 * pc);
+        let mut rngs = row_rngs(seed, ADVANCE_SALT, row, pc, xb.rows, pc);
         let st = run_drive(&mut arr, &rd, &mut rngs, &Default::default())?;
         xb.cells[row * pc..(row + 1) * pc].clone_from_slice(&arr.xb.cells[..pc]);
         return Ok((before, (st.energy_j, st.steps), true));

@@ -284,6 +284,19 @@ pub fn cell_rngs(seed: u64, salt: u64, n: usize) -> Vec<ChaCha8Rng> {
         .collect()
 }
 
+/// The streams [`cell_rngs`] gives the cells of word line `i` (`pc` bit lines), plus `extra`
+/// streams after the array's (for the dummy row of a reduced array).
+pub fn row_rngs(seed: u64, salt: u64, i: usize, pc: usize, rows: usize, extra: usize) -> Vec<ChaCha8Rng> {
+    (i * pc..(i + 1) * pc)
+        .chain(rows * pc..rows * pc + extra)
+        .map(|k| {
+            let mut r = ChaCha8Rng::seed_from_u64(seed ^ salt);
+            r.set_stream(k as u64);
+            r
+        })
+        .collect()
+}
+
 /// Salt of the programming noise streams.
 pub const ADVANCE_SALT: u64 = 0x7075_6c73_6521_0001;
 

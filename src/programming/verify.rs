@@ -27,7 +27,7 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
@@ -37,8 +37,8 @@ use crate::device::Cell;
 
 use super::config::ProgramCfg;
 use super::pulse::{
-    bind_for, cell_rngs, reduced_drive, reduced_row, reducible, run_drive, Drive, Stepping,
-    Unselected, ADVANCE_SALT,
+    bind_for, cell_rngs, reduced_drive, reduced_row, reducible, row_rngs, run_drive, Drive,
+    Stepping, Unselected, ADVANCE_SALT,
 };
 use super::waveform::Pwl;
 use super::ProgError;
@@ -179,6 +179,9 @@ pub struct Plan {
     pub unselected: Unselected,
     pub stepping: Stepping,
     pub seed: u64,
+    /// Per-cell acceptance windows [G_lo, G_hi] (S), row-major, replacing the tolerance
+    /// (e.g. the resistance windows of a multi-level protocol).
+    pub windows: Option<Vec<(f64, f64)>>,
 }
 
 impl Plan {
@@ -189,10 +192,16 @@ impl Plan {
             stepping: Stepping { tol_v: cfg.tol_v, ..Stepping::default() },
             cfg: cfg.clone(),
             seed: cfg.seed.unwrap_or(seed),
+            windows: None,
         })
     }
 
-    fn in_window(&self, g: f64, target: f64) -> bool {
+    /// Whether read `g` (S) of cell `k` (global index) with target `target` passes.
+    fn in_window(&self, k: usize, g: f64, target: f64) -> bool {
+        if let Some(w) = &self.windows {
+            let (lo, hi) = w[k];
+            return g >= lo && g <= hi;
+        }
         match self.cfg.tolerance_abs {
             Some(a) => (g - target).abs() <= a,
             None => (g - target).abs() <= self.cfg.tolerance * target,
@@ -265,6 +274,9 @@ pub fn program_array(
     if targets.len() != n {
         return Err(ProgError::Input(format!("{} targets for {n} cells", targets.len())));
     }
+    if plan.windows.as_ref().is_some_and(|w| w.len() != n) {
+        return Err(ProgError::Input(format!("acceptance windows: need one per cell ({n})")));
+    }
     if let Some((k, t)) = targets.iter().enumerate().find(|(_, t)| !(**t > 0.0 && t.is_finite())) {
         return Err(ProgError::Input(format!(
             "target of cell ({}, {}) = {t} S must be > 0",
@@ -289,9 +301,8 @@ pub fn program_array(
                     global_row: Some(i),
                 };
                 // Streams of the row's real cells; the dummy row gets its own (it never moves).
-                let mut rngs = row_rngs(plan.seed, ADVANCE_SALT, i, pc);
-                rngs.extend(cell_rngs(plan.seed ^ 0xd0d0, ADVANCE_SALT, pc));
-                let mut read_rngs = row_rngs(plan.seed, READ_SALT, i, pc);
+                let mut rngs = row_rngs(plan.seed, ADVANCE_SALT, i, pc, xb.rows, pc);
+                let mut read_rngs = row_rngs(plan.seed, READ_SALT, i, pc, xb.rows, 0);
                 let idx: Vec<(usize, usize, usize)> = (0..pc).map(|j| (j, i, j)).collect();
                 let out = program_cells(&mut site, &idx, &targets[i * pc..(i + 1) * pc], plan, &mut rngs, &mut read_rngs, &bar)?;
                 Ok((site.arr.xb.cells[..pc].to_vec(), out))
@@ -326,17 +337,6 @@ pub fn program_array(
     })
 }
 
-/// Streams of the cells of global row `i` (stream = global cell index).
-fn row_rngs(seed: u64, salt: u64, i: usize, pc: usize) -> Vec<ChaCha8Rng> {
-    (0..pc)
-        .map(|j| {
-            let mut r = ChaCha8Rng::seed_from_u64(seed ^ salt);
-            r.set_stream((i * pc + j) as u64);
-            r
-        })
-        .collect()
-}
-
 fn progress_bar(n: u64, show: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
@@ -362,6 +362,7 @@ fn program_cells(
 ) -> Result<Vec<CellOutcome>, ProgError> {
     let v_read = site.arr.xb.v_read;
     let temp = site.arr.xb.temp_k;
+    let pc = site.arr.xb.phys_cols();
     let mut out: Vec<CellOutcome> = Vec::with_capacity(idx.len());
     for (k, &(a, row, col)) in idx.iter().enumerate() {
         let g0 = site.arr.xb.cells[a].read_conductance(v_read, temp);
@@ -386,7 +387,7 @@ fn program_cells(
     }
     for (o, &(a, _, _)) in out.iter_mut().zip(idx) {
         o.final_s = site.arr.xb.cells[a].read_conductance(v_read, temp);
-        o.success = plan.in_window(o.final_s, o.target_s);
+        o.success = plan.in_window(o.row * pc + o.col, o.final_s, o.target_s);
     }
     Ok(out)
 }
@@ -404,6 +405,7 @@ fn verify_loop(
     read_rng: &mut ChaCha8Rng,
 ) -> Result<(), ProgError> {
     let cfg = &plan.cfg;
+    let pc = site.arr.xb.phys_cols();
     let (v_read, temp, t_read) = (site.arr.xb.v_read, site.arr.xb.temp_k, site.arr.xb.t_read);
     let gate_knob = cfg.gate_knob && site.arr.xb.cell.has_transistor();
     let v_gate = site.arr.xb.v_gate;
@@ -415,10 +417,15 @@ fn verify_loop(
         let sigma = read_sigma(cell, cfg, t_read);
         let z: f64 = read_rng.sample(StandardNormal);
         let g = cell.read_conductance(v_read, temp) * (1.0 + sigma * z);
-        if plan.in_window(g, target) || o.pulses >= cfg.budget {
+        let k = o.row * pc + o.col;
+        if plan.in_window(k, g, target) || o.pulses >= cfg.budget {
             return Ok(());
         }
-        let p = if g < target { 1 } else { -1 };
+        let below = match &plan.windows {
+            Some(w) => g < w[k].0,
+            None => g < target,
+        };
+        let p = if below { 1 } else { -1 };
         if p != pol {
             pol = p;
             n_same = 0;
