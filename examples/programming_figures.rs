@@ -35,16 +35,26 @@ fn out_dir() -> PathBuf {
 }
 
 pub fn main() -> Result<(), Box<dyn Error>> {
+    // XBAR_PROGRAMMING_ONLY=write_verify|disturb|stdp|network|radar runs one part.
+    let only = std::env::var("XBAR_PROGRAMMING_ONLY").ok();
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let t = std::time::Instant::now();
-    write_verify_figures()?;
-    eprintln!("programming: write-verify figures in {:.1} s", t.elapsed().as_secs_f64());
-    disturb_map()?;
-    stdp_windows()?;
-    eprintln!("programming: STDP windows in {:.1} s", t.elapsed().as_secs_f64());
-    network_demo()?;
-    eprintln!("programming: network demo in {:.1} s", t.elapsed().as_secs_f64());
-    radar_replay()?;
-    eprintln!("programming: all figures in {:.1} s", t.elapsed().as_secs_f64());
+    let parts: [(&str, fn() -> Result<(), Box<dyn Error>>); 5] = [
+        ("write_verify", write_verify_figures),
+        ("disturb", disturb_map),
+        ("stdp", stdp_windows),
+        ("network", network_demo),
+        ("radar", radar_replay),
+    ];
+    for (name, f) in parts {
+        if run(name) {
+            f()?;
+            eprintln!(
+                "programming: {name} done at {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -54,7 +64,9 @@ fn targets(xb: &Crossbar, seed: u64) -> Vec<f64> {
     let (lo, hi) = read_window(&xb.card.as_ref().unwrap().nominal_cell(), xb.v_read).unwrap();
     let (lo, hi) = (1.1 * lo, 0.9 * hi);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..xb.rows * xb.phys_cols()).map(|_| lo + rng.random_range(0.0..1.0) * (hi - lo)).collect()
+    (0..xb.rows * xb.phys_cols())
+        .map(|_| lo + rng.random_range(0.0..1.0) * (hi - lo))
+        .collect()
 }
 
 fn write_verify_figures() -> Result<(), Box<dyn Error>> {
@@ -66,8 +78,14 @@ fn write_verify_figures() -> Result<(), Box<dyn Error>> {
     small.cols = 8;
     small.g.truncate(64);
     let pc = loaded.xb.phys_cols();
-    small.cells = (0..64).map(|k| loaded.xb.cells[(k / 8) * pc + k % 8].clone()).collect();
-    small.g = small.cells.iter().map(|c| c.read_conductance(small.v_read, small.temp_k)).collect();
+    small.cells = (0..64)
+        .map(|k| loaded.xb.cells[(k / 8) * pc + k % 8].clone())
+        .collect();
+    small.g = small
+        .cells
+        .iter()
+        .map(|c| c.read_conductance(small.v_read, small.temp_k))
+        .collect();
     let tg = targets(&small, 3);
     let mut traces = Vec::new();
     let mut hist = Vec::new();
@@ -103,9 +121,20 @@ fn write_verify_figures() -> Result<(), Box<dyn Error>> {
             );
         }
         for c in rep.cells.iter().take(3) {
-            let pts = c.trace.iter().enumerate().map(|(k, g)| (k as f64, *g)).collect();
+            let pts = c
+                .trace
+                .iter()
+                .enumerate()
+                .map(|(k, g)| (k as f64, *g))
+                .collect();
             traces.push(Series::new(
-                format!("{} ({},{}) target {:.3e} S", scheme.name(), c.row, c.col, c.target_s),
+                format!(
+                    "{} ({},{}) target {:.3e} S",
+                    scheme.name(),
+                    c.row,
+                    c.col,
+                    c.target_s
+                ),
                 pts,
                 SeriesStyle::line_and_markers(),
             ));
@@ -116,9 +145,17 @@ fn write_verify_figures() -> Result<(), Box<dyn Error>> {
         for c in &rep.cells {
             counts[c.pulses / bin] += 1;
         }
-        let pts = counts.iter().enumerate().map(|(k, n)| ((k * bin) as f64 + 0.5 * bin as f64, *n as f64)).collect();
+        let pts = counts
+            .iter()
+            .enumerate()
+            .map(|(k, n)| ((k * bin) as f64 + 0.5 * bin as f64, *n as f64))
+            .collect();
         hist.push(Series::new(
-            format!("{} (success {:.0} %)", scheme.name(), 100.0 * rep.success_rate()),
+            format!(
+                "{} (success {:.0} %)",
+                scheme.name(),
+                100.0 * rep.success_rate()
+            ),
             pts,
             SeriesStyle::line_and_markers(),
         ));
@@ -157,10 +194,17 @@ fn write_verify_figures() -> Result<(), Box<dyn Error>> {
         &xbarsim::programming::commands::program_csv(&rep),
     )?;
     let data: Vec<Vec<f64>> = (0..xb.rows)
-        .map(|i| (0..pc).map(|j| 100.0 * rep.rel_errors()[i * pc + j]).collect())
+        .map(|i| {
+            (0..pc)
+                .map(|j| 100.0 * rep.rel_errors()[i * pc + j])
+                .collect()
+        })
         .collect();
     let mut hm = HeatMap::new(
-        format!("ISPP final error, 32×32 1T1R OxRAM, 1 Ω segments ({:.1} % in ±5 %)", 100.0 * rep.success_rate()),
+        format!(
+            "ISPP final error, 32×32 1T1R OxRAM, 1 Ω segments ({:.1} % in ±5 %)",
+            100.0 * rep.success_rate()
+        ),
         data,
     );
     hm.x_label = "bit line (column)".into();
@@ -176,7 +220,15 @@ fn disturb_map() -> Result<(), Box<dyn Error>> {
     let mut xb = load_config(&cfg)?.xb;
     set_all(&mut xb, 2e-5)?;
     let (row, col, v) = (8, 8, 2.4);
-    let (before, (e, _), _) = apply_pulse(&mut xb, row, col, &Pwl::pulse(v, 20e-9, 0.0), 0.0, Unselected::Half, 1)?;
+    let (before, (e, _), _) = apply_pulse(
+        &mut xb,
+        row,
+        col,
+        &Pwl::pulse(v, 20e-9, 0.0),
+        0.0,
+        Unselected::Half,
+        1,
+    )?;
     let pc = xb.phys_cols();
     let data: Vec<Vec<f64>> = (0..xb.rows)
         .map(|i| {
@@ -190,7 +242,7 @@ fn disturb_map() -> Result<(), Box<dyn Error>> {
         })
         .collect();
     let mut hm = HeatMap::new(
-        format!("Disturb of one V/2 write: {v} V, 20 ns on (8,8), 16×16 0T1R OxRAM, 1 Ω ({e:.2e} J)"),
+        format!("V/2 write disturb: {v} V, 20 ns on (8,8), 16×16 0T1R, 1 Ω"),
         data,
     );
     hm.x_label = "bit line (column)".into();
@@ -198,27 +250,34 @@ fn disturb_map() -> Result<(), Box<dyn Error>> {
     hm.colorbar_label = "|ΔG/G| (floor 1e-9)".into();
     hm.log_color = true;
     write_heat_map(&hm, &out_dir().join("programming_disturb_map"))?;
+    println!("disturb map: pulse energy {e:.3e} J");
     Ok(())
 }
 
 fn stdp_windows() -> Result<(), Box<dyn Error>> {
     let mut series = Vec::new();
     let mut csv = String::from("family,dt_s,dg_rel,pair_rule_rel\n");
-    for (card, name) in [("oxram-stanford-v1.toml", "OxRAM"), ("pcm_gst_mushroom.toml", "PCM")] {
+    for (card, name) in [
+        ("oxram-stanford-v1.toml", "OxRAM"),
+        ("pcm_gst_mushroom.toml", "PCM"),
+    ] {
         let model = Arc::new(load_card(&root().join("device-models").join(card))?);
         let mut xb = Crossbar::new(4, 4);
         xb.cell = CellKind::ZeroT1R;
         xb.r_row = 1.0;
         xb.r_col = 1.0;
         let cell = model.nominal_cell();
-        let (lo, hi) = read_window(&cell, 0.2).unwrap_or((1e-6, 1e-3));
+        // PCM: the card's R_RESET … R_SET (4 MΩ … 40 kΩ).
+        let (lo, hi) = read_window(&cell, 0.2).unwrap_or((1.0 / 4e6, 1.0 / 40e3));
         xb.g_min = lo.max(1e-7);
         xb.g_max = hi;
         xb.g = vec![(lo * hi).sqrt(); 16];
         xb.use_card(model.clone())?;
         let cfg = StdpCfg::default_for(model.family());
         let w = cfg.pre.width().max(cfg.post.width());
-        let dts: Vec<f64> = (0..81).map(|k| -3.0 * w + 6.0 * w * k as f64 / 80.0).collect();
+        let dts: Vec<f64> = (0..81)
+            .map(|k| -3.0 * w + 6.0 * w * k as f64 / 80.0)
+            .collect();
         let pts = window(&xb, &cfg, &dts, 1)?;
         let g0 = pts.first().map_or(1.0, |p| p.dg_s / p.dg_rel.max(1e-300));
         let fit = PairRule::fit(&pts);
@@ -236,7 +295,10 @@ fn stdp_windows() -> Result<(), Box<dyn Error>> {
                 "STDP {name}: A+ = {:.3e} S, τ+ = {:.3e} s, A− = {:.3e} S, τ− = {:.3e} s",
                 f.a_plus, f.tau_plus, f.a_minus, f.tau_minus
             );
-            let g_ref = pts.iter().find(|p| p.dg_rel != 0.0).map_or(1.0, |p| p.dg_s / p.dg_rel);
+            let g_ref = pts
+                .iter()
+                .find(|p| p.dg_rel != 0.0)
+                .map_or(1.0, |p| p.dg_s / p.dg_rel);
             series.push(Series::new(
                 format!("{name} fitted pair rule"),
                 dts.iter().map(|&d| (d / w, f.eval(d) / g_ref)).collect(),
@@ -263,15 +325,28 @@ fn stdp_windows() -> Result<(), Box<dyn Error>> {
 fn patterns() -> Vec<Vec<bool>> {
     let pics = [
         // a cross, a square frame, a diagonal band, a vertical bar pair
-        ["X......X", ".X....X.", "..X..X..", "...XX...", "...XX...", "..X..X..", ".X....X.", "X......X"],
-        ["XXXXXXXX", "X......X", "X......X", "X......X", "X......X", "X......X", "X......X", "XXXXXXXX"],
-        ["XX......", "XXX.....", ".XXX....", "..XXX...", "...XXX..", "....XXX.", ".....XXX", "......XX"],
+        [
+            "X......X", ".X....X.", "..X..X..", "...XX...", "...XX...", "..X..X..", ".X....X.",
+            "X......X",
+        ],
+        [
+            "XXXXXXXX", "X......X", "X......X", "X......X", "X......X", "X......X", "X......X",
+            "XXXXXXXX",
+        ],
+        [
+            "XX......", "XXX.....", ".XXX....", "..XXX...", "...XXX..", "....XXX.", ".....XXX",
+            "......XX",
+        ],
     ];
-    pics.iter().map(|p| p.iter().flat_map(|r| r.chars().map(|c| c == 'X')).collect()).collect()
+    pics.iter()
+        .map(|p| p.iter().flat_map(|r| r.chars().map(|c| c == 'X')).collect())
+        .collect()
 }
 
 fn network_demo() -> Result<(), Box<dyn Error>> {
-    let model = Arc::new(load_card(&root().join("device-models/oxram-stanford-v1.toml"))?);
+    let model = Arc::new(load_card(
+        &root().join("device-models/oxram-stanford-v1.toml"),
+    )?);
     let mut xb = Crossbar::new(64, 3);
     xb.seed = 4;
     let (lo, hi) = read_window(&model.nominal_cell(), 0.2).unwrap();
@@ -301,7 +376,10 @@ fn network_demo() -> Result<(), Box<dyn Error>> {
             }
         }
     }
-    let mut hm = HeatMap::new("STDP-trained weights, 64×3 OxRAM array, winner-take-all (columns 0 | 1 | 2)", data);
+    let mut hm = HeatMap::new(
+        "STDP-trained weights, 64×3 OxRAM array, winner-take-all (columns 0 | 1 | 2)",
+        data,
+    );
     hm.x_label = "pixel column (per output)".into();
     hm.y_label = "pixel row".into();
     hm.colorbar_label = "G at 0.2 V (S)".into();
@@ -318,13 +396,16 @@ fn network_demo() -> Result<(), Box<dyn Error>> {
             csv += &format!("{i},{j},{:.6e}\n", res.g[i * 3 + j]);
         }
     }
-    write_text_atomic(&out_dir().join("programming_stdp_network_weights.csv"), &csv)?;
+    write_text_atomic(
+        &out_dir().join("programming_stdp_network_weights.csv"),
+        &csv,
+    )?;
     Ok(())
 }
 
 /// RADAR (Levy et al., IEEE TED 2021): SET by word-line (gate) steps of 0.01, 0.05, 0.1 V with
-/// verify, RESET on overshoot, 8 resistance levels. Replayed on a 16×16 1T1R OxRAM array with
-/// the measured target windows of the first 256 cells of each log.
+/// verify, RESET on overshoot, 8 resistance levels. Replayed on a 16×8 1T1R OxRAM array with
+/// the measured target windows of the first 128 cells of each log.
 fn radar_replay() -> Result<(), Box<dyn Error>> {
     let data = root().join("../shared/data/radar-ispp-3bpc/ispp_3bpc.csv");
     if !data.exists() {
@@ -338,18 +419,49 @@ fn radar_replay() -> Result<(), Box<dyn Error>> {
     let (mut meas_p, mut meas_s, mut sim_p, mut sim_s) = (vec![], vec![], vec![], vec![]);
     let mut csv = String::from("wl_step_v,source,mean_pulses,success_rate\n");
     for &step in &steps {
-        let m: Vec<&RadarRow> = rows.iter().filter(|r| (r.step - step).abs() < 1e-6).collect();
+        let m: Vec<&RadarRow> = rows
+            .iter()
+            .filter(|r| (r.step - step).abs() < 1e-6)
+            .collect();
         let mp = m.iter().map(|r| r.pulses as f64).sum::<f64>() / m.len() as f64;
         let ms = m.iter().filter(|r| r.success).count() as f64 / m.len() as f64;
-        // The simulated array: 16×16 corner of the config, the first 256 measured windows.
+        // The simulated array: a 16×8 corner of the config, the first 128 measured windows.
         let mut xb = loaded.xb.clone();
         let pc0 = xb.phys_cols();
         xb.rows = 16;
-        xb.cols = 16;
-        xb.cells = (0..256).map(|k| loaded.xb.cells[(k / 16) * pc0 + k % 16].clone()).collect();
-        xb.g = xb.cells.iter().map(|c| c.read_conductance(xb.v_read, xb.temp_k)).collect();
-        let win: Vec<(f64, f64)> = m.iter().take(256).map(|r| (1.0 / r.r_hi, if r.r_lo > 0.0 { 1.0 / r.r_lo } else { f64::INFINITY })).collect();
-        let tg: Vec<f64> = win.iter().map(|(lo, hi)| if hi.is_finite() { (lo * hi).sqrt() } else { 2.0 * lo }).collect();
+        xb.cols = 8;
+        xb.cells = (0..128)
+            .map(|k| loaded.xb.cells[(k / 8) * pc0 + k % 8].clone())
+            .collect();
+        xb.g = xb
+            .cells
+            .iter()
+            .map(|c| c.read_conductance(xb.v_read, xb.temp_k))
+            .collect();
+        let win: Vec<(f64, f64)> = m
+            .iter()
+            .take(128)
+            .map(|r| {
+                (
+                    1.0 / r.r_hi,
+                    if r.r_lo > 0.0 {
+                        1.0 / r.r_lo
+                    } else {
+                        f64::INFINITY
+                    },
+                )
+            })
+            .collect();
+        let tg: Vec<f64> = win
+            .iter()
+            .map(|(lo, hi)| {
+                if hi.is_finite() {
+                    (lo * hi).sqrt()
+                } else {
+                    2.0 * lo
+                }
+            })
+            .collect();
         let mut pcfg = loaded.program.clone();
         pcfg.set_gate_step = step;
         pcfg.budget = 400;
@@ -357,7 +469,11 @@ fn radar_replay() -> Result<(), Box<dyn Error>> {
         plan.windows = Some(win);
         let rep = program_array(&mut xb, &tg, &plan, false)?;
         println!("RADAR replay, WL step {step} V: measured {mp:.1} pulses, {:.1} % success; simulated {:.1} pulses, {:.1} % success", 100.0 * ms, rep.mean_pulses(), 100.0 * rep.success_rate());
-        csv += &format!("{step},measured,{mp:.4},{ms:.4}\n{step},simulated,{:.4},{:.4}\n", rep.mean_pulses(), rep.success_rate());
+        csv += &format!(
+            "{step},measured,{mp:.4},{ms:.4}\n{step},simulated,{:.4},{:.4}\n",
+            rep.mean_pulses(),
+            rep.success_rate()
+        );
         meas_p.push((step, mp));
         meas_s.push((step, 100.0 * ms));
         sim_p.push((step, rep.mean_pulses()));
@@ -370,8 +486,16 @@ fn radar_replay() -> Result<(), Box<dyn Error>> {
             x_label: "WL (gate) step (V)".into(),
             y_label: "mean pulses per cell".into(),
             series: vec![
-                Series::new("measured (Levy et al. 2021, 2048 cells)", meas_p, SeriesStyle::line_and_markers()),
-                Series::new("simulated 16×16 1T1R OxRAM, same windows", sim_p, SeriesStyle::line_and_markers()),
+                Series::new(
+                    "measured (Levy et al. 2021, 2048 cells)",
+                    meas_p,
+                    SeriesStyle::line_and_markers(),
+                ),
+                Series::new(
+                    "simulated 16×8 1T1R OxRAM, same windows",
+                    sim_p,
+                    SeriesStyle::line_and_markers(),
+                ),
             ],
             ..Default::default()
         },
@@ -383,8 +507,16 @@ fn radar_replay() -> Result<(), Box<dyn Error>> {
             x_label: "WL (gate) step (V)".into(),
             y_label: "cells ending in their window (%)".into(),
             series: vec![
-                Series::new("measured (Levy et al. 2021)", meas_s, SeriesStyle::line_and_markers()),
-                Series::new("simulated 16×16 1T1R OxRAM", sim_s, SeriesStyle::line_and_markers()),
+                Series::new(
+                    "measured (Levy et al. 2021)",
+                    meas_s,
+                    SeriesStyle::line_and_markers(),
+                ),
+                Series::new(
+                    "simulated 16×8 1T1R OxRAM",
+                    sim_s,
+                    SeriesStyle::line_and_markers(),
+                ),
             ],
             ..Default::default()
         },
@@ -409,7 +541,15 @@ fn read_radar(path: &Path) -> Result<Vec<RadarRow>, Box<dyn Error>> {
         let num = |k: usize| -> Result<f64, Box<dyn Error>> {
             f.get(k)
                 .and_then(|s| s.trim().parse::<f64>().ok())
-                .ok_or_else(|| format!("{}:{}: column {} is not a number", path.display(), ln + 1, k + 1).into())
+                .ok_or_else(|| {
+                    format!(
+                        "{}:{}: column {} is not a number",
+                        path.display(),
+                        ln + 1,
+                        k + 1
+                    )
+                    .into()
+                })
         };
         out.push(RadarRow {
             step: num(0)?,

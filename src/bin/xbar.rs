@@ -353,18 +353,69 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Program { config, targets, targets_siemens, scheme, tolerance, tolerance_abs, budget, initial, no_reverify, prefix } => {
-            let args = programming::ProgramArgs { config, targets, targets_siemens, scheme, tolerance, tolerance_abs, budget, initial, no_reverify, prefix, progress: true };
+        Cmd::Program {
+            config,
+            targets,
+            targets_siemens,
+            scheme,
+            tolerance,
+            tolerance_abs,
+            budget,
+            initial,
+            no_reverify,
+            prefix,
+        } => {
+            let args = programming::ProgramArgs {
+                config,
+                targets,
+                targets_siemens,
+                scheme,
+                tolerance,
+                tolerance_abs,
+                budget,
+                initial,
+                no_reverify,
+                prefix,
+                progress: true,
+            };
             println!("{}", programming::program_command(&args)?);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Pulse { config, cell, v, width, scheme, v_gate, prefix } => {
-            let args = programming::PulseArgs { config, cell, v, width, scheme, v_gate, prefix };
+        Cmd::Pulse {
+            config,
+            cell,
+            v,
+            width,
+            scheme,
+            v_gate,
+            prefix,
+        } => {
+            let args = programming::PulseArgs {
+                config,
+                cell,
+                v,
+                width,
+                scheme,
+                v_gate,
+                prefix,
+            };
             println!("{}", programming::pulse_command(&args)?);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Stdp { config, dt_from, dt_to, points, prefix } => {
-            let args = programming::StdpArgs { config, dt_from, dt_to, points, prefix };
+        Cmd::Stdp {
+            config,
+            dt_from,
+            dt_to,
+            points,
+            prefix,
+        } => {
+            let args = programming::StdpArgs {
+                config,
+                dt_from,
+                dt_to,
+                points,
+                prefix,
+            };
             println!("{}", programming::stdp_command(&args)?);
             Ok(ExitCode::SUCCESS)
         }

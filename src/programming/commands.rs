@@ -11,7 +11,10 @@ use crate::crossbar::program::{program_read_conductance, read_window};
 use crate::crossbar::Crossbar;
 
 use super::config::load_config;
-use super::pulse::{bind_for, cell_rngs, row_rngs, reduced_drive, reduced_row, reducible, run_drive, Drive, Unselected, ADVANCE_SALT};
+use super::pulse::{
+    bind_for, cell_rngs, reduced_drive, reduced_row, reducible, row_rngs, run_drive, Drive,
+    Unselected, ADVANCE_SALT,
+};
 use super::stdp::{dt_grid, window, PairRule, WindowPoint};
 use super::verify::{program_array, Plan, ProgramReport, Scheme};
 use super::waveform::Pwl;
@@ -24,7 +27,10 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), ProgError> {
-    write_text_atomic(path, text).map_err(|e| ProgError::File { file: path.to_path_buf(), msg: e.to_string() })
+    write_text_atomic(path, text).map_err(|e| ProgError::File {
+        file: path.to_path_buf(),
+        msg: e.to_string(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -61,10 +67,28 @@ pub struct PulseSummary {
 
 impl fmt::Display for PulseSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "cell ({}, {})   G {:.6e} S -> {:.6e} S ({:+.3} %)", self.cell.0, self.cell.1, self.g_before, self.g_after, 100.0 * (self.g_after / self.g_before - 1.0))?;
+        writeln!(
+            f,
+            "cell ({}, {})   G {:.6e} S -> {:.6e} S ({:+.3} %)",
+            self.cell.0,
+            self.cell.1,
+            self.g_before,
+            self.g_after,
+            100.0 * (self.g_after / self.g_before - 1.0)
+        )?;
         let (d, i, j) = self.worst_disturb;
         writeln!(f, "worst disturb   {:+.3e} (relative) at ({i}, {j})", d)?;
-        writeln!(f, "energy          {:.4e} J, {} time steps{}", self.energy_j, self.steps, if self.reduced { " (exact two-row reduction)" } else { "" })?;
+        writeln!(
+            f,
+            "energy          {:.4e} J, {} time steps{}",
+            self.energy_j,
+            self.steps,
+            if self.reduced {
+                " (exact two-row reduction)"
+            } else {
+                ""
+            }
+        )?;
         write!(f, "wrote           {}", self.csv.display())
     }
 }
@@ -76,7 +100,14 @@ pub fn pulse_command(a: &PulseArgs) -> Result<PulseSummary, ProgError> {
     let mut xb = loaded.xb;
     let (row, col) = a.cell;
     if row >= xb.rows || col >= xb.phys_cols() {
-        return Err(flag("--cell", format!("{row},{col} is outside the {}×{} array", xb.rows, xb.phys_cols())));
+        return Err(flag(
+            "--cell",
+            format!(
+                "{row},{col} is outside the {}×{} array",
+                xb.rows,
+                xb.phys_cols()
+            ),
+        ));
     }
     if !(a.width > 0.0 && a.width.is_finite()) {
         return Err(flag("--width", format!("{} s must be > 0", a.width)));
@@ -95,7 +126,11 @@ pub fn pulse_command(a: &PulseArgs) -> Result<PulseSummary, ProgError> {
     let seed = loaded.program.seed.unwrap_or(xb.seed);
     let (before, stats, reduced) = apply_pulse(&mut xb, row, col, &pulse, gate, scheme, seed)?;
     let pc = xb.phys_cols();
-    let after: Vec<f64> = xb.cells.iter().map(|c| c.read_conductance(xb.v_read, xb.temp_k)).collect();
+    let after: Vec<f64> = xb
+        .cells
+        .iter()
+        .map(|c| c.read_conductance(xb.v_read, xb.temp_k))
+        .collect();
     let mut s = String::from("row,col,g_before_s,g_after_s\n");
     let mut worst = (0.0f64, 0, 0);
     for k in 0..before.len() {
@@ -106,7 +141,10 @@ pub fn pulse_command(a: &PulseArgs) -> Result<PulseSummary, ProgError> {
             worst = (d, i, j);
         }
     }
-    let prefix = a.prefix.clone().unwrap_or_else(|| a.config.with_extension(""));
+    let prefix = a
+        .prefix
+        .clone()
+        .unwrap_or_else(|| a.config.with_extension(""));
     let csv = with_suffix(&prefix, ".disturb.csv");
     write(&csv, &s)?;
     let k = row * pc + col;
@@ -136,7 +174,11 @@ pub fn apply_pulse(
     scheme: Unselected,
     seed: u64,
 ) -> Result<(Vec<f64>, (f64, usize), bool), ProgError> {
-    let before: Vec<f64> = xb.cells.iter().map(|c| c.read_conductance(xb.v_read, xb.temp_k)).collect();
+    let before: Vec<f64> = xb
+        .cells
+        .iter()
+        .map(|c| c.read_conductance(xb.v_read, xb.temp_k))
+        .collect();
     let drive = Drive::program(xb, row, col, pulse, gate, scheme)?;
     let pc = xb.phys_cols();
     if let (Some(red), true) = (reduced_row(xb, row), reducible(xb, &drive, row)) {
@@ -188,8 +230,15 @@ impl fmt::Display for ProgramSummary {
 
 /// Target read conductances (S, row-major over physical columns) from a weights CSV through the
 /// array's weight → conductance mapping, or a conductance CSV.
-pub fn read_targets(xb: &Crossbar, weights: Option<&Path>, siemens: Option<&Path>) -> Result<Vec<f64>, ProgError> {
-    let file_err = |p: &Path, msg: String| ProgError::File { file: p.to_path_buf(), msg };
+pub fn read_targets(
+    xb: &Crossbar,
+    weights: Option<&Path>,
+    siemens: Option<&Path>,
+) -> Result<Vec<f64>, ProgError> {
+    let file_err = |p: &Path, msg: String| ProgError::File {
+        file: p.to_path_buf(),
+        msg,
+    };
     let targets = match (weights, siemens) {
         (Some(p), None) => {
             let w = read_weight_csv(p, xb.rows, xb.cols)?;
@@ -202,21 +251,42 @@ pub fn read_targets(xb: &Crossbar, weights: Option<&Path>, siemens: Option<&Path
         }
         (None, Some(p)) => {
             let g = read_weight_csv(p, xb.rows, xb.phys_cols())?;
-            if let Some((k, x)) = g.iter().enumerate().find(|(_, x)| !(**x > 0.0 && x.is_finite())) {
+            if let Some((k, x)) = g
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !(**x > 0.0 && x.is_finite()))
+            {
                 let pc = xb.phys_cols();
-                return Err(file_err(p, format!("conductance ({}, {}) = {x} S must be > 0", k / pc, k % pc)));
+                return Err(file_err(
+                    p,
+                    format!("conductance ({}, {}) = {x} S must be > 0", k / pc, k % pc),
+                ));
             }
             g
         }
-        (Some(_), Some(_)) => return Err(flag("--targets", "give --targets or --targets-siemens, not both")),
-        (None, None) => return Err(flag("--targets", "missing: give --targets FILE.csv or --targets-siemens FILE.csv")),
+        (Some(_), Some(_)) => {
+            return Err(flag(
+                "--targets",
+                "give --targets or --targets-siemens, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(flag(
+                "--targets",
+                "missing: give --targets FILE.csv or --targets-siemens FILE.csv",
+            ))
+        }
     };
     // Outside the card's nominal window no pulse can get there.
     if let Some(model) = &xb.card {
         if let Some((lo, hi)) = read_window(&model.nominal_cell(), xb.v_read) {
             let file = weights.or(siemens).expect("one given");
             let pc = xb.phys_cols();
-            if let Some((k, t)) = targets.iter().enumerate().find(|(_, t)| **t < lo * 0.999 || **t > hi * 1.001) {
+            if let Some((k, t)) = targets
+                .iter()
+                .enumerate()
+                .find(|(_, t)| **t < lo * 0.999 || **t > hi * 1.001)
+            {
                 return Err(file_err(
                     file,
                     format!(
@@ -275,7 +345,10 @@ pub fn program_command(a: &ProgramArgs) -> Result<ProgramSummary, ProgError> {
     }
     let scheme: Scheme = a.scheme.parse()?;
     if xb.cells.is_empty() {
-        return Err(ProgError::File { file: a.config.clone(), msg: "write-verify needs device-card cells ([device] kind = \"card\")".into() });
+        return Err(ProgError::File {
+            file: a.config.clone(),
+            msg: "write-verify needs device-card cells ([device] kind = \"card\")".into(),
+        });
     }
     let targets = read_targets(&xb, a.targets.as_deref(), a.targets_siemens.as_deref())?;
     if let Some(init) = &a.initial {
@@ -283,7 +356,10 @@ pub fn program_command(a: &ProgramArgs) -> Result<ProgramSummary, ProgError> {
     }
     let plan = Plan::new(scheme, &cfg, xb.seed)?;
     let report = program_array(&mut xb, &targets, &plan, a.progress)?;
-    let prefix = a.prefix.clone().unwrap_or_else(|| a.config.with_extension(""));
+    let prefix = a
+        .prefix
+        .clone()
+        .unwrap_or_else(|| a.config.with_extension(""));
     let csv = with_suffix(&prefix, ".program.csv");
     write(&csv, &program_csv(&report))?;
     Ok(ProgramSummary { report, csv })
@@ -352,8 +428,15 @@ pub fn stdp_command(a: &StdpArgs) -> Result<StdpSummary, ProgError> {
     for p in &w {
         s += &format!("{:.9e},{:.9e},{:.9e}\n", p.dt_s, p.dg_s, p.dg_rel);
     }
-    let prefix = a.prefix.clone().unwrap_or_else(|| a.config.with_extension(""));
+    let prefix = a
+        .prefix
+        .clone()
+        .unwrap_or_else(|| a.config.with_extension(""));
     let csv = with_suffix(&prefix, ".stdp.csv");
     write(&csv, &s)?;
-    Ok(StdpSummary { csv, fit: PairRule::fit(&w), window: w })
+    Ok(StdpSummary {
+        csv,
+        fit: PairRule::fit(&w),
+        window: w,
+    })
 }

@@ -136,12 +136,17 @@ impl ProgramCfg {
             }
         }
         if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
-            return Err(bad("tolerance", format!("{} must be in (0, 1)", self.tolerance)));
+            return Err(bad(
+                "tolerance",
+                format!("{} must be in (0, 1)", self.tolerance),
+            ));
         }
         if self.budget == 0 {
             return Err(bad("budget", "must be ≥ 1".into()));
         }
-        self.unselected.parse::<super::Unselected>().map_err(|e| bad("unselected", e.to_string()))?;
+        self.unselected
+            .parse::<super::Unselected>()
+            .map_err(|e| bad("unselected", e.to_string()))?;
         Ok(())
     }
 }
@@ -166,10 +171,25 @@ impl StdpCfg {
     /// switching near 1 V, melting needs the full overlap).
     pub fn default_for(family: &str) -> StdpCfg {
         let spike = match family {
-            "pcm" => SpikeTemplate { a_peak: -0.9, t_peak: 50e-9, a_tail: 0.9, t_tail: 200e-9 },
-            _ => SpikeTemplate { a_peak: -0.8, t_peak: 10e-9, a_tail: 0.8, t_tail: 100e-9 },
+            "pcm" => SpikeTemplate {
+                a_peak: -0.9,
+                t_peak: 50e-9,
+                a_tail: 0.9,
+                t_tail: 200e-9,
+            },
+            _ => SpikeTemplate {
+                a_peak: -0.8,
+                t_peak: 10e-9,
+                a_tail: 0.8,
+                t_tail: 100e-9,
+            },
         };
-        StdpCfg { pre: spike, post: spike, unselected: "grounded".into(), g_start: None }
+        StdpCfg {
+            pre: spike,
+            post: spike,
+            unselected: "grounded".into(),
+            g_start: None,
+        }
     }
 }
 
@@ -189,15 +209,20 @@ pub struct Loaded {
 /// Reads a crossbar config; the `[program]` and `[stdp]` tables are taken out and parsed here,
 /// the rest goes to [`Crossbar::from_toml_str`].
 pub fn load_config(path: &Path) -> Result<Loaded, ProgError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ProgError::File { file: path.to_path_buf(), msg: e.to_string() })?;
-    let mut table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ProgError::File { file: path.to_path_buf(), msg: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ProgError::File {
+        file: path.to_path_buf(),
+        msg: e.to_string(),
+    })?;
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ProgError::File {
+        file: path.to_path_buf(),
+        msg: e.to_string(),
+    })?;
     let prog = table.remove("program");
     let stdp = table.remove("stdp");
-    let rest = toml::to_string(&table)
-        .map_err(|e| ProgError::File { file: path.to_path_buf(), msg: e.to_string() })?;
+    let rest = toml::to_string(&table).map_err(|e| ProgError::File {
+        file: path.to_path_buf(),
+        msg: e.to_string(),
+    })?;
     let xb = Crossbar::from_toml_str(&rest, path)?;
     let de = |what: &str, e: toml::de::Error| ProgError::File {
         file: path.to_path_buf(),
@@ -218,7 +243,9 @@ pub fn load_config(path: &Path) -> Result<Loaded, ProgError> {
             for (k, v) in user {
                 base.insert(k, v);
             }
-            t = toml::Value::Table(base).try_into().map_err(|e| de("stdp", e))?;
+            t = toml::Value::Table(base)
+                .try_into()
+                .map_err(|e| de("stdp", e))?;
             t
         }
         None => StdpCfg::default_for(family),

@@ -22,7 +22,9 @@ pub mod waveform;
 
 use std::path::PathBuf;
 
-pub use commands::{program_command, pulse_command, stdp_command, ProgramArgs, PulseArgs, StdpArgs};
+pub use commands::{
+    program_command, pulse_command, stdp_command, ProgramArgs, PulseArgs, StdpArgs,
+};
 pub use config::{load_config, ProgramCfg, StdpCfg};
 pub use pulse::{run_drive, Drive, PulseStats, Stepping, Unselected};
 pub use verify::{program_array, CellOutcome, ProgramReport, Scheme};
@@ -49,5 +51,8 @@ pub enum ProgError {
 }
 
 pub(crate) fn flag(flag: &str, msg: impl Into<String>) -> ProgError {
-    ProgError::Flag { flag: flag.into(), msg: msg.into() }
+    ProgError::Flag {
+        flag: flag.into(),
+        msg: msg.into(),
+    }
 }

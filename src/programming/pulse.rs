@@ -103,7 +103,11 @@ impl Drive {
         }
         let mag = if set { p.clone() } else { p.scaled(-1.0) };
         let zero = Pwl::constant(0.0);
-        let (vr, vc) = if set { (mag.clone(), zero.clone()) } else { (zero.clone(), mag.clone()) };
+        let (vr, vc) = if set {
+            (mag.clone(), zero.clone())
+        } else {
+            (zero.clone(), mag.clone())
+        };
         // Unselected (row, column) waveforms in terms of |V|.
         let (ur, uc) = match scheme {
             Unselected::Floating => (None, None),
@@ -113,9 +117,23 @@ impl Drive {
             Unselected::Grounded => (Some(zero.clone()), Some(zero.clone())),
         };
         Ok(Drive {
-            rows: (0..xb.rows).map(|i| if i == row { Some(vr.clone()) } else { ur.clone() }).collect(),
+            rows: (0..xb.rows)
+                .map(|i| {
+                    if i == row {
+                        Some(vr.clone())
+                    } else {
+                        ur.clone()
+                    }
+                })
+                .collect(),
             cols: (0..xb.phys_cols())
-                .map(|j| if j == col { Some(vc.clone()) } else { uc.clone() })
+                .map(|j| {
+                    if j == col {
+                        Some(vc.clone())
+                    } else {
+                        uc.clone()
+                    }
+                })
                 .collect(),
             gates: (0..xb.rows)
                 .map(|i| Pwl::constant(if i == row { v_gate } else { 0.0 }))
@@ -137,8 +155,8 @@ impl Drive {
             Unselected::Grounded => Some(Pwl::constant(0.0)),
             other => {
                 return Err(ProgError::Input(format!(
-                    "unselected scheme {other:?} needs a selected row and column (use Drive::program)"
-                )))
+                "unselected scheme {other:?} needs a selected row and column (use Drive::program)"
+            )))
             }
         };
         let mut d = Drive {
@@ -149,7 +167,10 @@ impl Drive {
         let mut seen_r = vec![false; xb.rows];
         for (i, p) in rows {
             if *i >= xb.rows {
-                return Err(ProgError::Input(format!("row {i} is outside the array ({} rows)", xb.rows)));
+                return Err(ProgError::Input(format!(
+                    "row {i} is outside the array ({} rows)",
+                    xb.rows
+                )));
             }
             if std::mem::replace(&mut seen_r[*i], true) {
                 return Err(ProgError::Input(format!("row {i} is assigned twice")));
@@ -159,7 +180,10 @@ impl Drive {
         let mut seen_c = vec![false; xb.phys_cols()];
         for (j, p) in cols {
             if *j >= xb.phys_cols() {
-                return Err(ProgError::Input(format!("column {j} is outside the array ({} bit lines)", xb.phys_cols())));
+                return Err(ProgError::Input(format!(
+                    "column {j} is outside the array ({} bit lines)",
+                    xb.phys_cols()
+                )));
             }
             if std::mem::replace(&mut seen_c[*j], true) {
                 return Err(ProgError::Input(format!("column {j} is assigned twice")));
@@ -198,7 +222,11 @@ impl Drive {
     /// The crossbar bias at time `t` (s).
     pub fn bias_at(&self, t: f64) -> Bias {
         Bias {
-            rows: self.rows.iter().map(|p| p.as_ref().map(|p| p.at(t))).collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|p| p.as_ref().map(|p| p.at(t)))
+                .collect(),
             cols: self
                 .cols
                 .iter()
@@ -256,7 +284,11 @@ pub struct Stepping {
 
 impl Default for Stepping {
     fn default() -> Self {
-        Stepping { tol_v: 1e-2, dv_ramp: 0.02, h_min_rel: 1e-9 }
+        Stepping {
+            tol_v: 1e-2,
+            dv_ramp: 0.02,
+            h_min_rel: 1e-9,
+        }
     }
 }
 
@@ -286,7 +318,14 @@ pub fn cell_rngs(seed: u64, salt: u64, n: usize) -> Vec<ChaCha8Rng> {
 
 /// The streams [`cell_rngs`] gives the cells of word line `i` (`pc` bit lines), plus `extra`
 /// streams after the array's (for the dummy row of a reduced array).
-pub fn row_rngs(seed: u64, salt: u64, i: usize, pc: usize, rows: usize, extra: usize) -> Vec<ChaCha8Rng> {
+pub fn row_rngs(
+    seed: u64,
+    salt: u64,
+    i: usize,
+    pc: usize,
+    rows: usize,
+    extra: usize,
+) -> Vec<ChaCha8Rng> {
     (i * pc..(i + 1) * pc)
         .chain(rows * pc..rows * pc + extra)
         .map(|k| {
@@ -325,7 +364,11 @@ fn cell_voltages(arr: &Array, out: &mut Vec<f64>) -> Result<(), ProgError> {
 }
 
 fn source_power(arr: &Array) -> f64 {
-    arr.fixed_class_currents().iter().zip(&arr.fixed_v).map(|(i, v)| i * v).sum()
+    arr.fixed_class_currents()
+        .iter()
+        .zip(&arr.fixed_v)
+        .map(|(i, v)| i * v)
+        .sum()
 }
 
 /// Applies `drive` to the bound array `arr` (its `xb.cells` advance in place; `rngs` has one
@@ -338,13 +381,19 @@ pub fn run_drive(
 ) -> Result<PulseStats, ProgError> {
     let n = arr.net.cells.len();
     if rngs.len() != n {
-        return Err(ProgError::Input(format!("{} noise streams for {n} cells", rngs.len())));
+        return Err(ProgError::Input(format!(
+            "{} noise streams for {n} cells",
+            rngs.len()
+        )));
     }
     let temp = arr.xb.temp_k;
     let t_end = drive.end();
     let corners = drive.corners();
     let h_min = (t_end * st.h_min_rel).max(1e-18);
-    let mut stats = PulseStats { v_max: vec![0.0; n], ..Default::default() };
+    let mut stats = PulseStats {
+        v_max: vec![0.0; n],
+        ..Default::default()
+    };
     let (mut v0, mut v1) = (Vec::new(), Vec::new());
     let mut saved_cells: Vec<Cell> = Vec::with_capacity(n);
     let mut saved_rngs: Vec<ChaCha8Rng> = Vec::with_capacity(n);
@@ -359,7 +408,11 @@ pub fn run_drive(
             continue;
         }
         let slope = drive.max_slope(a, b);
-        let h_ramp = if slope > 0.0 { st.dv_ramp / slope } else { f64::INFINITY };
+        let h_ramp = if slope > 0.0 {
+            st.dv_ramp / slope
+        } else {
+            f64::INFINITY
+        };
         let mut t = a;
         while t < b {
             let mut h = h_try.min(h_ramp).min(b - t);
@@ -392,20 +445,36 @@ pub fn run_drive(
                 0.0
             } else {
                 match solve(arr, t + h) {
-                Ok(()) => {
-                    cell_voltages(arr, &mut v1)?;
-                    v0.iter().zip(&v1).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
-                }
-                Err(e) if h <= h_min => return Err(e),
-                Err(_) => {
-                    arr.v.clone_from_slice(&saved_v);
-                    f64::INFINITY
-                }
+                    Ok(()) => {
+                        cell_voltages(arr, &mut v1)?;
+                        v0.iter()
+                            .zip(&v1)
+                            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
+                    }
+                    Err(e) if h <= h_min => return Err(e),
+                    Err(_) => {
+                        arr.v.clone_from_slice(&saved_v);
+                        f64::INFINITY
+                    }
                 }
             };
             if trace {
-                let (kmax, _) = v0.iter().zip(&v1).enumerate().fold((0, 0.0f64), |m, (k, (a, b))| if (a - b).abs() > m.1 { (k, (a - b).abs()) } else { m });
-                eprintln!("t {t:.4e} h {h:.3e} dv {dv:.3e} cell {kmax} v0 {:.4} v1 {:.4}", v0[kmax], v1.get(kmax).copied().unwrap_or(f64::NAN));
+                let (kmax, _) =
+                    v0.iter()
+                        .zip(&v1)
+                        .enumerate()
+                        .fold((0, 0.0f64), |m, (k, (a, b))| {
+                            if (a - b).abs() > m.1 {
+                                (k, (a - b).abs())
+                            } else {
+                                m
+                            }
+                        });
+                eprintln!(
+                    "t {t:.4e} h {h:.3e} dv {dv:.3e} cell {kmax} v0 {:.4} v1 {:.4}",
+                    v0[kmax],
+                    v1.get(kmax).copied().unwrap_or(f64::NAN)
+                );
             }
             if dv <= st.tol_v || h <= h_min {
                 let p1 = if moved { source_power(arr) } else { p0 };
@@ -446,10 +515,14 @@ fn solve_towards(arr: &mut Array, bias: &Bias, t: f64) -> Result<(), ProgError> 
         // No previous operating point to step from: start from every line at 0 V.
         from = Bias {
             rows: bias.rows.iter().map(|r| r.map(|_| 0.0)).collect(),
-            cols: bias.cols.iter().map(|c| match c {
-                ColEnd::Bias(_) => ColEnd::Bias(0.0),
-                other => *other,
-            }).collect(),
+            cols: bias
+                .cols
+                .iter()
+                .map(|c| match c {
+                    ColEnd::Bias(_) => ColEnd::Bias(0.0),
+                    other => *other,
+                })
+                .collect(),
             gates: bias.gates.clone(),
         };
         v_start.fill(0.0);
@@ -462,15 +535,30 @@ fn solve_towards(arr: &mut Array, bias: &Bias, t: f64) -> Result<(), ProgError> 
         for k in 1..=n {
             let s = k as f64 / n as f64;
             let b = Bias {
-                rows: from.rows.iter().zip(&bias.rows).map(|(a, b)| match (a, b) {
-                    (Some(a), Some(b)) => Some(lerp(*a, *b, s)),
-                    (_, b) => *b,
-                }).collect(),
-                cols: from.cols.iter().zip(&bias.cols).map(|(a, b)| match (a, b) {
-                    (ColEnd::Bias(a), ColEnd::Bias(b)) => ColEnd::Bias(lerp(*a, *b, s)),
-                    (_, b) => *b,
-                }).collect(),
-                gates: from.gates.iter().zip(&bias.gates).map(|(a, b)| lerp(*a, *b, s)).collect(),
+                rows: from
+                    .rows
+                    .iter()
+                    .zip(&bias.rows)
+                    .map(|(a, b)| match (a, b) {
+                        (Some(a), Some(b)) => Some(lerp(*a, *b, s)),
+                        (_, b) => *b,
+                    })
+                    .collect(),
+                cols: from
+                    .cols
+                    .iter()
+                    .zip(&bias.cols)
+                    .map(|(a, b)| match (a, b) {
+                        (ColEnd::Bias(a), ColEnd::Bias(b)) => ColEnd::Bias(lerp(*a, *b, s)),
+                        (_, b) => *b,
+                    })
+                    .collect(),
+                gates: from
+                    .gates
+                    .iter()
+                    .zip(&bias.gates)
+                    .map(|(a, b)| lerp(*a, *b, s))
+                    .collect(),
             };
             arr.set_bias(&b)?;
             if solve(arr, t).is_err() {
@@ -487,7 +575,8 @@ fn solve_towards(arr: &mut Array, bias: &Bias, t: f64) -> Result<(), ProgError> 
 }
 
 fn solve(arr: &mut Array, t: f64) -> Result<(), ProgError> {
-    arr.solve().map_err(|e| ProgError::Solve(format!("at t = {t:e} s: {e}")))
+    arr.solve()
+        .map_err(|e| ProgError::Solve(format!("at t = {t:e} s: {e}")))
 }
 
 /// The exact two-row reduction of a 1T1R / 2T2R array for pulses and reads on word line `row`

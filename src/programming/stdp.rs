@@ -48,9 +48,27 @@ pub fn pair_drive(
         Unselected::Third => (Some(lin(1.0 / 3.0)), Some(lin(2.0 / 3.0))),
     };
     Ok(Drive {
-        rows: (0..xb.rows).map(|i| if i == row { Some(pre.clone()) } else { ur.clone() }).collect(),
-        cols: (0..xb.phys_cols()).map(|j| if j == col { Some(post.clone()) } else { uc.clone() }).collect(),
-        gates: (0..xb.rows).map(|i| Pwl::constant(if i == row { xb.v_gate } else { 0.0 })).collect(),
+        rows: (0..xb.rows)
+            .map(|i| {
+                if i == row {
+                    Some(pre.clone())
+                } else {
+                    ur.clone()
+                }
+            })
+            .collect(),
+        cols: (0..xb.phys_cols())
+            .map(|j| {
+                if j == col {
+                    Some(post.clone())
+                } else {
+                    uc.clone()
+                }
+            })
+            .collect(),
+        gates: (0..xb.rows)
+            .map(|i| Pwl::constant(if i == row { xb.v_gate } else { 0.0 }))
+            .collect(),
     })
 }
 
@@ -63,41 +81,73 @@ pub fn set_all(xb: &mut Crossbar, g: f64) -> Result<(), ProgError> {
 }
 
 /// ΔG of cell (0, 0) for each Δt (s), every point from the same start state.
-pub fn window(xb: &Crossbar, cfg: &StdpCfg, dts: &[f64], seed: u64) -> Result<Vec<WindowPoint>, ProgError> {
+pub fn window(
+    xb: &Crossbar,
+    cfg: &StdpCfg,
+    dts: &[f64],
+    seed: u64,
+) -> Result<Vec<WindowPoint>, ProgError> {
     let scheme: Unselected = cfg.unselected.parse()?;
     let mut base = xb.clone();
     let g_start = cfg.g_start.unwrap_or((xb.g_min * xb.g_max).sqrt());
     set_all(&mut base, g_start)?;
     let g0 = base.cells[0].read_conductance(base.v_read, base.temp_k);
-    let lead = cfg.pre.width().max(cfg.post.width()) + dts.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+    let lead =
+        cfg.pre.width().max(cfg.post.width()) + dts.iter().fold(0.0f64, |m, d| m.max(d.abs()));
     let stepping = Stepping::default();
     let mut out = Vec::with_capacity(dts.len());
     for &dt in dts {
         let (t_pre, t_post) = (lead, lead + dt);
-        let drive = pair_drive(&base, 0, 0, &cfg.pre.at(t_pre), &cfg.post.at(t_post), scheme)?;
+        let drive = pair_drive(
+            &base,
+            0,
+            0,
+            &cfg.pre.at(t_pre),
+            &cfg.post.at(t_post),
+            scheme,
+        )?;
         let mut arr = bind_for(&base, &drive)?;
         let mut rngs = cell_rngs(seed, ADVANCE_SALT, base.cells.len());
         run_drive(&mut arr, &drive, &mut rngs, &stepping)?;
         let g1 = arr.xb.cells[0].read_conductance(base.v_read, base.temp_k);
         if !g1.is_finite() {
-            return Err(ProgError::Input(format!("STDP: read conductance of cell (0, 0) not finite at Δt = {dt:e} s")));
+            return Err(ProgError::Input(format!(
+                "STDP: read conductance of cell (0, 0) not finite at Δt = {dt:e} s"
+            )));
         }
-        out.push(WindowPoint { dt_s: dt, dg_s: g1 - g0, dg_rel: (g1 - g0) / g0 });
+        out.push(WindowPoint {
+            dt_s: dt,
+            dg_s: g1 - g0,
+            dg_rel: (g1 - g0) / g0,
+        });
     }
     Ok(out)
 }
 
 /// Δt grid of `points` values over [from, to], or ± three spike widths.
-pub fn dt_grid(cfg: &StdpCfg, from: Option<f64>, to: Option<f64>, points: usize) -> Result<Vec<f64>, ProgError> {
+pub fn dt_grid(
+    cfg: &StdpCfg,
+    from: Option<f64>,
+    to: Option<f64>,
+    points: usize,
+) -> Result<Vec<f64>, ProgError> {
     let w = cfg.pre.width().max(cfg.post.width());
     let (a, b) = (from.unwrap_or(-3.0 * w), to.unwrap_or(3.0 * w));
     if points < 2 {
-        return Err(super::flag("--points", format!("{points}: need at least 2")));
+        return Err(super::flag(
+            "--points",
+            format!("{points}: need at least 2"),
+        ));
     }
     if !(b > a) {
-        return Err(super::flag("--dt-to", format!("{b:e} s must be above --dt-from {a:e} s")));
+        return Err(super::flag(
+            "--dt-to",
+            format!("{b:e} s must be above --dt-from {a:e} s"),
+        ));
     }
-    Ok((0..points).map(|k| a + (b - a) * k as f64 / (points - 1) as f64).collect())
+    Ok((0..points)
+        .map(|k| a + (b - a) * k as f64 / (points - 1) as f64)
+        .collect())
 }
 
 /// The pair rule fitted to a window: least squares on ln|ΔG| against Δt per side.
@@ -128,7 +178,13 @@ impl PairRule {
         let side = |pos: bool| -> Option<(f64, f64)> {
             let pts: Vec<(f64, f64)> = w
                 .iter()
-                .filter(|p| if pos { p.dt_s > 0.0 && p.dg_s > 0.0 } else { p.dt_s < 0.0 && p.dg_s < 0.0 })
+                .filter(|p| {
+                    if pos {
+                        p.dt_s > 0.0 && p.dg_s > 0.0
+                    } else {
+                        p.dt_s < 0.0 && p.dg_s < 0.0
+                    }
+                })
                 .map(|p| (p.dt_s.abs(), p.dg_s.abs()))
                 .collect();
             let m = pts.iter().fold(0.0f64, |m, p| m.max(p.1));
@@ -137,10 +193,15 @@ impl PairRule {
                 return None;
             }
             let n = pts.len() as f64;
-            let (sx, sy) = pts.iter().fold((0.0, 0.0), |(a, b), p| (a + p.0, b + p.1.ln()));
+            let (sx, sy) = pts
+                .iter()
+                .fold((0.0, 0.0), |(a, b), p| (a + p.0, b + p.1.ln()));
             let (mx, my) = (sx / n, sy / n);
             let (sxy, sxx) = pts.iter().fold((0.0, 0.0), |(a, b), p| {
-                (a + (p.0 - mx) * (p.1.ln() - my), b + (p.0 - mx) * (p.0 - mx))
+                (
+                    a + (p.0 - mx) * (p.1.ln() - my),
+                    b + (p.0 - mx) * (p.0 - mx),
+                )
             });
             if sxx <= 0.0 {
                 return None;
@@ -153,7 +214,12 @@ impl PairRule {
         };
         let (ap, tp) = side(true)?;
         let (am, tm) = side(false)?;
-        Some(PairRule { a_plus: ap, tau_plus: tp, a_minus: am, tau_minus: tm })
+        Some(PairRule {
+            a_plus: ap,
+            tau_plus: tp,
+            a_minus: am,
+            tau_minus: tm,
+        })
     }
 }
 
@@ -238,23 +304,41 @@ pub fn train_network(
                 (0..spec.slots).filter(|_| rng.random_bool(q)).collect()
             })
             .collect();
-        // Leaky integrate-and-fire outputs with winner-take-all.
-        let g: Vec<f64> = cells.iter().map(|c| c.read_conductance(v_read, temp)).collect();
-        let g_scale = xb.g_max * n_in as f64 * spec.p_on * 0.25;
+        // Leaky integrators with winner-take-all. The input of output j is normalised by its
+        // column's total conductance (divisive normalisation), so it measures how much of the
+        // column's weight sits on the spiking pixels, not its overall scale.
+        let g: Vec<f64> = cells
+            .iter()
+            .map(|c| c.read_conductance(v_read, temp))
+            .collect();
+        let g_col: Vec<f64> = (0..spec.outputs)
+            .map(|j| (0..n_in).map(|i| g[i * spec.outputs + j]).sum())
+            .collect();
         let mut u = vec![0.0f64; spec.outputs];
         let mut fire: Option<(usize, usize)> = None;
-        'slots: for s in 0..spec.slots {
+        let mut best = (0usize, f64::NEG_INFINITY, 0usize);
+        for s in 0..spec.slots {
             for j in 0..spec.outputs {
-                let drive: f64 = (0..n_in).filter(|&i| spikes[i].contains(&s)).map(|i| g[i * spec.outputs + j]).sum();
-                u[j] = 0.7 * u[j] + drive / g_scale;
+                let drive: f64 = (0..n_in)
+                    .filter(|&i| spikes[i].contains(&s))
+                    .map(|i| g[i * spec.outputs + j])
+                    .sum();
+                u[j] = 0.7 * u[j] + drive / g_col[j];
             }
-            let (jbest, ubest) = (0..spec.outputs)
-                .map(|j| (j, u[j] - theta[j]))
-                .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
-            if ubest > 1.0 {
-                fire = Some((jbest, s));
-                break 'slots;
+            for j in 0..spec.outputs {
+                if u[j] - theta[j] > best.1 {
+                    best = (j, u[j] - theta[j], s);
+                }
             }
+            if best.1 > 0.5 {
+                fire = Some((best.0, best.2));
+                break;
+            }
+        }
+        // Lateral inhibition: at the latest at the end of the presentation the most excited
+        // output fires and silences the others.
+        if fire.is_none() && best.1.is_finite() {
+            fire = Some((best.0, best.2));
         }
         // Homeostasis: the winner's threshold rises, all decay slowly.
         for t in theta.iter_mut() {
@@ -264,13 +348,16 @@ pub fn train_network(
             winners.push(None);
             continue;
         };
-        theta[jw] += 0.3;
+        theta[jw] += 0.05;
         winners.push(Some((p, jw)));
         // Device update of the winner's column: each cell sees its row's pre train and one post spike.
         let t_post = (s_post as f64 + 0.5) * slot + slot;
         let post = cfg.post.at(t_post);
         for i in 0..n_in {
-            let pre_parts: Vec<Pwl> = spikes[i].iter().map(|&s| cfg.pre.at(s as f64 * slot + slot)).collect();
+            let pre_parts: Vec<Pwl> = spikes[i]
+                .iter()
+                .map(|&s| cfg.pre.at(s as f64 * slot + slot))
+                .collect();
             if pre_parts.is_empty() {
                 continue; // the lone post spike stays below threshold
             }
@@ -283,15 +370,34 @@ pub fn train_network(
                 gates: vec![Pwl::constant(0.0)],
             };
             let mut arr = bind_for(&cell_xb, &drive)?;
-            run_drive(&mut arr, &drive, std::slice::from_mut(&mut rngs[k]), &stepping)?;
+            run_drive(
+                &mut arr,
+                &drive,
+                std::slice::from_mut(&mut rngs[k]),
+                &stepping,
+            )?;
             cells[k] = arr.xb.cells[0].clone();
         }
-        if (pres + 1) % spec.presentations.div_ceil(8).max(1) == 0 || pres + 1 == spec.presentations {
-            snapshots.push(cells.iter().map(|c| c.read_conductance(v_read, temp)).collect());
+        if (pres + 1) % spec.presentations.div_ceil(8).max(1) == 0 || pres + 1 == spec.presentations
+        {
+            snapshots.push(
+                cells
+                    .iter()
+                    .map(|c| c.read_conductance(v_read, temp))
+                    .collect(),
+            );
         }
     }
-    let g_final = cells.iter().map(|c| c.read_conductance(v_read, temp)).collect();
-    Ok(NetworkResult { outputs: spec.outputs, g: g_final, snapshots, winners })
+    let g_final = cells
+        .iter()
+        .map(|c| c.read_conductance(v_read, temp))
+        .collect();
+    Ok(NetworkResult {
+        outputs: spec.outputs,
+        g: g_final,
+        snapshots,
+        winners,
+    })
 }
 
 /// Result of [`train_network`]: conductances row-major `inputs × outputs` (S).
@@ -307,7 +413,13 @@ pub struct NetworkResult {
 impl NetworkResult {
     /// Column j's weights as an 8×8 image.
     pub fn image(&self, j: usize) -> Vec<Vec<f64>> {
-        (0..8).map(|r| (0..8).map(|c| self.g[(r * 8 + c) * self.outputs + j]).collect()).collect()
+        (0..8)
+            .map(|r| {
+                (0..8)
+                    .map(|c| self.g[(r * 8 + c) * self.outputs + j])
+                    .collect()
+            })
+            .collect()
     }
 }
 

@@ -126,7 +126,10 @@ impl ProgramReport {
     }
     /// Relative errors (final − target)/target.
     pub fn rel_errors(&self) -> Vec<f64> {
-        self.cells.iter().map(|c| (c.final_s - c.target_s) / c.target_s).collect()
+        self.cells
+            .iter()
+            .map(|c| (c.final_s - c.target_s) / c.target_s)
+            .collect()
     }
 }
 
@@ -153,7 +156,12 @@ impl std::fmt::Display for ProgramReport {
                 None => format!("±{:.1} %", 100.0 * self.tolerance),
             }
         )?;
-        writeln!(f, "pulses            mean {:.2}, 95th percentile {}", self.mean_pulses(), self.pulses_percentile(95.0))?;
+        writeln!(
+            f,
+            "pulses            mean {:.2}, 95th percentile {}",
+            self.mean_pulses(),
+            self.pulses_percentile(95.0)
+        )?;
         writeln!(
             f,
             "|final error|     median {:.3} %, 95th pct {:.3} %, max {:.3} %",
@@ -161,12 +169,20 @@ impl std::fmt::Display for ProgramReport {
             100.0 * percentile(&e, 95.0),
             100.0 * e.last().copied().unwrap_or(0.0)
         )?;
-        writeln!(f, "energy            {:.4e} J (drivers, pulses only)", self.total_energy())?;
+        writeln!(
+            f,
+            "energy            {:.4e} J (drivers, pulses only)",
+            self.total_energy()
+        )?;
         write!(
             f,
             "wall time         {:.3} s{}",
             self.wall_s,
-            if self.reduced { " (exact two-row reduction per word line)" } else { "" }
+            if self.reduced {
+                " (exact two-row reduction per word line)"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -189,7 +205,10 @@ impl Plan {
         Ok(Plan {
             scheme,
             unselected: cfg.unselected.parse()?,
-            stepping: Stepping { tol_v: cfg.tol_v, ..Stepping::default() },
+            stepping: Stepping {
+                tol_v: cfg.tol_v,
+                ..Stepping::default()
+            },
             cfg: cfg.clone(),
             seed: cfg.seed.unwrap_or(seed),
             windows: None,
@@ -228,7 +247,14 @@ struct Site {
 }
 
 impl Site {
-    fn drive(&self, plan: &Plan, row: usize, col: usize, v: f64, gate: f64) -> Result<Drive, ProgError> {
+    fn drive(
+        &self,
+        plan: &Plan,
+        row: usize,
+        col: usize,
+        v: f64,
+        gate: f64,
+    ) -> Result<Drive, ProgError> {
         let pulse = Pwl::pulse(v, plan.cfg.width, plan.cfg.edge);
         let local_row = if self.global_row.is_some() { 0 } else { row };
         let d = Drive::program(&self.arr.xb, local_row, col, &pulse, gate, plan.unselected)?;
@@ -272,12 +298,21 @@ pub fn program_array(
         ));
     }
     if targets.len() != n {
-        return Err(ProgError::Input(format!("{} targets for {n} cells", targets.len())));
+        return Err(ProgError::Input(format!(
+            "{} targets for {n} cells",
+            targets.len()
+        )));
     }
     if plan.windows.as_ref().is_some_and(|w| w.len() != n) {
-        return Err(ProgError::Input(format!("acceptance windows: need one per cell ({n})")));
+        return Err(ProgError::Input(format!(
+            "acceptance windows: need one per cell ({n})"
+        )));
     }
-    if let Some((k, t)) = targets.iter().enumerate().find(|(_, t)| !(**t > 0.0 && t.is_finite())) {
+    if let Some((k, t)) = targets
+        .iter()
+        .enumerate()
+        .find(|(_, t)| !(**t > 0.0 && t.is_finite()))
+    {
         return Err(ProgError::Input(format!(
             "target of cell ({}, {}) = {t} S must be > 0",
             k / pc,
@@ -286,7 +321,14 @@ pub fn program_array(
     }
     let start = Instant::now();
     let bar = progress_bar(n as u64, show_progress);
-    let probe = Drive::program(xb, 0, 0, &Pwl::pulse(1.0, 1.0, 0.0), plan.cfg.reset_gate, plan.unselected)?;
+    let probe = Drive::program(
+        xb,
+        0,
+        0,
+        &Pwl::pulse(1.0, 1.0, 0.0),
+        plan.cfg.reset_gate,
+        plan.unselected,
+    )?;
     let use_reduced = reduced_row(xb, 0).is_some() && reducible(xb, &probe, 0);
     let mut cells: Vec<CellOutcome>;
     if use_reduced {
@@ -294,7 +336,10 @@ pub fn program_array(
             .into_par_iter()
             .map(|i| {
                 let red = reduced_row(xb, i).expect("reduction applies");
-                let drive = reduced_drive(&Drive::program(xb, i, 0, &Pwl::pulse(1.0, 1.0, 0.0), 1.0, plan.unselected)?, i);
+                let drive = reduced_drive(
+                    &Drive::program(xb, i, 0, &Pwl::pulse(1.0, 1.0, 0.0), 1.0, plan.unselected)?,
+                    i,
+                );
                 let mut site = Site {
                     arr: bind_for(&red, &drive)?,
                     bound_for: None,
@@ -304,7 +349,15 @@ pub fn program_array(
                 let mut rngs = row_rngs(plan.seed, ADVANCE_SALT, i, pc, xb.rows, pc);
                 let mut read_rngs = row_rngs(plan.seed, READ_SALT, i, pc, xb.rows, 0);
                 let idx: Vec<(usize, usize, usize)> = (0..pc).map(|j| (j, i, j)).collect();
-                let out = program_cells(&mut site, &idx, &targets[i * pc..(i + 1) * pc], plan, &mut rngs, &mut read_rngs, &bar)?;
+                let out = program_cells(
+                    &mut site,
+                    &idx,
+                    &targets[i * pc..(i + 1) * pc],
+                    plan,
+                    &mut rngs,
+                    &mut read_rngs,
+                    &bar,
+                )?;
                 Ok((site.arr.xb.cells[..pc].to_vec(), out))
             })
             .collect();
@@ -316,11 +369,23 @@ pub fn program_array(
         }
     } else {
         let drive = Drive::program(xb, 0, 0, &Pwl::pulse(1.0, 1.0, 0.0), 1.0, plan.unselected)?;
-        let mut site = Site { arr: bind_for(xb, &drive)?, bound_for: Some((0, 0)), global_row: None };
+        let mut site = Site {
+            arr: bind_for(xb, &drive)?,
+            bound_for: Some((0, 0)),
+            global_row: None,
+        };
         let mut rngs = cell_rngs(plan.seed, ADVANCE_SALT, n);
         let mut read_rngs = cell_rngs(plan.seed, READ_SALT, n);
         let idx: Vec<(usize, usize, usize)> = (0..n).map(|k| (k, k / pc, k % pc)).collect();
-        cells = program_cells(&mut site, &idx, targets, plan, &mut rngs, &mut read_rngs, &bar)?;
+        cells = program_cells(
+            &mut site,
+            &idx,
+            targets,
+            plan,
+            &mut rngs,
+            &mut read_rngs,
+            &bar,
+        )?;
         xb.cells.clone_from_slice(&site.arr.xb.cells);
     }
     bar.finish_and_clear();
@@ -382,7 +447,16 @@ fn program_cells(
     }
     if plan.cfg.reverify {
         for (k, &(a, row, col)) in idx.iter().enumerate() {
-            verify_loop(site, a, row, col, &mut out[k], plan, rngs, &mut read_rngs[k])?;
+            verify_loop(
+                site,
+                a,
+                row,
+                col,
+                &mut out[k],
+                plan,
+                rngs,
+                &mut read_rngs[k],
+            )?;
         }
     }
     for (o, &(a, _, _)) in out.iter_mut().zip(idx) {
@@ -433,17 +507,31 @@ fn verify_loop(
         let fine = (g - target).abs() < cfg.alibart_fine_band * cfg.tolerance * target;
         let stair = |start: f64, step: f64, max: f64| (start + step * n_same as f64).min(max);
         let (v, gate) = match (plan.scheme, p) {
-            (Scheme::Ispp, 1) if gate_knob => {
-                (cfg.set_v_max, stair(cfg.set_gate_start, cfg.set_gate_step, cfg.set_gate_max))
-            }
-            (Scheme::Ispp, 1) => (stair(cfg.set_v_start, cfg.set_v_step, cfg.set_v_max), v_gate),
-            (Scheme::Ispp, _) => (-stair(cfg.reset_v_start, cfg.reset_v_step, cfg.reset_v_max), cfg.reset_gate),
+            (Scheme::Ispp, 1) if gate_knob => (
+                cfg.set_v_max,
+                stair(cfg.set_gate_start, cfg.set_gate_step, cfg.set_gate_max),
+            ),
+            (Scheme::Ispp, 1) => (
+                stair(cfg.set_v_start, cfg.set_v_step, cfg.set_v_max),
+                v_gate,
+            ),
+            (Scheme::Ispp, _) => (
+                -stair(cfg.reset_v_start, cfg.reset_v_step, cfg.reset_v_max),
+                cfg.reset_gate,
+            ),
             (Scheme::Alibart, _) => {
-                let step = if fine { cfg.alibart_step / 5.0 } else { cfg.alibart_step };
+                let step = if fine {
+                    cfg.alibart_step / 5.0
+                } else {
+                    cfg.alibart_step
+                };
                 if p == 1 {
                     (stair(cfg.set_v_start, step, cfg.set_v_max), v_gate)
                 } else {
-                    (-stair(cfg.reset_v_start, step, cfg.reset_v_max), cfg.reset_gate)
+                    (
+                        -stair(cfg.reset_v_start, step, cfg.reset_v_max),
+                        cfg.reset_gate,
+                    )
                 }
             }
             (Scheme::Fixed, 1) => (cfg.fixed_set_v, v_gate),
@@ -452,6 +540,7 @@ fn verify_loop(
         o.energy_j += site.pulse(plan, row, col, v, gate, rngs)?;
         o.pulses += 1;
         n_same += 1;
-        o.trace.push(site.arr.xb.cells[a].read_conductance(v_read, temp));
+        o.trace
+            .push(site.arr.xb.cells[a].read_conductance(v_read, temp));
     }
 }

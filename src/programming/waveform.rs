@@ -17,7 +17,9 @@ pub struct Pwl {
 impl Pwl {
     pub fn new(points: &[(f64, f64)]) -> Result<Pwl, ProgError> {
         if points.is_empty() {
-            return Err(ProgError::Input("a PWL waveform needs at least one point".into()));
+            return Err(ProgError::Input(
+                "a PWL waveform needs at least one point".into(),
+            ));
         }
         for (k, w) in points.windows(2).enumerate() {
             if !(w[1].0 >= w[0].0) {
@@ -30,7 +32,10 @@ impl Pwl {
             }
         }
         if let Some(p) = points.iter().find(|p| !p.0.is_finite() || !p.1.is_finite()) {
-            return Err(ProgError::Input(format!("PWL point ({}, {}) is not finite", p.0, p.1)));
+            return Err(ProgError::Input(format!(
+                "PWL point ({}, {}) is not finite",
+                p.0, p.1
+            )));
         }
         Ok(Pwl {
             t: points.iter().map(|p| p.0).collect(),
@@ -40,7 +45,10 @@ impl Pwl {
 
     /// A line held at `v` (V).
     pub fn constant(v: f64) -> Pwl {
-        Pwl { t: vec![0.0], v: vec![v] }
+        Pwl {
+            t: vec![0.0],
+            v: vec![v],
+        }
     }
 
     /// A trapezoidal pulse of amplitude `v` (V): `edge` rise, `width` flat top, `edge` fall
@@ -76,11 +84,17 @@ impl Pwl {
     }
 
     pub fn scaled(&self, a: f64) -> Pwl {
-        Pwl { t: self.t.clone(), v: self.v.iter().map(|v| a * v).collect() }
+        Pwl {
+            t: self.t.clone(),
+            v: self.v.iter().map(|v| a * v).collect(),
+        }
     }
 
     pub fn shifted(&self, dt: f64) -> Pwl {
-        Pwl { t: self.t.iter().map(|t| t + dt).collect(), v: self.v.clone() }
+        Pwl {
+            t: self.t.iter().map(|t| t + dt).collect(),
+            v: self.v.clone(),
+        }
     }
 
     /// Sum of waveforms that each rest at 0 V outside their corners (spike trains): corners at
@@ -92,7 +106,10 @@ impl Pwl {
         let mut ts: Vec<f64> = parts.iter().flat_map(|p| p.t.iter().copied()).collect();
         ts.sort_by(|a, b| a.total_cmp(b));
         ts.dedup();
-        let v = ts.iter().map(|&t| parts.iter().map(|p| p.at(t)).sum()).collect();
+        let v = ts
+            .iter()
+            .map(|&t| parts.iter().map(|p| p.at(t)).sum())
+            .collect();
         Pwl { t: ts, v }
     }
 }
