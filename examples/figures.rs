@@ -14,6 +14,8 @@ mod dot_product_error_vs_size;
 mod mlp_digits;
 #[path = "fit_figures.rs"]
 mod fit_figures;
+#[path = "programming_figures.rs"]
+mod programming_figures;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = std::time::Instant::now();
@@ -30,5 +32,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     mlp_digits::main()?;
     fit_figures::main()?;
+    programming_figures::main()?;
     Ok(())
 }

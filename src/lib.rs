@@ -11,6 +11,7 @@
 //!   MVM, reads, sweeps and their shards).
 //! - [`data`] and [`fit`]: measured CSV in, a fitted card out (Levenberg-Marquardt over a
 //!   replay of the measured experiment through a device).
+//! - [`programming`]: pulses inside the array (half-select disturb), write-verify, STDP.
 //! - [`plot`] and [`report`]: figures and CSV written atomically, beneath every layer.
 //!
 //! Units are SI everywhere (V, A, S, Ω, s, K, m). Every error converts into [`Error`], whose
@@ -92,6 +93,7 @@ pub mod device;
 mod error;
 pub mod fit;
 pub mod plot;
+pub mod programming;
 pub mod report;
 pub mod spice;
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xbarsim::app::check::Tolerance;
 use xbarsim::app::runner;
+use xbarsim::programming;
 
 #[derive(Parser)]
 #[command(
@@ -87,6 +88,70 @@ enum Cmd {
     Sweep(SweepArgs),
     /// Fit a device model to measured CSV (I-V, pulses, retention); writes a fitted card.
     Fit(xbarsim::fit::FitArgs),
+    /// Write-verify a target pattern into the array; writes PREFIX.program.csv
+    /// (row,col,target_s,final_s,pulses,success,energy_j).
+    Program {
+        config: PathBuf,
+        /// Weights CSV (rows × cols, [0, 1]; [-1, 1] for 2T2R), mapped like `[weights] csv`.
+        #[arg(long)]
+        targets: Option<PathBuf>,
+        /// Read conductances (S), rows × bit lines.
+        #[arg(long)]
+        targets_siemens: Option<PathBuf>,
+        /// ispp | alibart | fixed
+        #[arg(long, default_value = "ispp")]
+        scheme: String,
+        /// Relative tolerance window (default the config's, 0.05).
+        #[arg(long)]
+        tolerance: Option<f64>,
+        /// Absolute tolerance window (S) instead of the relative one.
+        #[arg(long, value_parser = si)]
+        tolerance_abs: Option<f64>,
+        /// Pulse budget per cell.
+        #[arg(long)]
+        budget: Option<usize>,
+        /// Start from hrs | lrs instead of the state `[weights]` gives.
+        #[arg(long)]
+        initial: Option<String>,
+        /// Skip the final re-verify pass.
+        #[arg(long)]
+        no_reverify: bool,
+        #[arg(short = 'o', long = "output")]
+        prefix: Option<PathBuf>,
+    },
+    /// One pulse on one cell with the unselected lines biased; writes PREFIX.disturb.csv
+    /// (row,col,g_before_s,g_after_s).
+    Pulse {
+        config: PathBuf,
+        #[arg(long, value_parser = cell_index)]
+        cell: (usize, usize),
+        /// Cell voltage (V); negative = RESET.
+        #[arg(long, allow_hyphen_values = true, value_parser = si)]
+        v: f64,
+        /// Pulse width (s).
+        #[arg(long, value_parser = si)]
+        width: f64,
+        /// floating | v/2 | v/3 | grounded (default the config's program.unselected)
+        #[arg(long)]
+        scheme: Option<String>,
+        /// Gate voltage of the selected word line (V); default the config's v_gate.
+        #[arg(long, value_parser = si)]
+        v_gate: Option<f64>,
+        #[arg(short = 'o', long = "output")]
+        prefix: Option<PathBuf>,
+    },
+    /// STDP window ΔG(Δt) of cell (0, 0) from spike overlap; writes PREFIX.stdp.csv (dt_s,dg_s,dg_rel).
+    Stdp {
+        config: PathBuf,
+        #[arg(long, allow_hyphen_values = true, value_parser = si)]
+        dt_from: Option<f64>,
+        #[arg(long, allow_hyphen_values = true, value_parser = si)]
+        dt_to: Option<f64>,
+        #[arg(long, default_value_t = 61)]
+        points: usize,
+        #[arg(short = 'o', long = "output")]
+        prefix: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -475,6 +540,72 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Cmd::Fit(args) => {
             stdout(&format!("{}\n", xbarsim::fit::command(&args)?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Program {
+            config,
+            targets,
+            targets_siemens,
+            scheme,
+            tolerance,
+            tolerance_abs,
+            budget,
+            initial,
+            no_reverify,
+            prefix,
+        } => {
+            let args = programming::ProgramArgs {
+                config,
+                targets,
+                targets_siemens,
+                scheme,
+                tolerance,
+                tolerance_abs,
+                budget,
+                initial,
+                no_reverify,
+                prefix,
+                progress: true,
+            };
+            println!("{}", programming::program_command(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Pulse {
+            config,
+            cell,
+            v,
+            width,
+            scheme,
+            v_gate,
+            prefix,
+        } => {
+            let args = programming::PulseArgs {
+                config,
+                cell,
+                v,
+                width,
+                scheme,
+                v_gate,
+                prefix,
+            };
+            println!("{}", programming::pulse_command(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Stdp {
+            config,
+            dt_from,
+            dt_to,
+            points,
+            prefix,
+        } => {
+            let args = programming::StdpArgs {
+                config,
+                dt_from,
+                dt_to,
+                points,
+                prefix,
+            };
+            println!("{}", programming::stdp_command(&args)?);
             Ok(ExitCode::SUCCESS)
         }
     }

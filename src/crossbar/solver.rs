@@ -195,12 +195,20 @@ impl Array {
         self.invalidate_factors();
     }
 
-    /// Drops every numeric factor built from the cells (the symbolic analyses stay).
+    /// Marks the one-shot factor of a linear array stale after the cells changed. (The
+    /// condensed path's factor is only GMRES's preconditioner, rebuilt when it slows down, and
+    /// every Newton iteration re-linearises the cells, so it stays.)
     fn invalidate_factors(&mut self) {
         if let Some(d) = self.direct.as_mut() {
             d.factored_linear = false;
         }
-        self.cond = None;
+    }
+
+    /// The cells' device instances, for changing their states in place (pulse programming);
+    /// the next solve uses the new states.
+    pub fn cells_mut(&mut self) -> &mut [crate::device::Cell] {
+        self.invalidate_factors();
+        &mut self.xb.cells
     }
 
     /// The crossbar this array solves.

@@ -1,0 +1,256 @@
+//! The `[program]` and `[stdp]` tables of a crossbar config. They sit in the same TOML file as
+//! the array; the crossbar layer reads the rest of the file, so both stay strict about keys.
+//!
+//! ```toml
+//! [program]            # write-verify and pulse defaults (SI units)
+//! width = 100e-9       # s, pulse width (flat top)
+//! edge = 0.0           # s, rise and fall time
+//! unselected = "v/2"   # floating | v/2 | v/3 | grounded
+//! budget = 200         # pulses per cell
+//! tolerance = 0.05     # relative window |G − G_T| ≤ tol·G_T
+//! # tolerance_abs = 1e-6  # S, absolute window instead
+//! read_noise_rel = 0.0 # relative σ of each verify read (added to the family's own read noise)
+//! reverify = true      # final re-verify pass of the whole array
+//! set_v_start = 1.3    # V, SET amplitude staircase (ISPP, Alibart start)
+//! set_v_step = 0.02
+//! set_v_max = 2.5
+//! reset_v_start = 1.0  # V, magnitude of the RESET staircase
+//! reset_v_step = 0.02
+//! reset_v_max = 2.5
+//! gate_knob = true     # 1T1R / 2T2R ISPP: SET at set_v_max with the gate voltage stepped
+//! set_gate_start = 0.5 # V
+//! set_gate_step = 0.01
+//! set_gate_max = 1.8
+//! reset_gate = 1.8     # V on the gate during RESET
+//! fixed_set_v = 1.5    # V, fixed-amplitude scheme
+//! fixed_reset_v = 1.2
+//! alibart_step = 0.005 # V per further pulse in one direction (Alibart et al. 2012)
+//! alibart_fine_band = 4.0  # fine stage (step / 5) once |G − G_T| < band·tol·G_T
+//! tol_v = 1e-2         # V, re-solve tolerance of the pulse engine
+//!
+//! [stdp]
+//! pre = { a_peak = -0.8, t_peak = 10e-9, a_tail = 0.8, t_tail = 100e-9 }
+//! post = { a_peak = -0.8, t_peak = 10e-9, a_tail = 0.8, t_tail = 100e-9 }
+//! unselected = "grounded"
+//! ```
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::crossbar::Crossbar;
+
+use super::waveform::SpikeTemplate;
+use super::ProgError;
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProgramCfg {
+    pub width: f64,
+    pub edge: f64,
+    pub unselected: String,
+    pub budget: usize,
+    pub tolerance: f64,
+    pub tolerance_abs: Option<f64>,
+    pub read_noise_rel: f64,
+    pub reverify: bool,
+    pub set_v_start: f64,
+    pub set_v_step: f64,
+    pub set_v_max: f64,
+    pub reset_v_start: f64,
+    pub reset_v_step: f64,
+    pub reset_v_max: f64,
+    pub gate_knob: bool,
+    pub set_gate_start: f64,
+    pub set_gate_step: f64,
+    pub set_gate_max: f64,
+    pub reset_gate: f64,
+    pub fixed_set_v: f64,
+    pub fixed_reset_v: f64,
+    pub alibart_step: f64,
+    pub alibart_fine_band: f64,
+    pub tol_v: f64,
+    pub seed: Option<u64>,
+}
+
+impl Default for ProgramCfg {
+    /// Defaults for the Stanford-PKU OxRAM card (field threshold 1.05–1.39 V, device-physics.md
+    /// §1.1) with 100 ns pulses.
+    fn default() -> Self {
+        ProgramCfg {
+            width: 100e-9,
+            edge: 0.0,
+            unselected: "v/2".into(),
+            budget: 200,
+            tolerance: 0.05,
+            tolerance_abs: None,
+            read_noise_rel: 0.0,
+            reverify: true,
+            set_v_start: 1.3,
+            set_v_step: 0.01,
+            set_v_max: 2.5,
+            reset_v_start: 1.0,
+            reset_v_step: 0.01,
+            reset_v_max: 2.5,
+            gate_knob: true,
+            set_gate_start: 0.5,
+            set_gate_step: 0.01,
+            set_gate_max: 1.8,
+            reset_gate: 1.8,
+            fixed_set_v: 1.45,
+            fixed_reset_v: 1.15,
+            alibart_step: 0.005,
+            alibart_fine_band: 4.0,
+            tol_v: 1e-2,
+            seed: None,
+        }
+    }
+}
+
+impl ProgramCfg {
+    pub fn validate(&self, file: &Path) -> Result<(), ProgError> {
+        let bad = |k: &str, m: String| ProgError::File {
+            file: file.to_path_buf(),
+            msg: format!("key `program.{k}`: {m}"),
+        };
+        for (k, v) in [
+            ("width", self.width),
+            ("set_v_max", self.set_v_max),
+            ("reset_v_max", self.reset_v_max),
+            ("tol_v", self.tol_v),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(bad(k, format!("{v} must be > 0")));
+            }
+        }
+        for (k, v) in [
+            ("edge", self.edge),
+            ("set_v_step", self.set_v_step),
+            ("reset_v_step", self.reset_v_step),
+            ("set_gate_step", self.set_gate_step),
+            ("alibart_step", self.alibart_step),
+            ("read_noise_rel", self.read_noise_rel),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(bad(k, format!("{v} must be ≥ 0")));
+            }
+        }
+        if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
+            return Err(bad(
+                "tolerance",
+                format!("{} must be in (0, 1)", self.tolerance),
+            ));
+        }
+        if self.budget == 0 {
+            return Err(bad("budget", "must be ≥ 1".into()));
+        }
+        self.unselected
+            .parse::<super::Unselected>()
+            .map_err(|e| bad("unselected", e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StdpCfg {
+    /// Pre-synaptic spike (row).
+    pub pre: SpikeTemplate,
+    /// Post-synaptic spike (column).
+    pub post: SpikeTemplate,
+    pub unselected: String,
+    /// Read conductance (S) the measured cell starts from; default the geometric middle of
+    /// the config's [g_min, g_max].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub g_start: Option<f64>,
+}
+
+impl StdpCfg {
+    /// Defaults per family: the peak alone stays below the switching threshold, peak plus the
+    /// other spike's tail crosses it (OxRAM: 1.05–1.39 V field threshold; PCM: threshold
+    /// switching near 1 V, melting needs the full overlap).
+    pub fn default_for(family: &str) -> StdpCfg {
+        let spike = match family {
+            "pcm" => SpikeTemplate {
+                a_peak: -0.9,
+                t_peak: 50e-9,
+                a_tail: 0.9,
+                t_tail: 200e-9,
+            },
+            _ => SpikeTemplate {
+                a_peak: -0.8,
+                t_peak: 10e-9,
+                a_tail: 0.8,
+                t_tail: 100e-9,
+            },
+        };
+        StdpCfg {
+            pre: spike,
+            post: spike,
+            unselected: "grounded".into(),
+            g_start: None,
+        }
+    }
+}
+
+impl Default for StdpCfg {
+    fn default() -> Self {
+        StdpCfg::default_for("oxram")
+    }
+}
+
+/// A crossbar config with its optional `[program]` and `[stdp]` tables.
+pub struct Loaded {
+    pub xb: Crossbar,
+    pub program: ProgramCfg,
+    pub stdp: StdpCfg,
+}
+
+/// Reads a crossbar config; the `[program]` and `[stdp]` tables are taken out and parsed here,
+/// the rest goes to [`Crossbar::from_toml_str`].
+pub fn load_config(path: &Path) -> Result<Loaded, ProgError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ProgError::File {
+        file: path.to_path_buf(),
+        msg: e.to_string(),
+    })?;
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ProgError::File {
+        file: path.to_path_buf(),
+        msg: e.to_string(),
+    })?;
+    let prog = table.remove("program");
+    let stdp = table.remove("stdp");
+    let rest = toml::to_string(&table).map_err(|e| ProgError::File {
+        file: path.to_path_buf(),
+        msg: e.to_string(),
+    })?;
+    let xb = Crossbar::from_toml_str(&rest, path)?;
+    let de = |what: &str, e: toml::de::Error| ProgError::File {
+        file: path.to_path_buf(),
+        msg: format!("[{what}]: {}", e.message()),
+    };
+    let program: ProgramCfg = match prog {
+        Some(v) => v.try_into().map_err(|e| de("program", e))?,
+        None => ProgramCfg::default(),
+    };
+    program.validate(path)?;
+    let family = xb.cells.first().map_or("oxram", |c| c.family());
+    let stdp: StdpCfg = match stdp {
+        Some(v) => {
+            let mut t = StdpCfg::default_for(family);
+            let user: toml::Table = v.try_into().map_err(|e| de("stdp", e))?;
+            // Merge so one template can be given without the other.
+            let mut base: toml::Table = toml::Table::try_from(&t).unwrap_or_default();
+            for (k, v) in user {
+                base.insert(k, v);
+            }
+            t = toml::Value::Table(base)
+                .try_into()
+                .map_err(|e| de("stdp", e))?;
+            t
+        }
+        None => StdpCfg::default_for(family),
+    };
+    stdp.pre.validate("stdp.pre")?;
+    stdp.post.validate("stdp.post")?;
+    Ok(Loaded { xb, program, stdp })
+}

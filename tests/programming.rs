@@ -1,0 +1,396 @@
+//! Programming inside the array: the pulse engine against the single-device model, half-select
+//! disturb, the exact 1T1R reduction, write-verify success rates, the STDP window, bad input.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use xbarsim::crossbar::program::program_read_conductance;
+use xbarsim::crossbar::{Array, CellKind, Crossbar, Mos1};
+use xbarsim::device::load_card;
+use xbarsim::programming::commands::{
+    apply_pulse, program_command, pulse_command, ProgramArgs, PulseArgs,
+};
+use xbarsim::programming::pulse::{
+    bind_for, cell_rngs, run_drive, Drive, Stepping, Unselected, ADVANCE_SALT,
+};
+use xbarsim::programming::stdp::window;
+use xbarsim::programming::verify::{program_array, Plan, Scheme};
+use xbarsim::programming::{load_config, Pwl};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn card_array(
+    card: &str,
+    rows: usize,
+    cols: usize,
+    kind: CellKind,
+    r_wire: f64,
+    seed: u64,
+) -> Crossbar {
+    let model = Arc::new(load_card(&root().join("device-models").join(card)).unwrap());
+    let mut xb = Crossbar::new(rows, cols);
+    xb.cell = kind;
+    xb.seed = seed;
+    xb.r_row = r_wire;
+    xb.r_col = r_wire;
+    if kind.has_transistor() {
+        xb.transistor = Some(Mos1 {
+            vto: 0.4,
+            kp: 3e-4,
+            lambda: 0.0,
+            w: 5e-6,
+            l: 0.1e-6,
+        });
+        xb.v_gate = 1.8;
+    }
+    xb.g = vec![1e-5; rows * xb.phys_cols()];
+    xb.use_card(model).unwrap();
+    xb
+}
+
+fn gap(c: &xbarsim::device::Cell) -> f64 {
+    c.state_vars()[0].1
+}
+
+/// With ideal lines an isolated cell sees exactly the applied waveform, so the engine must take
+/// each flat segment in one step and move the state exactly as `Cell::advance` does.
+#[test]
+fn isolated_cell_with_ideal_lines_moves_exactly_as_the_single_device_model() {
+    for (card, levels) in [
+        (
+            "oxram-stanford-v1.toml",
+            [(1.6, 40e-9), (1.45, 60e-9), (-1.3, 30e-9)],
+        ),
+        (
+            "pcm_gst_mushroom.toml",
+            [(1.4, 50e-9), (1.2, 100e-9), (0.8, 50e-9)],
+        ),
+    ] {
+        let xb = card_array(card, 1, 1, CellKind::ZeroT1R, 0.0, 3);
+        // A staircase: each level held for its duration (steps at the corners).
+        let mut pts = Vec::new();
+        let mut t = 0.0;
+        for (v, d) in levels {
+            pts.push((t, v));
+            t += d;
+            pts.push((t, v));
+        }
+        let p = Pwl::new(&pts).unwrap();
+        let drive = Drive {
+            rows: vec![Some(p)],
+            cols: vec![Some(Pwl::constant(0.0))],
+            gates: vec![Pwl::constant(0.0)],
+        };
+        let mut arr = bind_for(&xb, &drive).unwrap();
+        let mut rngs = cell_rngs(9, ADVANCE_SALT, 1);
+        let mut reference = xb.cells[0].clone();
+        let mut rng = cell_rngs(9, ADVANCE_SALT, 1).pop().unwrap();
+        run_drive(&mut arr, &drive, &mut rngs, &Stepping::default()).unwrap();
+        for (v, d) in levels {
+            reference.advance(v, d, xb.temp_k, &mut rng);
+        }
+        let (a, b) = (reference.state_vars(), arr.crossbar().cells[0].state_vars());
+        assert_ne!(
+            xb.cells[0].state_vars(),
+            a,
+            "{card}: the waveform must move the state"
+        );
+        for ((name, x), (_, y)) in a.iter().zip(&b) {
+            let rel = (x - y).abs() / x.abs().max(1e-300);
+            assert!(
+                rel <= 1e-9,
+                "{card} {name}: single device {x:e}, in the array {y:e}"
+            );
+        }
+    }
+}
+
+/// 0T1R, V/2: the half-selected cells of the selected row and column see V/2 less the wire
+/// drop, the others ~0 V; the disturb each half-selected cell suffers is what the device law
+/// gives at the voltage it saw, far below the selected cell's change.
+#[test]
+fn half_select_in_a_passive_array_sees_v_over_2_minus_the_wire_drop() {
+    let mut xb = card_array("oxram-stanford-v1.toml", 8, 8, CellKind::ZeroT1R, 1.0, 5);
+    for c in &mut xb.cells {
+        program_read_conductance(c, 2e-5, 0.2, 300.15).unwrap();
+    }
+    let (row, col, v) = (3, 4, 2.4);
+    let p = Pwl::pulse(v, 20e-9, 0.0);
+    let drive = Drive::program(&xb, row, col, &p, 0.0, Unselected::Half).unwrap();
+    let mut arr = Array::bind(&xb, &drive.bias_at(1e-9)).unwrap();
+    arr.solve().unwrap();
+    let pc = xb.phys_cols();
+    // Wire drop bound: the selected lines' whole currents through their whole length.
+    let i_row = arr.row_currents()[row].abs();
+    let i_col = arr.column_currents()[col].abs();
+    let drop = i_row * xb.r_row * pc as f64 + i_col * xb.r_col * xb.rows as f64;
+    eprintln!("selected row {i_row:e} A, column {i_col:e} A: wire drop ≤ {drop:.4} V");
+    let mut v_seen = vec![0.0; 64];
+    for i in 0..8 {
+        for j in 0..8 {
+            let k = i * pc + j;
+            let vc = arr.cell_voltage(k);
+            v_seen[k] = vc;
+            if (i, j) == (row, col) {
+                assert!(vc < v && vc > 0.9 * v, "selected cell sees {vc} V");
+            } else if i == row || j == col {
+                assert!(
+                    vc < v / 2.0 && vc > v / 2.0 - drop,
+                    "half-selected ({i},{j}) sees {vc} V"
+                );
+            } else {
+                // About 0 V: only the wire drop of the half-selected lines' currents.
+                assert!(vc.abs() < 0.01, "unselected ({i},{j}) sees {vc} V");
+            }
+        }
+    }
+    let before: Vec<_> = xb
+        .cells
+        .iter()
+        .map(|c| c.read_conductance(0.2, xb.temp_k))
+        .collect();
+    let xb_before = xb.cells.clone();
+    apply_pulse(&mut xb, row, col, &p, 0.0, Unselected::Half, 2).unwrap();
+    let after: Vec<_> = xb
+        .cells
+        .iter()
+        .map(|c| c.read_conductance(0.2, xb.temp_k))
+        .collect();
+    let k_sel = row * pc + col;
+    let d_sel = after[k_sel] - before[k_sel];
+    assert!(d_sel > 0.0);
+    for k in 0..64 {
+        let (i, j) = (k / pc, k % pc);
+        if (i, j) == (row, col) || !(i == row || j == col) {
+            continue;
+        }
+        let d = after[k] - before[k];
+        // The device law at the solved half-select voltage over the pulse width (the voltage
+        // moves a little as the selected cell switches: 20 % agreement).
+        let mut c = xb_before[k].clone();
+        c.advance(
+            v_seen[k],
+            20e-9,
+            xb.temp_k,
+            &mut ChaCha8Rng::seed_from_u64(0),
+        );
+        let d_law = c.read_conductance(0.2, xb.temp_k) - before[k];
+        assert!(
+            d.abs() < 0.05 * d_sel,
+            "half-selected ({i},{j}) disturb {d:e} S vs selected {d_sel:e} S"
+        );
+        assert!(
+            (d - d_law).abs() <= 0.2 * d_law.abs() + 1e-12 * before[k],
+            "half-selected ({i},{j}): ΔG {d:e} S in the array, {d_law:e} S from the law at {} V",
+            v_seen[k]
+        );
+    }
+}
+
+/// 1T1R: with the unselected gates off only the selected word line's cells see the pulse; the
+/// full array and the exact two-row reduction agree.
+#[test]
+fn in_1t1r_only_the_selected_word_line_sees_the_pulse_and_the_reduction_is_exact() {
+    let mut xb = card_array("oxram-stanford-v1.toml", 8, 8, CellKind::OneT1R, 1.0, 6);
+    for c in &mut xb.cells {
+        program_read_conductance(c, 1e-5, 0.2, 300.15).unwrap();
+    }
+    let (row, col) = (2, 5);
+    let p = Pwl::pulse(2.5, 50e-9, 0.0);
+    let drive = Drive::program(&xb, row, col, &p, 1.2, Unselected::Third).unwrap();
+    let mut full = bind_for(&xb, &drive).unwrap();
+    let mut rngs = cell_rngs(4, ADVANCE_SALT, 64);
+    let stats = run_drive(&mut full, &drive, &mut rngs, &Stepping::default()).unwrap();
+    for k in 0..64 {
+        if k / 8 != row {
+            assert!(
+                stats.v_max[k] < 1e-9,
+                "cell ({},{}) off the word line saw {} V",
+                k / 8,
+                k % 8,
+                stats.v_max[k]
+            );
+            assert_eq!(full.crossbar().cells[k], xb.cells[k]);
+        }
+    }
+    assert!(stats.v_max[row * 8 + col] > 1.0);
+    let mut red = xb.clone();
+    let (_, _, reduced) = apply_pulse(&mut red, row, col, &p, 1.2, Unselected::Third, 4).unwrap();
+    assert!(reduced);
+    for j in 0..8 {
+        let (a, b) = (
+            gap(&full.crossbar().cells[row * 8 + j]),
+            gap(&red.cells[row * 8 + j]),
+        );
+        assert!(
+            (a - b).abs() <= 1e-9 * a,
+            "cell ({row},{j}): full {a:e} m, reduced {b:e} m"
+        );
+    }
+    assert!(gap(&red.cells[row * 8 + col]) < gap(&xb.cells[row * 8 + col]));
+}
+
+/// Uniform targets over the card's nominal window at v_read, less 10 % at each end: the D2D
+/// spread of I0 (5 %) and g0 (3 %) moves each cell's own window by 5–20 %, so the nominal end
+/// points are out of reach for part of the cells (they would fail for a physical reason).
+fn random_targets(xb: &Crossbar, seed: u64) -> Vec<f64> {
+    use rand::Rng;
+    let nominal = xb.card.as_ref().unwrap().nominal_cell();
+    let (lo, hi) = xbarsim::crossbar::program::read_window(&nominal, xb.v_read).unwrap();
+    let (lo, hi) = (1.1 * lo, 0.9 * hi);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..xb.rows * xb.phys_cols())
+        .map(|_| lo + rng.random_range(0.0..1.0) * (hi - lo))
+        .collect()
+}
+
+#[test]
+fn ispp_programs_a_32x32_1t1r_array_within_5_percent_on_any_thread_count() {
+    let cfg = root().join("examples/configs/program_1t1r_oxram.toml");
+    let loaded = load_config(&cfg).unwrap();
+    assert_eq!(
+        (loaded.xb.rows, loaded.xb.cols, loaded.xb.r_row),
+        (32, 32, 1.0)
+    );
+    let targets = random_targets(&loaded.xb, 21);
+    let plan = Plan::new(Scheme::Ispp, &loaded.program, 1).unwrap();
+    let run = |threads: usize| {
+        let mut xb = loaded.xb.clone();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| program_array(&mut xb, &targets, &plan, false).unwrap())
+    };
+    let two = run(2);
+    eprintln!("{two}");
+    assert!(
+        two.success_rate() >= 0.99,
+        "success rate {}",
+        two.success_rate()
+    );
+    let one = run(1);
+    assert_eq!(one.cells, two.cells, "1 and 2 threads differ");
+}
+
+#[test]
+fn ispp_programs_a_16x16_passive_array_with_ir_drop_and_disturb() {
+    let cfg = root().join("examples/configs/program_0t1r_oxram.toml");
+    let loaded = load_config(&cfg).unwrap();
+    assert_eq!(
+        (loaded.xb.rows, loaded.xb.cell, loaded.xb.r_col),
+        (16, CellKind::ZeroT1R, 1.0)
+    );
+    let targets = random_targets(&loaded.xb, 22);
+    let plan = Plan::new(Scheme::Ispp, &loaded.program, 1).unwrap();
+    let mut xb = loaded.xb.clone();
+    let rep = program_array(&mut xb, &targets, &plan, false).unwrap();
+    eprintln!("{rep}");
+    assert!(
+        rep.success_rate() >= 0.95,
+        "success rate {}",
+        rep.success_rate()
+    );
+}
+
+#[test]
+fn stdp_window_potentiates_for_positive_dt_and_vanishes_beyond_the_spikes() {
+    let cfg = root().join("examples/configs/program_0t1r_oxram.toml");
+    let loaded = load_config(&cfg).unwrap();
+    let w = loaded.stdp.pre.width().max(loaded.stdp.post.width());
+    let dts = [-2.0 * w, -1.2 * w, -0.2 * w, 0.2 * w, 1.2 * w, 2.0 * w];
+    let pts = window(&loaded.xb, &loaded.stdp, &dts, 1).unwrap();
+    for p in &pts {
+        eprintln!("Δt {:+.3e} s  ΔG {:+.4e} S", p.dt_s, p.dg_s);
+    }
+    assert!(pts[3].dg_s > 0.0, "Δt > 0 must potentiate");
+    assert!(pts[2].dg_s < 0.0, "Δt < 0 must depress");
+    let peak = pts.iter().fold(0.0f64, |m, p| m.max(p.dg_s.abs()));
+    for p in [pts[0], pts[1], pts[4], pts[5]] {
+        assert!(
+            p.dg_s.abs() <= 1e-6 * peak,
+            "Δt {:e} s beyond the spike width: ΔG {:e} S",
+            p.dt_s,
+            p.dg_s
+        );
+    }
+}
+
+fn write_tmp(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xbarsim-prog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn program_args(cfg: &Path) -> ProgramArgs {
+    ProgramArgs {
+        config: cfg.to_path_buf(),
+        targets: None,
+        targets_siemens: None,
+        scheme: "ispp".into(),
+        tolerance: None,
+        tolerance_abs: None,
+        budget: None,
+        initial: None,
+        no_reverify: false,
+        prefix: Some(std::env::temp_dir().join("xbarsim-prog-bad")),
+        progress: false,
+    }
+}
+
+#[test]
+fn bad_input_names_the_flag_or_file_and_value() {
+    let cfg = root().join("examples/configs/program_0t1r_oxram.toml");
+    let ones = vec!["0.5"; 16].join(",") + "\n";
+    let weights = write_tmp("w.csv", &ones.repeat(16));
+    let mut a = program_args(&cfg);
+    a.targets = Some(weights.clone());
+    a.budget = Some(0);
+    let e = program_command(&a).err().unwrap().to_string();
+    assert!(e.contains("--budget") && e.contains('0'), "{e}");
+
+    let mut a = program_args(&cfg);
+    let far = write_tmp("g.csv", &(vec!["1e-2"; 16].join(",") + "\n").repeat(16));
+    a.targets_siemens = Some(far.clone());
+    let e = program_command(&a).err().unwrap().to_string();
+    assert!(
+        e.contains("g.csv") && e.contains("1e-2") && e.contains("window"),
+        "{e}"
+    );
+
+    let mut a = program_args(&cfg);
+    a.targets = Some(weights);
+    a.scheme = "magic".into();
+    let e = program_command(&a).err().unwrap().to_string();
+    assert!(e.contains("--scheme") && e.contains("magic"), "{e}");
+
+    let p = PulseArgs {
+        config: cfg.clone(),
+        cell: (16, 2),
+        v: 1.5,
+        width: 1e-7,
+        scheme: None,
+        v_gate: None,
+        prefix: Some(std::env::temp_dir().join("xbarsim-prog-bad")),
+    };
+    let e = pulse_command(&p).err().unwrap().to_string();
+    assert!(e.contains("--cell") && e.contains("16,2"), "{e}");
+
+    let xb = card_array("oxram-stanford-v1.toml", 4, 4, CellKind::ZeroT1R, 1.0, 1);
+    let e = Drive::assign(
+        &xb,
+        &[(1, Pwl::constant(1.0)), (1, Pwl::constant(0.5))],
+        &[],
+        Unselected::Grounded,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("row 1") && e.contains("twice"), "{e}");
+}
