@@ -207,8 +207,10 @@ fn in_1t1r_only_the_selected_word_line_sees_the_pulse_and_the_reduction_is_exact
     let stats = run_drive(&mut full, &drive, &mut rngs, &Stepping::default()).unwrap();
     for k in 0..64 {
         if k / 8 != row {
+            // Off transistors leave only the drain junction's gmin (GMIN_BULK = 1e-12 S) under
+            // the cell: a divider of ~GMIN_BULK/g_cell ≈ 1e-7 of the row's V/3.
             assert!(
-                stats.v_max[k] < 1e-9,
+                stats.v_max[k] < 1e-6,
                 "cell ({},{}) off the word line saw {} V",
                 k / 8,
                 k % 8,
