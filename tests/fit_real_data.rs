@@ -108,8 +108,14 @@ fn tud_rram_iv_fit_reaches_the_readme_rmse_with_negative_set_and_detected_compli
     // The fit's log residual adds its current floor (`--i-floor`, default 1e-12 A) to |I|.
     let floor = |x: &[f64]| x.iter().map(|i| i.abs() + 1e-12).collect::<Vec<_>>();
     let r = log_rmse(&floor(&i), &floor(&e.i_a));
-    eprintln!("tud: fit RMSE {} dec, `xbar device iv --waveform` RMSE {r} dec", rep.rmse);
-    assert!(r <= 0.43 + 0.01, "device-bench replay RMSE {r} above 0.44 decades");
+    eprintln!(
+        "tud: fit RMSE {} dec, `xbar device iv --waveform` RMSE {r} dec",
+        rep.rmse
+    );
+    assert!(
+        r <= 0.43 + 0.01,
+        "device-bench replay RMSE {r} above 0.44 decades"
+    );
 }
 
 #[test]
@@ -180,7 +186,11 @@ fn rram_techc_relaxation_fit_reaches_the_readme_rmse_and_its_card_reproduces_eac
         g.extend(t.column("g_s").unwrap());
         k = end;
     }
-    assert_eq!(e.restart.iter().filter(|r| **r).count(), 39, "39 cells of level 28");
+    assert_eq!(
+        e.restart.iter().filter(|r| **r).count(),
+        39,
+        "39 cells of level 28"
+    );
     let r = log_rmse(&g, &rep.measured);
     assert!(
         (r - rep.rmse).abs() < 1e-6 * rep.rmse,

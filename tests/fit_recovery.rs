@@ -289,7 +289,12 @@ fn every_default_free_set_names_distinct_parameters_of_the_familys_start_card() 
 fn a_fit_without_free_and_without_a_default_set_names_the_parameters_to_choose_from() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "r.csv", "time_s,g_s\n0,1e-4\n1,1e-4\n10,1e-4\n");
-    let o = FitOptions::new("mtj", ExperimentKind::Retention, &data, &dir.path().join("f"));
+    let o = FitOptions::new(
+        "mtj",
+        ExperimentKind::Retention,
+        &data,
+        &dir.path().join("f"),
+    );
     let msg = fit::fit(&o).unwrap_err().to_string();
     assert!(
         msg.contains("no default free set") && msg.contains("--free") && msg.contains("tmr0"),

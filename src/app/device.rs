@@ -714,14 +714,7 @@ impl Bench {
     /// voltage changes by at most [`RAMP_REL_DI`] across it, so a compliance-limited SET stops
     /// where the chain stops it rather than one coarse step later. `xbar device iv --waveform`
     /// and `xbar fit --kind iv` both step their waveforms here.
-    pub fn advance_ramp(
-        &self,
-        cell: &mut Cell,
-        va: f64,
-        vb: f64,
-        dt: f64,
-        rng: &mut ChaCha8Rng,
-    ) {
+    pub fn advance_ramp(&self, cell: &mut Cell, va: f64, vb: f64, dt: f64, rng: &mut ChaCha8Rng) {
         let h = dt / IV_SUBSTEPS as f64;
         for j in 0..IV_SUBSTEPS {
             let a = va + (vb - va) * j as f64 / IV_SUBSTEPS as f64;
@@ -1343,7 +1336,9 @@ pub fn device_waveform(
             check_bias(fam, "waveform voltage", v)?;
         }
     }
-    over_devices(&model, setup, bench, |cell, rng| waveform_bench(cell, bench, w, rng))
+    over_devices(&model, setup, bench, |cell, rng| {
+        waveform_bench(cell, bench, w, rng)
+    })
 }
 
 /// Drive one cell with waveform `w` on `bench` (see [`device_waveform`]): the same sampling and

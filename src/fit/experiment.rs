@@ -382,7 +382,13 @@ impl IvExperiment {
             if k > 0 && !self.new_run[k] {
                 let dt = self.time_s[k] - self.time_s[k - 1];
                 if dt > 0.0 {
-                    bench.advance_ramp(&mut cell, s * self.v_v[k - 1], s * self.v_v[k], dt, &mut rng);
+                    bench.advance_ramp(
+                        &mut cell,
+                        s * self.v_v[k - 1],
+                        s * self.v_v[k],
+                        dt,
+                        &mut rng,
+                    );
                 }
             }
             let (_, i) = bench.operate(&cell, s * self.v_v[k]);
