@@ -240,6 +240,67 @@ fn noisy_oxram_retention_recovers_the_relaxation_law_inside_the_95_percent_inter
     o.free = vec!["i0".into(), "vel_rlx".into(), "l_rlx".into()];
     let rep = fit::fit(&o).unwrap();
     assert_inside_ci(&rep, &[("i0", 1e-5), ("vel_rlx", 300.0), ("l_rlx", 3e-12)]);
+
+    // Without --free the documented default set for OxRAM retention is fitted: the same
+    // parameters, the same recovery.
+    o.free.clear();
+    let rep = fit::fit(&o).unwrap();
+    let names: Vec<&str> = rep.params.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        fit::default_free("oxram", ExperimentKind::Retention).unwrap()
+    );
+    assert_inside_ci(&rep, &[("i0", 1e-5), ("vel_rlx", 300.0), ("l_rlx", 3e-12)]);
+}
+
+#[test]
+fn every_default_free_set_names_distinct_parameters_of_the_familys_start_card() {
+    for fam in ["oxram", "cbram", "fgate", "pcm", "mtj"] {
+        let (path, text) = fit::default_card(fam).unwrap();
+        let params: Vec<String> = parse_card(Path::new(path), text)
+            .unwrap()
+            .params()
+            .into_iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
+        for kind in [
+            ExperimentKind::Iv,
+            ExperimentKind::Pulse,
+            ExperimentKind::Retention,
+        ] {
+            let Some(set) = fit::default_free(fam, kind) else {
+                continue;
+            };
+            assert!(!set.is_empty());
+            for (k, name) in set.iter().enumerate() {
+                assert!(
+                    params.iter().any(|p| p == name),
+                    "{fam} {}: default free `{name}` is not a card parameter ({params:?})",
+                    kind.name()
+                );
+                assert!(!set[..k].contains(name), "{fam}: `{name}` twice");
+            }
+        }
+    }
+    // OxRAM has a default for every kind; an MTJ retention fit needs --free.
+    assert!(fit::default_free("mtj", ExperimentKind::Retention).is_none());
+}
+
+#[test]
+fn a_fit_without_free_and_without_a_default_set_names_the_parameters_to_choose_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "r.csv", "time_s,g_s\n0,1e-4\n1,1e-4\n10,1e-4\n");
+    let o = FitOptions::new(
+        "mtj",
+        ExperimentKind::Retention,
+        &data,
+        &dir.path().join("f"),
+    );
+    let msg = fit::fit(&o).unwrap_err().to_string();
+    assert!(
+        msg.contains("no default free set") && msg.contains("--free") && msg.contains("tmr0"),
+        "{msg}"
+    );
 }
 
 #[test]

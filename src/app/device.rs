@@ -20,7 +20,7 @@ pub const DEFAULT_IV_POINTS: usize = 401;
 pub use crate::device::DEFAULT_V_READ;
 /// Sub-steps of the state integration between two samples of a sweep; the bias of each is the
 /// sweep's value at the sub-step midpoint, so the triangle is followed to second order.
-const IV_SUBSTEPS: usize = 8;
+pub const IV_SUBSTEPS: usize = 8;
 
 /// Error of a device experiment.
 #[derive(Debug, thiserror::Error)]
@@ -506,6 +506,11 @@ impl Default for Bench {
     }
 }
 
+/// Largest relative change of the cell current across one refined ramp sub-step.
+pub const RAMP_REL_DI: f64 = 0.05;
+/// Deepest halving of a ramp sub-step.
+const RAMP_MAX_DEPTH: u32 = 24;
+
 /// Most iterations of a bisection (2^-100 of the bracket, well under f64 resolution).
 const BISECT: usize = 100;
 /// Iterations of the outer bisection on the chain current (2^-64 of the bracket).
@@ -691,6 +696,71 @@ impl Bench {
         let (vc, _) = self.operate(cell, v_source);
         let g = self.gate(cell);
         cell.advance_gated(vc, g, dt, self.temp_k, rng);
+    }
+
+    /// True when the cell voltage follows the cell's state (series R, compliance, access
+    /// transistor): then a step at fixed cell voltage can overshoot a SET the chain would stop.
+    pub fn state_dependent(&self) -> bool {
+        self.series_r_ohm > 0.0
+            || self.compliance_a.is_some()
+            || self.reset_compliance_a.is_some()
+            || self.access.is_some()
+    }
+
+    /// Advance `cell` over `dt` (s) with the source ramping linearly from `va` to `vb` (V), in
+    /// [`IV_SUBSTEPS`] sub-steps at their midpoint source values. On a state-dependent bench a
+    /// sub-step is halved (down to 2^-24 of it) until the cell current at the step's fixed cell
+    /// voltage changes by at most [`RAMP_REL_DI`] across it, so a compliance-limited SET stops
+    /// where the chain stops it rather than one coarse step later. `xbar device iv --waveform`
+    /// and `xbar fit --kind iv` both step their waveforms here.
+    pub fn advance_ramp(&self, cell: &mut Cell, va: f64, vb: f64, dt: f64, rng: &mut ChaCha8Rng) {
+        let h = dt / IV_SUBSTEPS as f64;
+        for j in 0..IV_SUBSTEPS {
+            let a = va + (vb - va) * j as f64 / IV_SUBSTEPS as f64;
+            let b = va + (vb - va) * (j + 1) as f64 / IV_SUBSTEPS as f64;
+            if self.state_dependent() {
+                self.advance_segment(cell, a, b, h, rng);
+            } else {
+                self.advance(cell, 0.5 * (a + b), h, rng);
+            }
+        }
+    }
+
+    /// One ramp sub-step from `va` to `vb` (V) over `dt` (s), halved as [`Bench::advance_ramp`]
+    /// describes.
+    pub fn advance_segment(
+        &self,
+        cell: &mut Cell,
+        va: f64,
+        vb: f64,
+        dt: f64,
+        rng: &mut ChaCha8Rng,
+    ) {
+        self.advance_refined(cell, va, vb, dt, rng, 0);
+    }
+
+    fn advance_refined(
+        &self,
+        cell: &mut Cell,
+        va: f64,
+        vb: f64,
+        dt: f64,
+        rng: &mut ChaCha8Rng,
+        depth: u32,
+    ) {
+        let vm = 0.5 * (va + vb);
+        let (vc, i0) = self.operate(cell, vm);
+        let g = self.gate(cell);
+        let mut trial = cell.clone();
+        trial.advance_gated(vc, g, dt, self.temp_k, rng);
+        let i1 = trial.current_gated(vc, g, self.temp_k).0;
+        let scale = i0.abs().max(i1.abs());
+        if depth < RAMP_MAX_DEPTH && scale > 0.0 && (i1 - i0).abs() > RAMP_REL_DI * scale {
+            self.advance_refined(cell, va, vm, 0.5 * dt, rng, depth + 1);
+            self.advance_refined(cell, vm, vb, 0.5 * dt, rng, depth + 1);
+            return;
+        }
+        *cell = trial;
     }
 }
 
@@ -1013,7 +1083,14 @@ pub fn iv_loop_bench(
         let t0 = (k - 1) as f64 * dt;
         for j in 0..IV_SUBSTEPS {
             let tm = t0 + (j as f64 + 0.5) * h;
-            bench.advance(cell, triangle(tm / period_s, vmax, vmin), h, rng);
+            if bench.state_dependent() {
+                // Refined as in `advance_ramp`, so a sweep and its waveform agree.
+                let ta = triangle((t0 + j as f64 * h) / period_s, vmax, vmin);
+                let tb = triangle((t0 + (j + 1) as f64 * h) / period_s, vmax, vmin);
+                bench.advance_segment(cell, ta, tb, h, rng);
+            } else {
+                bench.advance(cell, triangle(tm / period_s, vmax, vmin), h, rng);
+            }
         }
         row(k, cell, &mut t)?;
     }
@@ -1258,51 +1335,62 @@ pub fn device_waveform(
             check_bias(fam, "waveform voltage", v)?;
         }
     }
-    let vmax = max_bias_v(fam);
     over_devices(&model, setup, bench, |cell, rng| {
-        let mut t = Table::new(columns(&["time_s", "v_v", "v_cell_v", "i_a"], cell));
-        let point = |cell: &Cell, x: f64| -> Result<(f64, f64, f64), DeviceCliError> {
-            if w.current {
-                let v = bench
-                    .cell_voltage_for(cell, x, vmax * x.signum())
-                    .ok_or_else(|| {
-                        input(format!(
-                            "waveform current {x} A needs more than {vmax} V across the {fam} cell"
-                        ))
-                    })?;
-                Ok((v, v, x))
-            } else {
-                let (vc, i) = bench.operate(cell, x);
-                Ok((x, vc, i))
-            }
-        };
-        let push = |t: &mut Table, time: f64, p: (f64, f64, f64), cell: &Cell| {
-            let mut r = vec![time, p.0, p.1, p.2];
-            r.extend(cell.state_vars().into_iter().map(|(_, x)| x));
-            t.push_row(r)
-        };
-        let p0 = point(cell, w.values[0])?;
-        push(&mut t, w.times_s[0], p0, cell)?;
-        for k in 1..w.times_s.len() {
-            let (t0, t1) = (w.times_s[k - 1], w.times_s[k]);
-            let (x0, x1) = (w.values[k - 1], w.values[k]);
+        waveform_bench(cell, bench, w, rng)
+    })
+}
+
+/// Drive one cell with waveform `w` on `bench` (see [`device_waveform`]): the same sampling and
+/// sub-steps as `xbar device iv --waveform`. Columns `time_s, v_v, v_cell_v, i_a, <state>`.
+pub fn waveform_bench(
+    cell: &mut Cell,
+    bench: &Bench,
+    w: &Waveform,
+    rng: &mut ChaCha8Rng,
+) -> Result<Table, DeviceCliError> {
+    let fam = cell.family();
+    let vmax = max_bias_v(fam);
+    let mut t = Table::new(columns(&["time_s", "v_v", "v_cell_v", "i_a"], cell));
+    let point = |cell: &Cell, x: f64| -> Result<(f64, f64, f64), DeviceCliError> {
+        if w.current {
+            let v = bench
+                .cell_voltage_for(cell, x, vmax * x.signum())
+                .ok_or_else(|| {
+                    input(format!(
+                        "waveform current {x} A needs more than {vmax} V across the {fam} cell"
+                    ))
+                })?;
+            Ok((v, v, x))
+        } else {
+            let (vc, i) = bench.operate(cell, x);
+            Ok((x, vc, i))
+        }
+    };
+    let push = |t: &mut Table, time: f64, p: (f64, f64, f64), cell: &Cell| {
+        let mut r = vec![time, p.0, p.1, p.2];
+        r.extend(cell.state_vars().into_iter().map(|(_, x)| x));
+        t.push_row(r)
+    };
+    let p0 = point(cell, w.values[0])?;
+    push(&mut t, w.times_s[0], p0, cell)?;
+    for k in 1..w.times_s.len() {
+        let (t0, t1) = (w.times_s[k - 1], w.times_s[k]);
+        let (x0, x1) = (w.values[k - 1], w.values[k]);
+        if w.current {
             let h = (t1 - t0) / IV_SUBSTEPS as f64;
             for j in 0..IV_SUBSTEPS {
                 let f = (j as f64 + 0.5) / IV_SUBSTEPS as f64;
-                let x = x0 + f * (x1 - x0);
-                if w.current {
-                    let (v, _, _) = point(cell, x)?;
-                    let g = bench.gate(cell);
-                    cell.advance_gated(v, g, h, bench.temp_k, rng);
-                } else {
-                    bench.advance(cell, x, h, rng);
-                }
+                let (v, _, _) = point(cell, x0 + f * (x1 - x0))?;
+                let g = bench.gate(cell);
+                cell.advance_gated(v, g, h, bench.temp_k, rng);
             }
-            let p = point(cell, x1)?;
-            push(&mut t, t1, p, cell)?;
+        } else {
+            bench.advance_ramp(cell, x0, x1, t1 - t0, rng);
         }
-        Ok(t)
-    })
+        let p = point(cell, x1)?;
+        push(&mut t, t1, p, cell)?;
+    }
+    Ok(t)
 }
 
 /// Id–Vcg transfer curve of a floating-gate cell at drain bias `v_d` (V): columns `v_cg_v, i_a`.

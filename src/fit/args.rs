@@ -27,7 +27,7 @@ pub struct FitArgs {
     /// Start card (default: the family's card in device-models/).
     #[arg(long)]
     pub card: Option<PathBuf>,
-    /// Parameters to fit, comma-separated (e.g. g0,v0,i0).
+    /// Parameters to fit, comma-separated (e.g. g0,v0,i0); default: the family's set for the kind (README).
     #[arg(long, value_delimiter = ',')]
     pub free: Vec<String>,
     /// Start values overriding the card, e.g. vel_rlx=1e-3,g_ini=1e-9.

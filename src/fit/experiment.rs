@@ -1,7 +1,8 @@
-//! The three measured experiments, each replayed through a [`Cell`] so the fit compares like
+//! The three measured experiments, each replayed through a [`Cell`](crate::device::Cell) so the fit compares like
 //! with like:
-//! - [`IvExperiment`]: the measured V(t) through the state dynamics, with the series resistance
-//!   and the instrument's current compliance solved at every time point;
+//! - [`IvExperiment`]: the measured V(t) through the state dynamics on the device layer's bench
+//!   (`xbar device iv --waveform`): series resistance and the instrument's SET compliance solved
+//!   at every time point;
 //! - [`PulseExperiment`]: conductance read after each pulse of a train;
 //! - [`RetentionExperiment`]: conductance against time at rest.
 //!
@@ -12,19 +13,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{DataError, Dataset, Role};
-use crate::device::{Cell, Model};
+use crate::device::cli::Bench;
+use crate::device::Model;
 
 /// Default ambient temperature of the replayed experiments (K).
 pub const DEFAULT_TEMP_K: f64 = 300.0;
-/// Fixed sub-steps between two I-V samples when the device voltage does not depend on the
-/// state (no series resistance, no compliance): the same count as `xbar device iv`, with the
-/// bias at each sub-step's midpoint, so replaying its output reproduces it.
-const IV_SUBSTEPS: usize = 8;
-/// With series resistance or compliance the device voltage follows the state, so a sub-step is
-/// halved until the current at fixed device voltage changes by at most this fraction.
-const IV_REL_DI: f64 = 0.05;
-const IV_MAX_DEPTH: u32 = 24;
-
 /// Polarity of the SET (conductance-increasing) branch of the measured device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Polarity {
@@ -361,132 +354,27 @@ impl RetentionExperiment {
     }
 }
 
-/// Device voltage and current with the source at `v_app` behind `r_s` (Ω) and limited to
-/// `|I| <= i_comp`: solve v + r_s·I(v) = v_app, and if |I| exceeds the compliance, I(v) = ±i_comp
-/// (the source turns into a current source). Both by bracketed Newton on [0, v_app].
-fn device_bias(
-    cell: &Cell,
-    v_app: f64,
-    r_s: f64,
-    i_comp: Option<f64>,
-    temp_k: f64,
-) -> Result<(f64, f64), String> {
-    let cur = |v: f64| cell.current(v, temp_k);
-    let mut v = v_app;
-    if r_s > 0.0 && v_app != 0.0 {
-        v = bracket_root(
-            |x| {
-                let (i, di) = cur(x);
-                (x + r_s * i - v_app, 1.0 + r_s * di)
-            },
-            0.0,
-            v_app,
-        )
-        .ok_or_else(|| format!("series-resistance solve failed at {v_app} V applied"))?;
-    }
-    let (i, _) = cur(v);
-    if let Some(ic) = i_comp {
-        if i.abs() > ic {
-            let target = ic * i.signum();
-            v = bracket_root(
-                |x| {
-                    let (i, di) = cur(x);
-                    (i - target, di)
-                },
-                0.0,
-                v,
-            )
-            .ok_or_else(|| format!("compliance solve failed at {v_app} V applied"))?;
-            return Ok((v, target));
-        }
-    }
-    Ok((v, i))
-}
-
-/// Root of a monotone `f` on the interval between `a` and `b` (f returns value and slope):
-/// Newton steps kept inside a shrinking bracket, bisection when Newton leaves it.
-fn bracket_root(f: impl Fn(f64) -> (f64, f64), a: f64, b: f64) -> Option<f64> {
-    let (mut lo, mut hi) = (a.min(b), a.max(b));
-    let (flo, _) = f(lo);
-    let (fhi, _) = f(hi);
-    if !(flo.is_finite() && fhi.is_finite()) {
-        return None;
-    }
-    if flo == 0.0 {
-        return Some(lo);
-    }
-    if fhi == 0.0 {
-        return Some(hi);
-    }
-    if flo.signum() == fhi.signum() {
-        return None;
-    }
-    let rising = fhi > 0.0;
-    let mut x = 0.5 * (lo + hi);
-    for _ in 0..200 {
-        let (fx, dfx) = f(x);
-        if !fx.is_finite() {
-            return None;
-        }
-        if (fx > 0.0) == rising {
-            hi = x;
-        } else {
-            lo = x;
-        }
-        let mut nx = x - fx / dfx;
-        if !(nx > lo && nx < hi && nx.is_finite()) {
-            nx = 0.5 * (lo + hi);
-        }
-        if (nx - x).abs() <= 1e-13 * (1.0 + x.abs()) || hi - lo <= 1e-15 * (1.0 + hi.abs()) {
-            return Some(nx);
-        }
-        x = nx;
-    }
-    Some(x)
-}
-
 fn fresh_rng() -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(0)
 }
 
 impl IvExperiment {
-    fn state_dependent_bias(&self) -> bool {
-        self.series_r_ohm > 0.0 || self.compliance_a.is_some()
-    }
-
-    fn bias(&self, cell: &Cell, v_app: f64) -> Result<(f64, f64), String> {
-        // Compliance acts on the SET branch (positive model bias after mirroring).
-        let comp = if v_app > 0.0 { self.compliance_a } else { None };
-        device_bias(cell, v_app, self.series_r_ohm, comp, self.temp_k)
-    }
-
-    /// Advance over `dt` with the applied (model-polarity) bias going linearly from `va` to `vb`.
-    fn advance(
-        &self,
-        cell: &mut Cell,
-        va: f64,
-        vb: f64,
-        dt: f64,
-        rng: &mut ChaCha8Rng,
-        depth: u32,
-    ) -> Result<(), String> {
-        let vm = 0.5 * (va + vb);
-        let (vd, i0) = self.bias(cell, vm)?;
-        let mut trial = cell.clone();
-        trial.advance(vd, dt, self.temp_k, rng);
-        let (i1, _) = trial.current(vd, self.temp_k);
-        let scale = i0.abs().max(i1.abs());
-        if depth < IV_MAX_DEPTH && scale > 0.0 && (i1 - i0).abs() > IV_REL_DI * scale {
-            self.advance(cell, va, vm, 0.5 * dt, rng, depth + 1)?;
-            return self.advance(cell, vm, vb, 0.5 * dt, rng, depth + 1);
+    /// The bench the data were measured on, in model polarity: the series resistance, and the
+    /// SMU compliance on the SET branch only (positive model bias after mirroring) — the same
+    /// chain solve and ramp stepping as `xbar device iv --waveform --compliance --series-r`.
+    pub fn bench(&self) -> Bench {
+        Bench {
+            temp_k: self.temp_k,
+            series_r_ohm: self.series_r_ohm,
+            compliance_a: self.compliance_a,
+            ..Bench::default()
         }
-        *cell = trial;
-        Ok(())
     }
 
     /// Simulated current (A, in the data's polarity) at every sample.
     pub fn simulate(&self, model: &Model) -> Result<Vec<f64>, String> {
         let s = self.polarity.sign();
+        let bench = self.bench();
         let mut cell = model.nominal_cell();
         let mut rng = fresh_rng();
         let mut out = Vec::with_capacity(self.v_v.len());
@@ -494,24 +382,16 @@ impl IvExperiment {
             if k > 0 && !self.new_run[k] {
                 let dt = self.time_s[k] - self.time_s[k - 1];
                 if dt > 0.0 {
-                    let (va, vb) = (s * self.v_v[k - 1], s * self.v_v[k]);
-                    if self.state_dependent_bias() {
-                        let h = dt / IV_SUBSTEPS as f64;
-                        for j in 0..IV_SUBSTEPS {
-                            let a = va + (vb - va) * j as f64 / IV_SUBSTEPS as f64;
-                            let b = va + (vb - va) * (j + 1) as f64 / IV_SUBSTEPS as f64;
-                            self.advance(&mut cell, a, b, h, &mut rng, 0)?;
-                        }
-                    } else {
-                        let h = dt / IV_SUBSTEPS as f64;
-                        for j in 0..IV_SUBSTEPS {
-                            let v = va + (vb - va) * (j as f64 + 0.5) / IV_SUBSTEPS as f64;
-                            cell.advance(v, h, self.temp_k, &mut rng);
-                        }
-                    }
+                    bench.advance_ramp(
+                        &mut cell,
+                        s * self.v_v[k - 1],
+                        s * self.v_v[k],
+                        dt,
+                        &mut rng,
+                    );
                 }
             }
-            let (_, i) = self.bias(&cell, s * self.v_v[k])?;
+            let (_, i) = bench.operate(&cell, s * self.v_v[k]);
             out.push(s * i);
         }
         Ok(out)

@@ -157,6 +157,31 @@ pub struct FitReport {
 }
 
 /// Start card of each family when `--card` is not given (the cards in `device-models/`).
+/// Parameters fitted when `--free` is not given, per family and kind: the ones each experiment
+/// determines best — the static conduction law and the state it starts from, plus the switching
+/// rate the sweep or the train exercises, or the relaxation law for retention. `None` (MTJ
+/// retention, CBRAM retention: no motion at zero bias in those models) means `--free` is
+/// required. Listed in README, "Fit your own data".
+pub fn default_free(family: &str, kind: ExperimentKind) -> Option<&'static [&'static str]> {
+    use ExperimentKind::*;
+    Some(match (family, kind) {
+        ("oxram", Iv) => &["i0", "g0", "v0", "g_ini", "vel0"],
+        ("oxram", Pulse) => &["g_ini", "vel0", "i0"],
+        ("oxram", Retention) => &["i0", "vel_rlx", "l_rlx"],
+        ("cbram", Iv) => &["rho_on", "rho_off", "v_h", "v_r"],
+        ("cbram", Pulse) => &["rho_on", "v_h", "v_r"],
+        ("fgate", Iv) => &["vth0", "kp", "q_ini"],
+        ("fgate", Pulse) => &["q_ini", "t_tun", "kp"],
+        ("fgate", Retention) => &["q_ini", "tau_ret0", "ea_ret"],
+        ("pcm", Iv) => &["r_set_ohm", "r_reset_ohm", "v_th_set_v"],
+        ("pcm", Pulse) => &["k0_cryst_per_s", "r_set_ohm", "r_reset_ohm"],
+        ("pcm", Retention) => &["nu", "r_reset_ohm"],
+        ("mtj", Iv) => &["ra_ohm_um2", "tmr0", "v_h_v"],
+        ("mtj", Pulse) => &["ic_scale", "tau0_s"],
+        _ => return None,
+    })
+}
+
 pub fn default_card(family: &str) -> Option<(&'static str, &'static str)> {
     Some(match family {
         "oxram" => (
@@ -281,18 +306,28 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
             }
         }
     }
-    if o.free.is_empty() {
-        return Err(input(format!(
-            "give the parameters to fit with --free (comma-separated); {} parameters: {}",
-            o.family,
-            base.iter()
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    let free_names: Vec<String> = if o.free.is_empty() {
+        match default_free(&o.family, o.kind) {
+            Some(d) => d.iter().map(|s| s.to_string()).collect(),
+            None => {
+                return Err(input(format!(
+                    "family `{}` has no default free set for --kind {}; give the parameters to fit \
+                     with --free (comma-separated); {} parameters: {}",
+                    o.family,
+                    o.kind.name(),
+                    o.family,
+                    base.iter()
+                        .map(|(k, _)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        }
+    } else {
+        o.free.clone()
+    };
     let mut free = Vec::new();
-    for name in &o.free {
+    for name in &free_names {
         let i = index_of(&base, name).ok_or_else(|| {
             input(format!(
                 "--free {name}: not a {} parameter; known: {}",
