@@ -8,6 +8,7 @@
 //! Sign convention: `v` is the voltage from the positive (top) to the negative (bottom) terminal;
 //! positive `v` is SET (conductance up) for every family here.
 
+pub mod bench;
 pub mod card;
 pub mod cbram;
 pub mod fgate;

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{DataError, Dataset, Role};
-use crate::device::cli::Bench;
+use crate::device::bench::Bench;
 use crate::device::Model;
 
 /// Default ambient temperature of the replayed experiments (K).
