@@ -223,14 +223,62 @@ fn drift_exponents_follow_the_power_law_with_their_spread() {
 }
 
 #[test]
-fn relaxation_broadens_lognormally_with_log_time() {
+fn rram_relaxation_is_a_power_law_in_time_with_a_device_to_device_exponent() {
+    // G(t) = G0·(1 + t/τ)^(−ν), ν ~ N(μ, σ) per device (signed): ln G/G0 is normal with mean
+    // −μ·ln(1 + t/τ) and σ·ln(1 + t/τ), both linear in log-time.
     let mut xb = flat(40, 0.5, 4);
-    xb.effects.relax_sigma = 0.04;
+    xb.effects.relax_nu = 0.01;
+    xb.effects.relax_nu_sigma = 0.004;
+    xb.effects.relax_tau = 2.0;
     xb.effects.time_s = 1e4;
-    xb.effects.drift_t0 = 1.0;
     let g0 = 1e-6 + 0.5 * (1e-4 - 1e-6);
     let ln: Vec<f64> = measured_g(&xb).iter().map(|g| (g / g0).ln()).collect();
-    assert_normal(&ln, 0.0, 0.04 * (1.0f64 + 1e4).log10(), "ln G/G0");
+    let l = (1.0f64 + 1e4 / 2.0).ln();
+    assert_normal(&ln, -0.01 * l, 0.004 * l, "ln G/G0");
+}
+
+#[test]
+fn oxram_card_cells_relax_through_the_cards_gap_relaxation_law() {
+    // A card with the thermally activated gap relaxation switched on; `--time` must move every
+    // cell's gap exactly as `relax_gap` (closed form) says, at the array's temperature.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/oxram-stanford-v1.toml");
+    let text = std::fs::read_to_string(&src).unwrap().replace(
+        "[params]\n",
+        "[params]\nvel_rlx = 1e3\nea_rlx = 0.9\nl_rlx = 0.05e-9\n",
+    );
+    let dir = std::env::temp_dir().join(format!("xbarsim-relax-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let card = dir.join("oxram-relax.toml");
+    std::fs::write(&card, text).unwrap();
+    let model = Arc::new(load_card(&card).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    let n = 6;
+    let mut xb = Crossbar::new(n, n);
+    xb.temp_k = 330.0;
+    xb.use_card(model).unwrap();
+    let w: Vec<f64> = (0..n * n).map(|k| (k as f64 * 0.37).fract()).collect();
+    xb.set_weights(&w).unwrap();
+    let fresh = xb.programmed().unwrap();
+    let t = 3600.0;
+    xb.effects.time_s = t;
+    let aged = xb.programmed().unwrap();
+    let mut moved = 0;
+    for (k, (c0, c1)) in fresh.cells.iter().zip(&aged.cells).enumerate() {
+        let (xbarsim::device::Cell::OxRam { p, s: s0 }, xbarsim::device::Cell::OxRam { s: s1, .. }) =
+            (c0, c1)
+        else {
+            panic!("oxram cells")
+        };
+        let expect = p.relax_gap(s0.gap, t, 330.0);
+        assert!(rel(s1.gap, expect) < 1e-12, "cell {k}: gap {} vs {expect}", s1.gap);
+        moved += usize::from(s1.gap > s0.gap * (1.0 + 1e-6));
+    }
+    assert!(moved > n * n / 2, "relaxation opened the gap of {moved} cells only");
+    // And the multiply reads the relaxed cells: less current than fresh.
+    let x = vec![vec![1.0; n]];
+    let i0: f64 = mvm(&fresh, &x).unwrap().analog[0].iter().sum();
+    let i1: f64 = mvm(&aged, &x).unwrap().analog[0].iter().sum();
+    assert!(i1 < i0, "{i1} vs {i0}");
 }
 
 #[test]

@@ -562,7 +562,10 @@ struct NonidealCfg {
     drift_t0: Option<f64>,
     /// eV
     drift_ea_ev: Option<f64>,
-    relax_sigma: Option<f64>,
+    relax_nu: Option<f64>,
+    relax_nu_sigma: Option<f64>,
+    /// s
+    relax_tau: Option<f64>,
     /// s after programming
     time: Option<f64>,
     card_noise: Option<bool>,
@@ -868,7 +871,9 @@ impl FileCfg {
             e.drift_nu_sigma = n.drift_nu_sigma.unwrap_or(e.drift_nu_sigma);
             e.drift_t0 = n.drift_t0.unwrap_or(e.drift_t0);
             e.drift_ea_ev = n.drift_ea_ev.unwrap_or(e.drift_ea_ev);
-            e.relax_sigma = n.relax_sigma.unwrap_or(e.relax_sigma);
+            e.relax_nu = n.relax_nu.unwrap_or(e.relax_nu);
+            e.relax_nu_sigma = n.relax_nu_sigma.unwrap_or(e.relax_nu_sigma);
+            e.relax_tau = n.relax_tau.unwrap_or(e.relax_tau);
             e.time_s = n.time.unwrap_or(e.time_s);
             e.card_noise = n.card_noise.unwrap_or(e.card_noise);
         }
