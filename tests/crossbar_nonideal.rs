@@ -244,7 +244,7 @@ fn oxram_card_cells_relax_through_the_cards_gap_relaxation_law() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/oxram-stanford-v1.toml");
     let text = std::fs::read_to_string(&src).unwrap().replace(
         "[params]\n",
-        "[params]\nvel_rlx = 1e3\nea_rlx = 0.9\nl_rlx = 0.05e-9\n",
+        "[params]\nvel_rlx = 1e5\nea_rlx = 0.9\nl_rlx = 0.05e-9\n",
     );
     let dir = std::env::temp_dir().join(format!("xbarsim-relax-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -549,6 +549,55 @@ fn converter_energy_follows_the_walden_figure_of_merit() {
             4.0 * (xb.t_read + 1.0 / 100e6)
         ) < 1e-12
     );
+}
+
+#[test]
+fn schreier_figure_of_merit_gives_the_energy_of_its_definition() {
+    // FOM_S = SNDR + 10·log10(BW/P), SNDR = 6.02·b + 1.76 dB, BW = f_s/2: at b = 8 and
+    // FOM_S = 170 dB, P = (f_s/2)·10^((49.92 − 170)/10), and one conversion takes 1/f_s.
+    let mut xb = flat(4, 0.5, 1);
+    xb.adc = Adc {
+        bits: 8,
+        range: AdcRange::MaxOfBatch,
+    };
+    xb.converters.fom = AdcFom::Schreier;
+    xb.converters.fom_schreier_db = 170.0;
+    xb.converters.adc_sample_rate_hz = 50e6;
+    let rep = mvm(&xb, &inputs(4, 2)).unwrap();
+    let p = 25e6 * 10f64.powf((6.02 * 8.0 + 1.76 - 170.0) / 10.0);
+    let e_conv = p / 50e6;
+    assert!(rel(e_conv, 4.909e-13) < 1e-3, "{e_conv}");
+    assert_eq!(rep.periphery.adc_conversions, 8);
+    assert!(rel(rep.periphery.e_adc, 8.0 * e_conv) < 1e-12);
+}
+
+#[test]
+fn dac_and_sense_amplifier_energies_follow_their_capacitive_models() {
+    // DAC: 2^b·C_u·V² per word line and read (b = 1 for a bit-serial driver); sense amplifier:
+    // C_SA·V_DD² per bit line and read; both beside, not inside, the circuit energy.
+    let mut xb = flat(4, 0.5, 1);
+    xb.v_read = 0.2;
+    xb.dac = Dac {
+        bits: 5,
+        mode: DacMode::Analog,
+    };
+    let x = inputs(4, 3);
+    let rep = mvm(&xb, &x).unwrap();
+    let (cu, csa) = (1e-15, 10e-15);
+    assert!(rel(rep.periphery.e_dac, 3.0 * 4.0 * 32.0 * cu * 0.04) < 1e-12);
+    assert!(rel(rep.periphery.e_sense, 3.0 * 4.0 * csa * 1.0) < 1e-12);
+    assert!(rel(rep.periphery.area_dac, 4.0 * 32.0 * cu / 2e-3) < 1e-12);
+    // Bit-serial: 5 planes of 1-bit drives.
+    xb.dac.mode = DacMode::BitSerial;
+    xb.converters.sense_vdd = 0.9;
+    let bs = mvm(&xb, &x).unwrap();
+    assert!(rel(bs.periphery.e_dac, 3.0 * 5.0 * 4.0 * 2.0 * cu * 0.04) < 1e-12);
+    assert!(rel(bs.periphery.e_sense, 3.0 * 5.0 * 4.0 * csa * 0.81) < 1e-12);
+    // A fixed energy replaces the model; the circuit's energy is untouched by either.
+    xb.converters.dac_energy_j = Some(3e-14);
+    let fixed = mvm(&xb, &x).unwrap();
+    assert!(rel(fixed.periphery.e_dac, 3.0 * 5.0 * 4.0 * 3e-14) < 1e-12);
+    assert_eq!(fixed.energy.e_total, bs.energy.e_total);
 }
 
 #[test]
