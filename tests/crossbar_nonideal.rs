@@ -297,6 +297,49 @@ fn finite_levels_snap_every_cell_to_the_nearest_level() {
 }
 
 #[test]
+fn physical_pcm_card_reads_carry_its_1_over_f_noise() {
+    // Card pcm_gst_mushroom: Q_s = min(0.0088/max(g_rel^0.65, 1e-3), 0.2), g_rel = R_set/R, and
+    // σ_rel = Q_s·sqrt(ln((t + t_r)/(2·t_r))) with t_r = t_read (bandwidth 1/(2·t_read)) at drift
+    // age t (aihwkit's PCM read-noise law, device-physics.md §2.2). Each read rescales G by
+    // (1 + σ_rel·z): (G_read/G − 1)/σ_rel is standard normal over the cells.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/pcm_gst_mushroom.toml");
+    let model = Arc::new(load_card(&p).unwrap());
+    let n = 30;
+    let mut xb = Crossbar::new(n, n);
+    xb.g_min = 1e-6;
+    xb.g_max = 20e-6;
+    xb.seed = 11;
+    xb.use_card(model).unwrap();
+    xb.set_weights(&vec![0.5; n * n]).unwrap();
+    let t = 3600.0;
+    xb.effects.time_s = t;
+    xb.effects.card_noise = true;
+    let prog = xb.programmed().unwrap();
+    let read = xb.read_instance(&prog, 0);
+    let again = xb.read_instance(&prog, 1);
+    let (r_set, t_r) = (40.0e3, xb.t_read);
+    let mut zs = Vec::new();
+    for (k, (c0, c1)) in prog.cells.iter().zip(&read.cells).enumerate() {
+        let (xbarsim::device::Cell::Pcm { p, s: s0 }, xbarsim::device::Cell::Pcm { s: s1, .. }) =
+            (c0, c1)
+        else {
+            panic!("pcm cells")
+        };
+        let (r0, r1) = (p.read_resistance(s0), p.read_resistance(s1));
+        let q_s = (0.0088 / (r_set / r0).powf(0.65).max(1e-3)).min(0.2);
+        let sig = q_s * ((t + t_r) / (2.0 * t_r)).ln().sqrt();
+        assert!(s0.age_s == t, "cell {k}: drift age {}", s0.age_s);
+        zs.push((r0 / r1 - 1.0) / sig);
+    }
+    assert_normal(&zs, 0.0, 1.0, "PCM read noise z");
+    // Fresh on every read, and the multiply sees it.
+    assert_ne!(read.cells, again.cells);
+    let x = vec![vec![1.0; n]];
+    let a: Vec<f64> = mvm(&xb, &[x[0].clone(), x[0].clone()]).unwrap().analog.concat();
+    assert!(a[..n] != a[n..], "two reads of the same input differ");
+}
+
+#[test]
 fn statistical_pcm_card_drifts_with_its_own_exponents() {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/pcm_stat_aihwkit.toml");
     let model = Arc::new(load_card(&p).unwrap());

@@ -33,7 +33,8 @@
 //! temperature: the PCM t^ν law with its card's ν, the statistical PCM's per-device ν, the OxRAM card's
 //! thermally activated gap relaxation `relax_gap`); with
 //! `card_noise = true` a statistical-PCM card adds its programming noise (σ_prog polynomial)
-//! and its accumulated 1/f read noise (Q_s law). The Gaussian `prog_sigma`, `read_sigma`,
+//! and its accumulated 1/f read noise (Q_s law), and a physical-PCM card its 1/f read noise
+//! (the same Q_s law from its `read_noise_*` keys, over the bandwidth 1/(2·t_read)). The Gaussian `prog_sigma`, `read_sigma`,
 //! `drift_*` and `relax_*` are for parametric (linear / sinh) cells.
 //!
 //! Every draw comes from ChaCha8(array seed ^ salt) on a stream per cell (programming, drift,
@@ -339,6 +340,21 @@ impl Crossbar {
                     let gn = p.read_conductance_noisy(s, &mut rng);
                     if g0 > 0.0 {
                         s.g_prog_s *= gn / g0;
+                    }
+                } else if let Cell::Pcm { p, s } = &mut xb.cells[idx] {
+                    // The card's 1/f read noise (Q_s law accumulated since programming, over
+                    // the read pulse's bandwidth 1/(2·t_read)): G → G·(1 + σ·z), realised
+                    // through the amorphous fraction, in which the low-field read resistance
+                    // is linear; a draw beyond the fully crystalline R_set is held there.
+                    let sig = p.read_noise_sigma_rel(s, 0.5 / self.t_read);
+                    let z: f64 = rng.sample(StandardNormal);
+                    let r_new = p.read_resistance(s) / (1.0 + sig * z).max(1e-3);
+                    let c = p.params();
+                    let r_am =
+                        c.r_reset_ohm * ((s.age_s + c.drift_t0_s) / c.drift_t0_s).powf(c.nu);
+                    if r_am > c.r_set_ohm {
+                        s.amorphous_fraction =
+                            ((r_new - c.r_set_ohm) / (r_am - c.r_set_ohm)).clamp(0.0, 1.0);
                     }
                 }
             } else {
