@@ -659,10 +659,17 @@ stuck_on = 0.01
 levels = 16
 time = 100.0
 drift_nu = 0.05
+relax_nu = 0.01
+relax_tau = 2.0
 [adc]
 bits = 6
 inl_lsb = 0.5
 calibration_vectors = 8
+fom = "schreier"
+fom_schreier_db = 165.0
+[periphery]
+dac_unit_cap_f = 2e-15
+sense_vdd = 0.8
 [metrics]
 reference = "chord"
 "#;
@@ -672,8 +679,16 @@ reference = "chord"
     assert_eq!(xb.effects.time_s, 100.0);
     assert_eq!(xb.converters.calibration_vectors, 8);
     assert_eq!(xb.reference, Reference::Chord);
+    assert_eq!((xb.effects.relax_nu, xb.effects.relax_tau), (0.01, 2.0));
+    assert_eq!(xb.converters.fom, AdcFom::Schreier);
+    assert_eq!(xb.converters.fom_schreier_db, 165.0);
+    assert_eq!(xb.converters.dac_unit_cap_f, 2e-15);
+    assert_eq!(xb.converters.sense_vdd, 0.8);
     for (bad, key) in [
         ("prog_sigma = 0.02", "prog_sigma = -1.0"),
+        ("relax_tau = 2.0", "relax_tau = 0.0"),
+        ("fom = \"schreier\"", "fom = \"murmann\""),
+        ("sense_vdd = 0.8", "sense_vdd = -1.0"),
         ("levels = 16", "levels = 1"),
         ("stuck_on = 0.01", "stuck_on = 1.5"),
         ("temperature = 330.0", "temperature = -3.0"),
