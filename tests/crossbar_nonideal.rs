@@ -270,10 +270,17 @@ fn oxram_card_cells_relax_through_the_cards_gap_relaxation_law() {
             panic!("oxram cells")
         };
         let expect = p.relax_gap(s0.gap, t, 330.0);
-        assert!(rel(s1.gap, expect) < 1e-12, "cell {k}: gap {} vs {expect}", s1.gap);
+        assert!(
+            rel(s1.gap, expect) < 1e-12,
+            "cell {k}: gap {} vs {expect}",
+            s1.gap
+        );
         moved += usize::from(s1.gap > s0.gap * (1.0 + 1e-6));
     }
-    assert!(moved > n * n / 2, "relaxation opened the gap of {moved} cells only");
+    assert!(
+        moved > n * n / 2,
+        "relaxation opened the gap of {moved} cells only"
+    );
     // And the multiply reads the relaxed cells: less current than fresh.
     let x = vec![vec![1.0; n]];
     let i0: f64 = mvm(&fresh, &x).unwrap().analog[0].iter().sum();
@@ -335,7 +342,10 @@ fn physical_pcm_card_reads_carry_its_1_over_f_noise() {
     // Fresh on every read, and the multiply sees it.
     assert_ne!(read.cells, again.cells);
     let x = vec![vec![1.0; n]];
-    let a: Vec<f64> = mvm(&xb, &[x[0].clone(), x[0].clone()]).unwrap().analog.concat();
+    let a: Vec<f64> = mvm(&xb, &[x[0].clone(), x[0].clone()])
+        .unwrap()
+        .analog
+        .concat();
     assert!(a[..n] != a[n..], "two reads of the same input differ");
 }
 

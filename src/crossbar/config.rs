@@ -865,8 +865,9 @@ impl FileCfg {
             }
             let c = &mut xb.converters;
             c.dac_unit_cap_f = p.dac_unit_cap_f.unwrap_or(c.dac_unit_cap_f);
-            c.dac_cap_density_f_per_m2 =
-                p.dac_cap_density_f_per_m2.unwrap_or(c.dac_cap_density_f_per_m2);
+            c.dac_cap_density_f_per_m2 = p
+                .dac_cap_density_f_per_m2
+                .unwrap_or(c.dac_cap_density_f_per_m2);
             c.sense_cap_f = p.sense_cap_f.unwrap_or(c.sense_cap_f);
             c.sense_vdd = p.sense_vdd.unwrap_or(c.sense_vdd);
             c.dac_energy_j = p.dac_energy_j.or(c.dac_energy_j);

@@ -350,8 +350,7 @@ impl Crossbar {
                     let z: f64 = rng.sample(StandardNormal);
                     let r_new = p.read_resistance(s) / (1.0 + sig * z).max(1e-3);
                     let c = p.params();
-                    let r_am =
-                        c.r_reset_ohm * ((s.age_s + c.drift_t0_s) / c.drift_t0_s).powf(c.nu);
+                    let r_am = c.r_reset_ohm * ((s.age_s + c.drift_t0_s) / c.drift_t0_s).powf(c.nu);
                     if r_am > c.r_set_ohm {
                         s.amorphous_fraction =
                             ((r_new - c.r_set_ohm) / (r_am - c.r_set_ohm)).clamp(0.0, 1.0);

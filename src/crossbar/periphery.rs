@@ -151,7 +151,10 @@ impl Converters {
             ("periphery.dac_area_m2", self.dac_area_m2.unwrap_or(0.0)),
             ("periphery.sense_cap_f", self.sense_cap_f),
             ("periphery.sense_vdd", self.sense_vdd),
-            ("periphery.sense_energy_j", self.sense_energy_j.unwrap_or(0.0)),
+            (
+                "periphery.sense_energy_j",
+                self.sense_energy_j.unwrap_or(0.0),
+            ),
             ("periphery.sense_area_m2", self.sense_area_m2),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
