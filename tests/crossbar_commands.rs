@@ -151,6 +151,38 @@ fn sweep_is_identical_on_one_and_two_threads() {
 }
 
 #[test]
+fn sweep_rows_report_the_zero_wire_and_chord_errors_after_the_old_columns() {
+    let d = tempfile::tempdir().unwrap();
+    // Linear cells, ideal drivers and virtual grounds, no device effects: the cells as read are
+    // the mapped targets (chord = ideal) and with zero wire resistance the array computes Σ V·G
+    // exactly, so both new errors equal the headline error, computed through other solves.
+    let p = sweep_file(
+        d.path(),
+        "base = \"xb.toml\"\nkey = \"wires.r_row\"\nvalues = [0.5, 50.0]\ntrials = 2\nseed = 5\n",
+    );
+    let s = sweep_command(&p).unwrap();
+    let csv = std::fs::read_to_string(&s.csv).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "value,trial,rms_error,max_error,rms_error_adc,max_error_adc,clip_rate,norm_rel_error,\
+         newton_iterations,rms_error_zero_wire,max_error_zero_wire,rms_error_chord,max_error_chord"
+    );
+    for r in &s.rows {
+        let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+        assert!(rel(r.rms_error_chord, r.rms_error) < 1e-9, "{r:?}");
+        assert!(rel(r.rms_error_zero_wire, r.rms_error) < 1e-9, "{r:?}");
+        assert!(rel(r.max_error_zero_wire, r.max_error) < 1e-9, "{r:?}");
+    }
+    // Sinh cells: the zero-wire error is the IR drop alone, growing with the wire resistance,
+    // and differs from the headline error, which also holds the nonlinearity.
+    write(d.path(), "xb.toml", BASE);
+    let s = sweep_command(&p).unwrap();
+    let zw: Vec<f64> = s.rows.iter().map(|r| r.rms_error_zero_wire).collect();
+    assert!(zw[0] > 0.0 && zw[2] > zw[0], "{zw:?}");
+    assert!(s.rows.iter().all(|r| r.rms_error_zero_wire != r.rms_error));
+}
+
+#[test]
 fn bad_sweep_files_name_file_and_key() {
     let d = tempfile::tempdir().unwrap();
     let cases = [

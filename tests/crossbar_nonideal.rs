@@ -224,14 +224,69 @@ fn drift_exponents_follow_the_power_law_with_their_spread() {
 }
 
 #[test]
-fn relaxation_broadens_lognormally_with_log_time() {
+fn rram_relaxation_is_a_power_law_in_time_with_a_device_to_device_exponent() {
+    // G(t) = G0·(1 + t/τ)^(−ν), ν ~ N(μ, σ) per device (signed): ln G/G0 is normal with mean
+    // −μ·ln(1 + t/τ) and σ·ln(1 + t/τ), both linear in log-time.
     let mut xb = flat(40, 0.5, 4);
-    xb.effects.relax_sigma = 0.04;
+    xb.effects.relax_nu = 0.01;
+    xb.effects.relax_nu_sigma = 0.004;
+    xb.effects.relax_tau = 2.0;
     xb.effects.time_s = 1e4;
-    xb.effects.drift_t0 = 1.0;
     let g0 = 1e-6 + 0.5 * (1e-4 - 1e-6);
     let ln: Vec<f64> = measured_g(&xb).iter().map(|g| (g / g0).ln()).collect();
-    assert_normal(&ln, 0.0, 0.04 * (1.0f64 + 1e4).log10(), "ln G/G0");
+    let l = (1.0f64 + 1e4 / 2.0).ln();
+    assert_normal(&ln, -0.01 * l, 0.004 * l, "ln G/G0");
+}
+
+#[test]
+fn oxram_card_cells_relax_through_the_cards_gap_relaxation_law() {
+    // A card with the thermally activated gap relaxation switched on; `--time` must move every
+    // cell's gap exactly as `relax_gap` (closed form) says, at the array's temperature.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/oxram-stanford-v1.toml");
+    let text = std::fs::read_to_string(&src).unwrap().replace(
+        "[params]\n",
+        "[params]\nvel_rlx = 1e5\nea_rlx = 0.9\nl_rlx = 0.05e-9\n",
+    );
+    let dir = std::env::temp_dir().join(format!("xbarsim-relax-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let card = dir.join("oxram-relax.toml");
+    std::fs::write(&card, text).unwrap();
+    let model = Arc::new(load_card(&card).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    let n = 6;
+    let mut xb = Crossbar::new(n, n);
+    xb.temp_k = 330.0;
+    xb.use_card(model).unwrap();
+    let w: Vec<f64> = (0..n * n).map(|k| (k as f64 * 0.37).fract()).collect();
+    xb.set_weights(&w).unwrap();
+    let fresh = xb.programmed().unwrap();
+    let t = 3600.0;
+    xb.effects.time_s = t;
+    let aged = xb.programmed().unwrap();
+    let mut moved = 0;
+    for (k, (c0, c1)) in fresh.cells.iter().zip(&aged.cells).enumerate() {
+        let (xbarsim::device::Cell::OxRam { p, s: s0 }, xbarsim::device::Cell::OxRam { s: s1, .. }) =
+            (c0, c1)
+        else {
+            panic!("oxram cells")
+        };
+        let expect = p.relax_gap(s0.gap, t, 330.0);
+        assert!(
+            rel(s1.gap, expect) < 1e-12,
+            "cell {k}: gap {} vs {expect}",
+            s1.gap
+        );
+        moved += usize::from(s1.gap > s0.gap * (1.0 + 1e-6));
+    }
+    assert!(
+        moved > n * n / 2,
+        "relaxation opened the gap of {moved} cells only"
+    );
+    // And the multiply reads the relaxed cells: less current than fresh.
+    let x = vec![vec![1.0; n]];
+    let i0: f64 = mvm(&fresh, &x).unwrap().analog[0].iter().sum();
+    let i1: f64 = mvm(&aged, &x).unwrap().analog[0].iter().sum();
+    assert!(i1 < i0, "{i1} vs {i0}");
 }
 
 #[test]
@@ -247,6 +302,52 @@ fn finite_levels_snap_every_cell_to_the_nearest_level() {
         let expect = lo + (hi - lo) * (wk * 4.0).round() / 4.0;
         assert!(rel(gm, expect) < 1e-12, "cell {k}: {gm} vs {expect}");
     }
+}
+
+#[test]
+fn physical_pcm_card_reads_carry_its_1_over_f_noise() {
+    // Card pcm_gst_mushroom: Q_s = min(0.0088/max(g_rel^0.65, 1e-3), 0.2), g_rel = R_set/R, and
+    // σ_rel = Q_s·sqrt(ln((t + t_r)/(2·t_r))) with t_r = t_read (bandwidth 1/(2·t_read)) at drift
+    // age t (aihwkit's PCM read-noise law, device-physics.md §2.2). Each read rescales G by
+    // (1 + σ_rel·z): (G_read/G − 1)/σ_rel is standard normal over the cells.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/pcm_gst_mushroom.toml");
+    let model = Arc::new(load_card(&p).unwrap());
+    let n = 30;
+    let mut xb = Crossbar::new(n, n);
+    xb.g_min = 1e-6;
+    xb.g_max = 20e-6;
+    xb.seed = 11;
+    xb.use_card(model).unwrap();
+    xb.set_weights(&vec![0.5; n * n]).unwrap();
+    let t = 3600.0;
+    xb.effects.time_s = t;
+    xb.effects.card_noise = true;
+    let prog = xb.programmed().unwrap();
+    let read = xb.read_instance(&prog, 0);
+    let again = xb.read_instance(&prog, 1);
+    let (r_set, t_r) = (40.0e3, xb.t_read);
+    let mut zs = Vec::new();
+    for (k, (c0, c1)) in prog.cells.iter().zip(&read.cells).enumerate() {
+        let (xbarsim::device::Cell::Pcm { p, s: s0 }, xbarsim::device::Cell::Pcm { s: s1, .. }) =
+            (c0, c1)
+        else {
+            panic!("pcm cells")
+        };
+        let (r0, r1) = (p.read_resistance(s0), p.read_resistance(s1));
+        let q_s = (0.0088 / (r_set / r0).powf(0.65).max(1e-3)).min(0.2);
+        let sig = q_s * ((t + t_r) / (2.0 * t_r)).ln().sqrt();
+        assert!(s0.age_s == t, "cell {k}: drift age {}", s0.age_s);
+        zs.push((r0 / r1 - 1.0) / sig);
+    }
+    assert_normal(&zs, 0.0, 1.0, "PCM read noise z");
+    // Fresh on every read, and the multiply sees it.
+    assert_ne!(read.cells, again.cells);
+    let x = vec![vec![1.0; n]];
+    let a: Vec<f64> = mvm(&xb, &[x[0].clone(), x[0].clone()])
+        .unwrap()
+        .analog
+        .concat();
+    assert!(a[..n] != a[n..], "two reads of the same input differ");
 }
 
 #[test]
@@ -505,6 +606,55 @@ fn converter_energy_follows_the_walden_figure_of_merit() {
 }
 
 #[test]
+fn schreier_figure_of_merit_gives_the_energy_of_its_definition() {
+    // FOM_S = SNDR + 10·log10(BW/P), SNDR = 6.02·b + 1.76 dB, BW = f_s/2: at b = 8 and
+    // FOM_S = 170 dB, P = (f_s/2)·10^((49.92 − 170)/10), and one conversion takes 1/f_s.
+    let mut xb = flat(4, 0.5, 1);
+    xb.adc = Adc {
+        bits: 8,
+        range: AdcRange::MaxOfBatch,
+    };
+    xb.converters.fom = AdcFom::Schreier;
+    xb.converters.fom_schreier_db = 170.0;
+    xb.converters.adc_sample_rate_hz = 50e6;
+    let rep = mvm(&xb, &inputs(4, 2)).unwrap();
+    let p = 25e6 * 10f64.powf((6.02 * 8.0 + 1.76 - 170.0) / 10.0);
+    let e_conv = p / 50e6;
+    assert!(rel(e_conv, 4.909e-13) < 1e-3, "{e_conv}");
+    assert_eq!(rep.periphery.adc_conversions, 8);
+    assert!(rel(rep.periphery.e_adc, 8.0 * e_conv) < 1e-12);
+}
+
+#[test]
+fn dac_and_sense_amplifier_energies_follow_their_capacitive_models() {
+    // DAC: 2^b·C_u·V² per word line and read (b = 1 for a bit-serial driver); sense amplifier:
+    // C_SA·V_DD² per bit line and read; both beside, not inside, the circuit energy.
+    let mut xb = flat(4, 0.5, 1);
+    xb.v_read = 0.2;
+    xb.dac = Dac {
+        bits: 5,
+        mode: DacMode::Analog,
+    };
+    let x = inputs(4, 3);
+    let rep = mvm(&xb, &x).unwrap();
+    let (cu, csa) = (1e-15, 10e-15);
+    assert!(rel(rep.periphery.e_dac, 3.0 * 4.0 * 32.0 * cu * 0.04) < 1e-12);
+    assert!(rel(rep.periphery.e_sense, 3.0 * 4.0 * csa * 1.0) < 1e-12);
+    assert!(rel(rep.periphery.area_dac, 4.0 * 32.0 * cu / 2e-3) < 1e-12);
+    // Bit-serial: 5 planes of 1-bit drives.
+    xb.dac.mode = DacMode::BitSerial;
+    xb.converters.sense_vdd = 0.9;
+    let bs = mvm(&xb, &x).unwrap();
+    assert!(rel(bs.periphery.e_dac, 3.0 * 5.0 * 4.0 * 2.0 * cu * 0.04) < 1e-12);
+    assert!(rel(bs.periphery.e_sense, 3.0 * 5.0 * 4.0 * csa * 0.81) < 1e-12);
+    // A fixed energy replaces the model; the circuit's energy is untouched by either.
+    xb.converters.dac_energy_j = Some(3e-14);
+    let fixed = mvm(&xb, &x).unwrap();
+    assert!(rel(fixed.periphery.e_dac, 3.0 * 5.0 * 4.0 * 3e-14) < 1e-12);
+    assert_eq!(fixed.energy.e_total, bs.energy.e_total);
+}
+
+#[test]
 fn nonideal_config_keys_resolve_and_bad_values_name_the_key() {
     let base = r#"
 rows = 4
@@ -520,10 +670,17 @@ stuck_on = 0.01
 levels = 16
 time = 100.0
 drift_nu = 0.05
+relax_nu = 0.01
+relax_tau = 2.0
 [adc]
 bits = 6
 inl_lsb = 0.5
 calibration_vectors = 8
+fom = "schreier"
+fom_schreier_db = 165.0
+[periphery]
+dac_unit_cap_f = 2e-15
+sense_vdd = 0.8
 [metrics]
 reference = "chord"
 "#;
@@ -533,8 +690,16 @@ reference = "chord"
     assert_eq!(xb.effects.time_s, 100.0);
     assert_eq!(xb.converters.calibration_vectors, 8);
     assert_eq!(xb.reference, Reference::Chord);
+    assert_eq!((xb.effects.relax_nu, xb.effects.relax_tau), (0.01, 2.0));
+    assert_eq!(xb.converters.fom, AdcFom::Schreier);
+    assert_eq!(xb.converters.fom_schreier_db, 165.0);
+    assert_eq!(xb.converters.dac_unit_cap_f, 2e-15);
+    assert_eq!(xb.converters.sense_vdd, 0.8);
     for (bad, key) in [
         ("prog_sigma = 0.02", "prog_sigma = -1.0"),
+        ("relax_tau = 2.0", "relax_tau = 0.0"),
+        ("fom = \"schreier\"", "fom = \"murmann\""),
+        ("sense_vdd = 0.8", "sense_vdd = -1.0"),
         ("levels = 16", "levels = 1"),
         ("stuck_on = 0.01", "stuck_on = 1.5"),
         ("temperature = 330.0", "temperature = -3.0"),

@@ -66,7 +66,8 @@ pub struct MvmSummary {
     pub rms_error_chord: f64,
     /// How the ADC range was set.
     pub adc_calibration: String,
-    /// Mean converter energies per MVM (J): ADC (Walden), DAC, sense amplifiers.
+    /// Mean converter energies per MVM (J): ADC (Walden or Schreier FOM), capacitive DAC,
+    /// StrongARM sense amplifiers (`crossbar::periphery`).
     pub energy_adc: f64,
     pub energy_dac: f64,
     pub energy_sense: f64,

@@ -114,11 +114,34 @@ pub struct SweepRow {
     pub norm_rel_error: f64,
     /// Mean Newton iterations per solve.
     pub newton_iterations: f64,
+    /// RMS and max error of the analog currents against the same cells with zero wire
+    /// resistance (IR drop alone) and against the chord Σ V·G_chord (IR drop + nonlinearity).
+    pub rms_error_zero_wire: f64,
+    pub max_error_zero_wire: f64,
+    pub rms_error_chord: f64,
+    pub max_error_chord: f64,
 }
+
+/// Numbers of a row after `value` and `trial`.
+const N_METRICS: usize = 11;
+/// Their CSV column names, in order.
+const METRIC_NAMES: [&str; N_METRICS] = [
+    "rms_error",
+    "max_error",
+    "rms_error_adc",
+    "max_error_adc",
+    "clip_rate",
+    "norm_rel_error",
+    "newton_iterations",
+    "rms_error_zero_wire",
+    "max_error_zero_wire",
+    "rms_error_chord",
+    "max_error_chord",
+];
 
 impl SweepRow {
     /// The numbers of a row after `value` and `trial`, in CSV column order.
-    fn metrics(&self) -> [f64; 7] {
+    fn metrics(&self) -> [f64; N_METRICS] {
         [
             self.rms_error,
             self.max_error,
@@ -127,6 +150,10 @@ impl SweepRow {
             self.clip_rate,
             self.norm_rel_error,
             self.newton_iterations,
+            self.rms_error_zero_wire,
+            self.max_error_zero_wire,
+            self.rms_error_chord,
+            self.max_error_chord,
         ]
     }
 }
@@ -409,7 +436,10 @@ impl Sweep {
         let x: Vec<Vec<f64>> = (0..self.inputs)
             .map(|_| (0..xb.rows).map(|_| rng.random_range(0.0..=1.0)).collect())
             .collect();
-        let rep = crate::crossbar::ops::mvm(&xb, &x)?;
+        // Always solve the zero-wire reference too, for its error column.
+        let bias = crate::crossbar::Bias::mvm(&xb, &vec![0.0; xb.rows]);
+        let mut arr = crate::crossbar::Array::bind(&xb, &bias)?;
+        let rep = crate::crossbar::ops::mvm_bound_with(&mut arr, &x, true)?;
         let ps = &rep.err_analog.per_sample_norm;
         let row = SweepRow {
             value: self.values[k],
@@ -422,27 +452,22 @@ impl Sweep {
             norm_rel_error: ps.iter().sum::<f64>() / ps.len().max(1) as f64,
             newton_iterations: rep.iterations.iter().sum::<usize>() as f64
                 / rep.iterations.len().max(1) as f64,
+            rms_error_zero_wire: rep.err_zero_wire.rms,
+            max_error_zero_wire: rep.err_zero_wire.max,
+            rms_error_chord: rep.err_chord.rms,
+            max_error_chord: rep.err_chord.max,
         };
         if let Some(bad) = row.metrics().iter().position(|x| !x.is_finite()) {
-            const NAMES: [&str; 7] = [
-                "rms_error",
-                "max_error",
-                "rms_error_adc",
-                "max_error_adc",
-                "clip_rate",
-                "norm_rel_error",
-                "newton_iterations",
-            ];
             return Err(CrossbarError::Solve(format!(
                 "{} is not finite ({}); the array solve gave a non-finite column current",
-                NAMES[bad],
+                METRIC_NAMES[bad],
                 row.metrics()[bad]
             )));
         }
         Ok(row)
     }
 
-    fn row_of(&self, j: usize, m: [f64; 7]) -> SweepRow {
+    fn row_of(&self, j: usize, m: [f64; N_METRICS]) -> SweepRow {
         SweepRow {
             value: self.values[j / self.trials],
             trial: j % self.trials,
@@ -453,12 +478,16 @@ impl Sweep {
             clip_rate: m[4],
             norm_rel_error: m[5],
             newton_iterations: m[6],
+            rms_error_zero_wire: m[7],
+            max_error_zero_wire: m[8],
+            rms_error_chord: m[9],
+            max_error_chord: m[10],
         }
     }
 
     fn journal_header(&self) -> String {
         format!(
-            "# xbarsim sweep journal v1 fingerprint={:016x} jobs={}\n",
+            "# xbarsim sweep journal v2 fingerprint={:016x} jobs={}\n",
             self.fingerprint,
             self.jobs()
         )
@@ -481,10 +510,10 @@ impl Sweep {
             let Some(line) = line.strip_suffix('\n') else {
                 break; // cut short while being written
             };
-            let parse = || -> Option<(usize, [f64; 7])> {
+            let parse = || -> Option<(usize, [f64; N_METRICS])> {
                 let mut f = line.split(',');
                 let j: usize = f.next()?.parse().ok()?;
-                let mut m = [0.0; 7];
+                let mut m = [0.0; N_METRICS];
                 for x in &mut m {
                     *x = f64::from_bits(u64::from_str_radix(f.next()?, 16).ok()?);
                 }
@@ -622,11 +651,12 @@ impl Sweep {
         resumed: usize,
     ) -> Result<SweepSummary, CrossbarError> {
         let mut s = String::from(
-            "value,trial,rms_error,max_error,rms_error_adc,max_error_adc,clip_rate,norm_rel_error,newton_iterations\n",
+            "value,trial,rms_error,max_error,rms_error_adc,max_error_adc,clip_rate,norm_rel_error,newton_iterations,\
+             rms_error_zero_wire,max_error_zero_wire,rms_error_chord,max_error_chord\n",
         );
         for r in &rows {
             s += &format!(
-                "{:.12e},{},{:.9e},{:.9e},{:.9e},{:.9e},{:.6e},{:.9e},{:.3}\n",
+                "{:.12e},{},{:.9e},{:.9e},{:.9e},{:.9e},{:.6e},{:.9e},{:.3},{:.9e},{:.9e},{:.9e},{:.9e}\n",
                 r.value,
                 r.trial,
                 r.rms_error,
@@ -635,7 +665,11 @@ impl Sweep {
                 r.max_error_adc,
                 r.clip_rate,
                 r.norm_rel_error,
-                r.newton_iterations
+                r.newton_iterations,
+                r.rms_error_zero_wire,
+                r.max_error_zero_wire,
+                r.rms_error_chord,
+                r.max_error_chord
             );
         }
         let csv = with_suffix(&self.prefix, ".sweep.csv");

@@ -562,7 +562,10 @@ struct NonidealCfg {
     drift_t0: Option<f64>,
     /// eV
     drift_ea_ev: Option<f64>,
-    relax_sigma: Option<f64>,
+    relax_nu: Option<f64>,
+    relax_nu_sigma: Option<f64>,
+    /// s
+    relax_tau: Option<f64>,
     /// s after programming
     time: Option<f64>,
     card_noise: Option<bool>,
@@ -632,6 +635,13 @@ struct PeripheryCfg {
     line_ends: Option<LineEnds>,
     v_read: Option<f64>,
     t_read: Option<f64>,
+    /// F, unit capacitor of the capacitive DAC
+    dac_unit_cap_f: Option<f64>,
+    /// F/m²
+    dac_cap_density_f_per_m2: Option<f64>,
+    /// F and V of the StrongARM sense amplifier
+    sense_cap_f: Option<f64>,
+    sense_vdd: Option<f64>,
     /// J per driven word line and read
     dac_energy_j: Option<f64>,
     /// m² per word line
@@ -679,8 +689,12 @@ struct AdcCfg {
     gain_error: Option<f64>,
     noise_lsb: Option<f64>,
     calibration_vectors: Option<usize>,
+    /// "walden" | "schreier"
+    fom: Option<String>,
     /// J per conversion step
     fom_walden_j: Option<f64>,
+    /// dB
+    fom_schreier_db: Option<f64>,
     sample_rate_hz: Option<f64>,
     columns_per_adc: Option<usize>,
     /// m² per conversion step
@@ -850,9 +864,15 @@ impl FileCfg {
                 return Err(err("periphery.t_read", "must be > 0 s".into()));
             }
             let c = &mut xb.converters;
-            c.dac_energy_j = p.dac_energy_j.unwrap_or(c.dac_energy_j);
-            c.dac_area_m2 = p.dac_area_m2.unwrap_or(c.dac_area_m2);
-            c.sense_energy_j = p.sense_energy_j.unwrap_or(c.sense_energy_j);
+            c.dac_unit_cap_f = p.dac_unit_cap_f.unwrap_or(c.dac_unit_cap_f);
+            c.dac_cap_density_f_per_m2 = p
+                .dac_cap_density_f_per_m2
+                .unwrap_or(c.dac_cap_density_f_per_m2);
+            c.sense_cap_f = p.sense_cap_f.unwrap_or(c.sense_cap_f);
+            c.sense_vdd = p.sense_vdd.unwrap_or(c.sense_vdd);
+            c.dac_energy_j = p.dac_energy_j.or(c.dac_energy_j);
+            c.dac_area_m2 = p.dac_area_m2.or(c.dac_area_m2);
+            c.sense_energy_j = p.sense_energy_j.or(c.sense_energy_j);
             c.sense_area_m2 = p.sense_area_m2.unwrap_or(c.sense_area_m2);
         }
         // Set on the array once the cell law is final (below), since its checks depend on it.
@@ -868,7 +888,9 @@ impl FileCfg {
             e.drift_nu_sigma = n.drift_nu_sigma.unwrap_or(e.drift_nu_sigma);
             e.drift_t0 = n.drift_t0.unwrap_or(e.drift_t0);
             e.drift_ea_ev = n.drift_ea_ev.unwrap_or(e.drift_ea_ev);
-            e.relax_sigma = n.relax_sigma.unwrap_or(e.relax_sigma);
+            e.relax_nu = n.relax_nu.unwrap_or(e.relax_nu);
+            e.relax_nu_sigma = n.relax_nu_sigma.unwrap_or(e.relax_nu_sigma);
+            e.relax_tau = n.relax_tau.unwrap_or(e.relax_tau);
             e.time_s = n.time.unwrap_or(e.time_s);
             e.card_noise = n.card_noise.unwrap_or(e.card_noise);
         }
@@ -909,6 +931,19 @@ impl FileCfg {
             c.noise_lsb = a.noise_lsb.unwrap_or(c.noise_lsb);
             c.calibration_vectors = a.calibration_vectors.unwrap_or(c.calibration_vectors);
             c.fom_walden_j = a.fom_walden_j.unwrap_or(c.fom_walden_j);
+            c.fom_schreier_db = a.fom_schreier_db.unwrap_or(c.fom_schreier_db);
+            if let Some(f) = &a.fom {
+                c.fom = match f.as_str() {
+                    "walden" => super::periphery::AdcFom::Walden,
+                    "schreier" => super::periphery::AdcFom::Schreier,
+                    other => {
+                        return Err(err(
+                            "adc.fom",
+                            format!("\"walden\" or \"schreier\", got \"{other}\""),
+                        ))
+                    }
+                };
+            }
             c.adc_sample_rate_hz = a.sample_rate_hz.unwrap_or(c.adc_sample_rate_hz);
             c.columns_per_adc = a.columns_per_adc.unwrap_or(c.columns_per_adc);
             c.adc_area_per_step_m2 = a.area_per_step_m2.unwrap_or(c.adc_area_per_step_m2);

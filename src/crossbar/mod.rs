@@ -39,7 +39,7 @@ pub use ops::{
     apply_adc, chord_dot, energy, mvm, mvm_bound, mvm_bound_with, node_map, read_cell, Energy,
     MvmReport, NodeMap, ReadReport, ReadScheme,
 };
-pub use periphery::{Converters, PeripheryCost};
+pub use periphery::{AdcFom, Converters, PeripheryCost};
 pub use solver::{Array, Method, ITERATIVE_ABOVE};
 pub use tiling::{Layout, Signed, TiledMatrix};
 

@@ -15,19 +15,27 @@
 //!    Adv. Electron. Mater. 4, 1700627 (2018)), ν drawn per device from N(`drift_nu`,
 //!    `drift_nu_sigma`) and taken as |ν|; thermally activated drift runs on the
 //!    Arrhenius-equivalent time t·exp(Ea/k·(1/T_ref − 1/T)) with Ea = `drift_ea_ev`,
-//!    T = the array's `temperature`, T_ref = 300.15 K. RRAM relaxation is a lognormal
-//!    broadening of σ = `relax_sigma`·log10(1 + t/t0), median preserved — a phenomenological
-//!    form, not a fitted law;
+//!    T = the array's `temperature`, T_ref = 300.15 K. RRAM relaxation follows the power law
+//!    G(t) = G₀·(1 + t/τ_r)^(−ν_r), τ_r = `relax_tau`, with ν_r drawn per device from
+//!    N(`relax_nu`, `relax_nu_sigma`) and kept signed (a filament may relax up or down), so
+//!    ln G has mean −μ_ν·ln(1 + t/τ_r) and σ = σ_ν·ln(1 + t/τ_r): a mean decay and a spread that
+//!    both grow linearly in log-time, the form measured on HfOx RRAM (the CMO/HfOx relaxation
+//!    model of aihwkit, `inference/noise/reram.py`: mean −0.089·ln t µS, σ(t) = 0.042·ln t +
+//!    0.41 µS; Wan et al., Nature 608, 504 (2022) for the broadening with time). It is the
+//!    zero-bias solution of the OxRAM card's gap relaxation (Yu et al., APL 100, 043507 (2012);
+//!    `device::oxram::Params::relax_gap`), with ν_r = l_rlx/g0;
 //! 5. **read noise** per read (per input vector; every bit plane of a bit-serial read shares
 //!    it): G·(1 + `read_sigma`·N(0,1)), a negative draw clipped to 1e-3·g_min.
 //!
 //! Card cells take what their card has: programming to the target happens in the device
 //! (`program_read_conductance`), finite levels and stuck-at faults change that target, drift is
 //! the device's own ([`crate::device::Cell::advance`] for `time_s` at 0 V and the array's
-//! temperature: the PCM t^ν law with its card's ν, the statistical PCM's per-device ν); with
+//! temperature: the PCM t^ν law with its card's ν, the statistical PCM's per-device ν, the OxRAM card's
+//! thermally activated gap relaxation `relax_gap`); with
 //! `card_noise = true` a statistical-PCM card adds its programming noise (σ_prog polynomial)
-//! and its accumulated 1/f read noise (Q_s law). The Gaussian `prog_sigma`, `read_sigma`,
-//! `drift_*` and `relax_sigma` are for parametric (linear / sinh) cells.
+//! and its accumulated 1/f read noise (Q_s law), and a physical-PCM card its 1/f read noise
+//! (the same Q_s law from its `read_noise_*` keys, over the bandwidth 1/(2·t_read)). The Gaussian `prog_sigma`, `read_sigma`,
+//! `drift_*` and `relax_*` are for parametric (linear / sinh) cells.
 //!
 //! Every draw comes from ChaCha8(array seed ^ salt) on a stream per cell (programming, drift,
 //! faults) or per (read, cell), so results do not depend on order or thread count, and every
@@ -72,8 +80,11 @@ pub struct DeviceEffects {
     pub drift_t0: f64,
     /// Activation energy of thermally accelerated drift and relaxation (eV); 0 = none.
     pub drift_ea_ev: f64,
-    /// Relaxation: lognormal σ per decade of (1 + t/t0).
-    pub relax_sigma: f64,
+    /// RRAM relaxation exponent ν_r (signed): mean and device-to-device σ.
+    pub relax_nu: f64,
+    pub relax_nu_sigma: f64,
+    /// RRAM relaxation time constant τ_r (s).
+    pub relax_tau: f64,
     /// Time since programming (s).
     pub time_s: f64,
     /// Card cells: the card's own programming and read noise (statistical PCM).
@@ -92,7 +103,9 @@ impl Default for DeviceEffects {
             drift_nu_sigma: 0.0,
             drift_t0: 20.0,
             drift_ea_ev: 0.0,
-            relax_sigma: 0.0,
+            relax_nu: 0.0,
+            relax_nu_sigma: 0.0,
+            relax_tau: 1.0,
             time_s: 0.0,
             card_noise: false,
         }
@@ -123,7 +136,8 @@ impl DeviceEffects {
                     && self.read_sigma == 0.0
                     && self.drift_nu == 0.0
                     && self.drift_nu_sigma == 0.0
-                    && self.relax_sigma == 0.0
+                    && self.relax_nu == 0.0
+                    && self.relax_nu_sigma == 0.0
             }
     }
 
@@ -135,7 +149,7 @@ impl DeviceEffects {
             ("read_sigma", self.read_sigma),
             ("drift_nu_sigma", self.drift_nu_sigma),
             ("drift_ea_ev", self.drift_ea_ev),
-            ("relax_sigma", self.relax_sigma),
+            ("relax_nu_sigma", self.relax_nu_sigma),
             ("time", self.time_s),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
@@ -145,8 +159,14 @@ impl DeviceEffects {
         if !self.drift_nu.is_finite() {
             return bad("drift_nu", "must be finite");
         }
+        if !self.relax_nu.is_finite() {
+            return bad("relax_nu", "must be finite");
+        }
         if !(self.drift_t0 > 0.0 && self.drift_t0.is_finite()) {
             return bad("drift_t0", "must be > 0 s");
+        }
+        if !(self.relax_tau > 0.0 && self.relax_tau.is_finite()) {
+            return bad("relax_tau", "must be > 0 s");
         }
         for (k, v) in [("stuck_on", self.stuck_on), ("stuck_off", self.stuck_off)] {
             if !(0.0..=1.0).contains(&v) {
@@ -165,7 +185,8 @@ impl DeviceEffects {
                 ("read_sigma", self.read_sigma),
                 ("drift_nu", self.drift_nu),
                 ("drift_nu_sigma", self.drift_nu_sigma),
-                ("relax_sigma", self.relax_sigma),
+                ("relax_nu", self.relax_nu),
+                ("relax_nu_sigma", self.relax_nu_sigma),
             ] {
                 if v != 0.0 {
                     return bad(
@@ -263,8 +284,12 @@ impl Crossbar {
         }
         let f = self.read_factor();
         let t = e.effective_time(self.temp_k);
-        let decades = (1.0 + t / e.drift_t0).log10();
-        let aged = t > 0.0 && (e.drift_nu != 0.0 || e.drift_nu_sigma > 0.0 || e.relax_sigma > 0.0);
+        let relax_log = (1.0 + t / e.relax_tau).ln();
+        let aged = t > 0.0
+            && (e.drift_nu != 0.0
+                || e.drift_nu_sigma > 0.0
+                || e.relax_nu != 0.0
+                || e.relax_nu_sigma > 0.0);
         for idx in 0..n {
             let g_read = match fault(e, self.seed, idx) {
                 Some(true) => hi,
@@ -283,7 +308,8 @@ impl Crossbar {
                         let z2: f64 = rng.sample(StandardNormal);
                         let nu = (e.drift_nu + e.drift_nu_sigma * z1).abs();
                         g *= ((t + e.drift_t0) / e.drift_t0).powf(-nu);
-                        g *= (e.relax_sigma * decades * z2).exp();
+                        let nu_r = e.relax_nu + e.relax_nu_sigma * z2;
+                        g *= (-nu_r * relax_log).exp();
                     }
                     g
                 }
@@ -314,6 +340,20 @@ impl Crossbar {
                     let gn = p.read_conductance_noisy(s, &mut rng);
                     if g0 > 0.0 {
                         s.g_prog_s *= gn / g0;
+                    }
+                } else if let Cell::Pcm { p, s } = &mut xb.cells[idx] {
+                    // The card's 1/f read noise (Q_s law accumulated since programming, over
+                    // the read pulse's bandwidth 1/(2·t_read)): G → G·(1 + σ·z), realised
+                    // through the amorphous fraction, in which the low-field read resistance
+                    // is linear; a draw beyond the fully crystalline R_set is held there.
+                    let sig = p.read_noise_sigma_rel(s, 0.5 / self.t_read);
+                    let z: f64 = rng.sample(StandardNormal);
+                    let r_new = p.read_resistance(s) / (1.0 + sig * z).max(1e-3);
+                    let c = p.params();
+                    let r_am = c.r_reset_ohm * ((s.age_s + c.drift_t0_s) / c.drift_t0_s).powf(c.nu);
+                    if r_am > c.r_set_ohm {
+                        s.amorphous_fraction =
+                            ((r_new - c.r_set_ohm) / (r_am - c.r_set_ohm)).clamp(0.0, 1.0);
                     }
                 }
             } else {

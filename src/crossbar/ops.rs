@@ -132,6 +132,16 @@ pub fn mvm_bound(arr: &mut Array, inputs: &[Vec<f64>]) -> Result<MvmReport, Cros
     mvm_bound_with(arr, inputs, zw)
 }
 
+/// Resolution of the word-line DAC in one read: a bit-serial read drives one bit (0: ideal
+/// analog sources, no DAC).
+fn dac_bits_per_read(xb: &Crossbar) -> u32 {
+    match (xb.dac.bits, xb.dac.mode) {
+        (0, _) => 0,
+        (_, DacMode::BitSerial) => 1,
+        (b, _) => b,
+    }
+}
+
 /// Word-line biases of one input vector: one (analog DAC) or one per input bit (bit-serial).
 fn input_biases(xb: &Crossbar, x: &[f64], out: &mut Vec<Bias>) {
     let bits = xb.dac.bits;
@@ -393,6 +403,8 @@ pub fn mvm_bound_with(
         xb.phys_cols(),
         xb.cols,
         xb.adc.bits,
+        dac_bits_per_read(&xb),
+        xb.v_read,
         xb.t_read,
     );
     Ok(rep)

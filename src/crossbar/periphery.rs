@@ -15,14 +15,31 @@
 //! evaluated batch. `MvmReport::adc_calibration` says which was used.
 //!
 //! **Energy, latency, area** (reported beside the array's circuit energy, never mixed in it):
-//! - ADC energy per conversion from the Walden figure of merit,
-//!   E = FOM_W·2^ENOB (R. H. Walden, IEEE JSAC 17(4), 539 (1999)), ENOB = bits; the default
-//!   FOM_W = 10 fJ/conversion-step is a value typical of SAR converters in B. Murmann's ADC
-//!   Performance Survey 1997–2024 (many designs lie between 1 and 100 fJ/step);
+//! - ADC energy per conversion from a figure of merit, ENOB = bits:
+//!   - Walden (default): E = FOM_W·2^ENOB (R. H. Walden, IEEE JSAC 17(4), 539 (1999)); default
+//!     FOM_W = 10 fJ/conversion-step, a value typical of SAR converters in B. Murmann's ADC
+//!     Performance Survey 1997–2024 (many designs lie between 1 and 100 fJ/step);
+//!   - Schreier (`fom = "schreier"`): FOM_S = SNDR + 10·log10(BW/P) (dB), SNDR = 6.02·ENOB +
+//!     1.76 dB, Nyquist BW = f_s/2, so E = P/f_s = ½·10^((SNDR − FOM_S)/10) (R. Schreier,
+//!     G. C. Temes, *Understanding Delta-Sigma Data Converters*, Wiley 2005; the FOM of Murmann's
+//!     survey); default FOM_S = 170 dB, mid-range of the survey's designs (its envelope is
+//!     ≈ 185 dB);
 //! - ADC conversion time 1/f_s (`adc_sample_rate_hz`, default 100 MS/s), with
 //!   `columns_per_adc` columns sharing one converter in time;
-//! - DAC and sense-amplifier energies per conversion and all areas are user coefficients
-//!   (defaults 0: not modelled unless given), area of an ADC = `adc_area_per_step_m2`·2^bits.
+//! - DAC: a binary-weighted capacitive DAC per word line, b bits (1 for a bit-serial driver),
+//!   unit capacitor C_u: the reference supplies at most E = 2^b·C_u·V² per conversion to charge
+//!   its array to V = v_read (the supply energy of charging a capacitance C to V is C·V², half of
+//!   it dissipated; the worst-case code of the switching-energy analysis of J. L. McCreary,
+//!   P. R. Gray, IEEE JSSC 10(6), 371 (1975) and M. Saberi et al., IEEE TCAS-I 58(8), 1736
+//!   (2011)). Default C_u = 1 fF, near the matching-limited unit capacitor of such DACs; its
+//!   area is 2^b·C_u / (capacitance density), default 2 fF/µm² (a MOM/MIM capacitor);
+//!   `periphery.dac_energy_j` replaces the model with a fixed energy;
+//! - sense amplifier: a StrongARM latch per bit line and read, whose nodes charge and discharge
+//!   once per decision: E = C_SA·V_DD² (B. Razavi, "The StrongARM latch", IEEE Solid-State
+//!   Circuits Mag. 7(2), 12 (2015)); default C_SA = 10 fF, V_DD = 1 V (10 fJ per decision, an
+//!   assumed order of magnitude, not a measured design); `periphery.sense_energy_j` replaces it;
+//! - areas of the ADC (`adc_area_per_step_m2`·2^bits) and sense amplifier are user
+//!   coefficients (default 0: not modelled).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -31,6 +48,13 @@ use rand_distr::{Distribution, StandardNormal};
 const SALT_DNL: u64 = 0x6164_635f_646e_6c5f;
 const SALT_NOISE: u64 = 0x6164_635f_6e6f_6973;
 pub(crate) const SALT_CAL: u64 = 0x6164_635f_6361_6c69;
+
+/// Figure of merit the ADC energy is computed from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdcFom {
+    Walden,
+    Schreier,
+}
 
 /// ADC errors, calibration and the converter cost models (config table `[adc]` and
 /// `[periphery]`). The default is today's ideal converter with Walden energy.
@@ -48,20 +72,31 @@ pub struct Converters {
     pub noise_lsb: f64,
     /// Random input vectors of the separate calibration batch (0 = the evaluated batch).
     pub calibration_vectors: usize,
+    /// Which figure of merit sets the ADC energy.
+    pub fom: AdcFom,
     /// Walden figure of merit (J per conversion step).
     pub fom_walden_j: f64,
+    /// Schreier figure of merit (dB).
+    pub fom_schreier_db: f64,
     /// ADC sample rate (Hz).
     pub adc_sample_rate_hz: f64,
     /// Columns sharing one ADC.
     pub columns_per_adc: usize,
     /// ADC area per conversion step (m²); 0 = not modelled.
     pub adc_area_per_step_m2: f64,
-    /// DAC energy per conversion (J), per driven word line and read.
-    pub dac_energy_j: f64,
-    /// DAC area (m²) per word line.
-    pub dac_area_m2: f64,
-    /// Sense-amplifier energy per column read (J).
-    pub sense_energy_j: f64,
+    /// Unit capacitor of the capacitive DAC (F).
+    pub dac_unit_cap_f: f64,
+    /// Capacitance density of the DAC's capacitors (F/m²).
+    pub dac_cap_density_f_per_m2: f64,
+    /// Fixed DAC energy per conversion (J), per driven word line and read, replacing the model.
+    pub dac_energy_j: Option<f64>,
+    /// Fixed DAC area per word line (m²), replacing the model.
+    pub dac_area_m2: Option<f64>,
+    /// Switched capacitance of the StrongARM sense amplifier (F) and its supply (V).
+    pub sense_cap_f: f64,
+    pub sense_vdd: f64,
+    /// Fixed sense-amplifier energy per bit line and read (J), replacing the model.
+    pub sense_energy_j: Option<f64>,
     /// Sense-amplifier area per bit line (m²).
     pub sense_area_m2: f64,
 }
@@ -75,13 +110,19 @@ impl Default for Converters {
             gain_error: 0.0,
             noise_lsb: 0.0,
             calibration_vectors: 0,
+            fom: AdcFom::Walden,
             fom_walden_j: 10e-15,
+            fom_schreier_db: 170.0,
             adc_sample_rate_hz: 100e6,
             columns_per_adc: 1,
             adc_area_per_step_m2: 0.0,
-            dac_energy_j: 0.0,
-            dac_area_m2: 0.0,
-            sense_energy_j: 0.0,
+            dac_unit_cap_f: 1e-15,
+            dac_cap_density_f_per_m2: 2e-3,
+            dac_energy_j: None,
+            dac_area_m2: None,
+            sense_cap_f: 10e-15,
+            sense_vdd: 1.0,
+            sense_energy_j: None,
             sense_area_m2: 0.0,
         }
     }
@@ -104,9 +145,16 @@ impl Converters {
             ("adc.noise_lsb", self.noise_lsb),
             ("adc.fom_walden_j", self.fom_walden_j),
             ("adc.area_per_step_m2", self.adc_area_per_step_m2),
-            ("periphery.dac_energy_j", self.dac_energy_j),
-            ("periphery.dac_area_m2", self.dac_area_m2),
-            ("periphery.sense_energy_j", self.sense_energy_j),
+            ("adc.fom_schreier_db", self.fom_schreier_db),
+            ("periphery.dac_unit_cap_f", self.dac_unit_cap_f),
+            ("periphery.dac_energy_j", self.dac_energy_j.unwrap_or(0.0)),
+            ("periphery.dac_area_m2", self.dac_area_m2.unwrap_or(0.0)),
+            ("periphery.sense_cap_f", self.sense_cap_f),
+            ("periphery.sense_vdd", self.sense_vdd),
+            (
+                "periphery.sense_energy_j",
+                self.sense_energy_j.unwrap_or(0.0),
+            ),
             ("periphery.sense_area_m2", self.sense_area_m2),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
@@ -115,6 +163,12 @@ impl Converters {
         }
         if !(self.adc_sample_rate_hz > 0.0 && self.adc_sample_rate_hz.is_finite()) {
             return Err(("adc.sample_rate_hz".into(), "must be > 0 Hz".into()));
+        }
+        if !(self.dac_cap_density_f_per_m2 > 0.0 && self.dac_cap_density_f_per_m2.is_finite()) {
+            return Err((
+                "periphery.dac_cap_density_f_per_m2".into(),
+                "must be > 0 F/m²".into(),
+            ));
         }
         if self.columns_per_adc == 0 {
             return Err(("adc.columns_per_adc".into(), "must be at least 1".into()));
@@ -134,13 +188,42 @@ impl Converters {
             && self.noise_lsb == 0.0
     }
 
-    /// Walden energy of one conversion at `bits` (J).
+    /// Energy of one ADC conversion at `bits` (J) from the chosen figure of merit.
     pub fn adc_energy_per_conversion(&self, bits: u32) -> f64 {
         if bits == 0 {
-            0.0
-        } else {
-            self.fom_walden_j * 2f64.powi(bits as i32)
+            return 0.0;
         }
+        match self.fom {
+            AdcFom::Walden => self.fom_walden_j * 2f64.powi(bits as i32),
+            AdcFom::Schreier => {
+                let sndr_db = 6.02 * bits as f64 + 1.76;
+                0.5 * 10f64.powf((sndr_db - self.fom_schreier_db) / 10.0)
+            }
+        }
+    }
+
+    /// Energy of one `bits`-bit DAC conversion to `v` (J): 2^b·C_u·V², or the fixed energy.
+    pub fn dac_energy_per_conversion(&self, bits: u32, v: f64) -> f64 {
+        match self.dac_energy_j {
+            Some(e) => e,
+            None if bits == 0 => 0.0,
+            None => 2f64.powi(bits as i32) * self.dac_unit_cap_f * v * v,
+        }
+    }
+
+    /// Area of one `bits`-bit DAC (m²): its capacitors at the capacitance density.
+    pub fn dac_area(&self, bits: u32) -> f64 {
+        match self.dac_area_m2 {
+            Some(a) => a,
+            None if bits == 0 => 0.0,
+            None => 2f64.powi(bits as i32) * self.dac_unit_cap_f / self.dac_cap_density_f_per_m2,
+        }
+    }
+
+    /// Energy of one sense-amplifier decision (J): C_SA·V_DD², or the fixed energy.
+    pub fn sense_energy_per_decision(&self) -> f64 {
+        self.sense_energy_j
+            .unwrap_or(self.sense_cap_f * self.sense_vdd * self.sense_vdd)
     }
 }
 
@@ -234,7 +317,8 @@ pub struct PeripheryCost {
 
 impl PeripheryCost {
     /// Cost of `vectors` multiplies of `planes` reads each on `rows` word lines and `bit_lines`
-    /// bit lines, with `cols` ADC outputs per read (`adc_bits` = 0: no ADC).
+    /// bit lines, with `cols` ADC outputs per read (`adc_bits` = 0: no ADC), word lines driven
+    /// by `dac_bits`-bit DACs (0: ideal sources, no DAC) to `v_read`.
     #[allow(clippy::too_many_arguments)]
     pub fn of(
         conv: &Converters,
@@ -244,6 +328,8 @@ impl PeripheryCost {
         bit_lines: usize,
         cols: usize,
         adc_bits: u32,
+        dac_bits: u32,
+        v_read: f64,
         t_read: f64,
     ) -> PeripheryCost {
         let reads = vectors * planes;
@@ -257,15 +343,15 @@ impl PeripheryCost {
         PeripheryCost {
             adc_conversions,
             e_adc: adc_conversions as f64 * conv.adc_energy_per_conversion(adc_bits),
-            e_dac: (reads * rows) as f64 * conv.dac_energy_j,
-            e_sense: (reads * bit_lines) as f64 * conv.sense_energy_j,
+            e_dac: (reads * rows) as f64 * conv.dac_energy_per_conversion(dac_bits, v_read),
+            e_sense: (reads * bit_lines) as f64 * conv.sense_energy_per_decision(),
             latency_per_mvm: planes as f64 * (t_read + t_conv),
             area_adc: if adc_bits > 0 {
                 n_adc as f64 * conv.adc_area_per_step_m2 * 2f64.powi(adc_bits as i32)
             } else {
                 0.0
             },
-            area_dac: rows as f64 * conv.dac_area_m2,
+            area_dac: rows as f64 * conv.dac_area(dac_bits),
             area_sense: bit_lines as f64 * conv.sense_area_m2,
         }
     }
