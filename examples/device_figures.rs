@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use xbarsim::app::device as cli;
 use xbarsim::device::mram::{switching_probability_table, MtjOrientation};
 use xbarsim::device::pcm::drift_curves;
-use xbarsim::app::device as cli;
 use xbarsim::device::{load_card, Cell, Model};
 use xbarsim::plot::{write_line_plot, LinePlot, Series, SeriesStyle};
 use xbarsim::report::Table;

@@ -10,10 +10,10 @@
 mod device_figures;
 #[path = "dot_product_error_vs_size.rs"]
 mod dot_product_error_vs_size;
-#[path = "mlp_digits.rs"]
-mod mlp_digits;
 #[path = "fit_figures.rs"]
 mod fit_figures;
+#[path = "mlp_digits.rs"]
+mod mlp_digits;
 #[path = "programming_figures.rs"]
 mod programming_figures;
 

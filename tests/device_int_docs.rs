@@ -1,8 +1,8 @@
 //! The README's device section is generated from the parameter declarations and must not drift.
 
 use std::path::Path;
-use xbarsim::device::card::SYMBOLS;
 use xbarsim::app::device::devices_markdown;
+use xbarsim::device::card::SYMBOLS;
 use xbarsim::device::{family_param_docs, family_specs, FAMILIES};
 
 const BEGIN: &str =

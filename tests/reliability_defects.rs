@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use xbarsim::crossbar::netlist::export_bound;
 use xbarsim::app::crossbar::*;
+use xbarsim::crossbar::netlist::export_bound;
 use xbarsim::crossbar::*;
 
 mod common;

@@ -89,13 +89,21 @@ fn shard_results_do_not_depend_on_the_thread_count() {
                 .env("RAYON_NUM_THREADS", threads)
                 .output()
                 .unwrap();
-            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+            assert!(
+                st.status.success(),
+                "{}",
+                String::from_utf8_lossy(&st.stderr)
+            );
         }
         let st = Command::new(XBAR)
             .args(["sweep", "merge", dir.join("s.toml").to_str().unwrap()])
             .output()
             .unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
     }
     assert_eq!(outputs(&a), outputs(&b));
     fs::remove_dir_all(a).unwrap();

@@ -7,13 +7,11 @@ use std::path::{Path, PathBuf};
 use crate::crossbar::config::{Crossbar, Reference};
 use crate::crossbar::netlist::export_netlist;
 use crate::crossbar::network::Bias;
-use crate::crossbar::ops::{
-    mvm_bound_with, read_cell, Energy, MvmReport, ReadReport, ReadScheme,
-};
+use crate::crossbar::ops::{mvm_bound_with, read_cell, Energy, MvmReport, ReadReport, ReadScheme};
 use crate::crossbar::output::write_text_atomic;
-use crate::report::{ensure_finite, SOLVE_CAUSE};
 use crate::crossbar::solver::Array;
 use crate::crossbar::CrossbarError;
+use crate::report::{ensure_finite, SOLVE_CAUSE};
 
 fn io_err(file: &Path, e: impl fmt::Display) -> CrossbarError {
     CrossbarError::Io {
@@ -165,10 +163,7 @@ pub fn read_inputs_csv(path: &Path, rows: usize) -> Result<Vec<Vec<f64>>, Crossb
         out.push(v);
     }
     if out.is_empty() {
-        return Err(werr(
-            text.lines().count().max(1),
-            "no input vectors".into(),
-        ));
+        return Err(werr(text.lines().count().max(1), "no input vectors".into()));
     }
     Ok(out)
 }
@@ -251,8 +246,7 @@ pub fn mvm_command_at(
         Reference::ZeroWire => &rep.zero_wire,
         Reference::Chord => &rep.chord,
     };
-    const NEW_COLUMNS: &str =
-        "zero_wire_a,chord_a,error_a,rel_error_zero_wire,rel_error_chord\n";
+    const NEW_COLUMNS: &str = "zero_wire_a,chord_a,error_a,rel_error_zero_wire,rel_error_chord\n";
     let mut s = String::from(if batch {
         "vector,column,ideal_a,analog_a,digital_code,rel_error,"
     } else {
@@ -284,7 +278,10 @@ pub fn mvm_command_at(
             let (zw, ch) = (fin("zero_wire_a", rep.zero_wire[k][j])?, rep.chord[k][j]);
             let rel = rel_to("rel_error", rep.digital[k][j], ideal)?;
             let err = fin("error_a", rep.digital[k][j] - reference[k][j])?;
-            let (rel_zw, rel_ch) = (rel_to("rel_error_zero_wire", a, zw)?, rel_to("rel_error_chord", a, ch)?);
+            let (rel_zw, rel_ch) = (
+                rel_to("rel_error_zero_wire", a, zw)?,
+                rel_to("rel_error_chord", a, ch)?,
+            );
             if batch {
                 s += &format!("{k},");
             }

@@ -15,7 +15,9 @@ use crate::report::{ReportError, Table};
 
 /// Default number of samples of an I-V loop.
 pub const DEFAULT_IV_POINTS: usize = 401;
-pub use crate::device::bench::{Access, Bench, BenchError, DEVICE_TEMP_K, IV_SUBSTEPS, RAMP_REL_DI};
+pub use crate::device::bench::{
+    Access, Bench, BenchError, DEVICE_TEMP_K, IV_SUBSTEPS, RAMP_REL_DI,
+};
 pub use crate::device::DEFAULT_V_READ;
 
 /// Error of a device experiment.

@@ -488,8 +488,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if let Some(p) = &prefix {
                 prepare_output(p)?;
             }
-            let summary =
-                xbarsim::app::crossbar::mvm_command_at(&config, inputs.as_deref(), prefix.as_deref(), time)?;
+            let summary = xbarsim::app::crossbar::mvm_command_at(
+                &config,
+                inputs.as_deref(),
+                prefix.as_deref(),
+                time,
+            )?;
             stdout(&format!("{summary}\n"));
             Ok(ExitCode::SUCCESS)
         }

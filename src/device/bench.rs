@@ -364,4 +364,3 @@ impl Bench {
         *cell = trial;
     }
 }
-

@@ -241,7 +241,11 @@ pub fn read_targets(
     };
     let targets = match (weights, siemens) {
         (Some(p), None) => {
-            let lo = if xb.cell == CellKind::TwoT2R { -1.0 } else { 0.0 };
+            let lo = if xb.cell == CellKind::TwoT2R {
+                -1.0
+            } else {
+                0.0
+            };
             let w = read_weight_csv(p, xb.rows, xb.cols, lo)?;
             let mut m = xb.clone();
             m.law = CellLaw::Linear;

@@ -257,7 +257,14 @@ impl Site {
     ) -> Result<Drive, ProgError> {
         let pulse = Pwl::pulse(v, plan.cfg.width, plan.cfg.edge);
         let local_row = if self.global_row.is_some() { 0 } else { row };
-        let d = Drive::program(&self.arr.crossbar(), local_row, col, &pulse, gate, plan.unselected)?;
+        let d = Drive::program(
+            &self.arr.crossbar(),
+            local_row,
+            col,
+            &pulse,
+            gate,
+            plan.unselected,
+        )?;
         Ok(d)
     }
 
@@ -480,7 +487,11 @@ fn verify_loop(
 ) -> Result<(), ProgError> {
     let cfg = &plan.cfg;
     let pc = site.arr.crossbar().phys_cols();
-    let (v_read, temp, t_read) = (site.arr.crossbar().v_read, site.arr.crossbar().temp_k, site.arr.crossbar().t_read);
+    let (v_read, temp, t_read) = (
+        site.arr.crossbar().v_read,
+        site.arr.crossbar().temp_k,
+        site.arr.crossbar().t_read,
+    );
     let gate_knob = cfg.gate_knob && site.arr.crossbar().cell.has_transistor();
     let v_gate = site.arr.crossbar().v_gate;
     // Pulses so far in the present polarity (+1 SET, −1 RESET).
