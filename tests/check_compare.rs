@@ -2,7 +2,8 @@
 
 use std::path::Path;
 use xbarsim::check::{
-    compare_files, compare_op, compare_sweep, compare_tran, At, Comparison, Kind, Tolerance,
+    compare_files, compare_op, compare_sweep, compare_tran, compare_tran_periodic, oscillation, At,
+    Comparison, Kind, Tolerance,
 };
 use xbarsim::report::{read_name_value, read_table, write_name_value, Table};
 
@@ -362,4 +363,81 @@ fn compare_files_reads_both_sides() {
     assert!(!c.passed && c.worst[0].name == "v(9)", "{c}");
     println!("{c}");
     assert!(compare_files(Kind::Op, &reference, &dir.path().join("nope.csv"), &tol()).is_err());
+}
+
+/// An oscillator's output sampled every `dt` s up to `t_end`: a supply column at 1 V and
+/// v(osc) = a·sin(2π(t/period) + phase) (closed form), with a small third harmonic so the
+/// waveform is not a pure sine.
+fn oscillator(dt: f64, t_end: f64, period: f64, amplitude: f64, phase: f64) -> Table {
+    let mut t = Table::new(["time", "v(vdd)", "v(osc)"]);
+    let n = (t_end / dt).round() as usize;
+    for k in 0..=n {
+        let time = k as f64 * dt;
+        let w = 2.0 * std::f64::consts::PI * time / period + phase;
+        let v = 0.5 * amplitude * (w.sin() + 0.1 * (3.0 * w).sin());
+        t.push_row(vec![time, 1.0, v]).unwrap();
+    }
+    t
+}
+
+#[test]
+fn oscillation_finds_the_period_of_a_sampled_wave() {
+    let t = oscillator(1e-3, 20.0, 1.0, 2.0, 0.3);
+    let times: Vec<f64> = t.rows.iter().map(|r| r[0]).collect();
+    let v: Vec<f64> = t.rows.iter().map(|r| r[2]).collect();
+    let (p, a, t0) = oscillation(&times, &v, 10).unwrap();
+    assert!((p - 1.0).abs() < 1e-6, "period {p}");
+    // Peak-to-peak of sin w + 0.1 sin 3w (odd, so twice its maximum, found on a fine grid);
+    // 1 ms samples of a 1 s period put the sampled peak within ~2e-5 of it.
+    let peak = (0..1_000_000)
+        .map(|k| {
+            let w = 2.0 * std::f64::consts::PI * k as f64 / 1e6;
+            w.sin() + 0.1 * (3.0 * w).sin()
+        })
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(
+        (a - 2.0 * peak).abs() < 1e-4 * a,
+        "amplitude {a} vs {}",
+        2.0 * peak
+    );
+    assert!(
+        t0 > 9.0 && t0 < 11.0,
+        "the last 10 of 20 periods start near t = 10: {t0}"
+    );
+    let flat = vec![1.0; times.len()];
+    assert!(oscillation(&times, &flat, 10).is_none());
+    assert!(oscillation(&times, &v, 25).is_none(), "only 20 periods");
+}
+
+#[test]
+fn periodic_judgement_ignores_phase_but_not_period_or_amplitude() {
+    let reference = oscillator(1e-4, 30.0, 1.0, 2.0, 0.0);
+    // Same period and amplitude, accumulated phase of 0.3 rad, other time points: a pointwise
+    // comparison fails, the periodic one passes.
+    let shifted = oscillator(6e-4, 30.0, 1.0, 2.0, 0.3);
+    assert!(!compare_tran(&reference, &shifted, &tol()).passed);
+    let c = compare_tran_periodic(&reference, &shifted, &tol(), 10);
+    assert!(c.passed, "{c}");
+    // Period 0.2 % longer: fails, and the failure names the period.
+    let slow = oscillator(6e-4, 30.0, 1.002, 2.0, 0.0);
+    let c = compare_tran_periodic(&reference, &slow, &tol(), 10);
+    assert!(!c.passed, "{c}");
+    assert!(col(&c, "v(osc)")
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("period"));
+    assert!(
+        col(&c, "v(vdd)").passed,
+        "the flat supply is compared pointwise"
+    );
+    // Amplitude 0.2 % smaller: fails.
+    let small = oscillator(6e-4, 30.0, 1.0, 2.0 * 0.998, 0.0);
+    assert!(!compare_tran_periodic(&reference, &small, &tol(), 10).passed);
+    // Within 1e-3: 0.05 % on both passes.
+    let close = oscillator(6e-4, 30.0, 1.0005, 2.0 * 0.9995, 0.0);
+    assert!(compare_tran_periodic(&reference, &close, &tol(), 10).passed);
+    // A result that stopped oscillating fails.
+    let dead = oscillator(6e-4, 30.0, 1.0, 0.0, 0.0);
+    assert!(!compare_tran_periodic(&reference, &dead, &tol(), 10).passed);
 }

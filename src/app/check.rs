@@ -536,6 +536,113 @@ pub fn compare_tran(reference: &Table, got: &Table, tol: &Tolerance) -> Comparis
     Comparison::finish(worst, problems)
 }
 
+/// Period (s) and peak-to-peak amplitude (column units) of an oscillation over its last
+/// `periods` periods, from the upward crossings of the midline (halfway between the column's
+/// extremes), each located by linear interpolation between samples. The amplitude is the
+/// sampled max − min over those periods. `None` if the column crosses its midline upward fewer
+/// than `periods + 1` times (it does not oscillate, or not for that long).
+pub fn oscillation(times: &[f64], values: &[f64], periods: usize) -> Option<(f64, f64, f64)> {
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if periods == 0 || !(hi > lo) || !(hi - lo).is_finite() {
+        return None;
+    }
+    let mid = 0.5 * (lo + hi);
+    let crossings: Vec<f64> = (1..values.len())
+        .filter(|&k| values[k - 1] < mid && values[k] >= mid)
+        .map(|k| {
+            let (a, b) = (values[k - 1] - mid, values[k] - mid);
+            times[k - 1] + (-a / (b - a)) * (times[k] - times[k - 1])
+        })
+        .collect();
+    if crossings.len() < periods + 1 {
+        return None;
+    }
+    let last = &crossings[crossings.len() - periods - 1..];
+    let (t0, t1) = (last[0], last[periods]);
+    let (wlo, whi) = times
+        .iter()
+        .zip(values)
+        .filter(|(t, _)| **t >= t0 && **t <= t1)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, &v)| {
+            (a.min(v), b.max(v))
+        });
+    Some(((t1 - t0) / periods as f64, whi - wlo, t0))
+}
+
+/// Compare the transients of an oscillator by what is physical in them: each column that
+/// oscillates in the reference (see [`oscillation`]) passes when its period and its
+/// peak-to-peak amplitude over the last `periods` periods agree within `tol.tran_rel_range`
+/// (relative). A pointwise comparison of a free-running oscillator over many periods only
+/// measures its accumulated phase. Columns that do not oscillate in the reference (a supply
+/// node) are compared pointwise as in [`compare_tran`]. `got` may use other time points.
+pub fn compare_tran_periodic(
+    reference: &Table,
+    got: &Table,
+    tol: &Tolerance,
+    periods: usize,
+) -> Comparison {
+    let pointwise = compare_tran(reference, got, tol);
+    if !pointwise.problems.is_empty() {
+        return pointwise;
+    }
+    let (rt, gt) = (time_column(reference), time_column(got));
+    let rtimes: Vec<f64> = reference.rows.iter().map(|r| r[rt]).collect();
+    let gtimes: Vec<f64> = got.rows.iter().map(|r| r[gt]).collect();
+    let cols = map_columns(reference, got);
+    let worst = pointwise
+        .worst
+        .into_iter()
+        .map(|c| {
+            let Some(j) = reference.columns.iter().position(|n| *n == c.name) else {
+                return c;
+            };
+            let Some(gj) = cols[j] else { return c };
+            let rv: Vec<f64> = reference.rows.iter().map(|r| r[j]).collect();
+            let Some((rp, ra, t0)) = oscillation(&rtimes, &rv, periods) else {
+                return c; // not an oscillation in the reference: pointwise
+            };
+            let gv: Vec<f64> = got.rows.iter().map(|r| r[gj]).collect();
+            let Some((gp, ga, _)) = oscillation(&gtimes, &gv, periods) else {
+                return ColumnResult {
+                    name: c.name,
+                    max_abs_err: f64::NAN,
+                    max_rel_err: f64::INFINITY,
+                    at: At::Time(t0),
+                    worst_ratio: f64::INFINITY,
+                    passed: false,
+                    problem: Some(format!(
+                        "the reference oscillates (period {rp:.6e} s) but the result does not for {periods} periods"
+                    )),
+                };
+            };
+            let (ep, ea) = ((gp - rp).abs() / rp, (ga - ra).abs() / ra);
+            let rel = ep.max(ea);
+            let ratio = if rel.is_nan() {
+                f64::INFINITY
+            } else {
+                rel / tol.tran_rel_range
+            };
+            ColumnResult {
+                name: c.name,
+                max_abs_err: (ga - ra).abs(),
+                max_rel_err: rel,
+                at: At::Time(t0),
+                worst_ratio: ratio,
+                passed: ratio <= 1.0,
+                problem: Some(format!(
+                    "last {periods} periods: period {gp:.6e} s vs {rp:.6e} s (rel {ep:.2e}), \
+                     amplitude {ga:.6e} vs {ra:.6e} (rel {ea:.2e})"
+                )),
+            }
+        })
+        .collect();
+    Comparison::finish(worst, Vec::new())
+}
+
 /// Errors of [`compare_files`]: either file unreadable or malformed.
 pub type CheckError = ReportError;
 

@@ -159,6 +159,21 @@ pub enum TranReference {
     NgspicePoints,
 }
 
+/// How transients are judged against their reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TranJudge {
+    /// Point by point, within the tolerance's share of each signal's range.
+    Pointwise,
+    /// As a free-running oscillator: period and amplitude over the last `periods` periods
+    /// ([`check::compare_tran_periodic`]). xbarsim runs the deck as written (its own
+    /// default step and TSTEP grid); with [`TranReference::NgspicePoints`] the reference is
+    /// ngspice converged at TMAX = TSTEP/[`PERIODIC_TMAX_DIVISOR`] and RELTOL = 1e-6.
+    Periodic { periods: usize },
+}
+
+/// TMAX = TSTEP / this for the converged ngspice reference of a periodic judgement.
+pub const PERIODIC_TMAX_DIVISOR: f64 = 1000.0;
+
 /// The `.tran` card of a deck rewritten with TMAX = TSTEP/`divisor` (or the card's own TMAX
 /// if smaller). `None` if the deck has no single-line `.tran` card.
 pub fn with_smaller_tmax(text: &str, divisor: f64) -> Option<String> {
@@ -207,6 +222,40 @@ fn ngspice_tran(deck: &Path) -> Result<Table, String> {
         .ok_or_else(|| "ngspice produced no transient".to_string())
 }
 
+/// `text` with `.options reltol=1e-6` added before its `.end` (or at its end): a later
+/// `.options` card overrides the deck's own.
+fn with_tight_reltol(text: &str) -> String {
+    let mut out = String::new();
+    let mut added = false;
+    for l in text.lines() {
+        if !added && l.trim().eq_ignore_ascii_case(".end") {
+            out.push_str(".options reltol=1e-6\n");
+            added = true;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    if !added {
+        out.push_str(".options reltol=1e-6\n");
+    }
+    out
+}
+
+/// ngspice's transient of `deck` converged as issue 12 defines it: TMAX = TSTEP/`divisor`
+/// and RELTOL = 1e-6, run from a temporary copy.
+fn tight_ngspice_tran(deck: &Path, divisor: f64) -> Result<Table, String> {
+    let text = std::fs::read_to_string(deck).map_err(|e| format!("{}: {e}", deck.display()))?;
+    let fine_text = with_smaller_tmax(&text, divisor)
+        .ok_or_else(|| format!("{}: no single-line .tran card", deck.display()))?;
+    let dir = std::env::temp_dir().join(format!("xbarsim-tight-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let fine_deck = dir.join(deck.file_name().unwrap_or_default());
+    std::fs::write(&fine_deck, with_tight_reltol(&fine_text)).map_err(|e| e.to_string())?;
+    let t = ngspice_tran(&fine_deck);
+    let _ = std::fs::remove_file(&fine_deck);
+    t
+}
+
 /// A converged ngspice transient for `deck` (see [`TranReference::NgspicePoints`]): the
 /// reference table and the deck xbarsim must run to match it (the original, or a copy with a
 /// smaller TMAX written to a temporary file).
@@ -242,6 +291,16 @@ pub fn check_deck(deck: &Path, tol: &Tolerance) -> Vec<DeckCheck> {
 /// compared with the deck's own RELTOL as the relative term when it is looser than `tol.rel`
 /// (the reference itself is only converged to it).
 pub fn check_deck_with(deck: &Path, tol: &Tolerance, tran_ref: TranReference) -> Vec<DeckCheck> {
+    check_deck_judged(deck, tol, tran_ref, TranJudge::Pointwise)
+}
+
+/// As [`check_deck_with`], choosing how transients are judged.
+pub fn check_deck_judged(
+    deck: &Path,
+    tol: &Tolerance,
+    tran_ref: TranReference,
+    judge: TranJudge,
+) -> Vec<DeckCheck> {
     let refs = references(deck);
     let mut out = Vec::new();
     if refs.is_empty() {
@@ -264,10 +323,23 @@ pub fn check_deck_with(deck: &Path, tol: &Tolerance, tran_ref: TranReference) ->
     };
     let fresh = (tran_ref == TranReference::NgspicePoints
         && refs.iter().any(|(k, _)| *k == "tran"))
-    .then(|| converged_ngspice_tran(deck, &tran_tol));
+    .then(|| match judge {
+        TranJudge::Pointwise => converged_ngspice_tran(deck, &tran_tol),
+        TranJudge::Periodic { .. } => tight_ngspice_tran(deck, PERIODIC_TMAX_DIVISOR).map(|t| {
+            let note = format!(
+                "judged by period and amplitude; ngspice at TMAX = TSTEP/{PERIODIC_TMAX_DIVISOR}, \
+                 RELTOL = 1e-6; xbarsim at its default step"
+            );
+            (t, deck.to_path_buf(), Some(note))
+        }),
+    });
     let mut note = None;
     let run_main = run_netlist(deck);
     let run_tran = match &fresh {
+        Some(Ok((_, _, n))) if matches!(judge, TranJudge::Periodic { .. }) => {
+            note = n.clone();
+            None // the deck as written, on its own grid: `run_main`
+        }
         Some(Ok((t, run_deck, n))) => {
             note = n.clone();
             let times: Vec<f64> = t.rows.iter().map(|r| r[0]).collect();
@@ -310,7 +382,12 @@ pub fn check_deck_with(deck: &Path, tol: &Tolerance, tran_ref: TranReference) ->
                             .clone(),
                         None => report::read_table(&path).map_err(|e| e.to_string())?,
                     };
-                    Ok(check::compare_tran(&reference, t, &tran_tol))
+                    Ok(match judge {
+                        TranJudge::Pointwise => check::compare_tran(&reference, t, &tran_tol),
+                        TranJudge::Periodic { periods } => {
+                            check::compare_tran_periodic(&reference, t, &tran_tol, periods)
+                        }
+                    })
                 }
             }
         })();
@@ -369,6 +446,13 @@ impl fmt::Display for CheckReport {
                     if let Some(n) = &d.note {
                         writeln!(f, "    note: {n}")?;
                     }
+                    // What a passing judgement rests on, where it is not a pointwise error
+                    // (period and amplitude of an oscillator).
+                    if c.passed {
+                        for w in c.worst.iter().filter(|w| w.problem.is_some()) {
+                            writeln!(f, "    {}: {}", w.name, w.problem.as_deref().unwrap_or(""))?;
+                        }
+                    }
                     if !c.passed {
                         for w in c.worst.iter().filter(|w| !w.passed).take(5) {
                             writeln!(
@@ -406,10 +490,20 @@ pub fn check_paths(
     tol: &Tolerance,
     tran_ref: TranReference,
 ) -> Result<CheckReport, RunError> {
+    check_paths_judged(paths, tol, tran_ref, TranJudge::Pointwise)
+}
+
+/// As [`check_paths`], choosing how transients are judged.
+pub fn check_paths_judged(
+    paths: &[PathBuf],
+    tol: &Tolerance,
+    tran_ref: TranReference,
+    judge: TranJudge,
+) -> Result<CheckReport, RunError> {
     let decks = find_decks(paths)?;
     let mut all = Vec::new();
     for d in decks {
-        all.extend(check_deck_with(&d, tol, tran_ref));
+        all.extend(check_deck_judged(&d, tol, tran_ref, judge));
     }
     Ok(CheckReport(all))
 }

@@ -43,6 +43,11 @@ enum Cmd {
         /// instead of the stored NAME.tran.csv (needs ngspice on PATH).
         #[arg(long)]
         ngspice_points: bool,
+        /// Judge transients as oscillators: period and amplitude over the last 10 periods
+        /// within --tran-tol (relative), not point by point; with --ngspice-points the
+        /// reference is ngspice at TMAX = TSTEP/1000, RELTOL = 1e-6.
+        #[arg(long)]
+        periodic: bool,
     },
     /// Single-device experiments on a parameter card (device-models/*.toml).
     Device {
@@ -395,6 +400,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             reltol,
             tran_tol,
             ngspice_points,
+            periodic,
         } => {
             let tol = Tolerance {
                 rel: reltol,
@@ -406,7 +412,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             } else {
                 runner::TranReference::Stored
             };
-            let report = runner::check_paths(&paths, &tol, source)?;
+            let judge = if periodic {
+                runner::TranJudge::Periodic { periods: 10 }
+            } else {
+                runner::TranJudge::Pointwise
+            };
+            let report = runner::check_paths_judged(&paths, &tol, source, judge)?;
             stdout(&report.to_string());
             Ok(if report.passed() {
                 ExitCode::SUCCESS

@@ -472,6 +472,10 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
             }
         }
     }
+    if std::env::var_os("XBAR_TRAN").is_some() {
+        // Step-control statistics (compared in issue 12 across the shared transient decks).
+        eprintln!("tran: {steps} accepted time steps to t = {tstop:e} s");
+    }
     // Grid points that fall within eps of tstop.
     while next_grid < grid.len() {
         let mut row = vec![grid[next_grid]];
