@@ -63,7 +63,7 @@ def test_fit_returns_the_parameters_xbar_fit_writes(repo, run_xbar, tmp_path):
 
 def test_fit_without_out_writes_nothing(repo, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    r = xbarsim.fit("oxram", "retention", repo / DATA, free=FREE, set=START, starts=1)
+    r = xbarsim.fit("oxram", "retention", repo / DATA, free=FREE, set=START, starts=2)
     assert r["card"] is None and "i0" in r["card_text"]
     assert list(tmp_path.iterdir()) == []
 
