@@ -368,7 +368,8 @@ fn card_context(card: &Path) -> String {
 }
 
 /// Quasi-static I-V loop 0 → vmax → vmin → 0 of one device sampled from `card` with `seed`
-/// (as `xbar device iv`); defaults per family. Columns `time_s`, `v_v`, `i_a` and the state.
+/// (as `xbar device iv`); defaults per family. Columns `time_s`, `v_v` (source), `v_cell_v`,
+/// `i_a` and the state.
 #[pyfunction]
 #[pyo3(signature = (card, vmax = None, vmin = None, period = None, points = 401, seed = 0))]
 fn device_iv<'py>(
@@ -384,13 +385,19 @@ fn device_iv<'py>(
         .detach(|| -> Result<_, xbarsim::Error> {
             let fam = xbarsim::load_card(&card)?.family();
             let (dv, dn, dp) = xdev::iv_defaults(fam);
-            Ok(xdev::device_iv(
+            // As `xbar device iv` without bench options: the default bench and setup.
+            let setup = xdev::Setup {
+                seed,
+                ..Default::default()
+            };
+            Ok(xdev::device_iv_bench(
                 &card,
+                &setup,
+                &xdev::Bench::default(),
                 vmax.unwrap_or(dv),
                 vmin.unwrap_or(dn),
                 period.unwrap_or(dp),
                 points,
-                seed,
             )?)
         })
         .map_err(to_py)?;
