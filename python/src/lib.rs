@@ -519,11 +519,18 @@ fn fit<'py>(
     let mut o = args.to_options().map_err(err)?;
     for (k, &v) in set.iter().flatten() {
         if !v.is_finite() {
-            return Err(XbarError::new_err(format!("fit set[{k:?}] is {v}: not a number")));
+            return Err(XbarError::new_err(format!(
+                "fit set[{k:?}] is {v}: not a number"
+            )));
         }
         o.set.push((k.clone(), v));
     }
-    o.command = format!("xbarsim.fit(family={:?}, kind={:?}, data={:?})", o.family, o.kind.name(), o.data.display().to_string());
+    o.command = format!(
+        "xbarsim.fit(family={:?}, kind={:?}, data={:?})",
+        o.family,
+        o.kind.name(),
+        o.data.display().to_string()
+    );
     let (rep, card_text) = py
         .detach(|| -> Result<_, xfit::FitError> {
             let rep = match &out {
@@ -538,7 +545,12 @@ fn fit<'py>(
     let d = PyDict::new(py);
     let params = PyDict::new(py);
     for p in &rep.params {
-        for (k, x) in [("value", p.value), ("stderr", p.stderr), ("ci95_low", p.ci95_low), ("ci95_high", p.ci95_high)] {
+        for (k, x) in [
+            ("value", p.value),
+            ("stderr", p.stderr),
+            ("ci95_low", p.ci95_low),
+            ("ci95_high", p.ci95_high),
+        ] {
             finite(&format!("{}.{k}", p.name), "", x, &ctx)?;
         }
         let e = PyDict::new(py);
@@ -553,7 +565,10 @@ fn fit<'py>(
     finite("r2", "", rep.r2, &ctx)?;
     d.set_item("params", params)?;
     d.set_item("rmse", rep.rmse)?;
-    d.set_item("residual", rep.residual.name(rep.kind == xfit::ExperimentKind::Iv))?;
+    d.set_item(
+        "residual",
+        rep.residual.name(rep.kind == xfit::ExperimentKind::Iv),
+    )?;
     d.set_item("r2", rep.r2)?;
     d.set_item("n_points", rep.n_points)?;
     d.set_item("iterations", rep.iterations)?;
