@@ -15,6 +15,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use xbarsim::app::{crossbar as xcmd, device as xdev, runner};
 use xbarsim::crossbar::{node_map, Array, Bias};
+use xbarsim::fit::{self as xfit, args::FitArgs};
 use xbarsim::AnalysisResult;
 
 pyo3::create_exception!(
@@ -367,7 +368,8 @@ fn card_context(card: &Path) -> String {
 }
 
 /// Quasi-static I-V loop 0 → vmax → vmin → 0 of one device sampled from `card` with `seed`
-/// (as `xbar device iv`); defaults per family. Columns `time_s`, `v_v`, `i_a` and the state.
+/// (as `xbar device iv`); defaults per family. Columns `time_s`, `v_v` (source), `v_cell_v`,
+/// `i_a` and the state.
 #[pyfunction]
 #[pyo3(signature = (card, vmax = None, vmin = None, period = None, points = 401, seed = 0))]
 fn device_iv<'py>(
@@ -383,13 +385,19 @@ fn device_iv<'py>(
         .detach(|| -> Result<_, xbarsim::Error> {
             let fam = xbarsim::load_card(&card)?.family();
             let (dv, dn, dp) = xdev::iv_defaults(fam);
-            Ok(xdev::device_iv(
+            // As `xbar device iv` without bench options: the default bench and setup.
+            let setup = xdev::Setup {
+                seed,
+                ..Default::default()
+            };
+            Ok(xdev::device_iv_bench(
                 &card,
+                &setup,
+                &xdev::Bench::default(),
                 vmax.unwrap_or(dv),
                 vmin.unwrap_or(dn),
                 period.unwrap_or(dp),
                 points,
-                seed,
             )?)
         })
         .map_err(to_py)?;
@@ -431,6 +439,153 @@ fn device_retention<'py>(
     table_dict(py, &t, &card_context(&card))
 }
 
+/// Fits a device model to measured CSV data (as `xbar fit`; README "Fit your own data").
+/// Keyword arguments are the CLI's flags: `free=["i0", "g0"]` is `--free i0,g0`,
+/// `set={"g_ini": 1e-9}` is `--set g_ini=1e-9`, `filters={"device": "U2_0_0"}` is
+/// `--where device=U2_0_0`, `cycles="1-3"`, `columns="v=AV,i=AI"`, `units="i=mA"`.
+/// With `out=PREFIX` it writes what `xbar fit -o PREFIX` writes and returns the card's path;
+/// without, it writes nothing. Returns a dict: `params` ({name: {value, stderr, ci95, start,
+/// unit}}), `rmse` (in the unit of `residual`: decades for log), `residual`, `r2`, `n_points`, `iterations`, `set_polarity`,
+/// `compliance_a`, `measured` and `simulated` (1-D arrays, the fit's quantity at each point),
+/// `card_text` (the fitted card TOML) and `card` (its path, or None).
+#[pyfunction]
+#[pyo3(signature = (
+    family, kind, data, free = None, card = None, set = None, cycles = None, columns = None,
+    units = None, filters = None, compliance = None, no_compliance = false, series_r = 0.0,
+    set_polarity = None, sweep_rate = None, amplitude = None, width = None, v_read = None,
+    temp_k = None, residual = None, i_floor = 1e-12, starts = 8, seed = 1, out = None
+))]
+#[allow(clippy::too_many_arguments)]
+fn fit<'py>(
+    py: Python<'py>,
+    family: String,
+    kind: String,
+    data: PathBuf,
+    free: Option<Vec<String>>,
+    card: Option<PathBuf>,
+    set: Option<std::collections::BTreeMap<String, f64>>,
+    cycles: Option<String>,
+    columns: Option<String>,
+    units: Option<String>,
+    filters: Option<std::collections::BTreeMap<String, String>>,
+    compliance: Option<f64>,
+    no_compliance: bool,
+    series_r: f64,
+    set_polarity: Option<String>,
+    sweep_rate: Option<f64>,
+    amplitude: Option<f64>,
+    width: Option<f64>,
+    v_read: Option<f64>,
+    temp_k: Option<f64>,
+    residual: Option<String>,
+    i_floor: f64,
+    starts: usize,
+    seed: u64,
+    out: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let prefix = out.clone().unwrap_or_else(|| PathBuf::from("fit"));
+    let args = FitArgs {
+        family,
+        kind,
+        data,
+        card,
+        free: free.unwrap_or_default(),
+        set: Vec::new(),
+        cycles,
+        columns,
+        units,
+        filters: filters
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        compliance,
+        no_compliance,
+        series_r,
+        set_polarity,
+        sweep_rate,
+        amplitude,
+        width,
+        v_read,
+        temp_k,
+        residual,
+        i_floor,
+        starts,
+        seed,
+        verbose: false,
+        prefix: prefix.clone(),
+    };
+    let err = |e: xfit::FitError| XbarError::new_err(e.to_string());
+    let mut o = args.to_options().map_err(err)?;
+    for (k, &v) in set.iter().flatten() {
+        if !v.is_finite() {
+            return Err(XbarError::new_err(format!(
+                "fit set[{k:?}] is {v}: not a number"
+            )));
+        }
+        o.set.push((k.clone(), v));
+    }
+    o.command = format!(
+        "xbarsim.fit(family={:?}, kind={:?}, data={:?})",
+        o.family,
+        o.kind.name(),
+        o.data.display().to_string()
+    );
+    let (rep, card_text) = py
+        .detach(|| -> Result<_, xfit::FitError> {
+            let rep = match &out {
+                Some(_) => xfit::run(&o)?,
+                None => xfit::fit(&o)?,
+            };
+            let text = xfit::output::fitted_card_text(&rep, &o);
+            Ok((rep, text))
+        })
+        .map_err(err)?;
+    let ctx = format!("fit of {}", rep.data_file.display());
+    let d = PyDict::new(py);
+    let params = PyDict::new(py);
+    for p in &rep.params {
+        for (k, x) in [
+            ("value", p.value),
+            ("stderr", p.stderr),
+            ("ci95_low", p.ci95_low),
+            ("ci95_high", p.ci95_high),
+        ] {
+            finite(&format!("{}.{k}", p.name), "", x, &ctx)?;
+        }
+        let e = PyDict::new(py);
+        e.set_item("value", p.value)?;
+        e.set_item("stderr", p.stderr)?;
+        e.set_item("ci95", (p.ci95_low, p.ci95_high))?;
+        e.set_item("start", p.start)?;
+        e.set_item("unit", &p.unit)?;
+        params.set_item(&p.name, e)?;
+    }
+    finite("rmse", "", rep.rmse, &ctx)?;
+    finite("r2", "", rep.r2, &ctx)?;
+    d.set_item("params", params)?;
+    d.set_item("rmse", rep.rmse)?;
+    d.set_item(
+        "residual",
+        rep.residual.name(rep.kind == xfit::ExperimentKind::Iv),
+    )?;
+    d.set_item("r2", rep.r2)?;
+    d.set_item("n_points", rep.n_points)?;
+    d.set_item("iterations", rep.iterations)?;
+    d.set_item("set_polarity", rep.set_polarity.map(|p| p.name()))?;
+    d.set_item("compliance_a", rep.compliance_a)?;
+    d.set_item("measured", PyArray1::from_vec(py, rep.measured.clone()))?;
+    d.set_item("simulated", PyArray1::from_vec(py, rep.simulated.clone()))?;
+    d.set_item("card_text", card_text)?;
+    let card_path = out.map(|_| {
+        let mut s = prefix.into_os_string();
+        s.push(".card.toml");
+        PathBuf::from(s)
+    });
+    d.set_item("card", card_path)?;
+    Ok(d)
+}
+
 // The literal defaults above (so Python's signatures show them) are the CLI's.
 const _: () = assert!(xdev::DEFAULT_IV_POINTS == 401 && xdev::DEFAULT_V_READ == 0.1);
 
@@ -443,5 +598,6 @@ fn _xbarsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(device_iv, m)?)?;
     m.add_function(wrap_pyfunction!(device_pulse, m)?)?;
     m.add_function(wrap_pyfunction!(device_retention, m)?)?;
+    m.add_function(wrap_pyfunction!(fit, m)?)?;
     Ok(())
 }

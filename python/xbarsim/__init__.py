@@ -11,6 +11,6 @@ Every number comes from the same Rust calls as the ``xbar`` command line; errors
 """
 
 from . import device
-from ._xbarsim import Crossbar, XbarError, __version__, run_netlist
+from ._xbarsim import Crossbar, XbarError, __version__, fit, run_netlist
 
-__all__ = ["Crossbar", "XbarError", "run_netlist", "device", "__version__"]
+__all__ = ["Crossbar", "XbarError", "run_netlist", "fit", "device", "__version__"]

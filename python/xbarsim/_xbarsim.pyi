@@ -1,7 +1,7 @@
 """Type stubs of the compiled module (python/src/lib.rs)."""
 
 import os
-from typing import Any, Optional, Sequence, Union, final
+from typing import Any, Mapping, Optional, Sequence, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +14,7 @@ __all__ = [
     "device_iv",
     "device_pulse",
     "device_retention",
+    "fit",
     "__version__",
 ]
 _Path = Union[str, os.PathLike[str]]
@@ -73,3 +74,36 @@ def device_pulse(
     seed: int = 0,
 ) -> dict[str, _F64]: ...
 def device_retention(card: _Path, times: Sequence[float], seed: int = 0) -> dict[str, _F64]: ...
+def fit(
+    family: str,
+    kind: str,
+    data: _Path,
+    free: Optional[Sequence[str]] = None,
+    card: Optional[_Path] = None,
+    set: Optional[Mapping[str, float]] = None,
+    cycles: Optional[str] = None,
+    columns: Optional[str] = None,
+    units: Optional[str] = None,
+    filters: Optional[Mapping[str, str]] = None,
+    compliance: Optional[float] = None,
+    no_compliance: bool = False,
+    series_r: float = 0.0,
+    set_polarity: Optional[str] = None,
+    sweep_rate: Optional[float] = None,
+    amplitude: Optional[float] = None,
+    width: Optional[float] = None,
+    v_read: Optional[float] = None,
+    temp_k: Optional[float] = None,
+    residual: Optional[str] = None,
+    i_floor: float = 1e-12,
+    starts: int = 8,
+    seed: int = 1,
+    out: Optional[_Path] = None,
+) -> dict[str, Any]:
+    """Fit a device model to measured CSV data, as ``xbar fit`` (keywords = its flags;
+    ``set`` = ``--set``, ``filters`` = ``--where``). With ``out`` it writes what
+    ``xbar fit -o OUT`` writes. Keys: ``params`` ({name: {"value", "stderr", "ci95": (low, high),
+    "start", "unit"}}), ``rmse`` (in the ``residual``'s unit: decades for log), ``residual``,
+    ``r2``, ``n_points``, ``iterations``, ``set_polarity``, ``compliance_a``, ``measured``,
+    ``simulated`` (float64 arrays), ``card_text`` (the fitted card) and ``card`` (its path or None).
+    """

@@ -1,15 +1,218 @@
 //! The nodal matrix: a fixed sparsity pattern built once, values rewritten every Newton
-//! iteration, and faer's sparse LU refactorised numerically on the saved symbolic analysis.
+//! iteration, and a sparse factor refactorised numerically on the saved symbolic analysis.
 //!
 //! Bind once, load many: elements ask the [`PatternBuilder`] for an entry per stamp position,
 //! the pattern is sorted once into CSC, and each entry id is remapped to its value slot.
 //! Ground has no slot ([`NO_SLOT`]), so stamps never test for it.
+//!
+//! [`SparseFactor`] is the one wrapper of faer's sparse factorisations for every solver here:
+//! Cholesky of a symmetric positive definite matrix (upper triangle stored; the caller's
+//! ordering or AMD) or LU (COLAMD), the symbolic analysis done once at construction and the
+//! numeric factorisation redone on new values. The netlist engine's [`NodalMatrix`] and the
+//! crossbar solvers use it.
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::linalg::lu::partial_pivoting::factor::PartialPivLuParams;
-use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuSymbolicParams, NumericLu, SymbolicLu};
+use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
+    SymmetricOrdering,
+};
+use faer::sparse::linalg::lu::{
+    factorize_symbolic_lu, LuRef, LuSymbolicParams, NumericLu, SymbolicLu,
+};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Conj, MatMut, Par, Spec};
+use faer::{Conj, MatMut, Par, Side};
+
+/// Fill-reducing ordering of a Cholesky factorisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ordering {
+    /// The caller numbered the unknowns in a fill-reducing order already (e.g. the crossbar's
+    /// geometric nested dissection): factor as numbered.
+    AsNumbered,
+    /// Approximate minimum degree.
+    Amd,
+}
+
+/// Why a sparse factorisation failed.
+#[derive(Debug, Clone)]
+pub enum FactorError {
+    /// The symbolic analysis failed (faer's message).
+    Symbolic(String),
+    /// Cholesky: the matrix is not (numerically) positive definite (faer's message).
+    NotPositiveDefinite(String),
+    /// LU: no pivot for an unknown (matrix column, when known).
+    Singular {
+        unknown: Option<usize>,
+        detail: String,
+    },
+}
+
+enum Factor {
+    Cholesky {
+        sym: SymbolicCholesky<usize>,
+        l: Vec<f64>,
+    },
+    Lu {
+        sym: SymbolicLu<usize>,
+        num: NumericLu<usize, f64>,
+    },
+}
+
+/// A sparse factorisation with a fixed pattern: symbolic once, numeric per [`factorize`]
+/// (bind once, load many), then solves with any number of right-hand sides.
+///
+/// [`factorize`]: SparseFactor::factorize
+pub struct SparseFactor {
+    n: usize,
+    factor: Factor,
+    mem: MemBuffer,
+    /// Right-hand-side columns `mem` has room for.
+    mem_rhs_cols: usize,
+}
+
+fn pattern<'a>(
+    n: usize,
+    col_ptr: &'a [usize],
+    row_idx: &'a [usize],
+) -> SymbolicSparseColMatRef<'a, usize> {
+    SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx)
+}
+
+impl SparseFactor {
+    /// Cholesky L·Lᵀ of an n×n symmetric positive definite matrix whose upper triangle
+    /// (diagonal included) is stored in CSC `col_ptr` / `row_idx`.
+    pub fn cholesky(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        ordering: Ordering,
+        par: Par,
+    ) -> Result<SparseFactor, FactorError> {
+        let ord = match ordering {
+            Ordering::AsNumbered => SymmetricOrdering::Identity,
+            Ordering::Amd => SymmetricOrdering::Amd,
+        };
+        let sym = factorize_symbolic_cholesky(
+            pattern(n, col_ptr, row_idx),
+            Side::Upper,
+            ord,
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(|e| FactorError::Symbolic(format!("symbolic Cholesky: {e:?}")))?;
+        let l = vec![0.0; sym.len_val()];
+        Ok(SparseFactor::with_mem(n, Factor::Cholesky { sym, l }, par))
+    }
+
+    /// LU with partial pivoting of an n×n matrix stored in CSC `col_ptr` / `row_idx`
+    /// (COLAMD column ordering).
+    pub fn lu(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        par: Par,
+    ) -> Result<SparseFactor, FactorError> {
+        let sym = factorize_symbolic_lu(pattern(n, col_ptr, row_idx), LuSymbolicParams::default())
+            .map_err(|e| FactorError::Symbolic(format!("symbolic LU: {e:?}")))?;
+        let num = NumericLu::new();
+        Ok(SparseFactor::with_mem(n, Factor::Lu { sym, num }, par))
+    }
+
+    fn with_mem(n: usize, factor: Factor, par: Par) -> SparseFactor {
+        let mut f = SparseFactor {
+            n,
+            factor,
+            mem: MemBuffer::new(StackReq::EMPTY),
+            mem_rhs_cols: 0,
+        };
+        f.ensure_mem(1, par);
+        f
+    }
+
+    /// Order of the matrix.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    fn factor_req(&self, par: Par) -> StackReq {
+        match &self.factor {
+            Factor::Cholesky { sym, .. } => {
+                sym.factorize_numeric_llt_scratch::<f64>(par, Default::default())
+            }
+            Factor::Lu { sym, .. } => {
+                sym.factorize_numeric_lu_scratch::<f64>(par, Default::default())
+            }
+        }
+    }
+
+    fn solve_req(&self, ncols: usize, par: Par) -> StackReq {
+        match &self.factor {
+            Factor::Cholesky { sym, .. } => sym.solve_in_place_scratch::<f64>(ncols, par),
+            Factor::Lu { sym, .. } => sym.solve_in_place_scratch::<f64>(ncols, par),
+        }
+    }
+
+    fn ensure_mem(&mut self, ncols: usize, par: Par) {
+        if ncols > self.mem_rhs_cols {
+            let req = StackReq::any_of(&[self.factor_req(par), self.solve_req(ncols, par)]);
+            self.mem = MemBuffer::new(req);
+            self.mem_rhs_cols = ncols;
+        }
+    }
+
+    /// Numeric factorisation of `values` (CSC order of the pattern given at construction).
+    pub fn factorize(
+        &mut self,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        values: &[f64],
+        par: Par,
+    ) -> Result<(), FactorError> {
+        let a = SparseColMatRef::new(pattern(self.n, col_ptr, row_idx), values);
+        let stack = MemStack::new(&mut self.mem);
+        match &mut self.factor {
+            Factor::Cholesky { sym, l } => sym
+                .factorize_numeric_llt(
+                    l,
+                    a,
+                    Side::Upper,
+                    LltRegularization::default(),
+                    par,
+                    stack,
+                    Default::default(),
+                )
+                .map(|_| ())
+                .map_err(|e| FactorError::NotPositiveDefinite(format!("{e:?}"))),
+            Factor::Lu { sym, num } => sym
+                .factorize_numeric_lu(num, a, par, stack, Default::default())
+                .map(|_| ())
+                .map_err(|e| FactorError::Singular {
+                    unknown: match e {
+                        faer::sparse::linalg::LuError::SymbolicSingular { index } => {
+                            Some(sym.col_perm().arrays().0[index])
+                        }
+                        _ => None,
+                    },
+                    detail: format!("{e:?}"),
+                }),
+        }
+    }
+
+    /// Solves A·X = B in place for `ncols` right-hand sides stored column-major in `b`, with
+    /// the last numeric factorisation.
+    pub fn solve_in_place(&mut self, b: &mut [f64], ncols: usize, par: Par) {
+        self.ensure_mem(ncols, par);
+        let stack = MemStack::new(&mut self.mem);
+        let rhs = MatMut::from_column_major_slice_mut(b, self.n, ncols);
+        match &self.factor {
+            Factor::Cholesky { sym, l } => {
+                LltRef::new(sym, l).solve_in_place_with_conj(Conj::No, rhs, par, stack)
+            }
+            Factor::Lu { sym, num } => {
+                LuRef::new_unchecked(sym, num).solve_in_place_with_conj(Conj::No, rhs, par, stack)
+            }
+        }
+    }
+}
 
 /// Value slot of a stamp position that touches ground: writes to it are dropped.
 pub const NO_SLOT: u32 = u32::MAX;
@@ -60,9 +263,7 @@ impl PatternBuilder {
                 col_ptr,
                 row_idx,
                 values: vec![0.0; nnz],
-                symbolic: None,
-                numeric: NumericLu::new(),
-                scratch: MemBuffer::new(StackReq::EMPTY),
+                factor: None,
             },
             map,
         )
@@ -81,9 +282,8 @@ pub struct NodalMatrix {
     row_idx: Vec<usize>,
     /// Values in CSC order; elements add into them through their slots.
     pub values: Vec<f64>,
-    symbolic: Option<SymbolicLu<usize>>,
-    numeric: NumericLu<usize, f64>,
-    scratch: MemBuffer,
+    /// Sparse LU, its symbolic analysis done on the first factorisation.
+    factor: Option<SparseFactor>,
 }
 
 impl NodalMatrix {
@@ -107,52 +307,23 @@ impl NodalMatrix {
         (self.col_ptr[c]..self.col_ptr[c + 1]).map(move |k| (self.row_idx[k], k))
     }
 
-    fn sym(&self) -> SymbolicSparseColMatRef<'_, usize> {
-        SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.col_ptr, None, &self.row_idx)
-    }
-
     /// Numeric LU of the present values; the symbolic analysis (COLAMD ordering, elimination
     /// structure) is computed on the first call only.
     pub fn factor(&mut self) -> Result<(), Singular> {
         if self.n == 0 {
             return Ok(());
         }
-        if self.symbolic.is_none() {
-            let sym = factorize_symbolic_lu(self.sym(), LuSymbolicParams::default())
+        if self.factor.is_none() {
+            let f = SparseFactor::lu(self.n, &self.col_ptr, &self.row_idx, Par::Seq)
                 .map_err(|_| Singular { unknown: None })?;
-            let req = StackReq::any_of(&[
-                sym.factorize_numeric_lu_scratch::<f64>(Par::Seq, Default::default()),
-                sym.solve_in_place_scratch::<f64>(1, Par::Seq),
-            ]);
-            self.scratch = MemBuffer::new(req);
-            self.symbolic = Some(sym);
+            self.factor = Some(f);
         }
-        let sym = self.symbolic.as_ref().unwrap();
-        let a = SparseColMatRef::new(
-            SymbolicSparseColMatRef::new_checked(
-                self.n,
-                self.n,
-                &self.col_ptr,
-                None,
-                &self.row_idx,
-            ),
-            &self.values,
-        );
-        let params: Spec<PartialPivLuParams, f64> = Default::default();
-        sym.factorize_numeric_lu(
-            &mut self.numeric,
-            a,
-            Par::Seq,
-            MemStack::new(&mut self.scratch),
-            params,
-        )
-        .map(|_| ())
-        .map_err(|e| match e {
-            faer::sparse::linalg::LuError::SymbolicSingular { index } => Singular {
-                unknown: Some(sym.col_perm().arrays().0[index]),
-            },
-            _ => Singular { unknown: None },
-        })
+        let f = self.factor.as_mut().expect("built above");
+        f.factorize(&self.col_ptr, &self.row_idx, &self.values, Par::Seq)
+            .map_err(|e| match e {
+                FactorError::Singular { unknown, .. } => Singular { unknown },
+                _ => Singular { unknown: None },
+            })
     }
 
     /// Solve A·x = b in place with the last factorisation.
@@ -160,10 +331,8 @@ impl NodalMatrix {
         if self.n == 0 {
             return;
         }
-        let sym = self.symbolic.as_ref().expect("factor before solve");
-        let lu = faer::sparse::linalg::lu::LuRef::new_unchecked(sym, &self.numeric);
-        let mat = MatMut::from_column_major_slice_mut(rhs, self.n, 1);
-        lu.solve_in_place_with_conj(Conj::No, mat, Par::Seq, MemStack::new(&mut self.scratch));
+        let f = self.factor.as_mut().expect("factor before solve");
+        f.solve_in_place(rhs, 1, Par::Seq);
     }
 
     /// y = A·x with the present values (for residual checks).

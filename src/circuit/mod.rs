@@ -9,6 +9,7 @@ pub mod matrix;
 pub mod mos1;
 pub mod number;
 pub mod topology;
+pub mod union_find;
 pub mod waveform;
 
 pub use analysis::*;

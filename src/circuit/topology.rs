@@ -3,30 +3,7 @@
 
 use super::elements::*;
 use super::engine::SimError;
-
-struct UnionFind(Vec<usize>);
-
-impl UnionFind {
-    fn new(n: usize) -> Self {
-        UnionFind((0..n).collect())
-    }
-    fn find(&mut self, mut a: usize) -> usize {
-        while self.0[a] != a {
-            self.0[a] = self.0[self.0[a]];
-            a = self.0[a];
-        }
-        a
-    }
-    /// Join the sets of a and b; false if they were already joined.
-    fn union(&mut self, a: usize, b: usize) -> bool {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra == rb {
-            return false;
-        }
-        self.0[ra] = rb;
-        true
-    }
-}
+use super::union_find::UnionFind;
 
 pub fn check(c: &Circuit) -> Result<(), SimError> {
     let n = c.num_nodes();

@@ -32,14 +32,7 @@
 //!
 //! 0T1R and 1S1R arrays use the same machinery (0T1R: no middle node; A = B).
 
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::cholesky::llt::factor::LltRegularization;
-use faer::sparse::linalg::cholesky::{
-    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
-    SymmetricOrdering,
-};
-use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Conj, MatMut, Par, Side};
+use faer::Par;
 use rayon::prelude::*;
 
 use super::config::{CellKind, Crossbar};
@@ -47,6 +40,7 @@ use super::law::{sinh_law, GMIN_BULK};
 use super::network::{End, Network};
 use super::solver::{add, stamp_g, Array, Slots, MAX_NEWTON, NONE, VABSTOL, VRELTOL};
 use super::CrossbarError;
+use crate::circuit::matrix::{FactorError, Ordering, SparseFactor};
 
 /// GMRES: relative residual reached in every Newton step.
 const KRYLOV_RTOL: f64 = 1e-2;
@@ -92,12 +86,6 @@ struct Lin {
     e_c: f64,
 }
 
-struct Chol {
-    sym: SymbolicCholesky<usize>,
-    l: Vec<f64>,
-    mem: MemBuffer,
-}
-
 /// The iterative preconditioner: M⁻¹ applied by conjugate gradients on M, preconditioned by
 /// exact tridiagonal solves along every word line and every bit line (block Jacobi over lines;
 /// the dropped couplings are the cell conductances). Memory is a few vectors instead of a
@@ -134,7 +122,7 @@ pub(crate) struct Condensed {
     values: Vec<f64>,
     xslots: Vec<Slots>,
     /// Sparse Cholesky of M (direct preconditioner), or `None` on the iterative path.
-    chol: Option<Chol>,
+    chol: Option<SparseFactor>,
     /// Line structure of M for the iterative path (`None` on the direct path).
     lines: Option<Lines>,
     factored: bool,
@@ -146,38 +134,22 @@ pub(crate) struct Condensed {
     pub(crate) inner_iterations: usize,
 }
 
-impl Chol {
-    fn build(
-        n: usize,
-        col_ptr: &[usize],
-        row_idx: &[usize],
-        nd_ordered: bool,
-    ) -> Result<Chol, CrossbarError> {
-        let symbolic = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
-        let ord = if nd_ordered {
-            SymmetricOrdering::Identity
-        } else {
-            SymmetricOrdering::Amd
-        };
-        let sym = factorize_symbolic_cholesky(
-            symbolic,
-            Side::Upper,
-            ord,
-            CholeskySymbolicParams::default(),
-        )
-        .map_err(|e| CrossbarError::Solve(format!("symbolic Cholesky (condensed): {e:?}")))?;
-        let par = Par::Seq;
-        let req = faer::dyn_stack::StackReq::any_of(&[
-            sym.factorize_numeric_llt_scratch::<f64>(par, Default::default()),
-            sym.solve_in_place_scratch::<f64>(1, par),
-        ]);
-        let l = vec![0.0; sym.len_val()];
-        Ok(Chol {
-            sym,
-            l,
-            mem: MemBuffer::new(req),
-        })
-    }
+/// Sparse Cholesky of M: the caller's nested-dissection numbering where it has one.
+fn build_chol(
+    n: usize,
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    nd_ordered: bool,
+) -> Result<SparseFactor, CrossbarError> {
+    let ord = if nd_ordered {
+        Ordering::AsNumbered
+    } else {
+        Ordering::Amd
+    };
+    SparseFactor::cholesky(n, col_ptr, row_idx, ord, Par::Seq).map_err(|e| match e {
+        FactorError::Symbolic(m) => CrossbarError::Solve(format!("{m} (condensed)")),
+        e => CrossbarError::Solve(format!("Cholesky (condensed): {e:?}")),
+    })
 }
 
 impl Lines {
@@ -396,7 +368,7 @@ impl Condensed {
             (None, Some(Lines::build(xb, net, &xr, &xc, &col_ptr)?))
         } else {
             (
-                Some(Chol::build(n, &col_ptr, &row_idx, net.nd_ordered)?),
+                Some(build_chol(n, &col_ptr, &row_idx, net.nd_ordered)?),
                 None,
             )
         };
@@ -562,21 +534,8 @@ impl Condensed {
             self.factored = true;
             return Ok(());
         }
-        let n = self.n;
-        let symbolic =
-            SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx);
-        let a = SparseColMatRef::new(symbolic, &self.values);
         let chol = self.chol.as_mut().expect("direct or iterative");
-        let stack = MemStack::new(&mut chol.mem);
-        let r = chol.sym.factorize_numeric_llt(
-            &mut chol.l,
-            a,
-            Side::Upper,
-            LltRegularization::default(),
-            Par::Seq,
-            stack,
-            Default::default(),
-        );
+        let r = chol.factorize(&self.col_ptr, &self.row_idx, &self.values, Par::Seq);
         match r {
             Ok(_) => {
                 self.factored = true;
@@ -594,16 +553,13 @@ impl Condensed {
 
     /// z ← M⁻¹ z: the Cholesky factor, or line-preconditioned CG to `INNER_RTOL`.
     fn precondition(&mut self, z: &mut [f64]) {
-        let n = self.n;
         if let Some(lines) = &self.lines {
             let it = pcg(lines, &self.col_ptr, &self.row_idx, &self.values, z);
             self.inner_iterations += it;
             return;
         }
         let chol = self.chol.as_mut().expect("direct or iterative");
-        let stack = MemStack::new(&mut chol.mem);
-        let rhs = MatMut::from_column_major_slice_mut(z, n, 1);
-        LltRef::new(&chol.sym, &chol.l).solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+        chol.solve_in_place(z, 1, Par::Seq);
     }
 
     /// Right-preconditioned restarted GMRES for J·δ = b, from δ = 0. Returns (iterations,

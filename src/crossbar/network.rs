@@ -9,6 +9,7 @@
 
 use super::config::{CellKind, Crossbar, LineEnds};
 use super::CrossbarError;
+use crate::circuit::union_find::UnionFind;
 
 /// One end of an element after merging: an unknown (index into the solution vector) or a
 /// fixed class (index into the fixed-class table).
@@ -460,33 +461,6 @@ pub fn nd_order(rows: usize, pcols: usize, k: usize) -> Vec<usize> {
     }
     rec(0, rows, 0, pcols, k, &id, &mut out);
     out
-}
-
-struct UnionFind {
-    parent: Vec<usize>,
-}
-
-impl UnionFind {
-    fn new(n: usize) -> Self {
-        UnionFind {
-            parent: (0..n).collect(),
-        }
-    }
-    fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
-        }
-        x
-    }
-    /// Deterministic: the smaller root becomes the parent.
-    fn union(&mut self, a: usize, b: usize) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.parent[hi] = lo;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,17 +11,9 @@
 //! - 1T1R / 2T2R: the transistor stamp is not symmetric (∂I/∂vs = −gm − gds), so faer's
 //!   sparse LU (COLAMD column ordering) with the symbolic analysis reused.
 
-use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::linalg::cholesky::llt::factor::LltRegularization;
-use faer::sparse::linalg::cholesky::{
-    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
-    SymmetricOrdering,
-};
-use faer::sparse::linalg::lu::{
-    factorize_symbolic_lu, LuRef, LuSymbolicParams, NumericLu, SymbolicLu,
-};
-use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Conj, MatMut, Par, Side};
+use faer::Par;
+
+use crate::circuit::matrix::{FactorError, Ordering, SparseFactor};
 
 use super::config::{CellKind, Crossbar};
 use super::law::{CellLaw, Mos1, GMIN_BULK};
@@ -43,17 +35,6 @@ pub(crate) const MAX_NEWTON: usize = 200;
 /// Right-hand sides per block in batched linear solves.
 const RHS_BLOCK: usize = 32;
 
-enum Factor {
-    Chol {
-        sym: SymbolicCholesky<usize>,
-        l: Vec<f64>,
-    },
-    Lu {
-        sym: SymbolicLu<usize>,
-        num: NumericLu<usize, f64>,
-    },
-}
-
 /// Slots of a two-terminal stamp: (aa, ab, ba, bb); `NONE` where an end is fixed or the entry
 /// lies in the unstored triangle.
 pub(crate) type Slots = [usize; 4];
@@ -69,11 +50,10 @@ struct Direct {
     cell_slots: Vec<Slots>,
     sel_slots: Vec<Slots>,
     mos_slots: Vec<Slots>,
-    factor: Factor,
+    /// Cholesky (symmetric arrays) or LU (with transistors), symbolic analysis done at bind.
+    factor: SparseFactor,
     /// Whether `factor` holds a numeric factorisation of the current linear matrix.
     factored_linear: bool,
-    mem: MemBuffer,
-    mem_rhs_cols: usize,
 }
 
 /// Which solver an [`Array`] uses for nonlinear arrays.
@@ -307,12 +287,12 @@ impl Array {
                     let (_, g) = xb.cell_iv(idx, 0.0);
                     stamp_g(&mut d.values, s, g);
                 }
-                d.factorize(n, par)?;
+                d.factorize(par)?;
                 d.factored_linear = true;
                 self.last_factorizations = 1;
             }
             let d = self.direct.as_mut().expect("factored above");
-            d.solve_in_place(&mut rhs, n, 1, par);
+            d.solve_in_place(&mut rhs, 1, par);
             self.v.copy_from_slice(&rhs);
             self.rhs = rhs;
             self.last_iterations = 1;
@@ -384,7 +364,7 @@ impl Array {
             let m = chunk.len();
             let par = self.par;
             let d = self.direct.as_mut().expect("factored above");
-            d.solve_in_place(&mut block[..n * m], n, m, par);
+            d.solve_in_place(&mut block[..n * m], m, par);
             for k in 0..m {
                 out.push(block[k * n..(k + 1) * n].to_vec());
             }
@@ -443,10 +423,10 @@ impl Array {
                         self.stamp_mos(&mut d, &m, idx, &mut rhs);
                     }
                 }
-                d.factorize(n, par)?;
+                d.factorize(par)?;
                 d.factored_linear = false;
                 self.last_factorizations += 1;
-                d.solve_in_place(&mut rhs, n, 1, par);
+                d.solve_in_place(&mut rhs, 1, par);
                 // rhs now holds the new iterate.
                 // A NaN step must not be lost: f64::max ignores NaN operands.
                 let mut dmax = 0.0f64;
@@ -689,36 +669,18 @@ impl Direct {
             self::add(&mut base, s[3], GMIN_BULK);
         }
 
-        let symbolic = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
-        let (factor, req) = if sym {
+        let factor = if sym {
             let ord = if net.nd_ordered {
-                SymmetricOrdering::Identity
+                Ordering::AsNumbered
             } else {
-                SymmetricOrdering::Amd
+                Ordering::Amd
             };
-            let s = factorize_symbolic_cholesky(
-                symbolic,
-                Side::Upper,
-                ord,
-                CholeskySymbolicParams::default(),
-            )
-            .map_err(|e| CrossbarError::Solve(format!("symbolic Cholesky: {e:?}")))?;
-            let req = s.factorize_numeric_llt_scratch::<f64>(par, Default::default());
-            let l = vec![0.0; s.len_val()];
-            (Factor::Chol { sym: s, l }, req)
+            SparseFactor::cholesky(n, &col_ptr, &row_idx, ord, par)
         } else {
-            let s = factorize_symbolic_lu(symbolic, LuSymbolicParams::default())
-                .map_err(|e| CrossbarError::Solve(format!("symbolic LU: {e:?}")))?;
-            let req = s.factorize_numeric_lu_scratch::<f64>(par, Default::default());
-            (
-                Factor::Lu {
-                    sym: s,
-                    num: NumericLu::new(),
-                },
-                req,
-            )
-        };
-        let mut d = Direct {
+            SparseFactor::lu(n, &col_ptr, &row_idx, par)
+        }
+        .map_err(|e| CrossbarError::Solve(factor_message(e)))?;
+        Ok(Direct {
             values: base.clone(),
             base,
             col_ptr,
@@ -728,83 +690,28 @@ impl Direct {
             mos_slots,
             factor,
             factored_linear: false,
-            mem: MemBuffer::new(req),
-            mem_rhs_cols: 0,
-        };
-        d.ensure_mem(1, req, par);
-        Ok(d)
+        })
     }
 
-    fn solve_req(&self, ncols: usize, par: Par) -> StackReq {
-        match &self.factor {
-            Factor::Chol { sym, .. } => sym.solve_in_place_scratch::<f64>(ncols, par),
-            Factor::Lu { sym, .. } => sym.solve_in_place_scratch::<f64>(ncols, par),
-        }
-    }
-
-    fn ensure_mem(&mut self, ncols: usize, factor_req: StackReq, par: Par) {
-        if ncols > self.mem_rhs_cols {
-            let req = StackReq::any_of(&[factor_req, self.solve_req(ncols, par)]);
-            self.mem = MemBuffer::new(req);
-            self.mem_rhs_cols = ncols;
-        }
-    }
-
-    fn factor_req(&self, par: Par) -> StackReq {
-        match &self.factor {
-            Factor::Chol { sym, .. } => {
-                sym.factorize_numeric_llt_scratch::<f64>(par, Default::default())
-            }
-            Factor::Lu { sym, .. } => {
-                sym.factorize_numeric_lu_scratch::<f64>(par, Default::default())
-            }
-        }
-    }
-
-    fn factorize(&mut self, n: usize, par: Par) -> Result<(), CrossbarError> {
-        let symbolic =
-            SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx);
-        let a = SparseColMatRef::new(symbolic, &self.values);
-        let stack = MemStack::new(&mut self.mem);
-        match &mut self.factor {
-            Factor::Chol { sym, l } => {
-                sym.factorize_numeric_llt(
-                    l,
-                    a,
-                    Side::Upper,
-                    LltRegularization::default(),
-                    par,
-                    stack,
-                    Default::default(),
-                )
-                .map_err(|e| {
-                    CrossbarError::Solve(format!(
-                        "nodal matrix not positive definite ({e:?}): a floating node?"
-                    ))
-                })?;
-            }
-            Factor::Lu { sym, num } => {
-                sym.factorize_numeric_lu(num, a, par, stack, Default::default())
-                    .map_err(|e| CrossbarError::Solve(format!("sparse LU: {e:?}")))?;
-            }
-        }
-        Ok(())
+    fn factorize(&mut self, par: Par) -> Result<(), CrossbarError> {
+        self.factor
+            .factorize(&self.col_ptr, &self.row_idx, &self.values, par)
+            .map_err(|e| CrossbarError::Solve(factor_message(e)))
     }
 
     /// Solves in place for `ncols` right-hand sides stored column-major in `b`.
-    fn solve_in_place(&mut self, b: &mut [f64], n: usize, ncols: usize, par: Par) {
-        let fr = self.factor_req(par);
-        self.ensure_mem(ncols, fr, par);
-        let stack = MemStack::new(&mut self.mem);
-        let rhs = MatMut::from_column_major_slice_mut(b, n, ncols);
-        match &self.factor {
-            Factor::Chol { sym, l } => {
-                LltRef::new(sym, l).solve_in_place_with_conj(Conj::No, rhs, par, stack)
-            }
-            Factor::Lu { sym, num } => {
-                LuRef::new_unchecked(sym, num).solve_in_place_with_conj(Conj::No, rhs, par, stack)
-            }
+    fn solve_in_place(&mut self, b: &mut [f64], ncols: usize, par: Par) {
+        self.factor.solve_in_place(b, ncols, par);
+    }
+}
+
+fn factor_message(e: FactorError) -> String {
+    match e {
+        FactorError::Symbolic(m) => m,
+        FactorError::NotPositiveDefinite(m) => {
+            format!("nodal matrix not positive definite ({m}): a floating node?")
         }
+        FactorError::Singular { detail, .. } => format!("sparse LU: {detail}"),
     }
 }
 
