@@ -91,20 +91,9 @@ fn write_verify_figures() -> Result<(), Box<dyn Error>> {
     let mut hist = Vec::new();
     let mut csv = String::from("scheme,row,col,target_s,final_s,pulses,success,energy_j\n");
     for scheme in [Scheme::Ispp, Scheme::Alibart, Scheme::Fixed] {
-        let mut cfg_s = loaded.program.clone();
-        if scheme != Scheme::Ispp {
-            // Without the gate knob SET is amplitude-driven; a moderate gate keeps a compliance.
-            cfg_s.set_v_start = 1.6;
-            cfg_s.set_v_step = 0.02;
-            cfg_s.fixed_set_v = 2.0;
-            cfg_s.fixed_reset_v = 2.4;
-            cfg_s.reset_v_start = 2.0;
-        }
-        let plan = Plan::new(scheme, &cfg_s, 5)?;
+        // Every scheme with the config's defaults (Alibart and fixed: `alibart_*`, `fixed_*`).
+        let plan = Plan::new(scheme, &loaded.program, 5)?;
         let mut xb = small.clone();
-        if scheme != Scheme::Ispp {
-            xb.v_gate = 1.0;
-        }
         let rep = program_array(&mut xb, &tg, &plan, false)?;
         println!("programming 8×8 1T1R, {}:\n{rep}", scheme.name());
         for c in &rep.cells {

@@ -22,9 +22,12 @@
 //! set_gate_step = 0.01
 //! set_gate_max = 1.8
 //! reset_gate = 1.8     # V on the gate during RESET
-//! fixed_set_v = 1.5    # V, fixed-amplitude scheme
-//! fixed_reset_v = 1.2
-//! alibart_step = 0.005 # V per further pulse in one direction (Alibart et al. 2012)
+//! fixed_set_v = 2.2    # V, fixed-amplitude scheme
+//! fixed_reset_v = 1.7
+//! fixed_width = 10e-9  # s: short pulses, so one fixed-amplitude pulse moves G by less than the window
+//! alibart_set_v_start = 1.7   # V, Alibart et al. 2012: first SET / RESET amplitude of a run
+//! alibart_reset_v_start = 1.3
+//! alibart_step = 0.02  # V per further pulse in one direction (Alibart et al. 2012)
 //! alibart_fine_band = 4.0  # fine stage (step / 5) once |G − G_T| < band·tol·G_T
 //! tol_v = 1e-2         # V, re-solve tolerance of the pulse engine
 //!
@@ -67,6 +70,9 @@ pub struct ProgramCfg {
     pub reset_gate: f64,
     pub fixed_set_v: f64,
     pub fixed_reset_v: f64,
+    pub fixed_width: f64,
+    pub alibart_set_v_start: f64,
+    pub alibart_reset_v_start: f64,
     pub alibart_step: f64,
     pub alibart_fine_band: f64,
     pub tol_v: f64,
@@ -97,9 +103,15 @@ impl Default for ProgramCfg {
             set_gate_step: 0.01,
             set_gate_max: 1.8,
             reset_gate: 1.8,
-            fixed_set_v: 1.45,
-            fixed_reset_v: 1.15,
-            alibart_step: 0.005,
+            // Fixed and Alibart defaults: tuned on an 8×8 corner of the 1T1R OxRAM example
+            // (gate 1.8 V in SET, 4 V in RESET; tests/programming.rs): 100 ns fixed pulses move
+            // the abrupt OxRAM SET far past a 5 % window, 10 ns ones do not.
+            fixed_set_v: 2.2,
+            fixed_reset_v: 1.7,
+            fixed_width: 10e-9,
+            alibart_set_v_start: 1.7,
+            alibart_reset_v_start: 1.3,
+            alibart_step: 0.02,
             alibart_fine_band: 4.0,
             tol_v: 1e-2,
             seed: None,
@@ -115,6 +127,7 @@ impl ProgramCfg {
         };
         for (k, v) in [
             ("width", self.width),
+            ("fixed_width", self.fixed_width),
             ("set_v_max", self.set_v_max),
             ("reset_v_max", self.reset_v_max),
             ("tol_v", self.tol_v),
