@@ -345,27 +345,44 @@ fn alibart_and_fixed_schemes_program_an_8x8_1t1r_array_with_the_default_settings
     }
 }
 
-#[test]
-fn stdp_window_potentiates_for_positive_dt_and_vanishes_beyond_the_spikes() {
-    let cfg = root().join("examples/configs/program_0t1r_oxram.toml");
-    let loaded = load_config(&cfg).unwrap();
-    let w = loaded.stdp.pre.width().max(loaded.stdp.post.width());
+/// The classic window: Δt > 0 potentiates, Δt < 0 depresses, nothing beyond the spikes.
+fn assert_classic_window(xb: &Crossbar, cfg: &xbarsim::programming::StdpCfg, what: &str) {
+    let w = cfg.pre.width().max(cfg.post.width());
     let dts = [-2.0 * w, -1.2 * w, -0.2 * w, 0.2 * w, 1.2 * w, 2.0 * w];
-    let pts = window(&loaded.xb, &loaded.stdp, &dts, 1).unwrap();
+    let pts = window(xb, cfg, &dts, 1).unwrap();
     for p in &pts {
-        eprintln!("Δt {:+.3e} s  ΔG {:+.4e} S", p.dt_s, p.dg_s);
+        eprintln!("{what}: Δt {:+.3e} s  ΔG {:+.4e} S", p.dt_s, p.dg_s);
     }
-    assert!(pts[3].dg_s > 0.0, "Δt > 0 must potentiate");
-    assert!(pts[2].dg_s < 0.0, "Δt < 0 must depress");
+    assert!(pts[3].dg_s > 0.0, "{what}: Δt > 0 must potentiate");
+    assert!(pts[2].dg_s < 0.0, "{what}: Δt < 0 must depress");
     let peak = pts.iter().fold(0.0f64, |m, p| m.max(p.dg_s.abs()));
     for p in [pts[0], pts[1], pts[4], pts[5]] {
         assert!(
             p.dg_s.abs() <= 1e-6 * peak,
-            "Δt {:e} s beyond the spike width: ΔG {:e} S",
+            "{what}: Δt {:e} s beyond the spike width: ΔG {:e} S",
             p.dt_s,
             p.dg_s
         );
     }
+}
+
+#[test]
+fn stdp_window_potentiates_for_positive_dt_and_vanishes_beyond_the_spikes() {
+    let cfg = root().join("examples/configs/program_0t1r_oxram.toml");
+    let loaded = load_config(&cfg).unwrap();
+    assert_classic_window(&loaded.xb, &loaded.stdp, "OxRAM");
+}
+
+/// PCM is unipolar: the default PCM spikes make the sign of Δt an amplitude difference, SET
+/// (crystallisation) for Δt > 0 and melt-quench RESET for Δt < 0, from the device physics.
+#[test]
+fn pcm_stdp_window_with_the_default_pcm_spikes_is_classic() {
+    let mut xb = card_array("pcm_gst_mushroom.toml", 4, 4, CellKind::ZeroT1R, 1.0, 7);
+    // The card's R_RESET … R_SET (4 MΩ … 40 kΩ); STDP starts from the geometric middle.
+    xb.g_min = 1.0 / 4e6;
+    xb.g_max = 1.0 / 40e3;
+    let cfg = xbarsim::programming::StdpCfg::default_for("pcm");
+    assert_classic_window(&xb, &cfg, "PCM");
 }
 
 fn write_tmp(name: &str, text: &str) -> PathBuf {

@@ -179,27 +179,43 @@ pub struct StdpCfg {
 }
 
 impl StdpCfg {
-    /// Defaults per family: the peak alone stays below the switching threshold, peak plus the
-    /// other spike's tail crosses it (OxRAM: 1.05–1.39 V field threshold; PCM: threshold
-    /// switching near 1 V, melting needs the full overlap).
+    /// Defaults per family. OxRAM (bipolar, 1.05–1.39 V field threshold): the peak alone stays
+    /// below the switching threshold, peak plus the other spike's tail crosses it, with the sign
+    /// of Δt. PCM is unipolar, so the sign of Δt must show in the overlap's *amplitude*: a lone
+    /// spike (≤ 1.3 V) threshold-switches at most and heats the cell by < 300 K (no change); for
+    /// Δt > 0 the post peak plus the weak pre tail (1.2 + 0.5·decay V) heats the cell into the
+    /// crystallisation window (~800 K: SET, potentiation); for Δt < 0 the pre peak plus the
+    /// strong post tail (1.2 + 1.3·decay V) melts it (RESET, depression). Equal peak widths,
+    /// so a peak never overlaps the other spike's peak and then its tail.
     pub fn default_for(family: &str) -> StdpCfg {
-        let spike = match family {
-            "pcm" => SpikeTemplate {
-                a_peak: -0.9,
-                t_peak: 50e-9,
-                a_tail: 0.9,
-                t_tail: 200e-9,
-            },
-            _ => SpikeTemplate {
-                a_peak: -0.8,
-                t_peak: 10e-9,
-                a_tail: 0.8,
-                t_tail: 100e-9,
-            },
+        let (pre, post) = match family {
+            "pcm" => (
+                SpikeTemplate {
+                    a_peak: -1.2,
+                    t_peak: 10e-9,
+                    a_tail: 0.5,
+                    t_tail: 200e-9,
+                },
+                SpikeTemplate {
+                    a_peak: -1.2,
+                    t_peak: 10e-9,
+                    a_tail: 1.3,
+                    t_tail: 200e-9,
+                },
+            ),
+            _ => {
+                let s = SpikeTemplate {
+                    a_peak: -0.8,
+                    t_peak: 10e-9,
+                    a_tail: 0.8,
+                    t_tail: 100e-9,
+                };
+                (s, s)
+            }
         };
         StdpCfg {
-            pre: spike,
-            post: spike,
+            pre,
+            post,
             unselected: "grounded".into(),
             g_start: None,
         }
