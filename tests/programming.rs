@@ -459,3 +459,52 @@ fn bad_input_names_the_flag_or_file_and_value() {
     .to_string();
     assert!(e.contains("row 1") && e.contains("twice"), "{e}");
 }
+
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    sxy / (sxx * syy).sqrt()
+}
+
+/// The STDP network demo (64×3 OxRAM array, winner-take-all, seeded Poisson inputs): each
+/// pattern's best-matching column holds a weight image correlated ≥ 0.8 with it, and the three
+/// patterns are learned by three different columns.
+#[test]
+fn stdp_network_learns_each_pattern_in_its_own_column() {
+    use xbarsim::programming::stdp::{network_spikes, train_network, NetworkSpec};
+    let model = Arc::new(load_card(&root().join("device-models/oxram-stanford-v1.toml")).unwrap());
+    let mut xb = Crossbar::new(64, 3);
+    xb.seed = 4;
+    let (lo, hi) = xbarsim::crossbar::program::read_window(&model.nominal_cell(), 0.2).unwrap();
+    xb.g_min = 2.0 * lo;
+    xb.g_max = 0.5 * hi;
+    xb.g = vec![xb.g_min; 64 * 3];
+    xb.use_card(model).unwrap();
+    let cfg = network_spikes(&xbarsim::programming::StdpCfg::default_for("oxram"));
+    let spec = NetworkSpec::demo();
+    let res = train_network(&xb, &cfg, &spec, (xb.g_min * xb.g_max).sqrt()).unwrap();
+    let mut best_cols = Vec::new();
+    for (p, pat) in spec.patterns.iter().enumerate() {
+        let x: Vec<f64> = pat.iter().map(|&b| f64::from(u8::from(b))).collect();
+        let cors: Vec<f64> = (0..3)
+            .map(|j| {
+                let w: Vec<f64> = (0..64).map(|i| res.g[i * 3 + j]).collect();
+                pearson(&x, &w)
+            })
+            .collect();
+        eprintln!("pattern {p}: correlation with columns {cors:.3?}");
+        let (j, c) = cors
+            .iter()
+            .enumerate()
+            .fold((0, f64::NEG_INFINITY), |b, (j, &c)| if c > b.1 { (j, c) } else { b });
+        assert!(c >= 0.8, "pattern {p}: best column {j} correlates only {c}");
+        best_cols.push(j);
+    }
+    let mut distinct = best_cols.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "best columns {best_cols:?} must differ");
+}
