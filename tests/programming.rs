@@ -496,10 +496,11 @@ fn stdp_network_learns_each_pattern_in_its_own_column() {
             })
             .collect();
         eprintln!("pattern {p}: correlation with columns {cors:.3?}");
-        let (j, c) = cors
-            .iter()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |b, (j, &c)| if c > b.1 { (j, c) } else { b });
+        let (j, c) =
+            cors.iter().enumerate().fold(
+                (0, f64::NEG_INFINITY),
+                |b, (j, &c)| if c > b.1 { (j, c) } else { b },
+            );
         assert!(c >= 0.8, "pattern {p}: best column {j} correlates only {c}");
         best_cols.push(j);
     }
