@@ -22,7 +22,9 @@ use xbarsim::device::load_card;
 use xbarsim::plot::{write_heat_map, write_line_plot, HeatMap, LinePlot, Series, SeriesStyle};
 use xbarsim::programming::commands::apply_pulse;
 use xbarsim::programming::config::{load_config, StdpCfg};
-use xbarsim::programming::stdp::{set_all, train_network, window, NetworkSpec, PairRule};
+use xbarsim::programming::stdp::{
+    demo_patterns, network_spikes, set_all, train_network, window, NetworkSpec, PairRule,
+};
 use xbarsim::programming::verify::{program_array, Plan, Scheme};
 use xbarsim::programming::{Pwl, Unselected};
 
@@ -91,20 +93,9 @@ fn write_verify_figures() -> Result<(), Box<dyn Error>> {
     let mut hist = Vec::new();
     let mut csv = String::from("scheme,row,col,target_s,final_s,pulses,success,energy_j\n");
     for scheme in [Scheme::Ispp, Scheme::Alibart, Scheme::Fixed] {
-        let mut cfg_s = loaded.program.clone();
-        if scheme != Scheme::Ispp {
-            // Without the gate knob SET is amplitude-driven; a moderate gate keeps a compliance.
-            cfg_s.set_v_start = 1.6;
-            cfg_s.set_v_step = 0.02;
-            cfg_s.fixed_set_v = 2.0;
-            cfg_s.fixed_reset_v = 2.4;
-            cfg_s.reset_v_start = 2.0;
-        }
-        let plan = Plan::new(scheme, &cfg_s, 5)?;
+        // Every scheme with the config's defaults (Alibart and fixed: `alibart_*`, `fixed_*`).
+        let plan = Plan::new(scheme, &loaded.program, 5)?;
         let mut xb = small.clone();
-        if scheme != Scheme::Ispp {
-            xb.v_gate = 1.0;
-        }
         let rep = program_array(&mut xb, &tg, &plan, false)?;
         println!("programming 8×8 1T1R, {}:\n{rep}", scheme.name());
         for c in &rep.cells {
@@ -322,27 +313,6 @@ fn stdp_windows() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn patterns() -> Vec<Vec<bool>> {
-    let pics = [
-        // a cross, a square frame, a diagonal band, a vertical bar pair
-        [
-            "X......X", ".X....X.", "..X..X..", "...XX...", "...XX...", "..X..X..", ".X....X.",
-            "X......X",
-        ],
-        [
-            "XXXXXXXX", "X......X", "X......X", "X......X", "X......X", "X......X", "X......X",
-            "XXXXXXXX",
-        ],
-        [
-            "XX......", "XXX.....", ".XXX....", "..XXX...", "...XXX..", "....XXX.", ".....XXX",
-            "......XX",
-        ],
-    ];
-    pics.iter()
-        .map(|p| p.iter().flat_map(|r| r.chars().map(|c| c == 'X')).collect())
-        .collect()
-}
-
 fn network_demo() -> Result<(), Box<dyn Error>> {
     let model = Arc::new(load_card(
         &root().join("device-models/oxram-stanford-v1.toml"),
@@ -354,16 +324,8 @@ fn network_demo() -> Result<(), Box<dyn Error>> {
     xb.g_max = 0.5 * hi;
     xb.g = vec![xb.g_min; 64 * 3];
     xb.use_card(model)?;
-    let cfg = StdpCfg::default_for("oxram");
-    let spec = NetworkSpec {
-        patterns: patterns(),
-        outputs: 3,
-        presentations: 300,
-        slots: 12,
-        p_on: 0.5,
-        p_off: 0.05,
-        seed: 9,
-    };
+    let cfg = network_spikes(&StdpCfg::default_for("oxram"));
+    let spec = NetworkSpec::demo();
     let g_init = (xb.g_min * xb.g_max).sqrt();
     let res = train_network(&xb, &cfg, &spec, g_init)?;
     // Images: the 3 columns side by side, one blank column between.
@@ -390,6 +352,21 @@ fn network_demo() -> Result<(), Box<dyn Error>> {
         counts[*p][*j] += 1;
     }
     println!("STDP network, second half of training: wins per (pattern, column) = {counts:?}");
+    let pats = demo_patterns();
+    for (pi, pat) in pats.iter().enumerate() {
+        let x: Vec<f64> = pat.iter().map(|&b| f64::from(u8::from(b))).collect();
+        let cors: Vec<f64> = (0..3)
+            .map(|j| {
+                let w: Vec<f64> = (0..64).map(|i| res.g[i * 3 + j]).collect();
+                let (mx, mw) = (x.iter().sum::<f64>() / 64.0, w.iter().sum::<f64>() / 64.0);
+                let c: f64 = x.iter().zip(&w).map(|(a, b)| (a - mx) * (b - mw)).sum();
+                let sx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum::<f64>().sqrt();
+                let sw: f64 = w.iter().map(|b| (b - mw).powi(2)).sum::<f64>().sqrt();
+                c / (sx * sw)
+            })
+            .collect();
+        println!("pattern {pi}: correlation with columns {cors:.3?}");
+    }
     let mut csv = String::from("input,output,g_s\n");
     for i in 0..64 {
         for j in 0..3 {

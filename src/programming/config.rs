@@ -22,9 +22,12 @@
 //! set_gate_step = 0.01
 //! set_gate_max = 1.8
 //! reset_gate = 1.8     # V on the gate during RESET
-//! fixed_set_v = 1.5    # V, fixed-amplitude scheme
-//! fixed_reset_v = 1.2
-//! alibart_step = 0.005 # V per further pulse in one direction (Alibart et al. 2012)
+//! fixed_set_v = 2.2    # V, fixed-amplitude scheme
+//! fixed_reset_v = 1.7
+//! fixed_width = 10e-9  # s: short pulses, so one fixed-amplitude pulse moves G by less than the window
+//! alibart_set_v_start = 1.7   # V, Alibart et al. 2012: first SET / RESET amplitude of a run
+//! alibart_reset_v_start = 1.3
+//! alibart_step = 0.02  # V per further pulse in one direction (Alibart et al. 2012)
 //! alibart_fine_band = 4.0  # fine stage (step / 5) once |G − G_T| < band·tol·G_T
 //! tol_v = 1e-2         # V, re-solve tolerance of the pulse engine
 //!
@@ -67,6 +70,9 @@ pub struct ProgramCfg {
     pub reset_gate: f64,
     pub fixed_set_v: f64,
     pub fixed_reset_v: f64,
+    pub fixed_width: f64,
+    pub alibart_set_v_start: f64,
+    pub alibart_reset_v_start: f64,
     pub alibart_step: f64,
     pub alibart_fine_band: f64,
     pub tol_v: f64,
@@ -97,9 +103,15 @@ impl Default for ProgramCfg {
             set_gate_step: 0.01,
             set_gate_max: 1.8,
             reset_gate: 1.8,
-            fixed_set_v: 1.45,
-            fixed_reset_v: 1.15,
-            alibart_step: 0.005,
+            // Fixed and Alibart defaults: tuned on an 8×8 corner of the 1T1R OxRAM example
+            // (gate 1.8 V in SET, 4 V in RESET; tests/programming.rs): 100 ns fixed pulses move
+            // the abrupt OxRAM SET far past a 5 % window, 10 ns ones do not.
+            fixed_set_v: 2.2,
+            fixed_reset_v: 1.7,
+            fixed_width: 10e-9,
+            alibart_set_v_start: 1.7,
+            alibart_reset_v_start: 1.3,
+            alibart_step: 0.02,
             alibart_fine_band: 4.0,
             tol_v: 1e-2,
             seed: None,
@@ -115,6 +127,7 @@ impl ProgramCfg {
         };
         for (k, v) in [
             ("width", self.width),
+            ("fixed_width", self.fixed_width),
             ("set_v_max", self.set_v_max),
             ("reset_v_max", self.reset_v_max),
             ("tol_v", self.tol_v),
@@ -166,27 +179,43 @@ pub struct StdpCfg {
 }
 
 impl StdpCfg {
-    /// Defaults per family: the peak alone stays below the switching threshold, peak plus the
-    /// other spike's tail crosses it (OxRAM: 1.05–1.39 V field threshold; PCM: threshold
-    /// switching near 1 V, melting needs the full overlap).
+    /// Defaults per family. OxRAM (bipolar, 1.05–1.39 V field threshold): the peak alone stays
+    /// below the switching threshold, peak plus the other spike's tail crosses it, with the sign
+    /// of Δt. PCM is unipolar, so the sign of Δt must show in the overlap's *amplitude*: a lone
+    /// spike (≤ 1.3 V) threshold-switches at most and heats the cell by < 300 K (no change); for
+    /// Δt > 0 the post peak plus the weak pre tail (1.2 + 0.5·decay V) heats the cell into the
+    /// crystallisation window (~800 K: SET, potentiation); for Δt < 0 the pre peak plus the
+    /// strong post tail (1.2 + 1.3·decay V) melts it (RESET, depression). Equal peak widths,
+    /// so a peak never overlaps the other spike's peak and then its tail.
     pub fn default_for(family: &str) -> StdpCfg {
-        let spike = match family {
-            "pcm" => SpikeTemplate {
-                a_peak: -0.9,
-                t_peak: 50e-9,
-                a_tail: 0.9,
-                t_tail: 200e-9,
-            },
-            _ => SpikeTemplate {
-                a_peak: -0.8,
-                t_peak: 10e-9,
-                a_tail: 0.8,
-                t_tail: 100e-9,
-            },
+        let (pre, post) = match family {
+            "pcm" => (
+                SpikeTemplate {
+                    a_peak: -1.2,
+                    t_peak: 10e-9,
+                    a_tail: 0.5,
+                    t_tail: 200e-9,
+                },
+                SpikeTemplate {
+                    a_peak: -1.2,
+                    t_peak: 10e-9,
+                    a_tail: 1.3,
+                    t_tail: 200e-9,
+                },
+            ),
+            _ => {
+                let s = SpikeTemplate {
+                    a_peak: -0.8,
+                    t_peak: 10e-9,
+                    a_tail: 0.8,
+                    t_tail: 100e-9,
+                };
+                (s, s)
+            }
         };
         StdpCfg {
-            pre: spike,
-            post: spike,
+            pre,
+            post,
             unselected: "grounded".into(),
             g_start: None,
         }

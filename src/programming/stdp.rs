@@ -243,6 +243,57 @@ pub struct NetworkSpec {
     pub seed: u64,
 }
 
+impl NetworkSpec {
+    /// The demo: the three [`demo_patterns`] on 3 outputs, 300 presentations of 12 slots, ON
+    /// pixels spiking in 95 % of the slots and OFF pixels in 2 % (nearly every ON pixel then
+    /// spikes in the slot that fires the output; tuned with [`network_spikes`], seed 9).
+    pub fn demo() -> NetworkSpec {
+        NetworkSpec {
+            patterns: demo_patterns(),
+            outputs: 3,
+            presentations: 300,
+            slots: 12,
+            p_on: 0.95,
+            p_off: 0.02,
+            seed: 9,
+        }
+    }
+}
+
+/// The network's spikes from the window's (`base`): the post spike's tail raised to 1.5 V, so
+/// that with the OxRAM card a post spike alone RESETs every cell of the winning column (its
+/// 0.8 V tail alone does not: the window is flat beyond the spikes), and a pre spike just
+/// before it turns the overlap into a SET. This is the simplified STDP of
+/// Querlioz et al. (IEEE Trans. Nanotechnol. 12, 288 (2013)): inputs that drove the output
+/// potentiate, all others depress, so OFF pixels (which rarely spike) still unlearn.
+pub fn network_spikes(base: &StdpCfg) -> StdpCfg {
+    let mut cfg = base.clone();
+    cfg.post.a_tail = 1.5;
+    cfg
+}
+
+/// The demo's binary 8×8 patterns, row-major.
+pub fn demo_patterns() -> Vec<Vec<bool>> {
+    let pics = [
+        // a cross, a square frame, a diagonal band
+        [
+            "X......X", ".X....X.", "..X..X..", "...XX...", "...XX...", "..X..X..", ".X....X.",
+            "X......X",
+        ],
+        [
+            "XXXXXXXX", "X......X", "X......X", "X......X", "X......X", "X......X", "X......X",
+            "XXXXXXXX",
+        ],
+        [
+            "XX......", "XXX.....", ".XXX....", "..XXX...", "...XXX..", "....XXX.", ".....XXX",
+            "......XX",
+        ],
+    ];
+    pics.iter()
+        .map(|p| p.iter().flat_map(|r| r.chars().map(|c| c == 'X')).collect())
+        .collect()
+}
+
 /// Trains the config's array (rows = 64 inputs, its first `outputs` columns) by STDP; returns
 /// the read-conductance matrix after each `snapshot_every` presentations and the winner
 /// sequence.
@@ -351,17 +402,22 @@ pub fn train_network(
         theta[jw] += 0.05;
         winners.push(Some((p, jw)));
         // Device update of the winner's column: each cell sees its row's pre train and one post spike.
-        let t_post = (s_post as f64 + 0.5) * slot + slot;
+        // The output fires just after the peaks of the pre spikes that drove it (the slot's
+        // spikes start at s·slot + slot): those land at Δt = 1.2·t_peak, the top of the window.
+        let t_post = s_post as f64 * slot + slot + 1.2 * cfg.pre.t_peak;
         let post = cfg.post.at(t_post);
         for i in 0..n_in {
             let pre_parts: Vec<Pwl> = spikes[i]
                 .iter()
                 .map(|&s| cfg.pre.at(s as f64 * slot + slot))
                 .collect();
-            if pre_parts.is_empty() {
-                continue; // the lone post spike stays below threshold
-            }
-            let pre = Pwl::sum(&pre_parts);
+            // Every cell of the column is driven, silent inputs too: a lone post spike may move
+            // the state (it does with `network_spikes`).
+            let pre = if pre_parts.is_empty() {
+                Pwl::constant(0.0)
+            } else {
+                Pwl::sum(&pre_parts)
+            };
             let k = i * spec.outputs + jw;
             cell_xb.cells[0] = cells[k].clone();
             let drive = Drive {

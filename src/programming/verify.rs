@@ -12,7 +12,8 @@
 //!   V_start per polarity, +`alibart_step` for each further pulse in the same direction, back to
 //!   the start on a polarity change; a fine stage (step / 5) once the error is within
 //!   `alibart_fine_band` windows.
-//! - Fixed: every pulse at `fixed_set_v` / `fixed_reset_v` (MemTorch's program loop).
+//! - Fixed: every pulse at `fixed_set_v` / `fixed_reset_v`, `fixed_width` long (MemTorch's
+//!   program loop).
 //!
 //! A verify read is the cell's own read conductance I(v_read)/v_read (ideal sensing) times
 //! (1 + σ·N(0,1)), σ from `read_noise_rel` and, for PCM, the card's 1/f read noise. The reported
@@ -255,7 +256,11 @@ impl Site {
         v: f64,
         gate: f64,
     ) -> Result<Drive, ProgError> {
-        let pulse = Pwl::pulse(v, plan.cfg.width, plan.cfg.edge);
+        let width = match plan.scheme {
+            Scheme::Fixed => plan.cfg.fixed_width,
+            _ => plan.cfg.width,
+        };
+        let pulse = Pwl::pulse(v, width, plan.cfg.edge);
         let local_row = if self.global_row.is_some() { 0 } else { row };
         let d = Drive::program(
             &self.arr.crossbar(),
@@ -537,10 +542,10 @@ fn verify_loop(
                     cfg.alibart_step
                 };
                 if p == 1 {
-                    (stair(cfg.set_v_start, step, cfg.set_v_max), v_gate)
+                    (stair(cfg.alibart_set_v_start, step, cfg.set_v_max), v_gate)
                 } else {
                     (
-                        -stair(cfg.reset_v_start, step, cfg.reset_v_max),
+                        -stair(cfg.alibart_reset_v_start, step, cfg.reset_v_max),
                         cfg.reset_gate,
                     )
                 }
