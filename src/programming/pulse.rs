@@ -116,29 +116,41 @@ impl Drive {
             Unselected::Third => (Some(mag.scaled(2.0 / 3.0)), Some(mag.scaled(1.0 / 3.0))),
             Unselected::Grounded => (Some(zero.clone()), Some(zero.clone())),
         };
-        Ok(Drive {
+        Ok(Drive::one_cell(xb, row, col, vr, vc, ur, uc, v_gate))
+    }
+
+    /// `v_row` on `row`, `v_col` on physical column `col`, the other rows and columns at
+    /// `other_rows` / `other_cols` (`None`: floating), and the gate of `row` at `v_gate` with every
+    /// other word line off.
+    #[allow(clippy::too_many_arguments)]
+    pub fn one_cell(
+        xb: &Crossbar,
+        row: usize,
+        col: usize,
+        v_row: Pwl,
+        v_col: Pwl,
+        other_rows: Option<Pwl>,
+        other_cols: Option<Pwl>,
+        v_gate: f64,
+    ) -> Drive {
+        let pick = |selected: bool, on: &Pwl, off: &Option<Pwl>| {
+            if selected {
+                Some(on.clone())
+            } else {
+                off.clone()
+            }
+        };
+        Drive {
             rows: (0..xb.rows)
-                .map(|i| {
-                    if i == row {
-                        Some(vr.clone())
-                    } else {
-                        ur.clone()
-                    }
-                })
+                .map(|i| pick(i == row, &v_row, &other_rows))
                 .collect(),
             cols: (0..xb.phys_cols())
-                .map(|j| {
-                    if j == col {
-                        Some(vc.clone())
-                    } else {
-                        uc.clone()
-                    }
-                })
+                .map(|j| pick(j == col, &v_col, &other_cols))
                 .collect(),
             gates: (0..xb.rows)
                 .map(|i| Pwl::constant(if i == row { v_gate } else { 0.0 }))
                 .collect(),
-        })
+        }
     }
 
     /// Waveforms on chosen rows and (physical) columns, every other line biased by `scheme`

@@ -47,29 +47,16 @@ pub fn pair_drive(
         Unselected::Half => (Some(lin(0.5)), Some(lin(0.5))),
         Unselected::Third => (Some(lin(1.0 / 3.0)), Some(lin(2.0 / 3.0))),
     };
-    Ok(Drive {
-        rows: (0..xb.rows)
-            .map(|i| {
-                if i == row {
-                    Some(pre.clone())
-                } else {
-                    ur.clone()
-                }
-            })
-            .collect(),
-        cols: (0..xb.phys_cols())
-            .map(|j| {
-                if j == col {
-                    Some(post.clone())
-                } else {
-                    uc.clone()
-                }
-            })
-            .collect(),
-        gates: (0..xb.rows)
-            .map(|i| Pwl::constant(if i == row { xb.v_gate } else { 0.0 }))
-            .collect(),
-    })
+    Ok(Drive::one_cell(
+        xb,
+        row,
+        col,
+        pre.clone(),
+        post.clone(),
+        ur,
+        uc,
+        xb.v_gate,
+    ))
 }
 
 /// Puts every card cell at read conductance `g` (S) where the family allows it (OxRAM, PCM).
