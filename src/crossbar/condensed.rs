@@ -37,7 +37,7 @@ use rayon::prelude::*;
 
 use super::config::{CellKind, Crossbar};
 use super::law::{sinh_law, GMIN_BULK};
-use super::network::{End, Network};
+use super::network::{Bias, End, Network};
 use super::solver::{add, stamp_g, Array, Slots, MAX_NEWTON, NONE, VABSTOL, VRELTOL};
 use super::CrossbarError;
 use crate::circuit::matrix::{FactorError, Ordering, SparseFactor};
@@ -54,6 +54,8 @@ const REFACTOR_ITERS: usize = 12;
 /// Krylov iterations per Newton step before giving up on the present factor.
 const MAX_KRYLOV: usize = 200;
 const NO_MID: u32 = u32::MAX;
+/// Chord sweeps of a batched solve before a vector is left to Newton-GMRES.
+const CHORD_MAX: usize = 40;
 
 pub(crate) enum CondError {
     /// The condensed path does not suit this bias (M not positive definite, GMRES stalled on a
@@ -742,6 +744,112 @@ impl Condensed {
             arr.v.fill(0.0);
         }
         result
+    }
+}
+
+impl Condensed {
+    /// Batched input vectors in lock-step on the saved factor: chord iterations
+    /// x ← x + M⁻¹·(−F(x)) for every vector at once, so each sweep is one multi-column
+    /// triangular solve (the factor read once for the whole block) instead of one solve per
+    /// vector and Krylov step. Every vector starts from `v0` (the solution of the batch's first
+    /// vector), so each result depends only on its own bias and `v0`, not on the order, the
+    /// block size or the thread count. F(x) = 0 is the fixed point, so the answer is the
+    /// exact nodal solution: a vector is converged when its step, shrunk by the observed
+    /// contraction ρ, is within the Newton tolerance (the error left is ≤ ρ/(1 − ρ) of the
+    /// step). A vector that does not contract by at least half per sweep is returned as
+    /// `None` for the Newton-GMRES path to solve.
+    pub(crate) fn chord_batch(
+        &mut self,
+        arr: &mut Array,
+        biases: &[Bias],
+        v0: &[f64],
+    ) -> Result<Vec<Option<(Vec<f64>, usize)>>, CrossbarError> {
+        let nb = biases.len();
+        if !self.factored || self.lines.is_some() || nb == 0 {
+            return Ok(vec![None; nb]);
+        }
+        let n = self.n;
+        let x0: Vec<f64> = self.free_of.iter().map(|&k| v0[k as usize]).collect();
+        let vm0: Vec<f64> = self
+            .xm
+            .iter()
+            .map(|&m| if m != NO_MID { v0[m as usize] } else { 0.0 })
+            .collect();
+        let mut xs = vec![x0; nb];
+        let mut vms = vec![vm0; nb];
+        // 0 = running, 1 = converged, 2 = not contracting.
+        let mut state = vec![0u8; nb];
+        let mut last = vec![f64::INFINITY; nb];
+        let mut its = vec![0usize; nb];
+        let mut f = vec![0.0; n];
+        let mut block = vec![0.0; n * nb];
+        for it in 1..=CHORD_MAX {
+            let act: Vec<usize> = (0..nb).filter(|&k| state[k] == 0).collect();
+            if act.is_empty() {
+                break;
+            }
+            for (col, &k) in act.iter().enumerate() {
+                arr.set_bias(&biases[k])?;
+                for (l, &vm) in self.lin.iter_mut().zip(&vms[k]) {
+                    l.vm = vm;
+                }
+                self.linearise(arr, &xs[k]);
+                for (vm, l) in vms[k].iter_mut().zip(&self.lin) {
+                    *vm = l.vm;
+                }
+                self.residual(&xs[k], &arr.fixed_v, &mut f);
+                for (b, fi) in block[col * n..(col + 1) * n].iter_mut().zip(&f) {
+                    *b = -fi;
+                }
+            }
+            let chol = self.chol.as_mut().expect("direct path");
+            chol.solve_in_place(&mut block[..n * act.len()], act.len(), Par::Seq);
+            for (col, &k) in act.iter().enumerate() {
+                arr.set_bias(&biases[k])?;
+                let vscale = arr.v_scale();
+                let d = &block[col * n..(col + 1) * n];
+                let dmax = d.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                let rho = dmax / last[k];
+                if !dmax.is_finite() || (it > 2 && rho > 0.5) {
+                    state[k] = 2;
+                    continue;
+                }
+                let a = if dmax > vscale { vscale / dmax } else { 1.0 };
+                for (xi, di) in xs[k].iter_mut().zip(d) {
+                    *xi += a * di;
+                }
+                its[k] = it;
+                last[k] = dmax;
+                let tol = VRELTOL * vscale + VABSTOL;
+                if a == 1.0 && it > 1 && dmax <= (1.0 - rho) * tol {
+                    state[k] = 1;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(nb);
+        for k in 0..nb {
+            if state[k] != 1 {
+                out.push(None);
+                continue;
+            }
+            // Middle nodes consistent with the final line voltages.
+            arr.set_bias(&biases[k])?;
+            for (l, &vm) in self.lin.iter_mut().zip(&vms[k]) {
+                l.vm = vm;
+            }
+            self.linearise(arr, &xs[k]);
+            let mut v = vec![0.0; arr.v.len()];
+            for (c, &node) in self.free_of.iter().enumerate() {
+                v[node as usize] = xs[k][c];
+            }
+            for (m, l) in self.xm.iter().zip(&self.lin) {
+                if *m != NO_MID {
+                    v[*m as usize] = l.vm;
+                }
+            }
+            out.push(Some((v, its[k])));
+        }
+        Ok(out)
     }
 }
 

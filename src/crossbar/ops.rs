@@ -248,12 +248,7 @@ fn solve_reads(
                 record(arr, 1);
             }
         } else {
-            for b in group {
-                arr.set_bias(b)?;
-                arr.solve()?;
-                let it = arr.last_iterations;
-                record(arr, it);
-            }
+            arr.solve_each(group, |arr, it| record(arr, it))?;
         }
     }
     if per_read || changed {

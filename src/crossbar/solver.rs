@@ -372,6 +372,62 @@ impl Array {
         Ok(out)
     }
 
+    /// Solves every bias of `biases` (same topology) and calls `record(self, iterations)`
+    /// after each, in order, with `self` holding that bias and its solution. Nonlinear arrays on
+    /// the condensed direct path solve the first bias by Newton-GMRES and the rest in blocks of
+    /// `RHS_BLOCK` by lock-step chord sweeps on the saved factor, all warm-started from the first
+    /// solution (see `Condensed::chord_batch`); a vector whose sweeps do not contract is solved by
+    /// Newton-GMRES from the first solution. Each result thus depends only on its own bias and
+    /// the first one, not on the thread count.
+    pub fn solve_each(
+        &mut self,
+        biases: &[Bias],
+        mut record: impl FnMut(&Array, usize),
+    ) -> Result<(), CrossbarError> {
+        let Some((first, rest)) = biases.split_first() else {
+            return Ok(());
+        };
+        self.set_bias(first)?;
+        self.solve()?;
+        record(self, self.last_iterations);
+        let chord = !self.is_linear()
+            && self.use_condensed()
+            && !self.use_iterative()
+            && self.cond.is_some()
+            && !rest.is_empty();
+        if !chord {
+            for b in rest {
+                self.set_bias(b)?;
+                self.solve()?;
+                record(self, self.last_iterations);
+            }
+            return Ok(());
+        }
+        let v0 = self.v.clone();
+        for chunk in rest.chunks(RHS_BLOCK) {
+            let mut c = self.cond.take().expect("checked above");
+            let r = c.chord_batch(self, chunk, &v0);
+            self.cond = Some(c);
+            for (b, sol) in chunk.iter().zip(r?) {
+                self.set_bias(b)?;
+                match sol {
+                    Some((v, it)) => {
+                        self.v = v;
+                        self.last_iterations = it;
+                        self.last_krylov_iterations = 0;
+                        self.last_factorizations = 0;
+                    }
+                    None => {
+                        self.v.copy_from_slice(&v0);
+                        self.solve()?;
+                    }
+                }
+                record(self, self.last_iterations);
+            }
+        }
+        Ok(())
+    }
+
     /// Newton on the full nodal matrix, refactorised every iteration (the reference path).
     fn newton(&mut self) -> Result<(), CrossbarError> {
         let n = self.net.n_free;
