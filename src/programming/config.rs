@@ -5,7 +5,7 @@
 //! [program]            # write-verify and pulse defaults (SI units)
 //! width = 100e-9       # s, pulse width (flat top)
 //! edge = 0.0           # s, rise and fall time
-//! unselected = "v/2"   # floating | v/2 | v/3 | grounded
+//! unselected = "v/2"   # floating | v/2 | v/3 | grounded | inhibit (1T1R / 2T2R)
 //! budget = 200         # pulses per cell
 //! tolerance = 0.05     # relative window |G − G_T| ≤ tol·G_T
 //! # tolerance_abs = 1e-6  # S, absolute window instead

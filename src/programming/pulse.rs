@@ -42,6 +42,11 @@ pub enum Unselected {
     Third,
     /// Unselected rows and columns at 0 V.
     Grounded,
+    /// Access-transistor arrays (1T1R / 2T2R): unselected bit lines follow the selected word
+    /// line, so the selected word line's other cells see 0 V and draw no current (no
+    /// half-select disturb, and the word line carries only the selected cell's current: the
+    /// least IR drop); unselected word lines at 0 V with their gates off.
+    Inhibit,
 }
 
 impl FromStr for Unselected {
@@ -52,11 +57,10 @@ impl FromStr for Unselected {
             "v/2" | "half" => Unselected::Half,
             "v/3" | "third" => Unselected::Third,
             "grounded" | "ground" | "0" => Unselected::Grounded,
-            _ => {
-                return Err(ProgError::Input(format!(
-                    "unselected-line scheme `{s}`: expected floating | v/2 | v/3 | grounded"
-                )))
-            }
+            "inhibit" => Unselected::Inhibit,
+            _ => return Err(ProgError::Input(format!(
+                "unselected-line scheme `{s}`: expected floating | v/2 | v/3 | grounded | inhibit"
+            ))),
         })
     }
 }
@@ -115,6 +119,10 @@ impl Drive {
             Unselected::Third if set => (Some(mag.scaled(1.0 / 3.0)), Some(mag.scaled(2.0 / 3.0))),
             Unselected::Third => (Some(mag.scaled(2.0 / 3.0)), Some(mag.scaled(1.0 / 3.0))),
             Unselected::Grounded => (Some(zero.clone()), Some(zero.clone())),
+            Unselected::Inhibit => {
+                check_inhibit(xb)?;
+                (Some(zero.clone()), Some(vr.clone()))
+            }
         };
         Ok(Drive::one_cell(xb, row, col, vr, vc, ur, uc, v_gate))
     }
@@ -269,6 +277,19 @@ impl Drive {
             .iter()
             .enumerate()
             .all(|(i, p)| i == row || p.v.iter().all(|&v| v <= vto))
+    }
+}
+
+/// The inhibit scheme relies on the unselected word lines' transistors being off: in a passive
+/// array it would put the full pulse on every cell of the selected column's other rows.
+pub(crate) fn check_inhibit(xb: &Crossbar) -> Result<(), ProgError> {
+    if xb.cell.has_transistor() {
+        Ok(())
+    } else {
+        Err(ProgError::Input(format!(
+            "unselected-line scheme `inhibit` needs access transistors (1T1R / 2T2R), not {:?}",
+            xb.cell
+        )))
     }
 }
 

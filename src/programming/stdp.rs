@@ -46,6 +46,10 @@ pub fn pair_drive(
         Unselected::Grounded => (Some(Pwl::constant(0.0)), Some(Pwl::constant(0.0))),
         Unselected::Half => (Some(lin(0.5)), Some(lin(0.5))),
         Unselected::Third => (Some(lin(1.0 / 3.0)), Some(lin(2.0 / 3.0))),
+        Unselected::Inhibit => {
+            super::pulse::check_inhibit(xb)?;
+            (Some(Pwl::constant(0.0)), Some(pre.clone()))
+        }
     };
     Ok(Drive::one_cell(
         xb,

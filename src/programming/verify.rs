@@ -4,7 +4,9 @@
 //!
 //! Schemes (one loop: read, compare with the window, choose polarity and amplitude, pulse):
 //! - ISPP: the amplitude climbs from V_start by V_step per failed verify, per polarity,
-//!   capped at V_max; a polarity change restarts that polarity's staircase. In 1T1R / 2T2R
+//!   capped at V_max. After an overshoot the other polarity's staircase resumes half a step
+//!   below its last level with its step halved (a restart from V_start would spend the pulses
+//!   climbing back, and the same level would overshoot again). In 1T1R / 2T2R
 //!   with `gate_knob` the SET amplitude is fixed (`set_v_max`) and the gate voltage climbs
 //!   instead: the access transistor's saturation current is the compliance (§6), the RADAR
 //!   protocol's word-line steps.
@@ -501,6 +503,8 @@ fn verify_loop(
     let v_gate = site.arr.crossbar().v_gate;
     // Pulses so far in the present polarity (+1 SET, −1 RESET).
     let (mut pol, mut n_same) = (0i32, 0usize);
+    // ISPP staircases [SET, RESET]: last level (amplitude or gate, V) and present step (V).
+    let mut stairs: [Option<(f64, f64)>; 2] = [None, None];
     let target = o.target_s;
     loop {
         let cell = &site.arr.crossbar().cells[a];
@@ -516,23 +520,40 @@ fn verify_loop(
             None => g < target,
         };
         let p = if below { 1 } else { -1 };
-        if p != pol {
+        let switched = p != pol;
+        if switched {
             pol = p;
             n_same = 0;
         }
         let fine = (g - target).abs() < cfg.alibart_fine_band * cfg.tolerance * target;
         let stair = |start: f64, step: f64, max: f64| (start + step * n_same as f64).min(max);
+        // ISPP: climb by the step per failed verify; after the other polarity overshot, resume
+        // this staircase half a step below where it last was, with the step halved (down to
+        // 1/16 of the configured step), instead of restarting from the start.
+        let mut ispp = |slot: usize, start: f64, step0: f64, max: f64| {
+            let next = match stairs[slot] {
+                None => (start, step0),
+                Some((last, step)) if switched => {
+                    let h = (0.5 * step).max(step0 / 16.0);
+                    ((last - h).max(start), h)
+                }
+                Some((last, step)) => (last + step, step),
+            };
+            let level = next.0.min(max);
+            stairs[slot] = Some((level, next.1));
+            level
+        };
         let (v, gate) = match (plan.scheme, p) {
             (Scheme::Ispp, 1) if gate_knob => (
                 cfg.set_v_max,
-                stair(cfg.set_gate_start, cfg.set_gate_step, cfg.set_gate_max),
+                ispp(0, cfg.set_gate_start, cfg.set_gate_step, cfg.set_gate_max),
             ),
             (Scheme::Ispp, 1) => (
-                stair(cfg.set_v_start, cfg.set_v_step, cfg.set_v_max),
+                ispp(0, cfg.set_v_start, cfg.set_v_step, cfg.set_v_max),
                 v_gate,
             ),
             (Scheme::Ispp, _) => (
-                -stair(cfg.reset_v_start, cfg.reset_v_step, cfg.reset_v_max),
+                -ispp(1, cfg.reset_v_start, cfg.reset_v_step, cfg.reset_v_max),
                 cfg.reset_gate,
             ),
             (Scheme::Alibart, _) => {
