@@ -304,7 +304,9 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             if c.cell != cell || c.on_off != on_off || mean.is_empty() {
                 continue;
             }
-            let label = if c.r_wire == 0.0 {
+            let label = if c.r_wire == 0.0 && c.cell.has_transistor() {
+                "0 Ω (cell nonlinearity + transistor)".to_string()
+            } else if c.r_wire == 0.0 {
                 "0 Ω (cell nonlinearity alone)".to_string()
             } else {
                 format!("{} Ω/segment", c.r_wire)

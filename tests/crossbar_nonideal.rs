@@ -444,6 +444,55 @@ fn adc_noise_offset_and_gain_match_their_models() {
     );
 }
 
+/// Transition-level shifts t_k − (k − ½), k = 1..=hi, of a converter measured from outside:
+/// t_k is the smallest input giving code ≥ k, found by bisection on its output.
+fn transition_shifts(c: &Converters, hi: i64, seed: u64) -> Vec<f64> {
+    let mut a = periphery::AdcInstance::new(c, 0, hi, seed);
+    (1..=hi)
+        .map(|k| {
+            let (mut lo, mut up) = (k as f64 - 2.0, k as f64 + 1.0);
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + up);
+                if a.convert(mid) >= k {
+                    up = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            up - (k as f64 - 0.5)
+        })
+        .collect()
+}
+
+#[test]
+fn adc_dnl_shifts_every_transition_level_by_its_configured_distribution() {
+    // A 10-bit converter with dnl_lsb = σ: its 1023 measured transition shifts must be
+    // N(0, σ) (mean and σ within 5 standard errors), so DNL_k = d_(k+1) − d_k has rms √2·σ
+    // (neighbouring DNLs share a level, so that check gets twice the iid tolerance). At
+    // σ = 0.1 LSB the guard keeping levels monotone (a 10σ event) never acts.
+    let sigma = 0.1;
+    let c = Converters {
+        dnl_lsb: sigma,
+        ..Default::default()
+    };
+    let d = transition_shifts(&c, 1023, 42);
+    assert_normal(&d, 0.0, sigma, "DNL transition shifts");
+    let dnl: Vec<f64> = d.windows(2).map(|w| w[1] - w[0]).collect();
+    let m = dnl.len() as f64;
+    let rms = (dnl.iter().map(|x| x * x).sum::<f64>() / m).sqrt();
+    let s2 = 2f64.sqrt() * sigma;
+    assert!(
+        (rms - s2).abs() <= 10.0 * s2 / (2.0 * m).sqrt(),
+        "rms DNL {rms}"
+    );
+    // Seeded: the same seed is the same converter, another seed another one.
+    assert_eq!(transition_shifts(&c, 1023, 42), d);
+    assert_ne!(transition_shifts(&c, 1023, 43), d);
+    // dnl_lsb = 0: the ideal quantiser's transitions at k − ½.
+    let ideal = transition_shifts(&Converters::default(), 255, 42);
+    assert!(ideal.iter().all(|x| x.abs() < 1e-12), "ideal transitions");
+}
+
 #[test]
 fn separate_calibration_does_not_see_the_evaluated_batch() {
     let mut xb = common::build(8, CellKind::ZeroT1R, true, 3);
@@ -526,12 +575,98 @@ fn zero_wire_and_chord_references_separate_ir_drop_from_nonlinearity() {
     }
 }
 
+#[test]
+fn mvm_csv_reports_every_reference_and_the_signed_error_from_their_closed_forms() {
+    // 0T1R linear cells, ideal drivers and a sense resistance r_s. Without wire resistance
+    // every bit line is independent and its node sits at I_j·r_s, so
+    // I_j = Σ_i G_ij·V_i / (1 + r_s·Σ_i G_ij): the zero-wire column. chord_a = Σ_i V_i·G_ij
+    // with the 8-bit DAC's inputs round(255·x)/255, ideal_a the same with x itself, the ADC
+    // code round(255·I/I_max) of the analog current, and error_a = code·I_max/255 − the
+    // configured reference (signed). With 5 Ω segments the IR drop makes the analog current
+    // fall below the zero-wire one: rel_error_zero_wire < 0.
+    let d = tempfile::tempdir().unwrap();
+    let w = [[0.2, 1.0], [0.5, 0.0], [0.9, 0.4]];
+    let (g_min, g_max, v_read, r_s, i_max) = (1e-6, 1e-4, 0.2, 100.0, 1e-4);
+    let weights: String = w.iter().map(|r| format!("{},{}\n", r[0], r[1])).collect();
+    std::fs::write(d.path().join("w.csv"), weights).unwrap();
+    let x = [[1.0, 0.6, 0.3], [0.25, 1.0, 0.0]];
+    let inputs: String = x
+        .iter()
+        .map(|r| format!("{},{},{}\n", r[0], r[1], r[2]))
+        .collect();
+    let inp = d.path().join("x.csv");
+    std::fs::write(&inp, inputs).unwrap();
+    let g = |i: usize, j: usize| g_min + w[i][j] * (g_max - g_min);
+    let q = |x: f64| (x * 255.0).round() / 255.0;
+    for reference in ["ideal", "zero_wire", "chord"] {
+        let cfg = d.path().join(format!("{reference}.toml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "rows = 3\ncols = 2\ncell = \"0T1R\"\n[device]\nkind = \"linear\"\n\
+                 g_min = {g_min}\ng_max = {g_max}\n[wires]\nr_row = 5.0\nr_col = 5.0\n\
+                 [periphery]\nr_sense = {r_s}\nv_read = {v_read}\n\
+                 [weights]\ncsv = \"w.csv\"\n[dac]\nbits = 8\n\
+                 [adc]\nbits = 8\nrange = \"fixed\"\ni_max = {i_max}\n\
+                 [metrics]\nreference = \"{reference}\"\n"
+            ),
+        )
+        .unwrap();
+        let s = mvm_command(&cfg, Some(&inp), None).unwrap();
+        let text = std::fs::read_to_string(&s.csv).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "vector,column,ideal_a,analog_a,digital_code,rel_error,\
+             zero_wire_a,chord_a,error_a,rel_error_zero_wire,rel_error_chord"
+        );
+        let mut n = 0;
+        for l in lines {
+            let f: Vec<f64> = l.split(',').map(|v| v.parse::<f64>().unwrap()).collect();
+            let (k, j) = (f[0] as usize, f[1] as usize);
+            let ideal: f64 = (0..3).map(|i| x[k][i] * v_read * g(i, j)).sum();
+            let chord: f64 = (0..3).map(|i| q(x[k][i]) * v_read * g(i, j)).sum();
+            let sum_g: f64 = (0..3).map(|i| g(i, j)).sum();
+            let zero_wire = chord / (1.0 + r_s * sum_g);
+            let (analog, code) = (f[3], f[4]);
+            assert!(rel(f[2], ideal) < 1e-11, "ideal {} vs {ideal}", f[2]);
+            assert!(
+                rel(f[6], zero_wire) < 1e-11,
+                "zero wire {} vs {zero_wire}",
+                f[6]
+            );
+            assert!(rel(f[7], chord) < 1e-11, "chord {} vs {chord}", f[7]);
+            assert_eq!(code, (analog / i_max * 255.0).round());
+            let r = match reference {
+                "ideal" => ideal,
+                "zero_wire" => zero_wire,
+                _ => chord,
+            };
+            let err = code * i_max / 255.0 - r;
+            assert!((f[8] - err).abs() <= 1e-11 * r, "error_a {} vs {err}", f[8]);
+            assert!(rel(f[9], (analog - zero_wire) / zero_wire) < 1e-5);
+            assert!(rel(f[10], (analog - chord) / chord) < 1e-5);
+            assert!(
+                f[9] < 0.0 && analog < zero_wire,
+                "IR drop lowers the current"
+            );
+            n += 1;
+        }
+        assert_eq!(n, 2 * 2);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Energy bookkeeping.
 
 #[test]
 fn energy_parts_add_up_to_the_source_energy_bit_serial_included() {
-    for cell in [CellKind::ZeroT1R, CellKind::OneS1R, CellKind::OneT1R] {
+    for cell in [
+        CellKind::ZeroT1R,
+        CellKind::OneS1R,
+        CellKind::OneT1R,
+        CellKind::TwoT2R,
+    ] {
         let mut xb = common::build(6, cell, true, 2);
         xb.dac = Dac {
             bits: 4,
@@ -859,4 +994,103 @@ fn signed_weights_on_2t2r_pairs_give_the_dense_product_when_the_transistors_are_
             assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
         }
     }
+}
+
+#[test]
+fn write_verify_result_is_the_programming_error_inside_the_multiply() {
+    // ISPP on a 4×4 corner of the 1T1R OxRAM example; the verified array with the targets as
+    // its reference, read one-hot: every cell's chord reference is the read conductance the
+    // programming layer recorded for it (final_s), the ideal reference its target, so the
+    // multiply's chord − ideal gap is the write-verify residual cell by cell.
+    use xbarsim::programming::verify::{program_array, Plan, Scheme};
+    let cfg =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/configs/program_1t1r_oxram.toml");
+    let loaded = xbarsim::programming::load_config(&cfg).unwrap();
+    let n = 4;
+    let big = &loaded.xb;
+    let pc = big.phys_cols();
+    let mut xb = big.clone();
+    xb.rows = n;
+    xb.cols = n;
+    xb.cells = (0..n * n)
+        .map(|k| big.cells[(k / n) * pc + k % n].clone())
+        .collect();
+    xb.g = xb
+        .cells
+        .iter()
+        .map(|c| c.read_conductance(xb.v_read, xb.temp_k))
+        .collect();
+    let nominal = xb.card.as_ref().unwrap().nominal_cell();
+    let (lo, hi) = xbarsim::crossbar::program::read_window(&nominal, xb.v_read).unwrap();
+    let targets: Vec<f64> = (0..n * n)
+        .map(|k| 1.1 * lo + (k as f64 * 0.618).fract() * (0.9 * hi - 1.1 * lo))
+        .collect();
+    let plan = Plan::new(Scheme::Ispp, &loaded.program, 1).unwrap();
+    let rep = program_array(&mut xb, &targets, &plan, false).unwrap();
+    let arr = xb.with_reference_targets(&targets).unwrap();
+    let one_hot: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..n).map(|k| if k == i { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let m = mvm(&arr, &one_hot).unwrap();
+    for c in &rep.cells {
+        let k = c.row * n + c.col;
+        let (chord, ideal) = (m.chord[c.row][c.col], m.ideal[c.row][c.col]);
+        assert!(rel(chord / arr.v_read, c.final_s) < 1e-9, "cell {k}");
+        assert!(rel(ideal / arr.v_read, targets[k]) < 1e-12, "cell {k}");
+        if c.success {
+            assert!(rel(chord, ideal) <= rep.tolerance + 1e-12, "cell {k}");
+        }
+    }
+    assert!(rep.success_rate() >= 0.9, "{}", rep.success_rate());
+    // The reference is not the achieved state: the residual is there to be counted.
+    assert!(m.chord.concat() != m.ideal.concat());
+    assert!(arr.with_reference_targets(&targets[1..]).is_err());
+}
+
+#[test]
+fn xbar_mvm_time_flag_reads_the_array_that_many_seconds_after_programming() {
+    // The binary itself: `xbar mvm CONFIG --time 3600` writes the CSV that the library call at
+    // t = 3600 s writes (bit for bit: seeded draws), which differs from the config's own
+    // `time = 20`; a negative time is an error naming the flag.
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/configs/crossbar_0t1r_pcm_stat_drift.toml");
+    let d = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xbar"))
+            .arg("mvm")
+            .arg(&cfg)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let cli = d.path().join("cli");
+    let out = run(&["--time", "3600", "-o", cli.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lib = mvm_command_at(&cfg, None, Some(&d.path().join("lib")), Some(3600.0)).unwrap();
+    let at_20 = mvm_command_at(&cfg, None, Some(&d.path().join("t20")), None).unwrap();
+    let text = |p: &Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(text(&d.path().join("cli.mvm.csv")), text(&lib.csv));
+    assert_ne!(text(&lib.csv), text(&at_20.csv));
+    // The report adds the converters to the array energy: 32 columns of an 8-bit Walden ADC
+    // (10 fJ·2^8 each), 32 word lines of an 8-bit capacitive DAC (2^8·1 fF·v_read²) and 32
+    // StrongARM decisions (10 fF·1 V²) per MVM, on top of the circuit's energy.
+    let xb = Crossbar::from_toml_file(&cfg).unwrap();
+    let conv = 32.0 * (10e-15 * 256.0 + 256.0 * 1e-15 * xb.v_read * xb.v_read + 10e-15);
+    assert!(rel(lib.energy_total(), lib.energy_per_mvm + conv) < 1e-12);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "total per MVM (array + converters): {:.4e} J",
+            lib.energy_total()
+        )),
+        "{stdout}"
+    );
+    let bad = run(&["--time=-5", "-o", d.path().join("bad").to_str().unwrap()]);
+    assert!(!bad.status.success());
+    let msg = String::from_utf8_lossy(&bad.stderr);
+    assert!(msg.contains("--time"), "{msg}");
 }

@@ -78,6 +78,14 @@ pub struct MvmSummary {
     pub csv: PathBuf,
 }
 
+impl MvmSummary {
+    /// Energy of one MVM with its converters (J): the array's circuit energy (every solve, every
+    /// bit plane) plus the ADC, DAC and sense-amplifier energies of their models.
+    pub fn energy_total(&self) -> f64 {
+        self.energy_per_mvm + self.energy_adc + self.energy_dac + self.energy_sense
+    }
+}
+
 impl fmt::Display for MvmSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -118,6 +126,11 @@ impl fmt::Display for MvmSummary {
             "  converters per MVM: ADC {:.4e} J, DAC {:.4e} J, sense {:.4e} J; latency {:.4e} s; \
              periphery area {:.4e} m²",
             self.energy_adc, self.energy_dac, self.energy_sense, self.latency, self.area_periphery
+        )?;
+        write!(
+            f,
+            "\n  total per MVM (array + converters): {:.4e} J",
+            self.energy_total()
         )
     }
 }

@@ -364,6 +364,40 @@ impl Crossbar {
         xb
     }
 
+    /// This array's cells as they are now, with `targets` (read conductances at `v_read`, S,
+    /// row-major over physical columns) as the mapping's reference: the way the write-verify
+    /// layer's result becomes the programming error inside the multiply. After
+    /// `programming::program_array` the cells sit in their verified states and `g` holds what
+    /// they reached; with the targets put back, a multiply's `ideal` reference is Σ V·target
+    /// (the verify residual counts as error) and its `chord` reference the verified states.
+    /// Drift at `time` and read noise then act on those states; `levels` and stuck-at faults
+    /// would re-target (and re-program) cells, so leave them off here.
+    pub fn with_reference_targets(&self, targets: &[f64]) -> Result<Crossbar, CrossbarError> {
+        if targets.len() != self.g.len() {
+            return Err(CrossbarError::Input(format!(
+                "{} reference targets for {} cells",
+                targets.len(),
+                self.g.len()
+            )));
+        }
+        if let Some((k, t)) = targets
+            .iter()
+            .enumerate()
+            .find(|(_, t)| !(**t > 0.0 && t.is_finite()))
+        {
+            let pc = self.g.len() / self.rows.max(1);
+            return Err(CrossbarError::Input(format!(
+                "reference target of cell ({}, {}) = {t} S must be > 0",
+                k / pc,
+                k % pc
+            )));
+        }
+        let mut xb = self.clone();
+        let f = self.read_factor();
+        xb.g = targets.iter().map(|t| t / f).collect();
+        Ok(xb)
+    }
+
     /// Chord (read) conductance I(v_read)/v_read of cell `idx` as it is now (S): for card cells
     /// from the device's present state (after drift and noise), else `g_read`.
     pub fn chord_conductance(&self, idx: usize) -> f64 {
