@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
 SECS=${2:-1800}
 shift 2 2>/dev/null || shift $#
-TARGETS=${*:-netlist expr crossbar_config device_card csv}
+TARGETS=${*:-netlist expr crossbar_config device_card csv data_csv}
 
-mkdir -p fuzz/corpus/netlist fuzz/corpus/expr fuzz/corpus/crossbar_config fuzz/corpus/device_card fuzz/corpus/csv
+mkdir -p fuzz/corpus/netlist fuzz/corpus/expr fuzz/corpus/crossbar_config fuzz/corpus/device_card fuzz/corpus/csv fuzz/corpus/data_csv
 for f in netlists/*.cir ../shared/ngspice-tests/netlists/*.cir; do
     [ -f "$f" ] && cp "$f" "fuzz/corpus/netlist/$(basename "$f")"
 done
@@ -33,6 +33,16 @@ cp device-models/*.toml fuzz/corpus/device_card/
 for f in netlists/*.csv; do [ -f "$f" ] && cp "$f" fuzz/corpus/csv/; done 2>/dev/null || true
 printf '0.5,0.2,0.1,0\n0.3,1,-0.5,0.25\n# c\n0,0,0,0\n1,1,1,1\n' > fuzz/corpus/csv/weights_4x4
 printf 'in0,in1,in2,in3\n0.5,0.2,0.1,0\n1,1,1,1\n' > fuzz/corpus/csv/inputs_4
+# Measured data (`xbar fit`): an options line `COLUMNS|UNITS|WHERE|CYCLES`, then the head of
+# each shared data set.
+for f in ../shared/data/*/*.csv; do
+    [ -f "$f" ] || continue
+    b=$(basename "$(dirname "$f")")
+    { echo; head -n 40 "$f"; } > "fuzz/corpus/data_csv/$b"
+    { echo '||||1-2'; head -n 40 "$f"; } > "fuzz/corpus/data_csv/$b.cycles"
+done
+printf 'v=AV,i=AI|i=mA|dev=U1|\nAV,AI,dev,t\n0,0,U1,0\n0.5,1.2,U1,1\n-0.5,-1,U2,2\n' > fuzz/corpus/data_csv/mapped
+printf '\ntime_s,v_v,i_a,g_s,cycle\n0,0.1,1e-6,1e-5,1\n1,0.1,2e-6,2e-5,2\n' > fuzz/corpus/data_csv/series
 
 for t in $TARGETS; do
     echo "== $t: $RUNS runs, at most $SECS s"

@@ -18,8 +18,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::diode;
 use super::elements::*;
-use super::matrix::{NodalMatrix, PatternBuilder, NO_SLOT};
+use super::matrix::{NodalMatrix, PatternBuilder};
 use super::mos1;
+use super::stamp::{self, companion_current, inject, NO_SLOT};
 
 /// Errors of binding and solving. Each names the element or node at fault.
 #[derive(Debug, thiserror::Error, Clone)]
@@ -122,35 +123,28 @@ impl Charges {
 
 // ----- bound elements: node unknowns plus slots into the value array -----
 
+/// A two-terminal element's 2×2 block of slots ([`stamp::Block`]).
 #[derive(Clone, Copy, Debug)]
-struct Slots4 {
-    aa: u32,
-    ab: u32,
-    ba: u32,
-    bb: u32,
-}
+struct Slots4(stamp::Block);
 
 impl Slots4 {
     fn new(pb: &mut PatternBuilder, a: Option<usize>, b: Option<usize>) -> Self {
-        Slots4 {
-            aa: pb.entry(a, a),
-            ab: pb.entry(a, b),
-            ba: pb.entry(b, a),
-            bb: pb.entry(b, b),
-        }
+        Slots4([
+            pb.entry(a, a),
+            pb.entry(a, b),
+            pb.entry(b, a),
+            pb.entry(b, b),
+        ])
     }
     fn remap(&mut self, map: &[u32]) {
-        for s in [&mut self.aa, &mut self.ab, &mut self.ba, &mut self.bb] {
+        for s in &mut self.0 {
             *s = remap(*s, map);
         }
     }
     /// Conductance `g` between the two nodes.
     #[inline]
     fn conductance(&self, m: &mut NodalMatrix, g: f64) {
-        m.add(self.aa, g);
-        m.add(self.ab, -g);
-        m.add(self.ba, -g);
-        m.add(self.bb, g);
+        stamp::conductance(&mut m.values, &self.0, g);
     }
 }
 
@@ -160,17 +154,6 @@ fn remap(s: u32, map: &[u32]) -> u32 {
         NO_SLOT
     } else {
         map[s as usize]
-    }
-}
-
-/// Add a current `i` flowing from `a` through an element to `b` to the right-hand side.
-#[inline]
-fn inject(rhs: &mut [f64], a: Option<usize>, b: Option<usize>, i: f64) {
-    if let Some(a) = a {
-        rhs[a] -= i;
-    }
-    if let Some(b) = b {
-        rhs[b] += i;
     }
 }
 
@@ -858,10 +841,7 @@ impl Simulator {
             m.add(e.jc[1], e.gain);
         }
         for g in &self.vccs {
-            m.add(g.s[0], g.gm);
-            m.add(g.s[1], -g.gm);
-            m.add(g.s[2], -g.gm);
-            m.add(g.s[3], g.gm);
+            stamp::controlled(&mut m.values, &g.s, g.gm, -g.gm);
         }
         for c in &self.caps {
             if !tran {
@@ -872,7 +852,7 @@ impl Simulator {
             let i = self.charges.integrate(c.q, q, &it);
             let geq = it.ag0 * c.c;
             c.s.conductance(m, geq);
-            inject(rhs, c.a, c.b, i - geq * v);
+            inject(rhs, c.a, c.b, companion_current(i, geq, v));
         }
         for l in &self.inds {
             l.br.stamp(m);
@@ -948,13 +928,13 @@ impl Simulator {
                 );
             }
             d.j.conductance(m, gd);
-            inject(rhs, d.ai, d.k, id - gd * vd);
+            inject(rhs, d.ai, d.k, companion_current(id, gd, vd));
         }
         for (b, c) in self.cells.iter().zip(&self.circuit.memcells) {
             let v = volt(x, b.a) - volt(x, b.b);
             let (i, g) = c.cell.current(v, temp);
             b.s.conductance(m, g);
-            inject(rhs, b.a, b.b, i - g * v);
+            inject(rhs, b.a, b.b, companion_current(i, g, v));
         }
         self.load_mosfets(x, tran, gmin);
     }

@@ -214,8 +214,7 @@ impl SparseFactor {
     }
 }
 
-/// Value slot of a stamp position that touches ground: writes to it are dropped.
-pub const NO_SLOT: u32 = u32::MAX;
+pub use super::stamp::NO_SLOT;
 
 /// Collects (row, column) stamp positions before the pattern is known.
 #[derive(Default)]

@@ -8,6 +8,7 @@ pub mod expr;
 pub mod matrix;
 pub mod mos1;
 pub mod number;
+pub mod stamp;
 pub mod topology;
 pub mod union_find;
 pub mod waveform;

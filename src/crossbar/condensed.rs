@@ -38,9 +38,10 @@ use rayon::prelude::*;
 use super::config::{CellKind, Crossbar};
 use super::law::{sinh_law, GMIN_BULK};
 use super::network::{Bias, End, Network};
-use super::solver::{add, stamp_g, Array, Slots, MAX_NEWTON, NONE, VABSTOL, VRELTOL};
+use super::solver::{Array, Slots, MAX_NEWTON, VABSTOL, VRELTOL};
 use super::CrossbarError;
 use crate::circuit::matrix::{FactorError, Ordering, SparseFactor};
+use crate::circuit::stamp::{add, conductance, NO_SLOT};
 
 /// GMRES: relative residual reached in every Newton step.
 const KRYLOV_RTOL: f64 = 1e-2;
@@ -349,20 +350,26 @@ impl Condensed {
             *rows = Vec::new();
         }
         drop(cols);
-        let slot = |r: End, c: End| -> usize {
+        if row_idx.len() >= NO_SLOT as usize {
+            return Err(CrossbarError::Solve(format!(
+                "{} matrix entries: more than the 2^32 − 1 slots a stamp can address",
+                row_idx.len()
+            )));
+        }
+        let slot = |r: End, c: End| -> u32 {
             match (r, c) {
                 (End::Free(r), End::Free(c)) if r <= c => {
                     let (r, c) = (r as usize, c as usize);
                     let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
-                    col_ptr[c] + s.binary_search(&r).expect("entry in pattern")
+                    (col_ptr[c] + s.binary_search(&r).expect("entry in pattern")) as u32
                 }
-                _ => NONE,
+                _ => NO_SLOT,
             }
         };
         let slots2 = |a: End, b: End| [slot(a, a), slot(a, b), slot(b, a), slot(b, b)];
         let mut base = vec![0.0; row_idx.len()];
         for &(a, b, g) in &res {
-            stamp_g(&mut base, &slots2(a, b), g);
+            conductance(&mut base, &slots2(a, b), g);
         }
         let xslots: Vec<Slots> = (0..nx).map(|k| slots2(xr[k], xc[k])).collect();
 
@@ -521,7 +528,7 @@ impl Condensed {
             add(&mut self.values, s[0], lin.e_r);
             add(&mut self.values, s[3], lin.e_c);
             if self.two_terminal {
-                stamp_g(&mut self.values, s, 0.5 * (lin.a + lin.b));
+                conductance(&mut self.values, s, 0.5 * (lin.a + lin.b));
             } else {
                 let off = -0.5 * (lin.a + lin.b);
                 add(&mut self.values, s[0], lin.a);

@@ -19,6 +19,17 @@ pub enum End {
     Fixed(u32),
 }
 
+impl End {
+    /// The unknown's index of a free node; `None` for a fixed one (its voltage is known).
+    #[inline]
+    pub fn free(self) -> Option<usize> {
+        match self {
+            End::Free(k) => Some(k as usize),
+            End::Fixed(_) => None,
+        }
+    }
+}
+
 /// A periphery line: word line `i` or bit line `j` (physical).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Line {

@@ -14,13 +14,13 @@
 use faer::Par;
 
 use crate::circuit::matrix::{FactorError, Ordering, SparseFactor};
+use crate::circuit::stamp::{self, companion_current, conductance, NO_SLOT};
 
 use super::config::{CellKind, Crossbar};
 use super::law::{CellLaw, Mos1, GMIN_BULK};
 use super::network::{Bias, End, Network};
 use super::CrossbarError;
 
-pub(crate) const NONE: usize = usize::MAX;
 /// Newton: converged when max |Δv| ≤ VRELTOL·v_scale + VABSTOL (Newton is quadratic, so the
 /// error left after such a step is far below it).
 pub(crate) const VRELTOL: f64 = 1e-11;
@@ -35,9 +35,9 @@ pub(crate) const MAX_NEWTON: usize = 200;
 /// Right-hand sides per block in batched linear solves.
 const RHS_BLOCK: usize = 32;
 
-/// Slots of a two-terminal stamp: (aa, ab, ba, bb); `NONE` where an end is fixed or the entry
-/// lies in the unstored triangle.
-pub(crate) type Slots = [usize; 4];
+/// Slots of a two-terminal stamp: (aa, ab, ba, bb); [`NO_SLOT`] where an end is fixed or the
+/// entry lies in the unstored triangle.
+pub(crate) type Slots = stamp::Block;
 
 /// The full nodal system (every node, middle nodes included) with its sparse factor: the
 /// reference path, built on first use.
@@ -285,7 +285,7 @@ impl Array {
                 d.values.copy_from_slice(&d.base);
                 for (idx, s) in d.cell_slots.iter().enumerate() {
                     let (_, g) = xb.cell_iv(idx, 0.0);
-                    stamp_g(&mut d.values, s, g);
+                    conductance(&mut d.values, s, g);
                 }
                 d.factorize(par)?;
                 d.factored_linear = true;
@@ -454,7 +454,7 @@ impl Array {
                         &d.cell_slots[idx],
                         t,
                         g,
-                        i - g * (va - vb),
+                        companion_current(i, g, va - vb),
                         &self.fixed_v,
                     );
                 }
@@ -469,7 +469,7 @@ impl Array {
                             &d.sel_slots[idx],
                             t,
                             g,
-                            i - g * (va - vb),
+                            companion_current(i, g, va - vb),
                             &self.fixed_v,
                         );
                     }
@@ -540,23 +540,15 @@ impl Array {
         let (vd, vs) = (self.volt(t.d), self.volt(t.s));
         let (i, gd, gs) = m.eval(vg, vd, vs);
         let ieq = i - gd * vd - gs * vs;
-        let s = &d.mos_slots[idx];
         // Row d: +I(vd, vs); row s: −I.
-        add(&mut d.values, s[0], gd);
-        add(&mut d.values, s[1], gs);
-        add(&mut d.values, s[2], -gd);
-        add(&mut d.values, s[3], -gs);
-        if let End::Free(dn) = t.d {
-            rhs[dn as usize] -= ieq;
-            if let End::Fixed(f) = t.s {
-                rhs[dn as usize] -= gs * self.fixed_v[f as usize];
-            }
+        stamp::controlled(&mut d.values, &d.mos_slots[idx], gd, gs);
+        stamp::inject(rhs, t.d.free(), t.s.free(), ieq);
+        // A fixed end's term gₖ·vₖ is known: it moves to the right-hand side.
+        if let (End::Free(dn), End::Fixed(f)) = (t.d, t.s) {
+            rhs[dn as usize] -= gs * self.fixed_v[f as usize];
         }
-        if let End::Free(s_) = t.s {
-            rhs[s_ as usize] += ieq;
-            if let End::Fixed(f) = t.d {
-                rhs[s_ as usize] += gd * self.fixed_v[f as usize];
-            }
+        if let (End::Free(s_), End::Fixed(f)) = (t.s, t.d) {
+            rhs[s_ as usize] += gd * self.fixed_v[f as usize];
         }
     }
 
@@ -696,17 +688,23 @@ impl Direct {
             col_ptr.push(row_idx.len());
         }
         drop(cols);
-        let slot = |r: End, c: End| -> usize {
+        if row_idx.len() >= NO_SLOT as usize {
+            return Err(CrossbarError::Solve(format!(
+                "{} matrix entries: more than the 2^32 − 1 slots a stamp can address",
+                row_idx.len()
+            )));
+        }
+        let slot = |r: End, c: End| -> u32 {
             match (r, c) {
                 (End::Free(r), End::Free(c)) => {
                     let (r, c) = (r as usize, c as usize);
                     if sym && r > c {
-                        return NONE;
+                        return NO_SLOT;
                     }
                     let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
-                    col_ptr[c] + s.binary_search(&r).expect("entry in pattern")
+                    (col_ptr[c] + s.binary_search(&r).expect("entry in pattern")) as u32
                 }
-                _ => NONE,
+                _ => NO_SLOT,
             }
         };
         let slots2 = |a: End, b: End| [slot(a, a), slot(a, b), slot(b, a), slot(b, b)];
@@ -717,12 +715,12 @@ impl Direct {
 
         let mut base = vec![0.0; row_idx.len()];
         for (r, s) in net.res.iter().zip(&res_slots) {
-            stamp_g(&mut base, s, r.g);
+            conductance(&mut base, s, r.g);
         }
         // Transistor bulk junctions (bulk grounded): GMIN_BULK on the drain and source diagonals.
         for s in &mos_slots {
-            self::add(&mut base, s[0], GMIN_BULK);
-            self::add(&mut base, s[3], GMIN_BULK);
+            stamp::add(&mut base, s[0], GMIN_BULK);
+            stamp::add(&mut base, s[3], GMIN_BULK);
         }
 
         let factor = if sym {
@@ -771,22 +769,6 @@ fn factor_message(e: FactorError) -> String {
     }
 }
 
-#[inline]
-pub(crate) fn add(values: &mut [f64], slot: usize, x: f64) {
-    if slot != NONE {
-        values[slot] += x;
-    }
-}
-
-/// Stamp a conductance g between the ends of a two-terminal element.
-#[inline]
-pub(crate) fn stamp_g(values: &mut [f64], s: &Slots, g: f64) {
-    add(values, s[0], g);
-    add(values, s[1], -g);
-    add(values, s[2], -g);
-    add(values, s[3], g);
-}
-
 /// Current injected into free ends by a conductance g to a fixed end.
 #[inline]
 fn inject_fixed(rhs: &mut [f64], a: End, b: End, g: f64, fixed_v: &[f64]) {
@@ -809,12 +791,7 @@ fn stamp_two(
     ieq: f64,
     fixed_v: &[f64],
 ) {
-    stamp_g(values, s, g);
+    conductance(values, s, g);
     inject_fixed(rhs, t.a, t.b, g, fixed_v);
-    if let End::Free(a) = t.a {
-        rhs[a as usize] -= ieq;
-    }
-    if let End::Free(b) = t.b {
-        rhs[b as usize] += ieq;
-    }
+    stamp::inject(rhs, t.a.free(), t.b.free(), ieq);
 }
