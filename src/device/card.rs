@@ -86,6 +86,8 @@ pub enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ParamSpec {
     pub name: &'static str,
+    /// Symbol in the source paper (README tables).
+    pub symbol: &'static str,
     pub unit: &'static str,
     pub default: Option<f64>,
     pub range: Range,
@@ -133,7 +135,7 @@ macro_rules! params {
     (
         $(#[$meta:meta])*
         $name:ident, $family:literal {
-            $( $field:ident : $unit:literal, $default:expr, $range:expr, $kind:ident, $doc:literal; )*
+            $( $field:ident : $sym:literal, $unit:literal, $default:expr, $range:expr, $kind:ident, $doc:literal; )*
         }
     ) => {
         $(#[$meta])*
@@ -146,7 +148,7 @@ macro_rules! params {
         impl $name {
             pub const SPECS: &'static [$crate::device::card::ParamSpec] = &[
                 $( $crate::device::card::ParamSpec {
-                    name: stringify!($field), unit: $unit, default: $default, range: $range,
+                    name: stringify!($field), symbol: $sym, unit: $unit, default: $default, range: $range,
                     kind: $crate::device::card::Kind::$kind, doc: $doc,
                 }, )*
             ];
@@ -428,7 +430,7 @@ struct FamilyPeek {
 }
 
 /// 1-based line where `key` (a card key, possibly `variability.<k>`) is assigned in `text`,
-/// for validation errors of flat cards (the TOML parser only locates syntax errors).
+/// for validation errors of serde-declared cards (the TOML parser only locates syntax errors).
 fn line_of_key(text: &str, key: &str) -> Option<usize> {
     let bare = key.rsplit('.').next().unwrap_or(key);
     text.lines()
@@ -441,107 +443,257 @@ fn line_of_key(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// `(key, required in a card file)` of a flat family's top-level keys.
-fn flat_required(family: &str) -> &'static [(&'static str, bool)] {
-    match family {
-        "pcm" => super::pcm::PcmParams::REQUIRED,
-        "pcm_stat" => super::pcm_stat::PcmStatParams::REQUIRED,
-        "mtj" => super::mram::MtjParams::REQUIRED,
-        _ => &[],
+/// A parameter that failed validation: its key and what is wrong (typed, so callers point at
+/// the key without parsing a message).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("parameter `{key}` = {msg}")]
+pub struct ParamError {
+    pub key: String,
+    /// `"<value>: <requirement>"`.
+    pub msg: String,
+}
+
+impl From<ParamError> for String {
+    fn from(e: ParamError) -> String {
+        e.to_string()
     }
 }
 
-/// A flat card must give every required key of its family (defaults are for `.model` lines and
-/// for the knobs the declaration marks `#[optional]`): a card without `tmr0` is an error, not an
-/// MTJ with the default TMR.
-fn check_required_flat_keys(file: &Path, text: &str, family: &str) -> Result<(), CardError> {
-    let required = flat_required(family);
-    // Syntax errors are reported (with their position) by the family's own parser.
-    let Ok(table) = text.parse::<toml::Table>() else {
-        return Ok(());
+/// A serde-declared family's README table: `(key, symbol, unit, default, meaning)` rows;
+/// variability keys are written `variability.<key>`.
+pub type FlatTable = &'static [(&'static str, &'static str, &'static str, f64, &'static str)];
+
+/// A parameter struct declared by `define_card!` (pcm, pcm_stat, mtj): serde-read, validated
+/// by its own `validate`.
+pub trait FlatParams: Sized + for<'de> Deserialize<'de> {
+    const FAMILY: &'static str;
+    const TABLE: FlatTable;
+    /// `(key, required in a card file)` of the top-level keys.
+    const REQUIRED: &'static [(&'static str, bool)];
+    fn validate(&self) -> Result<(), ParamError>;
+    /// Take the card's `name` and `source` out of the struct (they move to the `Card`).
+    fn take_name_source(&mut self) -> (String, String);
+}
+
+/// Section of a serde-declared family's key: `params` for model parameters, and for a
+/// `variability.<k>` key `variability.d2d` (device-to-device sigmas, documented "D2D: ...")
+/// or `variability.c2c` (per-cycle and read-noise knobs).
+pub fn flat_section(table: FlatTable, key: &str) -> &'static str {
+    match table.iter().find(|r| r.0 == key) {
+        Some(r) if r.0.starts_with("variability.") => {
+            if r.4.starts_with("D2D") {
+                "variability.d2d"
+            } else {
+                "variability.c2c"
+            }
+        }
+        _ => "params",
+    }
+}
+
+/// The one card layout (`[params]`, `[variability.d2d]`, `[variability.c2c]`) rewritten as the
+/// flat layout a `define_card!` struct deserialises (top-level keys, `[variability]`). A card
+/// already in the old flat layout (no `[params]` table) is returned unchanged, so both layouts
+/// are read. Text that is not valid TOML is also returned unchanged: the serde parser then
+/// reports the syntax error with its position.
+pub fn flatten_layout(
+    text: &str,
+    table: FlatTable,
+) -> Result<std::borrow::Cow<'_, str>, ParamError> {
+    let Ok(mut t) = text.parse::<toml::Table>() else {
+        return Ok(text.into());
     };
-    let table_rows = flat_table(family).unwrap_or(&[]);
-    for &(key, req) in required {
-        if req && !table.contains_key(key) {
-            let (unit, meaning) = table_rows
-                .iter()
-                .find(|r| r.0 == key)
-                .map(|r| (r.2, r.4))
-                .unwrap_or(("", ""));
-            return Err(CardError {
-                file: file.to_path_buf(),
-                line: None,
-                key: key.to_string(),
-                msg: format!("missing required parameter ({unit}: {meaning})"),
-            });
+    let sectioned = t.contains_key("params")
+        || t.get("variability")
+            .and_then(|v| v.as_table())
+            .is_some_and(|v| v.contains_key("d2d") || v.contains_key("c2c"));
+    if !sectioned {
+        return Ok(text.into());
+    }
+    let bad = |key: &str, msg: String| ParamError {
+        key: key.to_string(),
+        msg,
+    };
+    if let Some(p) = t.remove("params") {
+        let toml::Value::Table(p) = p else {
+            return Err(bad(
+                "params",
+                "(not a table): must be a [params] table".into(),
+            ));
+        };
+        for (k, v) in p {
+            if flat_section(table, &k) != "params" || t.contains_key(&k) {
+                return Err(bad(&k, format!("{v}: not a [params] key of this family")));
+            }
+            t.insert(k, v);
         }
     }
-    Ok(())
+    if let Some(toml::Value::Table(var)) = t.get_mut("variability") {
+        let mut flat = toml::Table::new();
+        for (sub, body) in std::mem::take(var) {
+            let section = format!("variability.{sub}");
+            let toml::Value::Table(body) = body else {
+                return Err(bad(
+                    &section,
+                    format!("{body}: use [variability.d2d] and [variability.c2c] tables"),
+                ));
+            };
+            for (k, v) in body {
+                let full = format!("variability.{k}");
+                let want = flat_section(table, &full);
+                if want == "params" {
+                    return Err(bad(&k, format!("{v}: unknown variability key")));
+                }
+                if want != section {
+                    return Err(bad(&k, format!("{v}: belongs in [{want}]")));
+                }
+                flat.insert(k, v);
+            }
+        }
+        *var = flat;
+    }
+    Ok(toml::to_string(&t).expect("a TOML table serialises").into())
 }
 
-/// Convert a flat-family error into a [`CardError`] naming file, line and key.
-fn flat_error(file: &Path, text: &str, e: super::FlatError) -> CardError {
-    match e {
-        super::FlatError::Toml(e) => CardError {
+/// A `define_card!` family's card from text in either layout: syntax and unknown keys first
+/// (with the line), then completeness (every required key given), then validation.
+pub(crate) fn flat_card<P: FlatParams, M>(
+    file: &Path,
+    text: &str,
+    default_name: String,
+    build: impl Fn(P) -> Result<M, ParamError>,
+) -> Result<Card<M>, CardError> {
+    let err = |key: String, msg: String| CardError {
+        file: file.to_path_buf(),
+        line: line_of_key(text, &key),
+        key,
+        msg,
+    };
+    let flat = flatten_layout(text, P::TABLE).map_err(|e| err(e.key, e.msg))?;
+    let converted = matches!(flat, std::borrow::Cow::Owned(_));
+    let mut p: P = toml::from_str(&flat).map_err(|e| {
+        let key = toml_error_key(&e, &flat);
+        // Spans point into `flat`; for a converted card, locate the key in the original.
+        let line = if converted {
+            line_of_key(text, &key)
+        } else {
+            e.span().map(|s| line_of(text, s.start))
+        };
+        CardError {
             file: file.to_path_buf(),
-            line: e.span().map(|s| line_of(text, s.start)),
-            key: toml_error_key(&e, text),
+            line,
+            key,
             msg: e.message().trim().to_string(),
-        },
-        super::FlatError::Invalid(msg) => {
-            let key = key_in_message(&msg);
-            CardError {
-                file: file.to_path_buf(),
-                line: line_of_key(text, &key),
-                key,
-                msg,
+        }
+    })?;
+    // Values first (they carry a line), then completeness.
+    let (n, source) = p.take_name_source();
+    let nominal = build(p).map_err(|e| err(e.key, e.msg))?;
+    // A card must give every required key: defaults are for `.model` lines and for the knobs
+    // the declaration marks `#[optional]` (a card without `tmr0` is an error, not an MTJ with
+    // the default TMR).
+    if let Ok(tab) = flat.parse::<toml::Table>() {
+        for &(key, req) in P::REQUIRED {
+            if req && !tab.contains_key(key) {
+                let (unit, meaning) = P::TABLE
+                    .iter()
+                    .find(|r| r.0 == key)
+                    .map(|r| (r.2, r.4))
+                    .unwrap_or(("", ""));
+                return Err(CardError {
+                    file: file.to_path_buf(),
+                    line: None,
+                    key: key.to_string(),
+                    msg: format!("missing required parameter ({unit}: {meaning})"),
+                });
             }
         }
     }
+    Ok(Card {
+        name: if n.is_empty() { default_name } else { n },
+        source,
+        nominal,
+    })
 }
 
-/// Parse a card from TOML text; `file` is used in error messages only. Families in
-/// [`super::FLAT_FAMILIES`] use the flat layout of their own parameter struct (top-level keys,
-/// `[variability]`); the others use `[params]` / `[variability.d2d]` / `[variability.c2c]`.
-pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
-    let peek: FamilyPeek = toml::from_str(text).map_err(|e| CardError {
-        file: file.to_path_buf(),
-        line: e.span().map(|s| line_of(text, s.start)),
-        key: toml_error_key(&e, text),
-        msg: e.message().trim().to_string(),
+/// A `define_card!` family's model from `.model` keys (bare or `variability.<key>`); every
+/// key may be omitted (defaults).
+pub(crate) fn flat_card_from_params<P: FlatParams, M>(
+    kv: &[(String, f64)],
+    build: impl Fn(P) -> Result<M, ParamError>,
+) -> Result<Card<M>, CardError> {
+    let family = P::FAMILY;
+    let err = |key: &str, msg: String| CardError {
+        file: PathBuf::from(".model"),
+        line: None,
+        key: key.to_string(),
+        msg,
+    };
+    let mut top = toml::Table::new();
+    top.insert("family".into(), toml::Value::String(family.into()));
+    let mut var = toml::Table::new();
+    for (k, v) in kv {
+        let key = k.to_ascii_lowercase();
+        let bare = key.strip_prefix("variability.").unwrap_or(&key).to_string();
+        let is_var = P::TABLE
+            .iter()
+            .any(|r| r.0.strip_prefix("variability.") == Some(bare.as_str()));
+        let is_top = !key.starts_with("variability.") && P::TABLE.iter().any(|r| r.0 == key);
+        if !v.is_finite() {
+            return Err(err(&key, format!("value {v} is not finite")));
+        }
+        if is_top {
+            top.insert(bare, toml::Value::Float(*v));
+        } else if is_var {
+            var.insert(bare, toml::Value::Float(*v));
+        } else {
+            let known: Vec<&str> = P::TABLE.iter().map(|r| r.0).collect();
+            return Err(err(
+                &key,
+                format!("unknown {family} parameter; known: {}", known.join(", ")),
+            ));
+        }
+    }
+    top.insert("variability".into(), toml::Value::Table(var));
+    let p: P = top.try_into().map_err(|e: toml::de::Error| {
+        let key = key_in_message(e.message());
+        err(&key, e.message().trim().to_string())
     })?;
-    let stem = || {
-        file.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let Some(family) = peek.family else {
-        return Err(CardError {
-            file: file.to_path_buf(),
-            line: None,
-            key: "family".into(),
-            msg: format!("missing `family`; known: {}", super::FAMILIES.join(", ")),
-        });
-    };
-    if !super::FAMILIES.contains(&family.get_ref().as_str()) {
-        return Err(CardError {
-            file: file.to_path_buf(),
-            line: Some(line_of(text, family.span().start)),
-            key: "family".into(),
-            msg: format!(
-                "unknown family `{}`; known: {}",
-                family.get_ref(),
-                super::FAMILIES.join(", ")
-            ),
-        });
-    }
-    if super::FLAT_FAMILIES.contains(&family.get_ref().as_str()) {
-        // Syntax, unknown keys and values first (they carry a line), then completeness.
-        let model = super::Model::build_flat(family.get_ref(), text, stem())
-            .map_err(|e| flat_error(file, text, e))?;
-        check_required_flat_keys(file, text, family.get_ref())?;
-        return Ok(model);
-    }
+    let nominal = build(p).map_err(|e| err(&e.key, e.msg))?;
+    Ok(Card {
+        name: String::new(),
+        source: "netlist .model".into(),
+        nominal,
+    })
+}
+
+/// A `define_card!` family's documented parameters.
+pub(crate) fn flat_docs<P: FlatParams>() -> Vec<ParamDoc> {
+    P::TABLE
+        .iter()
+        .map(|&(key, symbol, unit, def, meaning)| {
+            let section = flat_section(P::TABLE, key);
+            let bare = key.strip_prefix("variability.").unwrap_or(key);
+            ParamDoc {
+                key: format!("{section}.{bare}"),
+                symbol,
+                unit,
+                // A card must give a required key; the value shown for those is what a
+                // `.model` line that omits it gets.
+                default: (!P::REQUIRED.iter().any(|&(k, r)| r && k == key)).then_some(def),
+                meaning: meaning.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// A `params!` family's card from text: `[params]`, `[variability.d2d]` (`{ rel | abs }`
+/// spreads of `[params]` keys), `[variability.c2c]`.
+pub(crate) fn sectioned_card<P: FamilyParams>(
+    file: &Path,
+    text: &str,
+    default_name: String,
+) -> Result<Card<P>, CardError> {
     let card: CardFile = toml::from_str(text).map_err(|e| CardError {
         file: file.to_path_buf(),
         line: e.span().map(|s| line_of(text, s.start)),
@@ -576,18 +728,93 @@ pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
             d2d.push((k.clone(), s, line));
         }
     }
-    let _ = &card.notes;
-    let name = card.name.clone().unwrap_or_else(stem);
-    let family = card.family.get_ref().as_str();
-    super::Model::build(family, file, name, card.source.clone(), &params, &d2d).map_err(|e| {
-        if e.key == "family" {
-            CardError {
-                line: ln(&card.family.span()),
-                ..e
-            }
-        } else {
-            e
-        }
+    let _ = (&card.notes, &card.family);
+    let name = card.name.clone().unwrap_or(default_name);
+    card_from::<P>(file, name, card.source.clone(), &params, &d2d)
+}
+
+/// A `params!` family's model from `.model` keys (C2C keys included, no D2D spread).
+pub(crate) fn sectioned_card_from_params<P: FamilyParams>(
+    kv: &[(String, f64)],
+) -> Result<Card<P>, CardError> {
+    let params: Vec<_> = kv
+        .iter()
+        .map(|(k, v)| {
+            let key = k.to_ascii_lowercase();
+            let kind = P::SPECS
+                .iter()
+                .find(|s| s.name == key)
+                .map(|s| s.kind)
+                .unwrap_or(Kind::P);
+            (key, *v, None, kind)
+        })
+        .collect();
+    card_from::<P>(
+        Path::new(".model"),
+        String::new(),
+        "netlist .model".into(),
+        &params,
+        &[],
+    )
+}
+
+/// A `params!` family's documented parameters.
+pub(crate) fn sectioned_docs<P: FamilyParams>() -> Vec<ParamDoc> {
+    P::SPECS
+        .iter()
+        .map(|p| ParamDoc {
+            key: match p.kind {
+                Kind::P => format!("params.{}", p.name),
+                Kind::C2c => format!("variability.c2c.{}", p.name),
+            },
+            symbol: p.symbol,
+            unit: p.unit,
+            default: p.default,
+            meaning: format!("{}; allowed {}", p.doc, p.range.describe()),
+        })
+        .collect()
+}
+
+/// Section of a `params!` family's key.
+pub(crate) fn sectioned_section<P: FamilyParams>(key: &str) -> &'static str {
+    match P::SPECS.iter().find(|s| s.name == key).map(|s| s.kind) {
+        Some(Kind::C2c) => "variability.c2c",
+        _ => "params",
+    }
+}
+
+/// Parse a card from TOML text; `file` is used in error messages only. The family's registry
+/// entry reads the rest (see [`super::Model::card_from_toml`]).
+pub fn parse_card(file: &Path, text: &str) -> Result<super::Model, CardError> {
+    let peek: FamilyPeek = toml::from_str(text).map_err(|e| CardError {
+        file: file.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        key: toml_error_key(&e, text),
+        msg: e.message().trim().to_string(),
+    })?;
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(family) = peek.family else {
+        return Err(CardError {
+            file: file.to_path_buf(),
+            line: None,
+            key: "family".into(),
+            msg: format!("missing `family`; known: {}", super::FAMILIES.join(", ")),
+        });
+    };
+    super::Model::card_from_toml(family.get_ref(), file, text, stem).unwrap_or_else(|| {
+        Err(CardError {
+            file: file.to_path_buf(),
+            line: Some(line_of(text, family.span().start)),
+            key: "family".into(),
+            msg: format!(
+                "unknown family `{}`; known: {}",
+                family.get_ref(),
+                super::FAMILIES.join(", ")
+            ),
+        })
     })
 }
 
@@ -602,103 +829,43 @@ pub fn load_card(path: &Path) -> Result<super::Model, CardError> {
     parse_card(path, &text)
 }
 
-/// Model from a netlist `.model NAME family (key=value ...)`: the same keys as a card, all in
-/// one flat list (C2C keys included; for the flat families `variability.<key>` or the bare
-/// `<key>`); no D2D spread for `[params]`-style families. Errors name the key.
-pub fn model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Model, String> {
+/// Model from a netlist `.model NAME family (key=value ...)` with a typed error: `key` names
+/// the offending parameter (empty for an unknown family), `file` is `.model`.
+pub fn model_from_params_typed(
+    family: &str,
+    kv: &[(String, f64)],
+) -> Result<super::Model, CardError> {
     let fam = family.to_ascii_lowercase();
-    let family = fam.as_str();
-    if super::FLAT_FAMILIES.contains(&family) {
-        return flat_model_from_params(family, kv);
-    }
-    let specs = super::family_specs(family).ok_or_else(|| {
-        format!(
-            "unknown device family `{family}`; known: {}",
-            super::FAMILIES.join(", ")
-        )
-    })?;
-    let params: Vec<_> = kv
-        .iter()
-        .map(|(k, v)| {
-            let key = k.to_ascii_lowercase();
-            let kind = specs
-                .iter()
-                .find(|s| s.name == key)
-                .map(|s| s.kind)
-                .unwrap_or(Kind::P);
-            (key, *v, None, kind)
+    super::Model::card_from_params(&fam, kv).unwrap_or_else(|| {
+        Err(CardError {
+            file: PathBuf::from(".model"),
+            line: None,
+            key: String::new(),
+            msg: format!(
+                "unknown device family `{fam}`; known: {}",
+                super::FAMILIES.join(", ")
+            ),
         })
-        .collect();
-    let file = Path::new(".model");
-    super::Model::build(
-        family,
-        file,
-        String::new(),
-        String::from("netlist .model"),
-        &params,
-        &[],
-    )
-    .map_err(|e| format!("{family}: parameter `{}`: {}", e.key, e.msg))
-}
-
-/// A flat family's README table: `(key, symbol, unit, default, meaning)` rows.
-type FlatTable = &'static [(&'static str, &'static str, &'static str, f64, &'static str)];
-
-/// The flat families' tables.
-fn flat_table(family: &str) -> Option<FlatTable> {
-    match family {
-        "pcm" => Some(super::pcm::PARAMS),
-        "pcm_stat" => Some(super::pcm_stat::PARAMS),
-        "mtj" => Some(super::mram::PARAMS),
-        _ => None,
-    }
-}
-
-/// `.model` parameters of a flat family, written as the TOML card the family's parser reads.
-fn flat_model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Model, String> {
-    let table = flat_table(family).expect("flat family has a table");
-    let mut top = format!("family = \"{family}\"\nsource = \"netlist .model\"\n");
-    let mut var = String::from("[variability]\n");
-    for (k, v) in kv {
-        let key = k.to_ascii_lowercase();
-        let bare = key.strip_prefix("variability.").unwrap_or(&key);
-        let is_var = table
-            .iter()
-            .any(|r| r.0.strip_prefix("variability.") == Some(bare));
-        let is_top = !key.starts_with("variability.") && table.iter().any(|r| r.0 == key);
-        if !v.is_finite() {
-            return Err(format!(
-                "{family}: parameter `{key}`: value {v} is not finite"
-            ));
-        }
-        let line = format!("\"{bare}\" = {v:e}\n");
-        if is_top {
-            top.push_str(&line);
-        } else if is_var {
-            var.push_str(&line);
-        } else {
-            let known: Vec<&str> = table.iter().map(|r| r.0).collect();
-            return Err(format!(
-                "{family}: parameter `{key}`: unknown {family} parameter; known: {}",
-                known.join(", ")
-            ));
-        }
-    }
-    top.push_str(&var);
-    super::Model::build_flat(family, &top, String::new()).map_err(|e| match e {
-        super::FlatError::Toml(e) => format!("{family}: {}", e.message().trim()),
-        super::FlatError::Invalid(m) => format!("{family}: {m}"),
     })
 }
 
-pub(crate) fn build_family<P: FamilyParams>(
-    file: &Path,
-    name: String,
-    source: String,
-    params: &[(String, f64, Option<usize>, Kind)],
-    d2d: &[(String, Sigma, Option<usize>)],
-) -> Result<Card<P>, CardError> {
-    card_from::<P>(file, name, source, params, d2d)
+/// Model from a netlist `.model NAME family (key=value ...)`: the same keys as a card, all in
+/// one flat list (C2C keys included; for the serde-declared families `variability.<key>` or the
+/// bare `<key>`); no D2D spread for `params!` families. The message names the key; use
+/// [`model_from_params_typed`] for the key as data.
+pub fn model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Model, String> {
+    model_from_params_typed(family, kv).map_err(|e| {
+        if e.key.is_empty() {
+            e.msg
+        } else {
+            format!(
+                "{}: parameter `{}`: {}",
+                family.to_ascii_lowercase(),
+                e.key,
+                e.msg
+            )
+        }
+    })
 }
 
 /// One documented parameter of any family (for README tables and `--help` text).
@@ -715,120 +882,10 @@ pub struct ParamDoc {
     pub meaning: String,
 }
 
-/// Symbols of the `[params]`-style families' keys (their declarations carry no symbol).
-/// The test `device_int_docs` checks that this covers every key and nothing else.
-pub const SYMBOLS: &[(&str, &[(&str, &str)])] = &[
-    (
-        "oxram",
-        &[
-            ("i0", "I_0"),
-            ("g0", "g_0"),
-            ("v0", "V_0"),
-            ("vel0", "v_0"),
-            ("gamma0", "γ_0"),
-            ("beta", "β"),
-            ("ea", "E_a"),
-            ("a0", "a_0"),
-            ("t_ox", "t_ox"),
-            ("f_min", "F_min"),
-            ("r_th", "R_th"),
-            ("g_min", "g_min"),
-            ("g_max", "g_max"),
-            ("g_ini", "g_ini"),
-            ("vel_rlx", "v_r"),
-            ("ea_rlx", "E_a,r"),
-            ("l_rlx", "λ_r"),
-            ("dg0", "δg_0"),
-            ("t_crit", "T_crit"),
-            ("t_smth", "T_smth"),
-            ("tau_noise", "τ_n"),
-        ],
-    ),
-    (
-        "cbram",
-        &[
-            ("l", "L"),
-            ("area", "A"),
-            ("rho_on", "ρ_on"),
-            ("rho_off", "ρ_off"),
-            ("v_h", "v_h"),
-            ("v_r", "v_r"),
-            ("ea", "E_a"),
-            ("alpha", "α"),
-            ("beta", "β"),
-            ("r_th", "R_th"),
-            ("c_set", "C"),
-            ("i_comp", "I_comp"),
-            ("h_ini", "h_0"),
-            ("sigma_touch", "σ_r"),
-        ],
-    ),
-    (
-        "fgate",
-        &[
-            ("v_cg", "V_cg"),
-            ("c_cg", "C_cg"),
-            ("c_d", "C_d"),
-            ("c_s", "C_s"),
-            ("vth0", "V_th0"),
-            ("kp", "k_p"),
-            ("n", "n"),
-            ("phi_b", "φ_B"),
-            ("m_ox", "m_ox"),
-            ("t_tun", "t_tun"),
-            ("a_tun", "a_tun"),
-            ("q_ini", "Q_0"),
-            ("tau_ret0", "τ_ret0"),
-            ("ea_ret", "E_a,ret"),
-            ("fano", "F"),
-        ],
-    ),
-];
-
 /// Every parameter of `family` (any family in [`super::FAMILIES`]), from the same declarations
 /// that drive validation. `None` for an unknown family.
 pub fn family_param_docs(family: &str) -> Option<Vec<ParamDoc>> {
-    if let Some(t) = flat_table(family) {
-        let required = flat_required(family);
-        return Some(
-            t.iter()
-                .map(|&(key, symbol, unit, def, meaning)| ParamDoc {
-                    key: key.to_string(),
-                    symbol,
-                    unit,
-                    // A card must give a required key; the value shown for those is what a
-                    // `.model` line that omits it gets.
-                    default: (!required.iter().any(|&(k, r)| r && k == key)).then_some(def),
-                    meaning: meaning.to_string(),
-                })
-                .collect(),
-        );
-    }
-    let specs = super::family_specs(family)?;
-    let syms = SYMBOLS
-        .iter()
-        .find(|(f, _)| *f == family)
-        .map(|(_, s)| *s)
-        .unwrap_or(&[]);
-    Some(
-        specs
-            .iter()
-            .map(|p| ParamDoc {
-                key: match p.kind {
-                    Kind::P => format!("params.{}", p.name),
-                    Kind::C2c => format!("variability.c2c.{}", p.name),
-                },
-                symbol: syms
-                    .iter()
-                    .find(|(k, _)| *k == p.name)
-                    .map(|(_, s)| *s)
-                    .unwrap_or(""),
-                unit: p.unit,
-                default: p.default,
-                meaning: format!("{}; allowed {}", p.doc, p.range.describe()),
-            })
-            .collect(),
-    )
+    super::Model::param_docs(family)
 }
 
 /// Markdown table `parameter | symbol | unit | default | meaning` of a family's parameters

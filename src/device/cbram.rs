@@ -27,20 +27,20 @@ use super::model::{CompactModel, K_B, Q_E};
 params! {
     /// Yu-Wong CBRAM parameters (SI; the paper's cm/s and Ω·cm converted).
     Params, "cbram" {
-        l: "m", None, pos(1e-6), P, "switching-layer thickness L";
-        area: "m^2", None, pos(1e-10), P, "filament base area A (bottom radius sqrt(A/pi))";
-        rho_on: "ohm*m", None, pos(1.0), P, "filament (metal) resistivity";
-        rho_off: "ohm*m", None, pos(1e8), P, "electrolyte resistivity";
-        v_h: "m/s", Some(3.5e-3), pos(1e6), P, "vertical growth velocity prefactor";
-        v_r: "m/s", Some(7.0), pos(1e6), P, "lateral growth velocity prefactor";
-        ea: "eV", Some(0.5), closed(0.0, 5.0), P, "activation energy";
-        alpha: "1", Some(0.5), pos(100.0), P, "vertical field factor";
-        beta: "1", Some(0.3), pos(100.0), P, "lateral field factor";
-        r_th: "K/W", Some(1e6), closed(0.0, 1e10), P, "thermal resistance";
-        c_set: "V", Some(0.08), pos(10.0), P, "R_set = c_set / i_comp at filament touch";
-        i_comp: "A", Some(1e-3), pos(1.0), P, "compliance current of the forming/SET";
-        h_ini: "m", Some(0.0), closed(0.0, 1e-6), P, "initial filament height";
-        sigma_touch: "1", Some(0.0), closed(0.0, 2.0), C2c, "lognormal sigma of the touch radius, drawn at each SET (touch) event";
+        l: "L", "m", None, pos(1e-6), P, "switching-layer thickness L";
+        area: "A", "m^2", None, pos(1e-10), P, "filament base area A (bottom radius sqrt(A/pi))";
+        rho_on: "ρ_on", "ohm*m", None, pos(1.0), P, "filament (metal) resistivity";
+        rho_off: "ρ_off", "ohm*m", None, pos(1e8), P, "electrolyte resistivity";
+        v_h: "v_h", "m/s", Some(3.5e-3), pos(1e6), P, "vertical growth velocity prefactor";
+        v_r: "v_r", "m/s", Some(7.0), pos(1e6), P, "lateral growth velocity prefactor";
+        ea: "E_a", "eV", Some(0.5), closed(0.0, 5.0), P, "activation energy";
+        alpha: "α", "1", Some(0.5), pos(100.0), P, "vertical field factor";
+        beta: "β", "1", Some(0.3), pos(100.0), P, "lateral field factor";
+        r_th: "R_th", "K/W", Some(1e6), closed(0.0, 1e10), P, "thermal resistance";
+        c_set: "C", "V", Some(0.08), pos(10.0), P, "R_set = c_set / i_comp at filament touch";
+        i_comp: "I_comp", "A", Some(1e-3), pos(1.0), P, "compliance current of the forming/SET";
+        h_ini: "h_0", "m", Some(0.0), closed(0.0, 1e-6), P, "initial filament height";
+        sigma_touch: "σ_r", "1", Some(0.0), closed(0.0, 2.0), C2c, "lognormal sigma of the touch radius, drawn at each SET (touch) event";
     }
 }
 
@@ -214,5 +214,53 @@ impl CompactModel for Params {
 
     fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {
         super::card::sample_params(self, rng)
+    }
+}
+
+impl super::model::Family for Params {
+    const KEY: &'static str = "cbram";
+    const IV_DEFAULTS: (f64, f64, f64) = (1.5, -1.5, 1.0);
+
+    fn state_vars(&self, s: &State) -> Vec<(&'static str, f64)> {
+        vec![("height_m", s.h), ("radius_m", s.r)]
+    }
+
+    fn spice_current_expr(&self, s: &State, v: &str, temp_k: f64) -> String {
+        super::spice_expr::cbram(self, s, v, temp_k)
+    }
+
+    fn card_from_toml(
+        file: &std::path::Path,
+        text: &str,
+        name: String,
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::sectioned_card(file, text, name)
+    }
+
+    fn card_from_params(
+        kv: &[(String, f64)],
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::sectioned_card_from_params(kv)
+    }
+
+    fn param_values(&self) -> Vec<(&'static str, f64)> {
+        use super::card::FamilyParams;
+        Self::SPECS
+            .iter()
+            .map(|s| s.name)
+            .zip(self.values())
+            .collect()
+    }
+
+    fn param_docs() -> Vec<super::card::ParamDoc> {
+        super::card::sectioned_docs::<Self>()
+    }
+
+    fn specs() -> Option<&'static [super::card::ParamSpec]> {
+        Some(Self::SPECS)
+    }
+
+    fn section_of(key: &str) -> &'static str {
+        super::card::sectioned_section::<Self>(key)
     }
 }

@@ -37,21 +37,21 @@ pub const H_PLANCK: f64 = 6.62607015e-34;
 params! {
     /// Floating-gate cell parameters (SI).
     Params, "fgate" {
-        v_cg: "V", None, closed(-30.0, 30.0), P, "control-gate bias held during operation, relative to the source (negative terminal)";
-        c_cg: "F", None, pos(1e-9), P, "control gate to FG capacitance";
-        c_d: "F", None, pos(1e-9), P, "drain (positive terminal, incl. tunnel window) to FG capacitance";
-        c_s: "F", None, pos(1e-9), P, "source and bulk to FG capacitance";
-        vth0: "V", None, closed(-10.0, 10.0), P, "threshold voltage seen from the FG at Q = 0";
-        kp: "A/V^2", None, pos(1.0), P, "transconductance factor mu*Cox*W/L";
-        n: "1", Some(1.5), closed(1.0, 10.0), P, "subthreshold slope factor";
-        phi_b: "eV", Some(3.2), pos(10.0), P, "tunnel barrier height (Si/SiO2: 3.2 eV)";
-        m_ox: "1", Some(0.42), pos(10.0), P, "effective electron mass in the oxide / m0";
-        t_tun: "m", None, pos(1e-6), P, "tunnel-oxide thickness";
-        a_tun: "m^2", None, pos(1e-6), P, "tunnel-window area";
-        q_ini: "C", Some(0.0), closed(-1e-9, 1e-9), P, "initial floating-gate charge";
-        tau_ret0: "s", Some(1e-7), pos(1e30), P, "retention time prefactor";
-        ea_ret: "eV", Some(1.1), closed(0.0, 5.0), P, "retention (charge loss) activation energy";
-        fano: "1", Some(0.0), closed(0.0, 1e6), C2c, "shot-noise factor of tunnelling: var(dQ) = fano*q*|dQ| (1 = Poisson)";
+        v_cg: "V_cg", "V", None, closed(-30.0, 30.0), P, "control-gate bias held during operation, relative to the source (negative terminal)";
+        c_cg: "C_cg", "F", None, pos(1e-9), P, "control gate to FG capacitance";
+        c_d: "C_d", "F", None, pos(1e-9), P, "drain (positive terminal, incl. tunnel window) to FG capacitance";
+        c_s: "C_s", "F", None, pos(1e-9), P, "source and bulk to FG capacitance";
+        vth0: "V_th0", "V", None, closed(-10.0, 10.0), P, "threshold voltage seen from the FG at Q = 0";
+        kp: "k_p", "A/V^2", None, pos(1.0), P, "transconductance factor mu*Cox*W/L";
+        n: "n", "1", Some(1.5), closed(1.0, 10.0), P, "subthreshold slope factor";
+        phi_b: "φ_B", "eV", Some(3.2), pos(10.0), P, "tunnel barrier height (Si/SiO2: 3.2 eV)";
+        m_ox: "m_ox", "1", Some(0.42), pos(10.0), P, "effective electron mass in the oxide / m0";
+        t_tun: "t_tun", "m", None, pos(1e-6), P, "tunnel-oxide thickness";
+        a_tun: "a_tun", "m^2", None, pos(1e-6), P, "tunnel-window area";
+        q_ini: "Q_0", "C", Some(0.0), closed(-1e-9, 1e-9), P, "initial floating-gate charge";
+        tau_ret0: "τ_ret0", "s", Some(1e-7), pos(1e30), P, "retention time prefactor";
+        ea_ret: "E_a,ret", "eV", Some(1.1), closed(0.0, 5.0), P, "retention (charge loss) activation energy";
+        fano: "F", "1", Some(0.0), closed(0.0, 1e6), C2c, "shot-noise factor of tunnelling: var(dQ) = fano*q*|dQ| (1 = Poisson)";
     }
 }
 
@@ -226,5 +226,70 @@ impl CompactModel for Params {
 
     fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {
         super::card::sample_params(self, rng)
+    }
+}
+
+impl super::model::Family for Params {
+    const KEY: &'static str = "fgate";
+    const IV_DEFAULTS: (f64, f64, f64) = (14.0, -14.0, 1e-3);
+    const HAS_CONTROL_GATE: bool = true;
+
+    fn current_gated(&self, s: &State, v: f64, v_cg: f64, temp_k: f64) -> (f64, f64) {
+        Params::current_gated(self, s, v, v_cg, temp_k)
+    }
+
+    fn advance_gated(
+        &self,
+        s: &mut State,
+        v: f64,
+        v_cg: f64,
+        dt: f64,
+        temp_k: f64,
+        rng: &mut ChaCha8Rng,
+    ) {
+        Params::advance_gated(self, s, v, v_cg, dt, temp_k, rng)
+    }
+
+    fn state_vars(&self, s: &State) -> Vec<(&'static str, f64)> {
+        vec![("q_fg_c", s.q), ("vth_cg_v", self.vth_cg(s))]
+    }
+
+    fn spice_current_expr(&self, s: &State, v: &str, temp_k: f64) -> String {
+        super::spice_expr::fgate(self, s, v, temp_k)
+    }
+
+    fn card_from_toml(
+        file: &std::path::Path,
+        text: &str,
+        name: String,
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::sectioned_card(file, text, name)
+    }
+
+    fn card_from_params(
+        kv: &[(String, f64)],
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::sectioned_card_from_params(kv)
+    }
+
+    fn param_values(&self) -> Vec<(&'static str, f64)> {
+        use super::card::FamilyParams;
+        Self::SPECS
+            .iter()
+            .map(|s| s.name)
+            .zip(self.values())
+            .collect()
+    }
+
+    fn param_docs() -> Vec<super::card::ParamDoc> {
+        super::card::sectioned_docs::<Self>()
+    }
+
+    fn specs() -> Option<&'static [super::card::ParamSpec]> {
+        Some(Self::SPECS)
+    }
+
+    fn section_of(key: &str) -> &'static str {
+        super::card::sectioned_section::<Self>(key)
     }
 }

@@ -27,436 +27,223 @@ use std::path::Path;
 use rand_chacha::ChaCha8Rng;
 
 pub use card::{
-    family_param_docs, load_card, model_from_params, param_table_markdown, parse_card, Card,
-    CardError, ParamDoc, ParamSpec,
+    family_param_docs, load_card, model_from_params, model_from_params_typed, param_table_markdown,
+    parse_card, Card, CardError, ParamDoc, ParamError, ParamSpec,
 };
-pub use model::CompactModel;
+pub use model::{CompactModel, Family};
 
-use card::{build_family, FamilyParams, Kind, Sigma};
+/// The device registry: one line per family, `Variant => module::ParamType`. Everything that
+/// depends on the set of families is generated from this list: the [`Cell`] and [`Model`]
+/// enums, their dispatch (a `match`, so the per-cell loop has no dynamic dispatch), the family
+/// keys ([`FAMILIES`]), card and `.model` loading, parameter docs and CLI defaults. A new family
+/// is its module (parameters declared once, [`Family`] implemented) plus one line here.
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $variant:ident => $m:ident :: $ty:ident, )*) => {
+        /// Family keys understood by cards and `.model` lines, in registry order.
+        pub const FAMILIES: &[&str] = &[$( <$m::$ty as Family>::KEY ),*];
 
-/// Family keys understood by cards and `.model` lines.
-pub const FAMILIES: &[&str] = &["oxram", "cbram", "fgate", "pcm", "pcm_stat", "mtj"];
+        /// One device instance: its (D2D-sampled) parameters and its state.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Cell {
+            $( $(#[$doc])* $variant { p: $m::$ty, s: <$m::$ty as CompactModel>::State }, )*
+        }
 
-/// Families whose cards are flat TOML read by the model's own serde struct (device-b layout:
-/// top-level keys and a `[variability]` table), as opposed to `[params]` / `[variability.*]`.
-pub const FLAT_FAMILIES: &[&str] = &["pcm", "pcm_stat", "mtj"];
+        /// Card-level parameters of one family (nominal device carrying the D2D spread).
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Model {
+            $( $(#[$doc])* $variant(Card<$m::$ty>), )*
+        }
 
-/// Validation table (ranges, sections) of a `[params]`-style family. The flat families
-/// (`pcm`, `pcm_stat`, `mtj`) validate in their own `validate()` and have `None` here; use
-/// [`family_param_docs`] for a table of every family.
-pub fn family_specs(family: &str) -> Option<&'static [ParamSpec]> {
-    match family {
-        "oxram" => Some(oxram::Params::SPECS),
-        "cbram" => Some(cbram::Params::SPECS),
-        "fgate" => Some(fgate::Params::SPECS),
-        _ => None,
-    }
-}
+        impl Cell {
+            /// Current (A) from the positive to the negative terminal at bias `v` (V) and its
+            /// exact derivative dI/dV (S), at ambient temperature `temp_k` (K).
+            #[inline]
+            pub fn current(&self, v: f64, temp_k: f64) -> (f64, f64) {
+                match self { $( Cell::$variant { p, s } => p.current(s, v, temp_k), )* }
+            }
 
-/// One device instance: its (D2D-sampled) parameters and its state.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Cell {
-    OxRam {
-        p: oxram::Params,
-        s: oxram::State,
-    },
-    Cbram {
-        p: cbram::Params,
-        s: cbram::State,
-    },
-    FloatingGate {
-        p: fgate::Params,
-        s: fgate::State,
-    },
-    Pcm {
-        p: pcm::PcmModel,
-        s: pcm::PcmState,
-    },
-    PcmStat {
-        p: pcm_stat::PcmStatModel,
-        s: pcm_stat::PcmStatState,
-    },
-    Mtj {
-        p: mram::MtjModel,
-        s: mram::MtjState,
-    },
-}
+            /// Advance the state by `dt` (s) under constant bias `v` (V); accurate for any `dt`.
+            #[inline]
+            pub fn advance(&mut self, v: f64, dt: f64, temp_k: f64, rng: &mut ChaCha8Rng) {
+                match self { $( Cell::$variant { p, s } => p.advance(s, v, dt, temp_k, rng), )* }
+            }
 
-macro_rules! each_cell {
-    ($self:expr, $p:ident, $s:ident => $body:expr) => {
-        match $self {
-            Cell::OxRam { p: $p, s: $s } => $body,
-            Cell::Cbram { p: $p, s: $s } => $body,
-            Cell::FloatingGate { p: $p, s: $s } => $body,
-            Cell::Pcm { p: $p, s: $s } => $body,
-            Cell::PcmStat { p: $p, s: $s } => $body,
-            Cell::Mtj { p: $p, s: $s } => $body,
+            /// Read conductance I(v_read)/v_read (S).
+            #[inline]
+            pub fn read_conductance(&self, v_read: f64, temp_k: f64) -> f64 {
+                match self { $( Cell::$variant { p, s } => p.read_conductance(s, v_read, temp_k), )* }
+            }
+
+            /// Whether the family has a driven control gate (a third terminal): `fgate`.
+            pub fn has_control_gate(&self) -> bool {
+                match self { $( Cell::$variant { .. } => <$m::$ty as Family>::HAS_CONTROL_GATE, )* }
+            }
+
+            /// [`Cell::current`] with the control gate driven to `v_cg` (V, relative to the
+            /// negative terminal). Families without a control gate ignore `v_cg`.
+            #[inline]
+            pub fn current_gated(&self, v: f64, v_cg: f64, temp_k: f64) -> (f64, f64) {
+                match self { $( Cell::$variant { p, s } => p.current_gated(s, v, v_cg, temp_k), )* }
+            }
+
+            /// [`Cell::advance`] with the control gate driven to `v_cg` (V). Families without a
+            /// control gate ignore `v_cg`.
+            #[inline]
+            pub fn advance_gated(
+                &mut self,
+                v: f64,
+                v_cg: f64,
+                dt: f64,
+                temp_k: f64,
+                rng: &mut ChaCha8Rng,
+            ) {
+                match self {
+                    $( Cell::$variant { p, s } => p.advance_gated(s, v, v_cg, dt, temp_k, rng), )*
+                }
+            }
+
+            /// Family key (one of [`FAMILIES`]).
+            pub fn family(&self) -> &'static str {
+                match self { $( Cell::$variant { .. } => <$m::$ty as Family>::KEY, )* }
+            }
+
+            /// State variables for CSV output: (name with unit suffix, value in SI).
+            /// Dimensionless quantities carry no suffix.
+            pub fn state_vars(&self) -> Vec<(&'static str, f64)> {
+                match self { $( Cell::$variant { p, s } => p.state_vars(s), )* }
+            }
+
+            /// Put the state back to the card's initial state.
+            pub fn reset_state(&mut self) {
+                match self { $( Cell::$variant { p, s } => *s = p.initial_state(), )* }
+            }
+
+            /// The static law at the present (frozen) state as an ngspice B-source current
+            /// expression in the branch voltage `v` (e.g. `"v(a,b)"`), at circuit temperature
+            /// `temp_k` (K). Every family's law is written exactly (piecewise closed forms via
+            /// `? :` where the Rust code guards overflow).
+            pub fn spice_current_expr(&self, v: &str, temp_k: f64) -> String {
+                match self { $( Cell::$variant { p, s } => p.spice_current_expr(s, v, temp_k), )* }
+            }
+        }
+
+        impl Model {
+            /// The card of `family` from TOML text (`None`: unknown family).
+            pub(crate) fn card_from_toml(
+                family: &str,
+                file: &Path,
+                text: &str,
+                name: String,
+            ) -> Option<Result<Model, CardError>> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return Some(<$m::$ty as Family>::card_from_toml(file, text, name).map(Model::$variant));
+                } )*
+                None
+            }
+
+            /// The model of `family` from `.model` keys (`None`: unknown family).
+            pub(crate) fn card_from_params(
+                family: &str,
+                kv: &[(String, f64)],
+            ) -> Option<Result<Model, CardError>> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return Some(<$m::$ty as Family>::card_from_params(kv).map(Model::$variant));
+                } )*
+                None
+            }
+
+            /// Every documented parameter of `family` (`None`: unknown family).
+            pub fn param_docs(family: &str) -> Option<Vec<ParamDoc>> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return Some(<$m::$ty as Family>::param_docs());
+                } )*
+                None
+            }
+
+            /// Card section (`params`, `variability.d2d`, `variability.c2c`) of `key` in
+            /// `family`'s card (`None`: unknown family).
+            pub fn card_section(family: &str, key: &str) -> Option<&'static str> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return Some(<$m::$ty as Family>::section_of(key));
+                } )*
+                None
+            }
+
+            /// Default `xbar device iv` sweep (v_max V, v_min V, period s) of `family`.
+            pub fn iv_defaults(family: &str) -> Option<(f64, f64, f64)> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return Some(<$m::$ty as Family>::IV_DEFAULTS);
+                } )*
+                None
+            }
+
+            /// Validation table of a `params!` family (`None` for other or unknown families).
+            pub fn specs(family: &str) -> Option<&'static [ParamSpec]> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return <$m::$ty as Family>::specs();
+                } )*
+                None
+            }
+
+            /// A device with D2D variability sampled from `rng`, in its initial state.
+            pub fn instantiate(&self, rng: &mut ChaCha8Rng) -> Cell {
+                match self { $( Model::$variant(c) => {
+                    let p = c.nominal.sample_device(rng);
+                    Cell::$variant { s: p.initial_state(), p }
+                } )* }
+            }
+
+            /// The nominal device (no variability) in its initial state.
+            pub fn nominal_cell(&self) -> Cell {
+                match self { $( Model::$variant(c) => Cell::$variant {
+                    s: c.nominal.initial_state(),
+                    p: c.nominal.clone(),
+                }, )* }
+            }
+
+            /// Family key (one of [`FAMILIES`]).
+            pub fn family(&self) -> &'static str {
+                match self { $( Model::$variant(_) => <$m::$ty as Family>::KEY, )* }
+            }
+
+            /// Card name (file stem unless the card sets `name`).
+            pub fn name(&self) -> &str {
+                match self { $( Model::$variant(c) => &c.name, )* }
+            }
+
+            /// Published source the card cites.
+            pub fn source(&self) -> &str {
+                match self { $( Model::$variant(c) => &c.source, )* }
+            }
+
+            /// Nominal parameter values (key, SI value) in declaration order, e.g. for writing
+            /// a `.model` line that [`model_from_params`] reads back. Serde-declared families
+            /// list their variability keys as `variability.<key>`.
+            pub fn params(&self) -> Vec<(&'static str, f64)> {
+                match self { $( Model::$variant(c) => c.nominal.param_values(), )* }
+            }
         }
     };
 }
 
-impl Cell {
-    /// Current (A) from the positive to the negative terminal at bias `v` (V) and its exact
-    /// derivative dI/dV (S), at ambient temperature `temp_k` (K).
-    #[inline]
-    pub fn current(&self, v: f64, temp_k: f64) -> (f64, f64) {
-        each_cell!(self, p, s => p.current(s, v, temp_k))
-    }
-
-    /// Advance the state by `dt` (s) under constant bias `v` (V); accurate for any `dt`.
-    #[inline]
-    pub fn advance(&mut self, v: f64, dt: f64, temp_k: f64, rng: &mut ChaCha8Rng) {
-        each_cell!(self, p, s => p.advance(s, v, dt, temp_k, rng))
-    }
-
-    /// Read conductance I(v_read)/v_read (S).
-    #[inline]
-    pub fn read_conductance(&self, v_read: f64, temp_k: f64) -> f64 {
-        each_cell!(self, p, s => p.read_conductance(s, v_read, temp_k))
-    }
-
-    /// Whether the family has a driven control gate (a third terminal): `fgate`.
-    pub fn has_control_gate(&self) -> bool {
-        matches!(self, Cell::FloatingGate { .. })
-    }
-
-    /// [`Cell::current`] with the control gate driven to `v_cg` (V, relative to the negative
-    /// terminal). Families without a control gate ignore `v_cg`.
-    #[inline]
-    pub fn current_gated(&self, v: f64, v_cg: f64, temp_k: f64) -> (f64, f64) {
-        match self {
-            Cell::FloatingGate { p, s } => p.current_gated(s, v, v_cg, temp_k),
-            _ => self.current(v, temp_k),
-        }
-    }
-
-    /// [`Cell::advance`] with the control gate driven to `v_cg` (V). Families without a control
-    /// gate ignore `v_cg`.
-    #[inline]
-    pub fn advance_gated(&mut self, v: f64, v_cg: f64, dt: f64, temp_k: f64, rng: &mut ChaCha8Rng) {
-        match self {
-            Cell::FloatingGate { p, s } => p.advance_gated(s, v, v_cg, dt, temp_k, rng),
-            _ => self.advance(v, dt, temp_k, rng),
-        }
-    }
-
-    /// Family key ("oxram", "cbram", "fgate", "pcm", "pcm_stat", "mtj").
-    pub fn family(&self) -> &'static str {
-        match self {
-            Cell::OxRam { .. } => oxram::Params::FAMILY,
-            Cell::Cbram { .. } => cbram::Params::FAMILY,
-            Cell::FloatingGate { .. } => fgate::Params::FAMILY,
-            Cell::Pcm { .. } => "pcm",
-            Cell::PcmStat { .. } => "pcm_stat",
-            Cell::Mtj { .. } => "mtj",
-        }
-    }
-
-    /// State variables for CSV output: (name with unit suffix, value in SI). Dimensionless
-    /// quantities carry no suffix; the MTJ orientation is 1 for antiparallel, 0 for parallel.
-    pub fn state_vars(&self) -> Vec<(&'static str, f64)> {
-        match self {
-            Cell::OxRam { s, .. } => vec![("gap_m", s.gap)],
-            Cell::Cbram { s, .. } => vec![("height_m", s.h), ("radius_m", s.r)],
-            Cell::FloatingGate { p, s } => {
-                vec![("q_fg_c", s.q), ("vth_cg_v", p.vth_cg(s))]
-            }
-            Cell::Pcm { s, .. } => vec![
-                ("amorphous_fraction", s.amorphous_fraction),
-                ("drift_age_s", s.age_s),
-            ],
-            Cell::PcmStat { s, .. } => vec![
-                ("g_prog_s", s.g_prog_s),
-                ("drift_exponent", s.nu),
-                ("age_s", s.age_s),
-            ],
-            Cell::Mtj { s, .. } => vec![(
-                "antiparallel",
-                f64::from(u8::from(
-                    s.orientation == mram::MtjOrientation::AntiParallel,
-                )),
-            )],
-        }
-    }
-
-    /// Put the state back to the card's initial state.
-    pub fn reset_state(&mut self) {
-        each_cell!(self, p, s => *s = p.initial_state())
-    }
-
-    /// The static law at the present (frozen) state as an ngspice B-source current expression
-    /// in the branch voltage `v` (e.g. `"v(a,b)"`), at circuit temperature `temp_k` (K).
-    /// Every family's law is written exactly (piecewise closed forms via `? :` where the
-    /// Rust code guards overflow); see `spice_expr.rs`.
-    pub fn spice_current_expr(&self, v: &str, temp_k: f64) -> String {
-        spice_expr::current_expr(self, v, temp_k)
-    }
-}
-
-/// Card-level parameters of one family, before device-to-device variability.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Model {
-    OxRam(Card<oxram::Params>),
-    Cbram(Card<cbram::Params>),
-    FloatingGate(Card<fgate::Params>),
-    /// Physical PCM; `nominal` carries the card's D2D sigmas in its `variability`.
-    Pcm(Card<pcm::PcmModel>),
+registry! {
+    /// Stanford-PKU filamentary OxRAM (gap model).
+    OxRam => oxram::Params,
+    /// Yu-Wong CBRAM (filament height and radius).
+    Cbram => cbram::Params,
+    /// Floating-gate transistor (FN tunnelling, EKV channel, driven control gate).
+    FloatingGate => fgate::Params,
+    /// Physical PCM (amorphous fraction, threshold switching, drift).
+    Pcm => pcm::PcmModel,
     /// aihwkit-style statistical PCM (no bias-driven dynamics).
-    PcmStat(Card<pcm_stat::PcmStatModel>),
+    PcmStat => pcm_stat::PcmStatModel,
     /// Two-state stochastic STT-MTJ.
-    Mtj(Card<mram::MtjModel>),
+    Mtj => mram::MtjModel,
 }
 
-/// A flat-family model built from its validated parameter struct. The `name` and `source`
-/// strings move to the `Card`, so sampled cells do not each carry a copy of them.
-fn flat_card<P, M>(
-    mut params: P,
-    name: String,
-    source: String,
-    strip: impl Fn(&mut P) -> (&mut String, &mut String),
-    build: impl Fn(P) -> Result<M, String>,
-) -> Result<Card<M>, String> {
-    let (n, s) = strip(&mut params);
-    let name = if n.is_empty() {
-        name
-    } else {
-        std::mem::take(n)
-    };
-    let source = if s.is_empty() {
-        source
-    } else {
-        std::mem::take(s)
-    };
-    Ok(Card {
-        name,
-        source,
-        nominal: build(params)?,
-    })
-}
-
-impl Model {
-    pub(crate) fn build(
-        family: &str,
-        file: &Path,
-        name: String,
-        source: String,
-        params: &[(String, f64, Option<usize>, Kind)],
-        d2d: &[(String, Sigma, Option<usize>)],
-    ) -> Result<Model, CardError> {
-        Ok(match family {
-            "oxram" => Model::OxRam(build_family(file, name, source, params, d2d)?),
-            "cbram" => Model::Cbram(build_family(file, name, source, params, d2d)?),
-            "fgate" => Model::FloatingGate(build_family(file, name, source, params, d2d)?),
-            _ => {
-                return Err(CardError {
-                    file: file.to_path_buf(),
-                    line: None,
-                    key: "family".into(),
-                    msg: format!("unknown family `{family}`; known: {}", FAMILIES.join(", ")),
-                })
-            }
-        })
-    }
-
-    /// Build a flat-family model (`pcm`, `pcm_stat`, `mtj`) from TOML text through the model's
-    /// own parser; `default_name` is used when the card has no `name`. Errors are the model's
-    /// messages (they name the key); [`card::parse_card`] adds file and line.
-    pub(crate) fn build_flat(
-        family: &str,
-        text: &str,
-        default_name: String,
-    ) -> Result<Model, FlatError> {
-        let de = |e: toml::de::Error| FlatError::Toml(e);
-        let val = |e: String| FlatError::Invalid(e);
-        let src = String::new();
-        Ok(match family {
-            "pcm" => {
-                let p: pcm::PcmParams = toml::from_str(text).map_err(de)?;
-                p.validate().map_err(val)?;
-                Model::Pcm(
-                    flat_card(
-                        p,
-                        default_name,
-                        src,
-                        |p| (&mut p.name, &mut p.source),
-                        pcm::PcmModel::new,
-                    )
-                    .map_err(val)?,
-                )
-            }
-            "pcm_stat" => {
-                let p: pcm_stat::PcmStatParams = toml::from_str(text).map_err(de)?;
-                p.validate().map_err(val)?;
-                Model::PcmStat(
-                    flat_card(
-                        p,
-                        default_name,
-                        src,
-                        |p| (&mut p.name, &mut p.source),
-                        pcm_stat::PcmStatModel::new,
-                    )
-                    .map_err(val)?,
-                )
-            }
-            "mtj" => {
-                let p: mram::MtjParams = toml::from_str(text).map_err(de)?;
-                p.validate().map_err(val)?;
-                Model::Mtj(
-                    flat_card(
-                        p,
-                        default_name,
-                        src,
-                        |p| (&mut p.name, &mut p.source),
-                        mram::MtjModel::new,
-                    )
-                    .map_err(val)?,
-                )
-            }
-            other => {
-                return Err(FlatError::Invalid(format!(
-                    "parameter `family` = \"{other}\": not a flat-card family ({})",
-                    FLAT_FAMILIES.join(", ")
-                )))
-            }
-        })
-    }
-
-    /// A device with D2D variability sampled from `rng`, in its initial state.
-    pub fn instantiate(&self, rng: &mut ChaCha8Rng) -> Cell {
-        match self {
-            Model::OxRam(c) => {
-                let p = c.sample(rng);
-                Cell::OxRam {
-                    s: p.initial_state(),
-                    p,
-                }
-            }
-            Model::Cbram(c) => {
-                let p = c.sample(rng);
-                Cell::Cbram {
-                    s: p.initial_state(),
-                    p,
-                }
-            }
-            Model::FloatingGate(c) => {
-                let p = c.sample(rng);
-                Cell::FloatingGate {
-                    s: p.initial_state(),
-                    p,
-                }
-            }
-            Model::Pcm(c) => {
-                let p = c.nominal.sample_device(rng);
-                Cell::Pcm {
-                    s: p.initial_state(),
-                    p,
-                }
-            }
-            Model::PcmStat(c) => {
-                let p = c.nominal.sample_device(rng);
-                Cell::PcmStat {
-                    s: p.initial_state(),
-                    p,
-                }
-            }
-            Model::Mtj(c) => {
-                let p = c.nominal.sample_device(rng);
-                Cell::Mtj {
-                    s: p.initial_state(),
-                    p,
-                }
-            }
-        }
-    }
-
-    /// The nominal device (no variability) in its initial state.
-    pub fn nominal_cell(&self) -> Cell {
-        match self {
-            Model::OxRam(c) => Cell::OxRam {
-                s: c.nominal.initial_state(),
-                p: c.nominal.clone(),
-            },
-            Model::Cbram(c) => Cell::Cbram {
-                s: c.nominal.initial_state(),
-                p: c.nominal.clone(),
-            },
-            Model::FloatingGate(c) => Cell::FloatingGate {
-                s: c.nominal.initial_state(),
-                p: c.nominal.clone(),
-            },
-            Model::Pcm(c) => Cell::Pcm {
-                s: c.nominal.initial_state(),
-                p: c.nominal.clone(),
-            },
-            Model::PcmStat(c) => Cell::PcmStat {
-                s: c.nominal.initial_state(),
-                p: c.nominal.clone(),
-            },
-            Model::Mtj(c) => Cell::Mtj {
-                s: c.nominal.initial_state(),
-                p: c.nominal.clone(),
-            },
-        }
-    }
-
-    pub fn family(&self) -> &'static str {
-        match self {
-            Model::OxRam(_) => oxram::Params::FAMILY,
-            Model::Cbram(_) => cbram::Params::FAMILY,
-            Model::FloatingGate(_) => fgate::Params::FAMILY,
-            Model::Pcm(_) => "pcm",
-            Model::PcmStat(_) => "pcm_stat",
-            Model::Mtj(_) => "mtj",
-        }
-    }
-
-    /// Card name (file stem unless the card sets `name`).
-    pub fn name(&self) -> &str {
-        match self {
-            Model::OxRam(c) => &c.name,
-            Model::Cbram(c) => &c.name,
-            Model::FloatingGate(c) => &c.name,
-            Model::Pcm(c) => &c.name,
-            Model::PcmStat(c) => &c.name,
-            Model::Mtj(c) => &c.name,
-        }
-    }
-
-    /// Published source the card cites.
-    pub fn source(&self) -> &str {
-        match self {
-            Model::OxRam(c) => &c.source,
-            Model::Cbram(c) => &c.source,
-            Model::FloatingGate(c) => &c.source,
-            Model::Pcm(c) => &c.source,
-            Model::PcmStat(c) => &c.source,
-            Model::Mtj(c) => &c.source,
-        }
-    }
-
-    /// Nominal parameter values (key, SI value) in declaration order, e.g. for writing a
-    /// `.model` line that [`model_from_params`] reads back. Flat families list their
-    /// variability keys as `variability.<key>`.
-    pub fn params(&self) -> Vec<(&'static str, f64)> {
-        fn kv<P: FamilyParams>(p: &P) -> Vec<(&'static str, f64)> {
-            P::SPECS.iter().map(|s| s.name).zip(p.values()).collect()
-        }
-        match self {
-            Model::OxRam(c) => kv(&c.nominal),
-            Model::Cbram(c) => kv(&c.nominal),
-            Model::FloatingGate(c) => kv(&c.nominal),
-            Model::Pcm(c) => c.nominal.params().numeric_values(),
-            Model::PcmStat(c) => c.nominal.params().numeric_values(),
-            Model::Mtj(c) => c.nominal.params().numeric_values(),
-        }
-    }
-}
-
-/// Error of a flat-family card before file and line are attached.
-#[derive(Debug)]
-pub(crate) enum FlatError {
-    /// TOML syntax or type error, or an unknown key (carries a span).
-    Toml(toml::de::Error),
-    /// `validate()` message: "parameter `key` = value: requirement".
-    Invalid(String),
+/// Validation table (ranges, sections) of a `params!`-declared family; `None` for the
+/// serde-declared ones (`pcm`, `pcm_stat`, `mtj`, which validate in their own `validate()`).
+/// Use [`family_param_docs`] for a table of every family.
+pub fn family_specs(family: &str) -> Option<&'static [ParamSpec]> {
+    Model::specs(family)
 }

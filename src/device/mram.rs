@@ -36,6 +36,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use super::card::ParamError;
 use super::model::{CompactModel, K_B, Q_E};
 use super::pcm::{check, define_card};
 
@@ -104,7 +105,7 @@ define_card! {
 
 impl MtjParams {
     /// Validates every parameter; the error names the offending key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         self.validate_common()?;
         for (k, v) in [
             ("ra_ohm_um2", self.ra_ohm_um2),
@@ -197,7 +198,7 @@ pub struct MtjModel {
 
 impl MtjModel {
     /// Validates `params` and derives R_P, E_b and the critical currents.
-    pub fn new(params: MtjParams) -> Result<Self, String> {
+    pub fn new(params: MtjParams) -> Result<Self, ParamError> {
         params.validate()?;
         let p = &params;
         let area = std::f64::consts::PI * p.diameter_m * p.diameter_m / 4.0;
@@ -221,7 +222,7 @@ impl MtjModel {
 
     /// Parses, validates and builds from TOML text.
     pub fn from_toml_str(text: &str) -> Result<Self, String> {
-        Self::new(MtjParams::from_toml_str(text)?)
+        Self::new(MtjParams::from_toml_str(text)?).map_err(String::from)
     }
 
     /// The parameters of this device.
@@ -526,4 +527,47 @@ pub fn switching_fraction_mc(
         }
     }
     switched as f64 / trials.max(1) as f64
+}
+
+impl super::model::Family for MtjModel {
+    const KEY: &'static str = "mtj";
+    const IV_DEFAULTS: (f64, f64, f64) = (0.3, -0.3, 1e-6);
+
+    fn state_vars(&self, s: &MtjState) -> Vec<(&'static str, f64)> {
+        vec![(
+            "antiparallel",
+            f64::from(u8::from(s.orientation == MtjOrientation::AntiParallel)),
+        )]
+    }
+
+    fn spice_current_expr(&self, s: &MtjState, v: &str, temp_k: f64) -> String {
+        super::spice_expr::mtj(self, s, v, temp_k)
+    }
+
+    fn card_from_toml(
+        file: &std::path::Path,
+        text: &str,
+        name: String,
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::flat_card(file, text, name, Self::new)
+    }
+
+    fn card_from_params(
+        kv: &[(String, f64)],
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::flat_card_from_params(kv, Self::new)
+    }
+
+    fn param_values(&self) -> Vec<(&'static str, f64)> {
+        self.params().numeric_values()
+    }
+
+    fn param_docs() -> Vec<super::card::ParamDoc> {
+        super::card::flat_docs::<MtjParams>()
+    }
+
+    fn section_of(key: &str) -> &'static str {
+        use super::card::FlatParams;
+        super::card::flat_section(MtjParams::TABLE, key)
+    }
 }

@@ -15,27 +15,27 @@ use super::model::{CompactModel, K_B, Q_E};
 params! {
     /// Stanford-PKU v1.0.0 parameters (SI).
     Params, "oxram" {
-        i0: "A", None, pos(1.0), P, "current prefactor I0";
-        g0: "m", None, pos(2e-9), P, "tunnelling length g0 (source range (0, 2 nm])";
-        v0: "V", None, pos(10.0), P, "I-V nonlinearity voltage V0";
-        vel0: "m/s", Some(10.0), pos(1e12), P, "gap velocity prefactor v0";
-        gamma0: "1", Some(16.0), pos(1e3), P, "field enhancement at g = 0";
-        beta: "1", Some(0.8), closed(0.0, 1e3), P, "enhancement roll-off: gamma = gamma0 - beta*(g/1nm)^3";
-        ea: "eV", Some(0.6), closed(0.0, 5.0), P, "activation energy of gap motion";
-        a0: "m", Some(0.25e-9), pos(1e-8), P, "hopping distance a0";
-        t_ox: "m", Some(12e-9), pos(1e-6), P, "oxide thickness";
-        f_min: "V/m", Some(1.4e9), closed(0.0, 1e12), P, "minimum field gamma*|V|/t_ox for gap motion";
-        r_th: "K/W", Some(2.1e3), closed(0.0, 1e9), P, "thermal resistance, T = T0 + |V*I|*r_th";
-        g_min: "m", None, closed(0.0, 1e-8), P, "minimum gap";
-        g_max: "m", None, pos(1e-8), P, "maximum gap";
-        g_ini: "m", None, closed(0.0, 1e-8), P, "initial gap";
-        vel_rlx: "m/s", Some(0.0), closed(0.0, 1e12), P, "gap relaxation velocity prefactor (0 = no relaxation)";
-        ea_rlx: "eV", Some(1.0), closed(0.0, 5.0), P, "activation energy of gap relaxation";
-        l_rlx: "m", Some(0.1e-9), pos(1e-8), P, "relaxation length: the relaxation rate falls as exp(-(g-g_min)/l_rlx)";
-        dg0: "m/s", Some(0.0), closed(0.0, 0.1), C2c, "amplitude of the random gap velocity (source delta_g0, range [0, 0.1))";
-        t_crit: "K", Some(450.0), pos(1e4), C2c, "temperature above which the random velocity switches on";
-        t_smth: "K", Some(500.0), pos(1e4), C2c, "smoothing of that onset";
-        tau_noise: "s", Some(1e-9), pos(1.0), C2c, "correlation time of the random velocity (source time_step)";
+        i0: "I_0", "A", None, pos(1.0), P, "current prefactor I0";
+        g0: "g_0", "m", None, pos(2e-9), P, "tunnelling length g0 (source range (0, 2 nm])";
+        v0: "V_0", "V", None, pos(10.0), P, "I-V nonlinearity voltage V0";
+        vel0: "v_0", "m/s", Some(10.0), pos(1e12), P, "gap velocity prefactor v0";
+        gamma0: "γ_0", "1", Some(16.0), pos(1e3), P, "field enhancement at g = 0";
+        beta: "β", "1", Some(0.8), closed(0.0, 1e3), P, "enhancement roll-off: gamma = gamma0 - beta*(g/1nm)^3";
+        ea: "E_a", "eV", Some(0.6), closed(0.0, 5.0), P, "activation energy of gap motion";
+        a0: "a_0", "m", Some(0.25e-9), pos(1e-8), P, "hopping distance a0";
+        t_ox: "t_ox", "m", Some(12e-9), pos(1e-6), P, "oxide thickness";
+        f_min: "F_min", "V/m", Some(1.4e9), closed(0.0, 1e12), P, "minimum field gamma*|V|/t_ox for gap motion";
+        r_th: "R_th", "K/W", Some(2.1e3), closed(0.0, 1e9), P, "thermal resistance, T = T0 + |V*I|*r_th";
+        g_min: "g_min", "m", None, closed(0.0, 1e-8), P, "minimum gap";
+        g_max: "g_max", "m", None, pos(1e-8), P, "maximum gap";
+        g_ini: "g_ini", "m", None, closed(0.0, 1e-8), P, "initial gap";
+        vel_rlx: "v_r", "m/s", Some(0.0), closed(0.0, 1e12), P, "gap relaxation velocity prefactor (0 = no relaxation)";
+        ea_rlx: "E_a,r", "eV", Some(1.0), closed(0.0, 5.0), P, "activation energy of gap relaxation";
+        l_rlx: "λ_r", "m", Some(0.1e-9), pos(1e-8), P, "relaxation length: the relaxation rate falls as exp(-(g-g_min)/l_rlx)";
+        dg0: "δg_0", "m/s", Some(0.0), closed(0.0, 0.1), C2c, "amplitude of the random gap velocity (source delta_g0, range [0, 0.1))";
+        t_crit: "T_crit", "K", Some(450.0), pos(1e4), C2c, "temperature above which the random velocity switches on";
+        t_smth: "T_smth", "K", Some(500.0), pos(1e4), C2c, "smoothing of that onset";
+        tau_noise: "τ_n", "s", Some(1e-9), pos(1.0), C2c, "correlation time of the random velocity (source time_step)";
     }
 }
 
@@ -182,5 +182,53 @@ impl CompactModel for Params {
 
     fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {
         super::card::sample_params(self, rng)
+    }
+}
+
+impl super::model::Family for Params {
+    const KEY: &'static str = "oxram";
+    const IV_DEFAULTS: (f64, f64, f64) = (1.5, -1.5, 1.0);
+
+    fn state_vars(&self, s: &State) -> Vec<(&'static str, f64)> {
+        vec![("gap_m", s.gap)]
+    }
+
+    fn spice_current_expr(&self, s: &State, v: &str, temp_k: f64) -> String {
+        super::spice_expr::oxram(self, s, v, temp_k)
+    }
+
+    fn card_from_toml(
+        file: &std::path::Path,
+        text: &str,
+        name: String,
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::sectioned_card(file, text, name)
+    }
+
+    fn card_from_params(
+        kv: &[(String, f64)],
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::sectioned_card_from_params(kv)
+    }
+
+    fn param_values(&self) -> Vec<(&'static str, f64)> {
+        use super::card::FamilyParams;
+        Self::SPECS
+            .iter()
+            .map(|s| s.name)
+            .zip(self.values())
+            .collect()
+    }
+
+    fn param_docs() -> Vec<super::card::ParamDoc> {
+        super::card::sectioned_docs::<Self>()
+    }
+
+    fn specs() -> Option<&'static [super::card::ParamSpec]> {
+        Some(Self::SPECS)
+    }
+
+    fn section_of(key: &str) -> &'static str {
+        super::card::sectioned_section::<Self>(key)
     }
 }

@@ -37,14 +37,18 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use super::card::ParamError;
 use super::model::{CompactModel, K_B, Q_E};
 
 /// Checks one scalar parameter and names its key in the error.
-pub(crate) fn check(key: &str, value: f64, ok: bool, requirement: &str) -> Result<(), String> {
+pub(crate) fn check(key: &str, value: f64, ok: bool, requirement: &str) -> Result<(), ParamError> {
     if value.is_finite() && ok {
         Ok(())
     } else {
-        Err(format!("parameter `{key}` = {value}: {requirement}"))
+        Err(ParamError {
+            key: key.to_string(),
+            msg: format!("{value}: {requirement}"),
+        })
     }
 }
 
@@ -123,8 +127,10 @@ macro_rules! define_card {
 
             /// Parses a TOML card (unknown keys and type errors are reported with line and
             /// column by the TOML parser) and validates it.
+            /// Either card layout is read (see [`crate::device::card::flatten_layout`]).
             pub fn from_toml_str(text: &str) -> Result<Self, String> {
-                let p: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+                let text = $crate::device::card::flatten_layout(text, $table)?;
+                let p: Self = toml::from_str(&text).map_err(|e| e.to_string())?;
                 p.validate()?;
                 Ok(p)
             }
@@ -146,17 +152,29 @@ macro_rules! define_card {
             }
 
             /// Checks the family tag and that every number is finite.
-            fn validate_common(&self) -> Result<(), String> {
+            fn validate_common(&self) -> Result<(), $crate::device::card::ParamError> {
                 if self.family != $family {
-                    return Err(format!(
-                        "parameter `family` = \"{}\": expected \"{}\"",
-                        self.family, $family
-                    ));
+                    return Err($crate::device::card::ParamError {
+                        key: "family".into(),
+                        msg: format!("\"{}\": expected \"{}\"", self.family, $family),
+                    });
                 }
                 for (k, v) in self.numeric_values() {
                     $crate::device::pcm::check(k, v, true, "must be a finite number")?;
                 }
                 Ok(())
+            }
+        }
+
+        impl $crate::device::card::FlatParams for $name {
+            const FAMILY: &'static str = $family;
+            const TABLE: $crate::device::card::FlatTable = $table;
+            const REQUIRED: &'static [(&'static str, bool)] = $name::REQUIRED;
+            fn validate(&self) -> Result<(), $crate::device::card::ParamError> {
+                $name::validate(self)
+            }
+            fn take_name_source(&mut self) -> (String, String) {
+                (std::mem::take(&mut self.name), std::mem::take(&mut self.source))
             }
         }
     };
@@ -242,7 +260,7 @@ define_card! {
 
 impl PcmParams {
     /// Validates every parameter; the error names the offending key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         self.validate_common()?;
         check(
             "r_set_ohm",
@@ -388,14 +406,14 @@ pub struct PcmModel {
 
 impl PcmModel {
     /// Validates `params` and builds the model.
-    pub fn new(params: PcmParams) -> Result<Self, String> {
+    pub fn new(params: PcmParams) -> Result<Self, ParamError> {
         params.validate()?;
         Ok(Self { p: params })
     }
 
     /// Parses, validates and builds from TOML text.
     pub fn from_toml_str(text: &str) -> Result<Self, String> {
-        Self::new(PcmParams::from_toml_str(text)?)
+        Self::new(PcmParams::from_toml_str(text)?).map_err(String::from)
     }
 
     /// The parameters of this device.
@@ -680,5 +698,48 @@ mod tests {
         // Odd symmetry.
         let (im, _) = m.current(&st, -v, 300.0);
         assert!((im + i).abs() < 1e-18);
+    }
+}
+
+impl super::model::Family for PcmModel {
+    const KEY: &'static str = "pcm";
+    const IV_DEFAULTS: (f64, f64, f64) = (1.6, -1.6, 1e-6);
+
+    fn state_vars(&self, s: &PcmState) -> Vec<(&'static str, f64)> {
+        vec![
+            ("amorphous_fraction", s.amorphous_fraction),
+            ("drift_age_s", s.age_s),
+        ]
+    }
+
+    fn spice_current_expr(&self, s: &PcmState, v: &str, temp_k: f64) -> String {
+        super::spice_expr::pcm(self, s, v, temp_k)
+    }
+
+    fn card_from_toml(
+        file: &std::path::Path,
+        text: &str,
+        name: String,
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::flat_card(file, text, name, Self::new)
+    }
+
+    fn card_from_params(
+        kv: &[(String, f64)],
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::flat_card_from_params(kv, Self::new)
+    }
+
+    fn param_values(&self) -> Vec<(&'static str, f64)> {
+        self.params().numeric_values()
+    }
+
+    fn param_docs() -> Vec<super::card::ParamDoc> {
+        super::card::flat_docs::<PcmParams>()
+    }
+
+    fn section_of(key: &str) -> &'static str {
+        use super::card::FlatParams;
+        super::card::flat_section(PcmParams::TABLE, key)
     }
 }

@@ -23,6 +23,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use super::card::ParamError;
 use super::model::CompactModel;
 use super::pcm::{check, define_card};
 
@@ -109,7 +110,7 @@ define_card! {
 
 impl PcmStatParams {
     /// Validates every parameter; the error names the offending key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ParamError> {
         self.validate_common()?;
         for (k, v) in [
             ("g_max_us", self.g_max_us),
@@ -174,14 +175,14 @@ pub struct PcmStatModel {
 
 impl PcmStatModel {
     /// Validates `params` and builds the model.
-    pub fn new(params: PcmStatParams) -> Result<Self, String> {
+    pub fn new(params: PcmStatParams) -> Result<Self, ParamError> {
         params.validate()?;
         Ok(Self { p: params })
     }
 
     /// Parses, validates and builds from TOML text.
     pub fn from_toml_str(text: &str) -> Result<Self, String> {
-        Self::new(PcmStatParams::from_toml_str(text)?)
+        Self::new(PcmStatParams::from_toml_str(text)?).map_err(String::from)
     }
 
     /// The parameters.
@@ -290,5 +291,49 @@ impl CompactModel for PcmStatModel {
 
     fn sample_device(&self, _rng: &mut ChaCha8Rng) -> Self {
         self.clone()
+    }
+}
+
+impl super::model::Family for PcmStatModel {
+    const KEY: &'static str = "pcm_stat";
+    const IV_DEFAULTS: (f64, f64, f64) = (1.0, -1.0, 1.0);
+
+    fn state_vars(&self, s: &PcmStatState) -> Vec<(&'static str, f64)> {
+        vec![
+            ("g_prog_s", s.g_prog_s),
+            ("drift_exponent", s.nu),
+            ("age_s", s.age_s),
+        ]
+    }
+
+    fn spice_current_expr(&self, s: &PcmStatState, v: &str, temp_k: f64) -> String {
+        super::spice_expr::pcm_stat(self, s, v, temp_k)
+    }
+
+    fn card_from_toml(
+        file: &std::path::Path,
+        text: &str,
+        name: String,
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::flat_card(file, text, name, Self::new)
+    }
+
+    fn card_from_params(
+        kv: &[(String, f64)],
+    ) -> Result<super::card::Card<Self>, super::card::CardError> {
+        super::card::flat_card_from_params(kv, Self::new)
+    }
+
+    fn param_values(&self) -> Vec<(&'static str, f64)> {
+        self.params().numeric_values()
+    }
+
+    fn param_docs() -> Vec<super::card::ParamDoc> {
+        super::card::flat_docs::<PcmStatParams>()
+    }
+
+    fn section_of(key: &str) -> &'static str {
+        use super::card::FlatParams;
+        super::card::flat_section(PcmStatParams::TABLE, key)
     }
 }

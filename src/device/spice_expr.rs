@@ -8,7 +8,7 @@
 //! e^-30/2 ≈ 5e-14), because `ln(1+exp(y))` in ngspice would round to 0 there.
 
 use super::model::{K_B, Q_E};
-use super::Cell;
+use super::{cbram, fgate, mram, oxram, pcm, pcm_stat};
 
 /// A number as ngspice reads it; round-trip exact (`{:e}` is the shortest exact form).
 fn n(x: f64) -> String {
@@ -38,83 +38,96 @@ fn sinh_lim(x: &str) -> String {
     )
 }
 
-/// See [`Cell::spice_current_expr`].
-pub(crate) fn current_expr(cell: &Cell, v: &str, temp_k: f64) -> String {
-    match cell {
-        Cell::OxRam { p, s } => {
-            // I = I0·exp(-g/g0)·sinh_lim(V/V0), prefactor frozen at the gap.
-            let pre = p.i0 * (-s.gap / p.g0).exp();
-            format!("{}*{}", n(pre), sinh_lim(&format!("{v}/{}", n(p.v0))))
-        }
-        Cell::Cbram { p, s } => {
-            let g = 1.0 / p.resistance(s.h, s.r);
-            format!("{}*{v}", n(g))
-        }
-        Cell::FloatingGate { p, s } => {
-            // EKV with the FG as gate: V_P = (V_FG − V_th0)/n, V_FG linear in V.
-            let ut = K_B * temp_k / Q_E;
-            let ct = p.c_total();
-            let i_spec = 2.0 * p.n * p.kp * ut * ut;
-            let vp = format!(
-                "(({}+{}*{v})/{}-{})/{}",
-                n(s.q + p.c_cg * p.v_cg),
-                n(p.c_d),
-                n(ct),
-                n(p.vth0),
-                n(p.n)
-            );
-            let f = |x: &str| {
-                let sp = softplus(&format!("0.5*({x})"));
-                format!("({sp})*({sp})")
-            };
+/// `oxram` (see [`super::Cell::spice_current_expr`]).
+pub(crate) fn oxram(p: &oxram::Params, s: &oxram::State, v: &str, _temp_k: f64) -> String {
+    // I = I0·exp(-g/g0)·sinh_lim(V/V0), prefactor frozen at the gap.
+    let pre = p.i0 * (-s.gap / p.g0).exp();
+    format!("{}*{}", n(pre), sinh_lim(&format!("{v}/{}", n(p.v0))))
+}
+
+/// `cbram` (see [`super::Cell::spice_current_expr`]).
+pub(crate) fn cbram(p: &cbram::Params, s: &cbram::State, v: &str, _temp_k: f64) -> String {
+    let g = 1.0 / p.resistance(s.h, s.r);
+    format!("{}*{v}", n(g))
+}
+
+/// `fgate` (see [`super::Cell::spice_current_expr`]).
+pub(crate) fn fgate(p: &fgate::Params, s: &fgate::State, v: &str, temp_k: f64) -> String {
+    // EKV with the FG as gate: V_P = (V_FG − V_th0)/n, V_FG linear in V.
+    let ut = K_B * temp_k / Q_E;
+    let ct = p.c_total();
+    let i_spec = 2.0 * p.n * p.kp * ut * ut;
+    let vp = format!(
+        "(({}+{}*{v})/{}-{})/{}",
+        n(s.q + p.c_cg * p.v_cg),
+        n(p.c_d),
+        n(ct),
+        n(p.vth0),
+        n(p.n)
+    );
+    let f = |x: &str| {
+        let sp = softplus(&format!("0.5*({x})"));
+        format!("({sp})*({sp})")
+    };
+    format!(
+        "{}*({}-{})",
+        n(i_spec),
+        f(&format!("({vp})/{}", n(ut))),
+        f(&format!("(({vp})-{v})/{}", n(ut)))
+    )
+}
+
+/// `pcm` (see [`super::Cell::spice_current_expr`]).
+pub(crate) fn pcm(p: &pcm::PcmModel, s: &pcm::PcmState, v: &str, _temp_k: f64) -> String {
+    // I = V/R_read + s(V)·I_on(V) (pcm.rs), R_read, V_th and the branch frozen at the state.
+    let q = p.params();
+    let r = p.read_resistance(s);
+    let vth = p.threshold_voltage(s.amorphous_fraction);
+    let a = format!(
+        "({v}*{v}-{})/{}",
+        n(vth * vth),
+        n(2.0 * vth * q.v_th_width_v)
+    );
+    let w = q.v_on_width_v;
+    // softplus of width w: w·ln(1 + e^(z/w)).
+    let sp = |z: &str| format!("{}*{}", n(w), softplus(&format!("({z})/{}", n(w))));
+    let i_on = format!(
+        "({}-{})/{}",
+        sp(&format!("{v}-{}", n(q.v_on_v))),
+        sp(&format!("-{v}-{}", n(q.v_on_v))),
+        n(q.r_on_ohm)
+    );
+    if s.threshold_on {
+        // Threshold-switched ON branch: the gate is fully open.
+        format!("{v}/{}+{}", n(r), i_on)
+    } else {
+        format!("{v}/{}+{}*{}", n(r), logistic(&a), i_on)
+    }
+}
+
+/// `pcm_stat` (see [`super::Cell::spice_current_expr`]).
+pub(crate) fn pcm_stat(
+    p: &pcm_stat::PcmStatModel,
+    s: &pcm_stat::PcmStatState,
+    v: &str,
+    _temp_k: f64,
+) -> String {
+    let g = p.drifted_conductance(s);
+    format!("{}*{v}", n(g))
+}
+
+/// `mtj` (see [`super::Cell::spice_current_expr`]).
+pub(crate) fn mtj(p: &mram::MtjModel, s: &mram::MtjState, v: &str, _temp_k: f64) -> String {
+    match s.orientation {
+        mram::MtjOrientation::Parallel => format!("{v}/{}", n(p.r_p())),
+        mram::MtjOrientation::AntiParallel => {
+            let q = p.params();
             format!(
-                "{}*({}-{})",
-                n(i_spec),
-                f(&format!("({vp})/{}", n(ut))),
-                f(&format!("(({vp})-{v})/{}", n(ut)))
+                "{v}/({}*(1+{}/(1+{v}*{v}/{})))",
+                n(p.r_p()),
+                n(q.tmr0),
+                n(q.v_h_v * q.v_h_v)
             )
         }
-        Cell::Pcm { p, s } => {
-            // I = V/R_read + s(V)·I_on(V) (pcm.rs), R_read, V_th and the branch frozen at the state.
-            let q = p.params();
-            let r = p.read_resistance(s);
-            let vth = p.threshold_voltage(s.amorphous_fraction);
-            let a = format!(
-                "({v}*{v}-{})/{}",
-                n(vth * vth),
-                n(2.0 * vth * q.v_th_width_v)
-            );
-            let w = q.v_on_width_v;
-            // softplus of width w: w·ln(1 + e^(z/w)).
-            let sp = |z: &str| format!("{}*{}", n(w), softplus(&format!("({z})/{}", n(w))));
-            let i_on = format!(
-                "({}-{})/{}",
-                sp(&format!("{v}-{}", n(q.v_on_v))),
-                sp(&format!("-{v}-{}", n(q.v_on_v))),
-                n(q.r_on_ohm)
-            );
-            if s.threshold_on {
-                // Threshold-switched ON branch: the gate is fully open.
-                format!("{v}/{}+{}", n(r), i_on)
-            } else {
-                format!("{v}/{}+{}*{}", n(r), logistic(&a), i_on)
-            }
-        }
-        Cell::PcmStat { p, s } => {
-            let g = p.drifted_conductance(s);
-            format!("{}*{v}", n(g))
-        }
-        Cell::Mtj { p, s } => match s.orientation {
-            super::mram::MtjOrientation::Parallel => format!("{v}/{}", n(p.r_p())),
-            super::mram::MtjOrientation::AntiParallel => {
-                let q = p.params();
-                format!(
-                    "{v}/({}*(1+{}/(1+{v}*{v}/{})))",
-                    n(p.r_p()),
-                    n(q.tmr0),
-                    n(q.v_h_v * q.v_h_v)
-                )
-            }
-        },
     }
 }

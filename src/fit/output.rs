@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{ExperimentKind, FitError, FitOptions, FitReport};
-use crate::device::{self, card::Kind as ParamKind};
+use crate::device;
 use crate::plot::{self, LinePlot, Series, SeriesStyle};
 use crate::report::write_atomic;
 
@@ -44,22 +44,20 @@ pub fn utc_now() -> String {
     )
 }
 
-/// Section of a card a key lives in: `[params]`, `[variability.c2c]` or top level (flat cards;
-/// `variability.<k>` keys in `[variability]`).
-fn section_of(family: &str, key: &str) -> (String, String) {
-    if device::FLAT_FAMILIES.contains(&family) {
+/// Section of a card a key lives in, as the family's registry entry declares it
+/// (`params`, `variability.c2c`, `variability.d2d`); for a card in the old flat layout (no
+/// `[params]` table) top level, or `variability` for `variability.<k>` keys.
+fn section_of(family: &str, key: &str, text: &str) -> (String, String) {
+    let bare = key.strip_prefix("variability.").unwrap_or(key);
+    let flat_layout = !text.lines().any(|l| l.trim() == "[params]");
+    if flat_layout {
         return match key.strip_prefix("variability.") {
             Some(k) => ("variability".into(), k.into()),
             None => (String::new(), key.into()),
         };
     }
-    let kind = device::family_specs(family)
-        .and_then(|s| s.iter().find(|s| s.name == key))
-        .map(|s| s.kind);
-    match kind {
-        Some(ParamKind::C2c) => ("variability.c2c".into(), key.into()),
-        _ => ("params".into(), key.into()),
-    }
+    let section = device::Model::card_section(family, key).unwrap_or("params");
+    (section.into(), bare.into())
 }
 
 /// The start card's text with `values` written in place (comments and layout kept; a key the
@@ -67,7 +65,7 @@ fn section_of(family: &str, key: &str) -> (String, String) {
 pub fn set_card_values(family: &str, text: &str, values: &[(String, f64)]) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     for (key, value) in values {
-        let (section, bare) = section_of(family, key);
+        let (section, bare) = section_of(family, key, text);
         let mut current = String::new();
         let mut header_line: Option<usize> = if section.is_empty() { Some(0) } else { None };
         let mut done = false;

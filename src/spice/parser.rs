@@ -765,14 +765,18 @@ impl<'a> Builder<'a> {
         for (k, v) in &pairs {
             params.push((k.lower(), self.value(line, v, frames)?));
         }
-        crate::device::model_from_params(family, &params).map_err(|msg| {
-            // The message names the key between backticks; point at it.
-            let key = msg.split('`').nth(1).unwrap_or("").to_string();
+        crate::device::model_from_params_typed(family, &params).map_err(|e| {
+            // The error carries the key: point at it.
             let at = pairs
                 .iter()
-                .find(|(k, _)| k.lower() == key)
+                .find(|(k, _)| k.lower() == e.key)
                 .map_or(toks.get(2).map_or(0, |t| t.at), |(k, _)| k.at);
-            line.error(at, msg, Some(&key))
+            let msg = if e.key.is_empty() {
+                e.msg
+            } else {
+                format!("{family}: parameter `{}`: {}", e.key, e.msg)
+            };
+            line.error(at, msg, Some(&e.key))
         })
     }
 
