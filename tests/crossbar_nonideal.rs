@@ -1094,3 +1094,38 @@ fn xbar_mvm_time_flag_reads_the_array_that_many_seconds_after_programming() {
     let msg = String::from_utf8_lossy(&bad.stderr);
     assert!(msg.contains("--time"), "{msg}");
 }
+
+#[test]
+fn tiled_multiply_reports_every_tiles_converter_cost() {
+    // 37×23 signed matrix on 8×8 tiles, differential: 5 row blocks × 3 column blocks × 2 signs
+    // = 30 arrays working side by side. Per input vector each array makes 8 DAC conversions
+    // (2^4·1 fF·v_read²), 8 ADC conversions (Walden 10 fJ·2^6) and 8 sense decisions
+    // (10 fF·1 V²); the latency is one array's (read pulse + one conversion at 100 MS/s).
+    let (m, n) = (37, 23);
+    let w = signed_matrix(m, n);
+    let x = inputs(m, 3);
+    let mut template = Crossbar::new(1, 1);
+    template.dac = Dac {
+        bits: 4,
+        mode: DacMode::Analog,
+    };
+    template.adc = Adc {
+        bits: 6,
+        range: AdcRange::MaxOfBatch,
+    };
+    let mut t = TiledMatrix::new(&template, &w, m, n, 8, Layout::default()).unwrap();
+    assert_eq!(t.n_arrays(), 30);
+    t.multiply(&x).unwrap();
+    let per = 30.0 * 3.0 * 8.0;
+    let v = template.v_read;
+    let p = &t.periphery;
+    assert_eq!(p.adc_conversions, 30 * 3 * 8);
+    assert!(rel(p.e_adc, per * 10e-15 * 64.0) < 1e-12, "{}", p.e_adc);
+    assert!(
+        rel(p.e_dac, per * 16.0 * 1e-15 * v * v) < 1e-12,
+        "{}",
+        p.e_dac
+    );
+    assert!(rel(p.e_sense, per * 10e-15) < 1e-12, "{}", p.e_sense);
+    assert!(rel(p.latency_per_mvm, template.t_read + 1.0 / 100e6) < 1e-12);
+}

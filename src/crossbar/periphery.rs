@@ -359,6 +359,19 @@ impl PeripheryCost {
     pub fn e_total(&self) -> f64 {
         self.e_adc + self.e_dac + self.e_sense
     }
+
+    /// Adds the cost of another array working in parallel with this one: conversions,
+    /// energies and areas add, the latency is the longer of the two.
+    pub fn add_side_by_side(&mut self, o: &PeripheryCost) {
+        self.adc_conversions += o.adc_conversions;
+        self.e_adc += o.e_adc;
+        self.e_dac += o.e_dac;
+        self.e_sense += o.e_sense;
+        self.latency_per_mvm = self.latency_per_mvm.max(o.latency_per_mvm);
+        self.area_adc += o.area_adc;
+        self.area_dac += o.area_dac;
+        self.area_sense += o.area_sense;
+    }
 }
 
 #[cfg(test)]

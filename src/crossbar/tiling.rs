@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use super::config::{AdcRange, CellKind, Crossbar};
 use super::network::Bias;
 use super::ops::{mvm_bound, Energy};
+use super::periphery::PeripheryCost;
 use super::solver::Array;
 use super::CrossbarError;
 
@@ -80,6 +81,9 @@ pub struct TiledMatrix {
     tiles: Vec<Tile>,
     /// Energy of the last multiply, summed over tiles and solves.
     pub energy: Energy,
+    /// Converter cost of the last multiply: ADC, DAC and sense-amplifier energies, conversions
+    /// and areas summed over tiles; latency that of the slowest tile (tiles work side by side).
+    pub periphery: PeripheryCost,
 }
 
 fn tile_seed(seed: u64, k: usize) -> u64 {
@@ -225,6 +229,7 @@ impl TiledMatrix {
             array_n,
             tiles,
             energy: Energy::default(),
+            periphery: PeripheryCost::default(),
         })
     }
 
@@ -270,7 +275,7 @@ impl TiledMatrix {
         }
         let n = self.array_n;
         let offset = self.layout.signed == Signed::OffsetColumn;
-        let parts: Vec<(Vec<Vec<f64>>, Energy)> = self
+        let parts: Vec<(Vec<Vec<f64>>, Energy, PeripheryCost)> = self
             .tiles
             .par_iter_mut()
             .map(|t| {
@@ -299,14 +304,16 @@ impl TiledMatrix {
                             .collect()
                     })
                     .collect();
-                Ok((out, rep.energy))
+                Ok((out, rep.energy, rep.periphery))
             })
             .collect::<Result<_, CrossbarError>>()?;
         let mut y = vec![vec![0.0; self.outputs]; x.len()];
         let mut energy = Energy::default();
-        for (t, (out, e)) in self.tiles.iter().zip(parts) {
+        let mut periphery = PeripheryCost::default();
+        for (t, (out, e, p)) in self.tiles.iter().zip(parts) {
             energy.t_read = e.t_read;
             energy.accumulate(&e);
+            periphery.add_side_by_side(&p);
             for (ys, o) in y.iter_mut().zip(out) {
                 for (j, v) in o.into_iter().enumerate() {
                     ys[t.c0 + j] += v * self.scale;
@@ -314,6 +321,7 @@ impl TiledMatrix {
             }
         }
         self.energy = energy;
+        self.periphery = periphery;
         Ok(y)
     }
 }
