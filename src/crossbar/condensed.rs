@@ -38,7 +38,7 @@ use rayon::prelude::*;
 use super::config::{CellKind, Crossbar};
 use super::law::{sinh_law, GMIN_BULK};
 use super::network::{Bias, End, Network};
-use super::solver::{Array, Slots, MAX_NEWTON, VABSTOL, VRELTOL};
+use super::solver::{csc_pattern, Array, Slots, MAX_NEWTON, VABSTOL, VRELTOL};
 use super::CrossbarError;
 use crate::circuit::matrix::{FactorError, Ordering, SparseFactor};
 use crate::circuit::stamp::{add, conductance, NO_SLOT};
@@ -324,12 +324,10 @@ impl Condensed {
         }
 
         // Upper-triangle pattern of M: wires and one r–c coupling per crosspoint.
-        let mut cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(res.len() + nx);
         let mut add = |a: End, b: End| {
             if let (End::Free(a), End::Free(b)) = (a, b) {
-                let (a, b) = (a as usize, b as usize);
-                let (r, c) = if a <= b { (a, b) } else { (b, a) };
-                cols[c].push(r);
+                pairs.push((a, b));
             }
         };
         for &(a, b, _) in &res {
@@ -338,18 +336,8 @@ impl Condensed {
         for k in 0..nx {
             add(xr[k], xc[k]);
         }
-        let mut col_ptr = Vec::with_capacity(n + 1);
-        let mut row_idx = Vec::new();
-        col_ptr.push(0);
-        for (c, rows) in cols.iter_mut().enumerate() {
-            rows.push(c);
-            rows.sort_unstable();
-            rows.dedup();
-            row_idx.extend_from_slice(rows);
-            col_ptr.push(row_idx.len());
-            *rows = Vec::new();
-        }
-        drop(cols);
+        let (col_ptr, row_idx) = csc_pattern(n, &pairs, true);
+        drop(pairs);
         if row_idx.len() >= NO_SLOT as usize {
             return Err(CrossbarError::Solve(format!(
                 "{} matrix entries: more than the 2^32 − 1 slots a stamp can address",

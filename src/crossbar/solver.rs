@@ -657,15 +657,10 @@ impl Direct {
         let sym = !xb.cell.has_transistor();
 
         // Pattern: (row, col) pairs of every stamp, plus the diagonal.
-        let mut cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(net.res.len() + 2 * net.cells.len());
         let mut add = |a: End, b: End| {
             if let (End::Free(a), End::Free(b)) = (a, b) {
-                let (a, b) = (a as usize, b as usize);
-                for (r, c) in [(a, b), (b, a)] {
-                    if !sym || r <= c {
-                        cols[c].push(r);
-                    }
-                }
+                pairs.push((a, b));
             }
         };
         for r in &net.res {
@@ -677,17 +672,8 @@ impl Direct {
         for m in &net.mos {
             add(m.d, m.s);
         }
-        let mut col_ptr = Vec::with_capacity(n + 1);
-        let mut row_idx = Vec::new();
-        col_ptr.push(0);
-        for (c, rows) in cols.iter_mut().enumerate() {
-            rows.push(c);
-            rows.sort_unstable();
-            rows.dedup();
-            row_idx.extend_from_slice(rows);
-            col_ptr.push(row_idx.len());
-        }
-        drop(cols);
+        let (col_ptr, row_idx) = csc_pattern(n, &pairs, sym);
+        drop(pairs);
         if row_idx.len() >= NO_SLOT as usize {
             return Err(CrossbarError::Solve(format!(
                 "{} matrix entries: more than the 2^32 − 1 slots a stamp can address",
@@ -757,6 +743,52 @@ impl Direct {
     fn solve_in_place(&mut self, b: &mut [f64], ncols: usize, par: Par) {
         self.factor.solve_in_place(b, ncols, par);
     }
+}
+
+/// CSC pattern (sorted rows, no duplicates, every diagonal present) of the n×n matrix with
+/// entries (a, b) and (b, a) for every pair, only the upper triangle (row ≤ column) when
+/// `upper`. Built by counting per column rather than one vector per column: the arrays have
+/// up to millions of columns.
+pub(crate) fn csc_pattern(n: usize, pairs: &[(u32, u32)], upper: bool) -> (Vec<usize>, Vec<usize>) {
+    let entries = |f: &mut dyn FnMut(usize, usize)| {
+        for c in 0..n {
+            f(c, c);
+        }
+        for &(a, b) in pairs {
+            let (a, b) = (a as usize, b as usize);
+            for (r, c) in [(a, b), (b, a)] {
+                if !upper || r <= c {
+                    f(r, c);
+                }
+            }
+        }
+    };
+    let mut count = vec![0usize; n + 1];
+    entries(&mut |_, c| count[c + 1] += 1);
+    for c in 0..n {
+        count[c + 1] += count[c];
+    }
+    let mut next = count.clone();
+    let mut rows = vec![0usize; count[n]];
+    entries(&mut |r, c| {
+        rows[next[c]] = r;
+        next[c] += 1;
+    });
+    let mut col_ptr = Vec::with_capacity(n + 1);
+    col_ptr.push(0);
+    let mut row_idx = Vec::with_capacity(rows.len());
+    for c in 0..n {
+        let seg = &mut rows[count[c]..count[c + 1]];
+        seg.sort_unstable();
+        let start = row_idx.len();
+        for &r in seg.iter() {
+            if row_idx.len() == start || *row_idx.last().expect("non-empty") != r {
+                row_idx.push(r);
+            }
+        }
+        col_ptr.push(row_idx.len());
+    }
+    (col_ptr, row_idx)
 }
 
 fn factor_message(e: FactorError) -> String {
