@@ -359,7 +359,16 @@ impl Crossbar {
     }
 
     /// Uniform random weights from `rng` (in [0,1], or [−1,1] for 2T2R), mapped by `set_weights`.
+    /// Panics where [`Crossbar::try_random_weights`] fails (card families without a closed-form
+    /// program-to-target).
     pub fn random_weights(&mut self, rng: &mut ChaCha8Rng) {
+        self.try_random_weights(rng)
+            .expect("weights in range by construction");
+    }
+
+    /// [`Crossbar::random_weights`], failing where a card family cannot be set to a target read
+    /// conductance in closed form (CBRAM, floating gate, MTJ: program those with pulses).
+    pub fn try_random_weights(&mut self, rng: &mut ChaCha8Rng) -> Result<(), CrossbarError> {
         let lo = if self.cell == CellKind::TwoT2R {
             -1.0
         } else {
@@ -369,7 +378,6 @@ impl Crossbar {
             .map(|_| rng.random_range(lo..=1.0))
             .collect();
         self.set_weights(&w)
-            .expect("weights in range by construction");
     }
 
     /// Multiply every cell conductance by a lognormal factor exp(σ·N(0,1)) (device-to-device
@@ -990,7 +998,21 @@ impl FileCfg {
                     e => e,
                 })?;
             }
-            _ => xb.random_weights(&mut rng),
+            // `random = false` without a csv on a card array: every cell stays in the card's
+            // initial state (the start of pulse programming for any family).
+            Some(WeightsCfg {
+                csv: None,
+                random: Some(false),
+            }) if xb.law == CellLaw::Card => {
+                xb.g = xb
+                    .cells
+                    .iter()
+                    .map(|c| c.read_conductance(xb.v_read, xb.temp_k))
+                    .collect();
+            }
+            _ => xb
+                .try_random_weights(&mut rng)
+                .map_err(|e| err("weights", e.to_string()))?,
         }
         xb.apply_d2d(d2d, &mut rng);
         xb.validate().map_err(relocate)?;
