@@ -282,3 +282,20 @@ fn csvs_written_by_xbar_device_load_in_xbar_fit_without_column_flags() {
     ]);
     assert!(out.contains("retention fit"), "{out}");
 }
+
+/// A finite reading scaled by `--units` past f64's range is an error naming row and column,
+/// not an infinite measurement (found reviewing the `data_csv` fuzz target's invariant).
+#[test]
+fn unit_scaling_that_overflows_is_an_error() {
+    let (_d, p) = file("v_v,i_a\n0.1,1e300\n");
+    let opts = ImportOptions {
+        scale: data::parse_units("i=GA").unwrap(),
+        ..ImportOptions::default()
+    };
+    let e = load_csv(&p, &opts, &[Role::V, Role::I], &[]).expect_err("overflow must be an error");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("row 2") && msg.contains("i_a") && msg.contains("overflows"),
+        "{msg}"
+    );
+}

@@ -424,7 +424,16 @@ pub fn load_csv(
                 ));
             }
             let scale = opts.scale.get(role).copied().unwrap_or(1.0);
-            values.get_mut(role).expect("role column").push(x * scale);
+            let si = x * scale;
+            if !si.is_finite() {
+                // A finite reading times a large --units factor can overflow.
+                return Err(err(
+                    Some(row),
+                    Some(name),
+                    format!("`{cell}` × {scale:e} (--units) overflows to {si} in SI"),
+                ));
+            }
+            values.get_mut(role).expect("role column").push(si);
         }
         rows.push(row);
     }
