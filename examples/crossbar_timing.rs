@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!(
                 "{},{n},{},{tb:.3},{ts:.3},{it},{kr},{nf},{tw:.3},{}",
                 cell.name(),
-                arr.net.n_free,
+                arr.net().n_free,
                 arr.last_krylov_iterations
             );
         }

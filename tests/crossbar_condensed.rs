@@ -87,7 +87,7 @@ fn assert_columns_agree(a: &Array, b: &Array, what: &str) {
 fn regions(arr: &Array, b: &Bias) -> (usize, usize, usize) {
     let m = arr.crossbar().transistor.unwrap();
     let (mut cut, mut lin, mut sat) = (0, 0, 0);
-    for t in &arr.net.mos {
+    for t in &arr.net().mos {
         let vg = b.gates[t.row];
         let (vd, vs) = (arr.end_voltage(t.d), arr.end_voltage(t.s));
         let vov = vg - vd.min(vs) - m.vto;
@@ -199,13 +199,13 @@ fn condensed_solution_satisfies_kcl_at_every_middle_node() {
     for idx in 0..xb.rows * xb.cols {
         // KCL at the drain: cell current = channel current + the drain junction's gmin.
         let (ic, im) = (arr.cell_current(idx), arr.mos_current(idx));
-        let i_leak = xbarsim::crossbar::GMIN_BULK * arr.end_voltage(arr.net.mos[idx].d);
+        let i_leak = xbarsim::crossbar::GMIN_BULK * arr.end_voltage(arr.net().mos[idx].d);
         assert!(
             // (the local solve resolves v_m to ~4ε·|v|, i.e. currents to ~g·4ε·|v| ≈ 1e-20 A)
             (ic - im - i_leak).abs() <= 1e-12 * ic.abs() + 1e-18,
             "cell {idx}: cell {ic:e} A vs transistor {im:e} A + junction leak {i_leak:e} A"
         );
-        assert!(matches!(arr.net.mos[idx].d, End::Free(_)));
+        assert!(matches!(arr.net().mos[idx].d, End::Free(_)));
     }
 }
 

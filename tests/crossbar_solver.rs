@@ -136,7 +136,7 @@ fn uniform_row_matches_analytic_ladder() {
 
 /// Σ currents leaving every free node is zero (to 1e-9 of the largest branch current).
 fn check_kcl(arr: &Array) {
-    let n = arr.net.n_free;
+    let n = arr.net().n_free;
     let mut sum = vec![0.0; n];
     let mut imax = 0.0f64;
     let mut put = |a: End, b: End, i: f64, imax: &mut f64| {
@@ -148,17 +148,17 @@ fn check_kcl(arr: &Array) {
             sum[b as usize] -= i;
         }
     };
-    for r in &arr.net.res {
+    for r in &arr.net().res {
         let i = r.g * (arr.end_voltage(r.a) - arr.end_voltage(r.b));
         put(r.a, r.b, i, &mut imax);
     }
-    for (k, t) in arr.net.cells.iter().enumerate() {
+    for (k, t) in arr.net().cells.iter().enumerate() {
         put(t.a, t.b, arr.cell_current(k), &mut imax);
     }
-    for (k, t) in arr.net.sels.iter().enumerate() {
+    for (k, t) in arr.net().sels.iter().enumerate() {
         put(t.a, t.b, arr.selector_current(k), &mut imax);
     }
-    for (k, t) in arr.net.mos.iter().enumerate() {
+    for (k, t) in arr.net().mos.iter().enumerate() {
         put(t.d, t.s, arr.mos_current(k), &mut imax);
     }
     for (k, s) in sum.iter().enumerate() {
@@ -210,8 +210,8 @@ fn linear_array_agrees_with_the_generic_engine() {
     let sol = sim.op().unwrap();
     let fast = arr.column_currents();
     let mut engine = vec![0.0; 6];
-    for (f, &t) in arr.net.fixed_term.iter().enumerate() {
-        if let xbarsim::crossbar::network::Line::Col(j) = arr.net.terminals[t].line {
+    for (f, &t) in arr.net().fixed_term.iter().enumerate() {
+        if let xbarsim::crossbar::network::Line::Col(j) = arr.net().terminals[t].line {
             engine[j] += sim.vsource_current(&sol, f);
         }
     }

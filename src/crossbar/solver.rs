@@ -84,7 +84,9 @@ pub const ITERATIVE_ABOVE: usize = 12_000_000;
 pub struct Array {
     /// Private: the cached factorisations depend on it (change it with [`Array::set_crossbar`]).
     xb: Crossbar,
-    pub net: Network,
+    /// Private for the same reason: the factorisations are bound to it (read it with
+    /// [`Array::net`]).
+    pub(crate) net: Network,
     direct: Option<Direct>,
     cond: Option<super::condensed::Condensed>,
     pub(crate) fixed_v: Vec<f64>,
@@ -104,6 +106,11 @@ pub struct Array {
 }
 
 impl Array {
+    /// The bound network: merged nodes, elements and their ends (read-only).
+    pub fn net(&self) -> &Network {
+        &self.net
+    }
+
     /// Binds `xb` for the topology of `bias` (which lines are driven, sensed or floating).
     pub fn bind(xb: &Crossbar, bias: &Bias) -> Result<Array, CrossbarError> {
         let net = Network::build(xb, bias)?;
