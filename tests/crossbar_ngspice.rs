@@ -156,3 +156,59 @@ fn oxram_card_arrays_match_ngspice() {
         compare(&xb, 9);
     }
 }
+
+/// The 2×1 2T2R sinh array on which the general engine's Newton once failed (regression in
+/// tests/properties.rs): ngspice solves the exported deck, and the structured solver, the
+/// general engine and ngspice agree on both bit-line currents.
+#[test]
+fn two_t2r_sinh_case_matches_ngspice() {
+    if !ngspice_available() {
+        return;
+    }
+    let mut xb = Crossbar::new(2, 1);
+    xb.cell = CellKind::TwoT2R;
+    xb.law = CellLaw::Sinh { v0: 0.25 };
+    xb.g_min = 2e-6;
+    xb.g_max = 1e-4;
+    xb.g = vec![
+        1.8015867836615707e-6,
+        5.53344137101277e-5,
+        8.321023904859552e-5,
+        1.8015867836615707e-6,
+    ];
+    xb.transistor = Some(Mos1 {
+        vto: 0.45,
+        kp: 1.5e-4,
+        lambda: 0.03,
+        w: 1e-6,
+        l: 0.5e-6,
+    });
+    xb.v_gate = 1.2;
+    xb.r_row = 0.2829381175156222;
+    xb.r_col = 4.0513885519377855;
+    xb.r_driver = 192.28179424951048;
+    xb.r_sense = 57.865002145342594;
+    xb.line_ends = LineEnds::One;
+    let inputs = vec![0.22669677207307676, 0.42147524082274834];
+    let mut arr = Array::bind(&xb, &Bias::mvm(&xb, &inputs)).unwrap();
+    arr.solve().unwrap();
+    let (deck, map) = export_bound(&arr, &NetlistOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let res = run_ngspice(&deck, dir.path());
+    let ours = arr.column_currents();
+    let engine = engine_column_currents(&arr).unwrap();
+    for (j, srcs) in map.col_sources.iter().enumerate() {
+        let spice: f64 = srcs.iter().map(|s| res[&format!("i({s})")]).sum();
+        eprintln!(
+            "column {j}: ngspice {spice:.15e} A, structured {:.15e} A, engine {:.15e} A",
+            ours[j], engine[j]
+        );
+        for (what, x) in [("structured", ours[j]), ("engine", engine[j])] {
+            let e = (spice - x).abs() / spice.abs();
+            assert!(
+                e < TOL,
+                "column {j}: ngspice {spice:e} A, {what} {x:e} A (rel {e:e})"
+            );
+        }
+    }
+}
