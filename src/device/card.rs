@@ -936,3 +936,82 @@ pub fn exp_lim(x: f64) -> (f64, f64) {
         (e * (1.0 + x - X_MAX), e)
     }
 }
+
+/// The card plumbing of a [`crate::device::model::Family`] whose parameters are declared with
+/// `params!` (their [`FamilyParams`] table): card loading, `.model` keys, values, docs,
+/// validation table and sections all come from that one declaration. Used inside the family's
+/// `impl Family for …` block, so every such family shares one implementation.
+macro_rules! sectioned_card_plumbing {
+    () => {
+        fn card_from_toml(
+            file: &std::path::Path,
+            text: &str,
+            name: String,
+        ) -> Result<$crate::device::card::Card<Self>, $crate::device::card::CardError> {
+            $crate::device::card::sectioned_card(file, text, name)
+        }
+
+        fn card_from_params(
+            kv: &[(String, f64)],
+        ) -> Result<$crate::device::card::Card<Self>, $crate::device::card::CardError> {
+            $crate::device::card::sectioned_card_from_params(kv)
+        }
+
+        fn param_values(&self) -> Vec<(&'static str, f64)> {
+            use $crate::device::card::FamilyParams;
+            Self::SPECS
+                .iter()
+                .map(|s| s.name)
+                .zip(self.values())
+                .collect()
+        }
+
+        fn param_docs() -> Vec<$crate::device::card::ParamDoc> {
+            $crate::device::card::sectioned_docs::<Self>()
+        }
+
+        fn specs() -> Option<&'static [$crate::device::card::ParamSpec]> {
+            Some(Self::SPECS)
+        }
+
+        fn section_of(key: &str) -> &'static str {
+            $crate::device::card::sectioned_section::<Self>(key)
+        }
+    };
+}
+pub(crate) use sectioned_card_plumbing;
+
+/// The card plumbing of a family whose parameters are a `define_card!` table `$params`
+/// ([`FlatParams`]) built into the model by its `new`: the same methods as
+/// [`sectioned_card_plumbing`], from that table.
+macro_rules! flat_card_plumbing {
+    ($params:ty) => {
+        fn card_from_toml(
+            file: &std::path::Path,
+            text: &str,
+            name: String,
+        ) -> Result<$crate::device::card::Card<Self>, $crate::device::card::CardError> {
+            $crate::device::card::flat_card(file, text, name, Self::new)
+        }
+
+        fn card_from_params(
+            kv: &[(String, f64)],
+        ) -> Result<$crate::device::card::Card<Self>, $crate::device::card::CardError> {
+            $crate::device::card::flat_card_from_params(kv, Self::new)
+        }
+
+        fn param_values(&self) -> Vec<(&'static str, f64)> {
+            self.params().numeric_values()
+        }
+
+        fn param_docs() -> Vec<$crate::device::card::ParamDoc> {
+            $crate::device::card::flat_docs::<$params>()
+        }
+
+        fn section_of(key: &str) -> &'static str {
+            use $crate::device::card::FlatParams;
+            $crate::device::card::flat_section(<$params>::TABLE, key)
+        }
+    };
+}
+pub(crate) use flat_card_plumbing;

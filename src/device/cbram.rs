@@ -229,38 +229,5 @@ impl super::model::Family for Params {
         super::spice_expr::cbram(self, s, v, temp_k)
     }
 
-    fn card_from_toml(
-        file: &std::path::Path,
-        text: &str,
-        name: String,
-    ) -> Result<super::card::Card<Self>, super::card::CardError> {
-        super::card::sectioned_card(file, text, name)
-    }
-
-    fn card_from_params(
-        kv: &[(String, f64)],
-    ) -> Result<super::card::Card<Self>, super::card::CardError> {
-        super::card::sectioned_card_from_params(kv)
-    }
-
-    fn param_values(&self) -> Vec<(&'static str, f64)> {
-        use super::card::FamilyParams;
-        Self::SPECS
-            .iter()
-            .map(|s| s.name)
-            .zip(self.values())
-            .collect()
-    }
-
-    fn param_docs() -> Vec<super::card::ParamDoc> {
-        super::card::sectioned_docs::<Self>()
-    }
-
-    fn specs() -> Option<&'static [super::card::ParamSpec]> {
-        Some(Self::SPECS)
-    }
-
-    fn section_of(key: &str) -> &'static str {
-        super::card::sectioned_section::<Self>(key)
-    }
+    super::card::sectioned_card_plumbing!();
 }

@@ -544,30 +544,5 @@ impl super::model::Family for MtjModel {
         super::spice_expr::mtj(self, s, v, temp_k)
     }
 
-    fn card_from_toml(
-        file: &std::path::Path,
-        text: &str,
-        name: String,
-    ) -> Result<super::card::Card<Self>, super::card::CardError> {
-        super::card::flat_card(file, text, name, Self::new)
-    }
-
-    fn card_from_params(
-        kv: &[(String, f64)],
-    ) -> Result<super::card::Card<Self>, super::card::CardError> {
-        super::card::flat_card_from_params(kv, Self::new)
-    }
-
-    fn param_values(&self) -> Vec<(&'static str, f64)> {
-        self.params().numeric_values()
-    }
-
-    fn param_docs() -> Vec<super::card::ParamDoc> {
-        super::card::flat_docs::<MtjParams>()
-    }
-
-    fn section_of(key: &str) -> &'static str {
-        use super::card::FlatParams;
-        super::card::flat_section(MtjParams::TABLE, key)
-    }
+    super::card::flat_card_plumbing!(MtjParams);
 }

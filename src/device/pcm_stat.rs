@@ -310,30 +310,5 @@ impl super::model::Family for PcmStatModel {
         super::spice_expr::pcm_stat(self, s, v, temp_k)
     }
 
-    fn card_from_toml(
-        file: &std::path::Path,
-        text: &str,
-        name: String,
-    ) -> Result<super::card::Card<Self>, super::card::CardError> {
-        super::card::flat_card(file, text, name, Self::new)
-    }
-
-    fn card_from_params(
-        kv: &[(String, f64)],
-    ) -> Result<super::card::Card<Self>, super::card::CardError> {
-        super::card::flat_card_from_params(kv, Self::new)
-    }
-
-    fn param_values(&self) -> Vec<(&'static str, f64)> {
-        self.params().numeric_values()
-    }
-
-    fn param_docs() -> Vec<super::card::ParamDoc> {
-        super::card::flat_docs::<PcmStatParams>()
-    }
-
-    fn section_of(key: &str) -> &'static str {
-        use super::card::FlatParams;
-        super::card::flat_section(PcmStatParams::TABLE, key)
-    }
+    super::card::flat_card_plumbing!(PcmStatParams);
 }

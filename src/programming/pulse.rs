@@ -58,9 +58,11 @@ impl FromStr for Unselected {
             "v/3" | "third" => Unselected::Third,
             "grounded" | "ground" | "0" => Unselected::Grounded,
             "inhibit" => Unselected::Inhibit,
-            _ => return Err(ProgError::Input(format!(
+            _ => {
+                return Err(ProgError::Input(format!(
                 "unselected-line scheme `{s}`: expected floating | v/2 | v/3 | grounded | inhibit"
-            ))),
+            )))
+            }
         })
     }
 }
