@@ -10,6 +10,8 @@ use proptest::test_runner::RngSeed;
 use xbarsim::circuit::AnalysisResult;
 use xbarsim::crossbar::*;
 
+mod common;
+
 /// A random connected resistive network on nodes 1..=n: a spanning tree (node k hangs on a
 /// node below it, 0 = ground), extra resistors, current sources and at most one voltage source.
 #[derive(Clone, Debug)]
@@ -286,31 +288,7 @@ proptest! {
 /// bit-line current (see the test `two_t2r_sinh_case_matches_ngspice` in crossbar_ngspice.rs).
 #[test]
 fn engine_converges_on_small_2t2r_sinh_array() {
-    let mut xb = Crossbar::new(2, 1);
-    xb.cell = CellKind::TwoT2R;
-    xb.law = CellLaw::Sinh { v0: 0.25 };
-    xb.g_min = 2e-6;
-    xb.g_max = 1e-4;
-    xb.g = vec![
-        1.8015867836615707e-6,
-        5.53344137101277e-5,
-        8.321023904859552e-5,
-        1.8015867836615707e-6,
-    ];
-    xb.transistor = Some(Mos1 {
-        vto: 0.45,
-        kp: 1.5e-4,
-        lambda: 0.03,
-        w: 1e-6,
-        l: 0.5e-6,
-    });
-    xb.v_gate = 1.2;
-    xb.r_row = 0.2829381175156222;
-    xb.r_col = 4.0513885519377855;
-    xb.r_driver = 192.28179424951048;
-    xb.r_sense = 57.865002145342594;
-    xb.line_ends = LineEnds::One;
-    let inputs = vec![0.22669677207307676, 0.42147524082274834];
+    let (xb, inputs) = common::two_t2r_sinh_repro();
     let mut arr = Array::bind(&xb, &Bias::mvm(&xb, &inputs)).unwrap();
     arr.solve().unwrap();
     let fast = arr.column_currents();

@@ -1,4 +1,5 @@
 //! Fixtures shared by the crossbar test files.
+#![allow(dead_code)] // each test crate uses its own subset
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -42,4 +43,36 @@ pub fn build(n: usize, cell: CellKind, sinh: bool, seed: u64) -> Crossbar {
     }
     xb.random_weights(&mut ChaCha8Rng::seed_from_u64(seed));
     xb
+}
+
+/// The 2×1 2T2R sinh array (and its input vector, fractions of full scale) on which the general
+/// engine's Newton once cycled on roundoff (found by proptest; regression tests
+/// `engine_converges_on_small_2t2r_sinh_array` in properties.rs and
+/// `two_t2r_sinh_case_matches_ngspice` in crossbar_ngspice.rs).
+pub fn two_t2r_sinh_repro() -> (Crossbar, Vec<f64>) {
+    let mut xb = Crossbar::new(2, 1);
+    xb.cell = CellKind::TwoT2R;
+    xb.law = CellLaw::Sinh { v0: 0.25 };
+    xb.g_min = 2e-6;
+    xb.g_max = 1e-4;
+    xb.g = vec![
+        1.8015867836615707e-6,
+        5.53344137101277e-5,
+        8.321023904859552e-5,
+        1.8015867836615707e-6,
+    ];
+    xb.transistor = Some(Mos1 {
+        vto: 0.45,
+        kp: 1.5e-4,
+        lambda: 0.03,
+        w: 1e-6,
+        l: 0.5e-6,
+    });
+    xb.v_gate = 1.2;
+    xb.r_row = 0.2829381175156222;
+    xb.r_col = 4.0513885519377855;
+    xb.r_driver = 192.28179424951048;
+    xb.r_sense = 57.865002145342594;
+    xb.line_ends = LineEnds::One;
+    (xb, vec![0.22669677207307676, 0.42147524082274834])
 }
