@@ -48,7 +48,7 @@ fn save(stem: &str, table: &Table, p: &LinePlot) -> Res<()> {
 }
 
 /// A duration with an SI prefix for titles: 1e-6 → "1 µs", 1.0 → "1 s", 2.5e-3 → "2.5 ms".
-fn si_time(t: f64) -> String {
+pub fn si_time(t: f64) -> String {
     let (scale, unit) = [
         (1.0, "s"),
         (1e-3, "ms"),
@@ -66,7 +66,7 @@ fn si_time(t: f64) -> String {
 
 /// Split a sweep table (columns time_s, v_v, ...) into the three legs of its triangle
 /// 0 → vmax → vmin → 0, labelled with their direction; `y` picks the plotted quantity.
-fn legs(
+pub fn legs(
     rows: &[Vec<f64>],
     vmax: f64,
     vmin: f64,

@@ -366,8 +366,9 @@ pub fn devices_markdown() -> String {
          fit of Ntinas et al. (SMACD 2023) of the published Schottky-plus-series law, which \
          agrees with aihwkit's independent fit within 5 % (tests/device_jart.rs). The published \
          model SETs at negative voltage on its active electrode; here positive `v` is SET, so \
-         `v` = −V_M. Under its published ±1.3 V, 1 V/s sweep it SETs abruptly near +0.6 V and \
-         RESETs gradually from about −0.8 V to −1.0 V (`notebooks-out/device_iv_jart.png`).\n\n\
+         `v` = −V_M. Under its published ±1.3 V, 1 V/s sweep at 293 K it SETs abruptly at \
+         +0.61 V and RESETs between −0.87 V and −0.93 V, then declines slowly to −1.3 V \
+         (`notebooks-out/device_iv_jart.png`).\n\n\
          In a netlist, a cell is `N<name> <n+> <n-> <model>` with either\n\n\
          ```\n.model cell oxram (i0=1e-3 g0=0.25e-9 v0=0.25 g_min=0.2e-9 g_max=1.7e-9 g_ini=1.7e-9)\n\
          .model cell pcm (card=../device-models/pcm_gst_mushroom.toml)\n```\n\n\
