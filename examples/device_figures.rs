@@ -48,7 +48,7 @@ fn save(stem: &str, table: &Table, p: &LinePlot) -> Res<()> {
 }
 
 /// A duration with an SI prefix for titles: 1e-6 → "1 µs", 1.0 → "1 s", 2.5e-3 → "2.5 ms".
-fn si_time(t: f64) -> String {
+pub fn si_time(t: f64) -> String {
     let (scale, unit) = [
         (1.0, "s"),
         (1e-3, "ms"),
@@ -66,7 +66,7 @@ fn si_time(t: f64) -> String {
 
 /// Split a sweep table (columns time_s, v_v, ...) into the three legs of its triangle
 /// 0 → vmax → vmin → 0, labelled with their direction; `y` picks the plotted quantity.
-fn legs(
+pub fn legs(
     rows: &[Vec<f64>],
     vmax: f64,
     vmin: f64,
@@ -128,6 +128,7 @@ fn iv_figures() -> Res<()> {
             None,
         ),
         ("mtj", "mtj_pma_cheng2014.toml", "STT-MTJ (PMA) I-V", None),
+        ("jart", "jart_vcm_v1b.toml", "JART VCM v1b (HfO2/TiOx) I-V", None),
         (
             "fgate",
             "fgate-flash.toml",
@@ -392,6 +393,67 @@ fn retention_bake_figure() -> Res<()> {
     save("device_fgate_retention_bake", &out, &p)
 }
 
+/// Retention of a resistive family at 85 °C: the fraction of 400 MTJ cells written AP that are
+/// still AP after a zero-bias bake, against the two-state closed form (1 + e^(−2t/τ))/2 with the
+/// Néel-Brown τ = τ0·e^Δ(T) (thermal flips both ways at equal rates), at 27 °C and 85 °C.
+fn mtj_retention_bake_figure() -> Res<()> {
+    let Model::Mtj(c) = load_card(&card("mtj_pma_cheng2014.toml"))? else {
+        return Err("not an mtj card".into());
+    };
+    let times: Vec<f64> = (0..=36).map(|k| 10f64.powf(-3.0 + k as f64 * 0.2)).collect();
+    let n_dev = 400;
+    let mut out = Table::new(["time_s", "ap_fraction_27c", "closed_form_27c", "ap_fraction_85c", "closed_form_85c"]);
+    let mut series = Vec::new();
+    let mut cols = Vec::new();
+    for t_c in [27.0, 85.0] {
+        let temp_k = 273.15 + t_c;
+        let setup = cli::Setup {
+            seed: 3,
+            devices: n_dev,
+            initial: cli::Initial::Hrs,
+            ..cli::Setup::default()
+        };
+        let bench = cli::Bench {
+            temp_k,
+            ..cli::Bench::default()
+        };
+        let t = cli::device_retention_bench(&card("mtj_pma_cheng2014.toml"), &setup, &bench, &times)?;
+        let g = t.column("g_s").ok_or("no g_s column")?;
+        let (g_lo, g_hi) = g.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+        let mid = 0.5 * (g_lo + g_hi);
+        // Rows are device-major: device d, time k at row d·len + k.
+        let frac: Vec<f64> = (0..times.len())
+            .map(|k| (0..n_dev).filter(|d| g[d * times.len() + k] < mid).count() as f64 / n_dev as f64)
+            .collect();
+        let tau = c.nominal.retention_time_s(temp_k);
+        let model: Vec<f64> = times.iter().map(|t| 0.5 * (1.0 + (-2.0 * t / tau).exp())).collect();
+        series.push(Series::new(
+            format!("{t_c} °C, {n_dev} cells"),
+            times.iter().copied().zip(frac.iter().copied()).collect(),
+            SeriesStyle::markers(),
+        ));
+        series.push(Series::new(
+            format!("{t_c} °C, (1 + e^(−2t/τ))/2, τ = {}", si_time(tau)),
+            times.iter().copied().zip(model.iter().copied()).collect(),
+            SeriesStyle::line(),
+        ));
+        cols.push(frac);
+        cols.push(model);
+    }
+    for (j, t) in times.iter().enumerate() {
+        out.push_row(vec![*t, cols[0][j], cols[1][j], cols[2][j], cols[3][j]])?;
+    }
+    let p = plot(
+        "STT-MTJ retention bake: cells written AP still AP at 0 V (Δ = 24.8 at 300 K)",
+        "bake time (s)",
+        "fraction still AP",
+        true,
+        false,
+        series,
+    );
+    save("device_mtj_retention_85c", &out, &p)
+}
+
 /// PCM drift of several programmed levels: median read resistance of 25 devices vs time.
 fn drift_figure() -> Res<()> {
     let Model::Pcm(c) = load_card(&card("pcm_gst_mushroom.toml"))? else {
@@ -549,6 +611,7 @@ pub fn main() -> Res<()> {
     mtj_rv_figure()?;
     fgate_transfer_figure()?;
     retention_bake_figure()?;
+    mtj_retention_bake_figure()?;
     drift_figure()?;
     mtj_figure()?;
     pulse_figures()?;

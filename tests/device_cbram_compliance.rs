@@ -43,6 +43,7 @@ fn set_sweep_ends_at_the_compliance_resistance_c_over_i_comp() {
         .unwrap()
         .0;
     let r = v[k] / i[k];
+    println!("CBRAM LRS at +1.5 V: {r} Ω (c_set/i_comp = 80 Ω)");
     assert!((r / 80.0 - 1.0).abs() < 0.01, "R at +1.5 V = {r} Ω");
 }
 
@@ -65,6 +66,7 @@ fn reset_peak_current_and_voltage_follow_the_universal_reset_relation() {
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap();
     let (i_comp, c_set) = (1e-3, 0.08);
+    println!("CBRAM RESET: peak |I| {} A at {} V (I_comp 1 mA, C 0.08 V)", -i[k], v[k]);
     assert!(
         -i[k] > 0.4 * i_comp && -i[k] < 1.2 * i_comp,
         "I_reset {} A vs I_comp {i_comp}",

@@ -37,6 +37,7 @@ fn thermal_regime_at_0_8_ic_is_neel_brown_0_14_us() {
     let nb = 1e-9 * (m.thermal_stability(T) * 0.2).exp();
     assert!((tau / nb - 1.0).abs() < 1e-12, "τ {tau} vs NB {nb}");
     // device-physics.md §3 [derived]: τ_NB = 0.14 µs at 0.8·Ic.
+    println!("mean switching time at 0.8·Ic (AP): {tau:e} s (Néel-Brown {nb:e} s)");
     assert!((tau / 0.14e-6 - 1.0).abs() < 0.05, "τ(0.8 Ic) = {tau}");
 }
 
@@ -47,6 +48,7 @@ fn precessional_regime_at_2_ic_is_sun_2_5_ns() {
     let tau = 1.0 / m.switching_rate(2.0 * ic, AP, T);
     assert!((tau / sun_tau(&m, 2.0 * ic) - 1.0).abs() < 1e-9);
     // device-physics.md §3 and §10 [derived]: ⟨τ⟩_Sun = 2.5 ns at 2·Ic (2.54 ns unrounded).
+    println!("mean switching time at 2·Ic (AP): {tau:e} s (Sun {:e} s)", sun_tau(&m, 2.0 * ic));
     assert!((tau / 2.54e-9 - 1.0).abs() < 0.05, "τ(2 Ic) = {tau}");
 }
 
@@ -100,6 +102,7 @@ fn zero_bias_retention_is_tau0_exp_delta_about_a_minute() {
     let m = card();
     let tau = 1e-9 * m.thermal_stability(T).exp();
     assert!((m.retention_time_s(T) / tau - 1.0).abs() < 1e-12);
+    println!("zero-bias retention at {T} K: τ0·e^Δ = {} s", m.retention_time_s(T));
     assert!(
         tau > 40.0 && tau < 90.0,
         "Δ = 24.8 means about a minute: {tau} s"

@@ -44,6 +44,10 @@ fn physical_and_statistical_pcm_drift_on_the_same_time_base() {
         now = t;
         let gs = ms.drifted_conductance(&ss) / g_s0;
         let rp = m.read_resistance(&sp) / r_p0;
+        println!(
+            "t = {t} s: pcm R/R0 = {rp}, ((t+t0)/t0)^ν = {}; pcm_stat g/g0 = {gs}",
+            ((t + t0p) / t0p).powf(nu_p)
+        );
         assert!(
             (gs / ((t + t0s) / t0s).powf(-nu_s) - 1.0).abs() < 1e-9,
             "pcm_stat at {t}"

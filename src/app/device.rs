@@ -350,19 +350,32 @@ pub fn devices_markdown() -> String {
          key.\n\n\
          The families come from one registry (`registry!` in `src/device/mod.rs`, one line per \
          family): the `Cell` and `Model` enums and their dispatch, the family keys, card and \
-         `.model` loading, these tables and the CLI defaults are generated from it. A family \
-         is one module that declares each parameter once (name, symbol, unit, default, range \
-         or requirement, section, meaning) and implements `device::Family` (static I-V with \
-         dI/dV, state advance over dt, read conductance, ngspice export expression, state \
-         variables, card loading through the shared helpers). Adding one = the module, its \
-         card in `device-models/`, one registry line.\n\n\
+         `.model` loading, these tables, the CLI defaults and bias limits, the `--initial \
+         lrs|hrs|VALUE` states, the crossbar's program-and-verify inverse (state for a target \
+         conductance) and the fit's default free parameters and start card are generated from \
+         it. A family is one module that declares each parameter once (name, symbol, unit, \
+         default, range or requirement, section, meaning) and implements `device::Family` \
+         (static I-V with dI/dV, state advance over dt, read conductance, ngspice export \
+         expression, state variables, and where they exist the state fraction between HRS and \
+         LRS and the inverse of the read law). Adding one = the module, its card in \
+         `device-models/`, one registry line (which also declares the module): `jart` was \
+         added that way, with no edit to any other source file.\n\n\
+         `jart` is JART VCM v1b (Bengel et al., IEEE TCAS-I 67(12) 4618, 2020): state N_disc, \
+         the vacancy concentration of the disc, moved by the field-lowered ionic hopping current \
+         with Joule heating T = T0 + I·(V − V_series)·R_th,eff; its static I-V is the explicit \
+         fit of Ntinas et al. (SMACD 2023) of the published Schottky-plus-series law, which \
+         agrees with aihwkit's independent fit within 5 % (tests/device_jart.rs). The published \
+         model SETs at negative voltage on its active electrode; here positive `v` is SET, so \
+         `v` = −V_M. Under its published ±1.3 V, 1 V/s sweep at 293 K it SETs abruptly at \
+         +0.61 V and RESETs between −0.87 V and −0.93 V, then declines slowly to −1.3 V \
+         (`notebooks-out/device_iv_jart.png`).\n\n\
          In a netlist, a cell is `N<name> <n+> <n-> <model>` with either\n\n\
          ```\n.model cell oxram (i0=1e-3 g0=0.25e-9 v0=0.25 g_min=0.2e-9 g_max=1.7e-9 g_ini=1.7e-9)\n\
          .model cell pcm (card=../device-models/pcm_gst_mushroom.toml)\n```\n\n\
          `.model` keys are the last component of the keys below (`nu_sigma` or \
          `variability.nu_sigma` for `pcm`, `pcm_stat`, `mtj`); `card=` paths are relative to the netlist file. Netlist \
          cells are the nominal device (no D2D) in the card's initial state. Positive voltage \
-         (n+ above n-) is SET for `oxram`, `cbram` and `fgate`; for `mtj` positive current \
+         (n+ above n-) is SET for `oxram`, `cbram`, `fgate` and `jart`; for `mtj` positive current \
          drives AP→P; the `pcm` law is odd in V, so either polarity heats (SETs or RESETs) it; \
          `pcm_stat` is a linear conductance.\n\n",
     );
@@ -428,15 +441,11 @@ pub fn devices_markdown() -> String {
     s
 }
 
-/// Largest |bias| (V) a family's experiment accepts: well past any switching voltage of the
-/// family, well short of the nonsense region where the laws overflow (oxide breakdown of a few-nm
-/// film is a few volts; a floating-gate program is ~20 V).
+/// Largest |bias| (V) a family's experiment accepts: the family's declared
+/// [`crate::device::Family::MAX_BIAS_V`] (10 V unless the family says otherwise; 5 V for mtj,
+/// 40 V for fgate).
 pub fn max_bias_v(family: &str) -> f64 {
-    match family {
-        "fgate" => 40.0,
-        "mtj" => 5.0,
-        _ => 10.0,
-    }
+    crate::device::Model::max_bias_v(family).unwrap_or(10.0)
 }
 
 /// Refuse a drive amplitude the family cannot sensibly take.
@@ -486,31 +495,9 @@ impl std::str::FromStr for Initial {
     }
 }
 
-/// Put `cell` in the state `u` in [0, 1] between its HRS (0) and LRS (1), along its state
-/// variable; `None` for families without a continuous bias-driven state (mtj: two states;
-/// pcm_stat: programmed by target).
-fn set_state_fraction(cell: &mut Cell, u: f64) -> Option<()> {
-    let u = u.clamp(0.0, 1.0);
-    match cell {
-        Cell::OxRam { p, s } => s.gap = p.g_max - u * (p.g_max - p.g_min),
-        Cell::Cbram { p, s } => {
-            // h from 0 to L over u in [0, 1): the filament touches (r = r_set) at u = 1.
-            s.h = u * p.l;
-            s.r = if u >= 1.0 { p.r_set() } else { p.r_floor() };
-        }
-        Cell::FloatingGate { p, s } => {
-            // Charge from "threshold at +3 V" (HRS) to "threshold at −1 V" (LRS) seen from the
-            // control gate: Q = C_T·V_th0 − C_cg·V_th,cg.
-            let vth = 3.0 - 4.0 * u;
-            s.q = p.c_total() * p.vth0 - p.c_cg * vth;
-        }
-        Cell::Pcm { p, s } => *s = p.state_with(1.0 - u, 0.0),
-        Cell::PcmStat { .. } | Cell::Mtj { .. } => return None,
-    }
-    Some(())
-}
-
-/// Prepare `cell` in the state `init`, reading at `v_read` (V) and `temp_k` (K).
+/// Prepare `cell` in the state `init`, reading at `v_read` (V) and `temp_k` (K). What "lrs",
+/// "hrs" and a conductance mean is each family's own ([`crate::device::Family::set_extreme`],
+/// [`crate::device::Family::set_state_fraction`], [`crate::device::Family::program_initial`]).
 pub fn set_initial(
     cell: &mut Cell,
     init: Initial,
@@ -519,62 +506,39 @@ pub fn set_initial(
     rng: &mut ChaCha8Rng,
 ) -> Result<(), DeviceCliError> {
     let fam = cell.family();
-    match (init, &mut *cell) {
-        (Initial::Card, _) => Ok(()),
-        (Initial::Lrs | Initial::Hrs, Cell::Mtj { p, s }) => {
-            *s = p.state_with(if init == Initial::Lrs {
-                crate::device::mram::MtjOrientation::Parallel
+    match init {
+        Initial::Card => Ok(()),
+        Initial::Lrs | Initial::Hrs => {
+            if cell.set_extreme(init == Initial::Lrs, rng) {
+                Ok(())
             } else {
-                crate::device::mram::MtjOrientation::AntiParallel
-            });
-            Ok(())
-        }
-        (Initial::Conductance(g), Cell::PcmStat { p, s }) => {
-            p.program(s, g, rng);
-            Ok(())
-        }
-        (Initial::Lrs | Initial::Hrs, Cell::PcmStat { p, s }) => {
-            let q = p.params();
-            let g = if init == Initial::Lrs {
-                q.g_max_us * 1e-6
-            } else {
-                0.0
-            };
-            p.program(s, g, rng);
-            Ok(())
-        }
-        (Initial::Lrs, c) => set_state_fraction(c, 1.0).ok_or_else(|| input("unreachable")),
-        (Initial::Hrs, c) => set_state_fraction(c, 0.0).ok_or_else(|| input("unreachable")),
-        (Initial::Conductance(target), c) => {
-            let g_of = |c: &mut Cell, u: f64| {
-                set_state_fraction(c, u);
-                c.read_conductance(v_read, temp_k)
-            };
-            if set_state_fraction(c, 0.0).is_none() {
-                return Err(input(format!(
-                    "--initial VALUE: family {fam} has two states; use lrs or hrs"
-                )));
+                Err(input(format!(
+                    "--initial lrs|hrs: family {fam} has no extreme states"
+                )))
             }
-            let (g0, g1) = (g_of(c, 0.0), g_of(c, 1.0));
-            let (lo_g, hi_g) = (g0.min(g1), g0.max(g1));
-            if !(target >= lo_g && target <= hi_g) {
-                return Err(input(format!(
-                    "--initial {target:e} S is outside the {fam} cell's range \
-                     [{lo_g:e}, {hi_g:e}] S at {v_read} V"
-                )));
-            }
-            // Bisection on u in log conductance (monotone from HRS to LRS).
-            let (mut lo, mut hi) = (0.0, 1.0);
-            for _ in 0..80 {
-                let mid = 0.5 * (lo + hi);
-                if g_of(c, mid) < target {
-                    lo = mid
-                } else {
-                    hi = mid
+        }
+        Initial::Conductance(target) => {
+            // A family with a state fraction has a window to check the target against.
+            let mut probe = cell.clone();
+            if probe.set_state_fraction(0.0) {
+                let g0 = probe.read_conductance(v_read, temp_k);
+                probe.set_state_fraction(1.0);
+                let g1 = probe.read_conductance(v_read, temp_k);
+                let (lo_g, hi_g) = (g0.min(g1), g0.max(g1));
+                if !(target >= lo_g && target <= hi_g) {
+                    return Err(input(format!(
+                        "--initial {target:e} S is outside the {fam} cell's range \
+                         [{lo_g:e}, {hi_g:e}] S at {v_read} V"
+                    )));
                 }
             }
-            set_state_fraction(c, 0.5 * (lo + hi));
-            Ok(())
+            if cell.program_initial(target, v_read, temp_k, rng) {
+                Ok(())
+            } else {
+                Err(input(format!(
+                    "--initial VALUE: family {fam} has two states; use lrs or hrs"
+                )))
+            }
         }
     }
 }

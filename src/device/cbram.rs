@@ -220,6 +220,22 @@ impl CompactModel for Params {
 impl super::model::Family for Params {
     const KEY: &'static str = "cbram";
     const IV_DEFAULTS: (f64, f64, f64) = (1.5, -1.5, 1.0);
+    const FIT_FREE: [Option<&'static [&'static str]>; 3] = [
+        Some(&["rho_on", "rho_off", "v_h", "v_r"]),
+        Some(&["rho_on", "v_h", "v_r"]),
+        None, // no motion at zero bias in this model
+    ];
+    const DEFAULT_CARD: Option<(&'static str, &'static str)> = Some((
+        "device-models/cbram-yu-wong.toml",
+        include_str!("../../device-models/cbram-yu-wong.toml"),
+    ));
+
+    fn set_state_fraction(&self, s: &mut State, u: f64) -> bool {
+        // h from 0 to L over u in [0, 1): the filament touches (r = r_set) at u = 1.
+        s.h = u * self.l;
+        s.r = if u >= 1.0 { self.r_set() } else { self.r_floor() };
+        true
+    }
 
     fn state_vars(&self, s: &State) -> Vec<(&'static str, f64)> {
         vec![("height_m", s.h), ("radius_m", s.r)]

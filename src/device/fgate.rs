@@ -232,6 +232,25 @@ impl CompactModel for Params {
 impl super::model::Family for Params {
     const KEY: &'static str = "fgate";
     const IV_DEFAULTS: (f64, f64, f64) = (14.0, -14.0, 1e-3);
+    // A floating-gate program is ~20 V on the control gate.
+    const MAX_BIAS_V: f64 = 40.0;
+    const FIT_FREE: [Option<&'static [&'static str]>; 3] = [
+        Some(&["vth0", "kp", "q_ini"]),
+        Some(&["q_ini", "t_tun", "kp"]),
+        Some(&["q_ini", "tau_ret0", "ea_ret"]),
+    ];
+    const DEFAULT_CARD: Option<(&'static str, &'static str)> = Some((
+        "device-models/fgate-flash.toml",
+        include_str!("../../device-models/fgate-flash.toml"),
+    ));
+
+    fn set_state_fraction(&self, s: &mut State, u: f64) -> bool {
+        // Charge from "threshold at +3 V" (HRS) to "threshold at −1 V" (LRS) seen from the
+        // control gate: Q = C_T·V_th0 − C_cg·V_th,cg.
+        let vth = 3.0 - 4.0 * u;
+        s.q = self.c_total() * self.vth0 - self.c_cg * vth;
+        true
+    }
     const HAS_CONTROL_GATE: bool = true;
 
     fn current_gated(&self, s: &State, v: f64, v_cg: f64, temp_k: f64) -> (f64, f64) {

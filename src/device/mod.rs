@@ -10,13 +10,7 @@
 
 pub mod bench;
 pub mod card;
-pub mod cbram;
-pub mod fgate;
 pub mod model;
-pub mod mram;
-pub mod oxram;
-pub mod pcm;
-pub mod pcm_stat;
 mod spice_expr;
 
 /// Default read bias of `device_pulse` (V): below every family's switching threshold.
@@ -35,10 +29,14 @@ pub use model::{CompactModel, Family};
 /// The device registry: one line per family, `Variant => module::ParamType`. Everything that
 /// depends on the set of families is generated from this list: the [`Cell`] and [`Model`]
 /// enums, their dispatch (a `match`, so the per-cell loop has no dynamic dispatch), the family
-/// keys ([`FAMILIES`]), card and `.model` loading, parameter docs and CLI defaults. A new family
-/// is its module (parameters declared once, [`Family`] implemented) plus one line here.
+/// keys ([`FAMILIES`]), card and `.model` loading, parameter docs, CLI defaults and bias limits,
+/// `--initial` states, the crossbar's program-and-verify inverse and the fit's default free
+/// parameters and start card. A new family is its module (parameters declared once, [`Family`]
+/// implemented) plus one line here, which also declares the module (`pub mod <m>;`).
 macro_rules! registry {
     ($( $(#[$doc:meta])* $variant:ident => $m:ident :: $ty:ident, )*) => {
+        $( pub mod $m; )*
+
         /// Family keys understood by cards and `.model` lines, in registry order.
         pub const FAMILIES: &[&str] = &[$( <$m::$ty as Family>::KEY ),*];
 
@@ -113,6 +111,42 @@ macro_rules! registry {
                 match self { $( Cell::$variant { p, s } => p.state_vars(s), )* }
             }
 
+            /// Put the state at the fraction `u` in [0, 1] from HRS (0) to LRS (1) along the
+            /// family's state variable (`false`: the family has no such knob).
+            pub fn set_state_fraction(&mut self, u: f64) -> bool {
+                let u = u.clamp(0.0, 1.0);
+                match self { $( Cell::$variant { p, s } => p.set_state_fraction(s, u), )* }
+            }
+
+            /// The family's extreme state (`lrs`: lowest resistance); `false` if it has none.
+            pub fn set_extreme(&mut self, lrs: bool, rng: &mut ChaCha8Rng) -> bool {
+                match self { $( Cell::$variant { p, s } => p.set_extreme(s, lrs, rng), )* }
+            }
+
+            /// Ideal program-and-verify to the read conductance `g_target` (S) at `v_read` (V),
+            /// clamped to the state bounds (`false`: not supported by the family).
+            pub fn program_read_conductance(&mut self, g_target: f64, v_read: f64, temp_k: f64) -> bool {
+                match self { $( Cell::$variant { p, s } => p.program_read_conductance(s, g_target, v_read, temp_k), )* }
+            }
+
+            /// Program to `g_target` (S) as an experiment's `--initial VALUE` does (with the
+            /// family's programming noise, if any); `false`: not supported.
+            pub fn program_initial(
+                &mut self,
+                g_target: f64,
+                v_read: f64,
+                temp_k: f64,
+                rng: &mut ChaCha8Rng,
+            ) -> bool {
+                match self { $( Cell::$variant { p, s } => p.program_initial(s, g_target, v_read, temp_k, rng), )* }
+            }
+
+            /// Reachable read-conductance window (S) at `v_read`, where the family has a
+            /// closed form.
+            pub fn read_window(&self, v_read: f64) -> Option<(f64, f64)> {
+                match self { $( Cell::$variant { p, .. } => p.read_window(v_read), )* }
+            }
+
             /// Put the state back to the card's initial state.
             pub fn reset_state(&mut self) {
                 match self { $( Cell::$variant { p, s } => *s = p.initial_state(), )* }
@@ -173,6 +207,31 @@ macro_rules! registry {
             pub fn iv_defaults(family: &str) -> Option<(f64, f64, f64)> {
                 $( if family == <$m::$ty as Family>::KEY {
                     return Some(<$m::$ty as Family>::IV_DEFAULTS);
+                } )*
+                None
+            }
+
+            /// Largest |bias| (V) an experiment accepts for `family` (`None`: unknown family).
+            pub fn max_bias_v(family: &str) -> Option<f64> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return Some(<$m::$ty as Family>::MAX_BIAS_V);
+                } )*
+                None
+            }
+
+            /// Parameters a fit of `family` frees by default, per experiment `[iv, pulse,
+            /// retention]` (`None`: unknown family).
+            pub fn fit_free(family: &str) -> Option<[Option<&'static [&'static str]>; 3]> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return Some(<$m::$ty as Family>::FIT_FREE);
+                } )*
+                None
+            }
+
+            /// The shipped card of `family`: (path, text).
+            pub fn default_card(family: &str) -> Option<(&'static str, &'static str)> {
+                $( if family == <$m::$ty as Family>::KEY {
+                    return <$m::$ty as Family>::DEFAULT_CARD;
                 } )*
                 None
             }
@@ -239,6 +298,8 @@ registry! {
     PcmStat => pcm_stat::PcmStatModel,
     /// Two-state stochastic STT-MTJ.
     Mtj => mram::MtjModel,
+    /// JART VCM v1b filamentary OxRAM (disc vacancy concentration).
+    Jart => jart::Params,
 }
 
 /// Validation table (ranges, sections) of a `params!`-declared family; `None` for the

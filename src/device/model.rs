@@ -103,4 +103,96 @@ pub trait Family: CompactModel + PartialEq + 'static {
 
     /// Section of the card (`params`, `variability.d2d`, `variability.c2c`) that `key` lives in.
     fn section_of(key: &str) -> &'static str;
+
+    /// Largest |bias| (V) an experiment accepts for this family: well past any switching
+    /// voltage, well short of where the laws overflow (a few-nm oxide breaks down at a few V).
+    const MAX_BIAS_V: f64 = 10.0;
+
+    /// Parameters a fit frees when `--free` is not given, per experiment: `[iv, pulse,
+    /// retention]` (`None`: `--free` is required for that experiment).
+    const FIT_FREE: [Option<&'static [&'static str]>; 3] = [None, None, None];
+
+    /// The shipped card of the family: (path relative to the crate root, its text), the start
+    /// card of a fit when `--card` is not given.
+    const DEFAULT_CARD: Option<(&'static str, &'static str)> = None;
+
+    /// Put `s` at the fraction `u` in [0, 1] of the way from the family's HRS (0) to its LRS
+    /// (1) along its state variable; `false` for families without one continuous state knob.
+    fn set_state_fraction(&self, _s: &mut Self::State, _u: f64) -> bool {
+        false
+    }
+
+    /// The extreme state (`lrs`: lowest resistance) of `xbar device … --initial lrs|hrs`;
+    /// `false` if the family has none. Default: [`Family::set_state_fraction`] at 1 or 0.
+    fn set_extreme(&self, s: &mut Self::State, lrs: bool, _rng: &mut ChaCha8Rng) -> bool {
+        self.set_state_fraction(s, if lrs { 1.0 } else { 0.0 })
+    }
+
+    /// The inverse of the read law: set `s` so that its read conductance at `v_read` (V,
+    /// temperature `temp_k` K) is `g_target` (S), at the nearer state bound when the target is
+    /// outside the reachable window (ideal program-and-verify). `false`: not supported.
+    fn program_read_conductance(
+        &self,
+        _s: &mut Self::State,
+        _g_target: f64,
+        _v_read: f64,
+        _temp_k: f64,
+    ) -> bool {
+        false
+    }
+
+    /// Program `s` to a read conductance `g_target` (S) as an experiment's `--initial VALUE`
+    /// does: default the ideal inverse, or bisection along [`Family::set_state_fraction`];
+    /// families with programming noise draw it from `rng`. `false`: not supported.
+    fn program_initial(
+        &self,
+        s: &mut Self::State,
+        g_target: f64,
+        v_read: f64,
+        temp_k: f64,
+        _rng: &mut ChaCha8Rng,
+    ) -> bool {
+        if self.program_read_conductance(s, g_target, v_read, temp_k) {
+            return true;
+        }
+        let mut t = *s;
+        if !self.set_state_fraction(&mut t, 0.0) {
+            return false;
+        }
+        let read = |t: &mut Self::State, u: f64| {
+            self.set_state_fraction(t, u);
+            self.read_conductance(t, v_read, temp_k)
+        };
+        let increasing = read(&mut t, 1.0) >= read(&mut t, 0.0);
+        let u = bisect(0.0, 1.0, increasing, g_target, |u| read(&mut t, u));
+        self.set_state_fraction(s, u)
+    }
+
+    /// Reachable read-conductance window (S) at `v_read`, where the family has a closed form.
+    fn read_window(&self, _v_read: f64) -> Option<(f64, f64)> {
+        None
+    }
+}
+
+/// Bisection steps: 2^-100 of the bracket is far below any double's resolution of it.
+const BISECT_STEPS: usize = 100;
+
+/// The knob `x` in `[lo, hi]` at which the read conductance `g(x)` (monotone; `increasing` says
+/// which way) equals `g_target`, or the nearer bound when the target is outside.
+pub fn bisect(
+    mut lo: f64,
+    mut hi: f64,
+    increasing: bool,
+    g_target: f64,
+    mut g: impl FnMut(f64) -> f64,
+) -> f64 {
+    for _ in 0..BISECT_STEPS {
+        let mid = 0.5 * (lo + hi);
+        if (g(mid) < g_target) == increasing {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }

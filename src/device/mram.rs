@@ -532,6 +532,27 @@ pub fn switching_fraction_mc(
 impl super::model::Family for MtjModel {
     const KEY: &'static str = "mtj";
     const IV_DEFAULTS: (f64, f64, f64) = (0.3, -0.3, 1e-6);
+    // A ~1 nm MgO barrier breaks down near 1-2 V.
+    const MAX_BIAS_V: f64 = 5.0;
+    const FIT_FREE: [Option<&'static [&'static str]>; 3] = [
+        Some(&["ra_ohm_um2", "tmr0", "v_h_v"]),
+        Some(&["ic_scale", "tau0_s"]),
+        None, // retention: fit the thermal stability with --free
+    ];
+    const DEFAULT_CARD: Option<(&'static str, &'static str)> = Some((
+        "device-models/mtj_pma_cheng2014.toml",
+        include_str!("../../device-models/mtj_pma_cheng2014.toml"),
+    ));
+
+    /// LRS = parallel, HRS = antiparallel.
+    fn set_extreme(&self, s: &mut MtjState, lrs: bool, _rng: &mut ChaCha8Rng) -> bool {
+        *s = self.state_with(if lrs {
+            MtjOrientation::Parallel
+        } else {
+            MtjOrientation::AntiParallel
+        });
+        true
+    }
 
     fn state_vars(&self, s: &MtjState) -> Vec<(&'static str, f64)> {
         vec![(

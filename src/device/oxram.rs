@@ -188,6 +188,35 @@ impl CompactModel for Params {
 impl super::model::Family for Params {
     const KEY: &'static str = "oxram";
     const IV_DEFAULTS: (f64, f64, f64) = (1.5, -1.5, 1.0);
+    const FIT_FREE: [Option<&'static [&'static str]>; 3] = [
+        Some(&["i0", "g0", "v0", "g_ini", "vel0"]),
+        Some(&["g_ini", "vel0", "i0"]),
+        Some(&["i0", "vel_rlx", "l_rlx"]),
+    ];
+    const DEFAULT_CARD: Option<(&'static str, &'static str)> = Some((
+        "device-models/oxram-stanford-v1.toml",
+        include_str!("../../device-models/oxram-stanford-v1.toml"),
+    ));
+
+    fn set_state_fraction(&self, s: &mut State, u: f64) -> bool {
+        s.gap = self.g_max - u * (self.g_max - self.g_min);
+        true
+    }
+
+    /// G(g) = I0·exp(−g/g0)·sinh(v_read/V0)/v_read inverts in closed form:
+    /// g = −g0·ln(G·v_read/(I0·sinh(v_read/V0))), clamped to [g_min, g_max] (§1.1).
+    fn program_read_conductance(&self, s: &mut State, g: f64, v_read: f64, _t: f64) -> bool {
+        let shape = sinh_lim(v_read / self.v0).0;
+        let gap = -self.g0 * (g * v_read / (self.i0 * shape)).ln();
+        s.gap = gap.clamp(self.g_min, self.g_max);
+        true
+    }
+
+    fn read_window(&self, v_read: f64) -> Option<(f64, f64)> {
+        let (g_hi, _) = self.current_at(self.g_min, v_read);
+        let (g_lo, _) = self.current_at(self.g_max, v_read);
+        Some((g_lo / v_read, g_hi / v_read))
+    }
 
     fn state_vars(&self, s: &State) -> Vec<(&'static str, f64)> {
         vec![("gap_m", s.gap)]

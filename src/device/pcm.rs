@@ -704,6 +704,32 @@ mod tests {
 impl super::model::Family for PcmModel {
     const KEY: &'static str = "pcm";
     const IV_DEFAULTS: (f64, f64, f64) = (1.6, -1.6, 1e-6);
+    const FIT_FREE: [Option<&'static [&'static str]>; 3] = [
+        Some(&["r_set_ohm", "r_reset_ohm", "v_th_set_v"]),
+        Some(&["k0_cryst_per_s", "r_set_ohm", "r_reset_ohm"]),
+        Some(&["nu", "r_reset_ohm"]),
+    ];
+    const DEFAULT_CARD: Option<(&'static str, &'static str)> = Some((
+        "device-models/pcm_gst_mushroom.toml",
+        include_str!("../../device-models/pcm_gst_mushroom.toml"),
+    ));
+
+    fn set_state_fraction(&self, s: &mut PcmState, u: f64) -> bool {
+        *s = self.state_with(1.0 - u, 0.0);
+        true
+    }
+
+    /// Bisection over the amorphous fraction x in [0, 1] at drift age 0 (G falls with x).
+    fn program_read_conductance(&self, s: &mut PcmState, g: f64, v_read: f64, t: f64) -> bool {
+        s.age_s = 0.0;
+        let mut probe = *s;
+        let x = super::model::bisect(0.0, 1.0, false, g, |x| {
+            probe.amorphous_fraction = x;
+            self.read_conductance(&probe, v_read, t)
+        });
+        s.amorphous_fraction = x;
+        true
+    }
 
     fn state_vars(&self, s: &PcmState) -> Vec<(&'static str, f64)> {
         vec![

@@ -298,6 +298,41 @@ impl super::model::Family for PcmStatModel {
     const KEY: &'static str = "pcm_stat";
     const IV_DEFAULTS: (f64, f64, f64) = (1.0, -1.0, 1.0);
 
+    /// LRS: programmed to g_max; HRS: programmed to 0 (with programming noise).
+    fn set_extreme(&self, s: &mut PcmStatState, lrs: bool, rng: &mut ChaCha8Rng) -> bool {
+        let g = if lrs { self.params().g_max_us * 1e-6 } else { 0.0 };
+        self.program(s, g, rng);
+        true
+    }
+
+    /// Bisection over the programmed conductance at drift age 0.
+    fn program_read_conductance(&self, s: &mut PcmStatState, g: f64, v_read: f64, t: f64) -> bool {
+        s.age_s = 0.0;
+        let mut probe = *s;
+        let (lo, hi) = ((g * 1e-3).ln(), (g * 1e3).ln());
+        let x = super::model::bisect(lo, hi, true, g, |x| {
+            probe.g_prog_s = x.exp();
+            probe.g_target_s = probe.g_prog_s;
+            self.read_conductance(&probe, v_read, t)
+        });
+        s.g_prog_s = x.exp();
+        s.g_target_s = s.g_prog_s;
+        true
+    }
+
+    /// `--initial VALUE` programs with the model's programming noise.
+    fn program_initial(
+        &self,
+        s: &mut PcmStatState,
+        g: f64,
+        _v_read: f64,
+        _t: f64,
+        rng: &mut ChaCha8Rng,
+    ) -> bool {
+        self.program(s, g, rng);
+        true
+    }
+
     fn state_vars(&self, s: &PcmStatState) -> Vec<(&'static str, f64)> {
         vec![
             ("g_prog_s", s.g_prog_s),

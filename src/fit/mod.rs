@@ -163,49 +163,18 @@ pub struct FitReport {
 /// retention, CBRAM retention: no motion at zero bias in those models) means `--free` is
 /// required. Listed in README, "Fit your own data".
 pub fn default_free(family: &str, kind: ExperimentKind) -> Option<&'static [&'static str]> {
-    use ExperimentKind::*;
-    Some(match (family, kind) {
-        ("oxram", Iv) => &["i0", "g0", "v0", "g_ini", "vel0"],
-        ("oxram", Pulse) => &["g_ini", "vel0", "i0"],
-        ("oxram", Retention) => &["i0", "vel_rlx", "l_rlx"],
-        ("cbram", Iv) => &["rho_on", "rho_off", "v_h", "v_r"],
-        ("cbram", Pulse) => &["rho_on", "v_h", "v_r"],
-        ("fgate", Iv) => &["vth0", "kp", "q_ini"],
-        ("fgate", Pulse) => &["q_ini", "t_tun", "kp"],
-        ("fgate", Retention) => &["q_ini", "tau_ret0", "ea_ret"],
-        ("pcm", Iv) => &["r_set_ohm", "r_reset_ohm", "v_th_set_v"],
-        ("pcm", Pulse) => &["k0_cryst_per_s", "r_set_ohm", "r_reset_ohm"],
-        ("pcm", Retention) => &["nu", "r_reset_ohm"],
-        ("mtj", Iv) => &["ra_ohm_um2", "tmr0", "v_h_v"],
-        ("mtj", Pulse) => &["ic_scale", "tau0_s"],
-        _ => return None,
-    })
+    let i = match kind {
+        ExperimentKind::Iv => 0,
+        ExperimentKind::Pulse => 1,
+        ExperimentKind::Retention => 2,
+    };
+    device::Model::fit_free(family)?[i]
 }
 
+/// The family's shipped card (path, text): each family declares it
+/// ([`device::Family::DEFAULT_CARD`]).
 pub fn default_card(family: &str) -> Option<(&'static str, &'static str)> {
-    Some(match family {
-        "oxram" => (
-            "device-models/oxram-stanford-v1.toml",
-            include_str!("../../device-models/oxram-stanford-v1.toml"),
-        ),
-        "cbram" => (
-            "device-models/cbram-yu-wong.toml",
-            include_str!("../../device-models/cbram-yu-wong.toml"),
-        ),
-        "fgate" => (
-            "device-models/fgate-flash.toml",
-            include_str!("../../device-models/fgate-flash.toml"),
-        ),
-        "pcm" => (
-            "device-models/pcm_gst_mushroom.toml",
-            include_str!("../../device-models/pcm_gst_mushroom.toml"),
-        ),
-        "mtj" => (
-            "device-models/mtj_pma_cheng2014.toml",
-            include_str!("../../device-models/mtj_pma_cheng2014.toml"),
-        ),
-        _ => return None,
-    })
+    device::Model::default_card(family)
 }
 
 fn input(msg: impl Into<String>) -> FitError {
