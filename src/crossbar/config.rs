@@ -178,6 +178,10 @@ pub struct Crossbar {
     pub converters: Converters,
     /// Reference of the headline error (`[metrics] reference`).
     pub reference: Reference,
+    /// Driven control-gate voltage per word line (V) for cells with a control gate (`fgate`):
+    /// the word line's gate line drives them ([`Array::set_bias`](super::Array::set_bias)
+    /// copies `Bias::gates` here). Empty (the default, every read path): the card's own `v_cg`.
+    pub cg: Vec<f64>,
 }
 
 /// Salt of the per-cell device-to-device streams, so they differ from the weight stream.
@@ -219,6 +223,7 @@ impl Crossbar {
             effects: DeviceEffects::default(),
             converters: Converters::default(),
             reference: Reference::Ideal,
+            cg: Vec::new(),
         }
     }
 
@@ -284,7 +289,11 @@ impl Crossbar {
     #[inline]
     pub fn cell_iv(&self, idx: usize, v: f64) -> (f64, f64) {
         match self.law {
-            CellLaw::Card => self.cells[idx].current(v, self.temp_k),
+            CellLaw::Card if self.cg.is_empty() => self.cells[idx].current(v, self.temp_k),
+            CellLaw::Card => {
+                let vcg = self.cg[idx / self.phys_cols()];
+                self.cells[idx].current_gated(v, vcg, self.temp_k)
+            }
             law => law.eval(self.g[idx], v),
         }
     }

@@ -170,6 +170,10 @@ impl Array {
             ));
         }
         self.net.fixed_voltages(bias, &mut self.fixed_v)?;
+        if !self.xb.cg.is_empty() {
+            // Control gates driven by the word lines' gate lines (pulse programming).
+            self.xb.cg.clone_from(&bias.gates);
+        }
         self.bias = bias.clone();
         Ok(())
     }

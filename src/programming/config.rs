@@ -22,6 +22,15 @@
 //! set_gate_step = 0.01
 //! set_gate_max = 1.8
 //! reset_gate = 1.8     # V on the gate during RESET
+//! # set_gate = 1.8     # V on the gate (fgate: control gate) during amplitude-stepped SET
+//! #                    # pulses; default the config's v_gate
+//! reset_gate_knob = false  # ISPP RESET at reset_v_max with the gate voltage stepped
+//! reset_gate_start = 0.5   # V
+//! reset_gate_step = 0.01
+//! reset_gate_max = 1.8
+//! unipolar = false     # RESET pulses keep the SET polarity (PCM: melt-quench by current)
+//! binary = false       # two-state family (MTJ): each target snaps to the nearer of the
+//! #                    # cell's two states, the window is its side of their geometric mean
 //! fixed_set_v = 2.2    # V, fixed-amplitude scheme
 //! fixed_reset_v = 1.7
 //! fixed_width = 10e-9  # s: short pulses, so one fixed-amplitude pulse moves G by less than the window
@@ -46,7 +55,7 @@ use crate::crossbar::Crossbar;
 use super::waveform::SpikeTemplate;
 use super::ProgError;
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProgramCfg {
     pub width: f64,
@@ -54,6 +63,7 @@ pub struct ProgramCfg {
     pub unselected: String,
     pub budget: usize,
     pub tolerance: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tolerance_abs: Option<f64>,
     pub read_noise_rel: f64,
     pub reverify: bool,
@@ -76,7 +86,16 @@ pub struct ProgramCfg {
     pub alibart_step: f64,
     pub alibart_fine_band: f64,
     pub tol_v: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_gate: Option<f64>,
+    pub reset_gate_knob: bool,
+    pub reset_gate_start: f64,
+    pub reset_gate_step: f64,
+    pub reset_gate_max: f64,
+    pub unipolar: bool,
+    pub binary: bool,
 }
 
 impl Default for ProgramCfg {
@@ -115,11 +134,97 @@ impl Default for ProgramCfg {
             alibart_fine_band: 4.0,
             tol_v: 1e-2,
             seed: None,
+            set_gate: None,
+            reset_gate_knob: false,
+            reset_gate_start: 0.5,
+            reset_gate_step: 0.01,
+            reset_gate_max: 1.8,
+            unipolar: false,
+            binary: false,
         }
     }
 }
 
 impl ProgramCfg {
+    /// Defaults per family: the pulses that switch each card behind the 1T1R examples' access
+    /// transistor (`examples/configs/program_1t1r_*.toml`) or, for the floating gate, with its
+    /// control gate driven by the word line's gate line. One table, so a family's programming
+    /// recipe lives in one place; `[program]` keys override it key by key.
+    pub fn default_for(family: &str) -> ProgramCfg {
+        let d = ProgramCfg::default();
+        match family {
+            // Two-state STT-MTJ: switches (stochastically) at ~0.1 V in 100 ns, P→AP for
+            // V < 0; amplitude ISPP per polarity, the window is the target state's side.
+            "mtj" => ProgramCfg {
+                binary: true,
+                gate_knob: false,
+                set_v_start: 0.05,
+                set_v_step: 0.02,
+                set_v_max: 1.0,
+                reset_v_start: 0.05,
+                reset_v_step: 0.02,
+                reset_v_max: 1.0,
+                ..d
+            },
+            // Yu-Wong CBRAM: the filament touches at ~2.5–3 V (100 ns) and the LRS radius is the
+            // card's compliance level; the gate limits the current of the lateral re-growth, and
+            // a gentle RESET staircase (from 0.1 V, gate fully on) dissolves the filament
+            // partly: the intermediate LRS levels [c_set/i_comp, 2·c_set/i_comp].
+            "cbram" => ProgramCfg {
+                set_v_start: 2.0,
+                set_v_step: 0.05,
+                set_v_max: 3.0,
+                set_gate_start: 0.45,
+                set_gate_step: 0.02,
+                set_gate_max: 1.8,
+                reset_v_start: 0.1,
+                reset_v_step: 0.01,
+                reset_v_max: 2.0,
+                reset_gate: 4.0,
+                ..d
+            },
+            // Physical PCM behind a 0.5 µm access transistor (kp 3e-4 A/V², L 0.1 µm, V_T 0.4 V):
+            // unipolar, every pulse 2.5 V on the bit line and the gate sets the current, hence
+            // the temperature. SET: gate staircase 0.80–0.88 V (≈ 130–170 µA after threshold
+            // switching, 700–880 K: cumulative crystallisation); RESET: gate from 0.95 V
+            // (melt-quench). Short (10 ns) pulses so one SET pulse moves G by less than a 5 %
+            // window near the targets.
+            "pcm" => ProgramCfg {
+                unipolar: true,
+                width: 10e-9,
+                gate_knob: true,
+                set_v_max: 2.5,
+                set_gate_start: 0.80,
+                set_gate_step: 0.002,
+                set_gate_max: 0.88,
+                reset_gate_knob: true,
+                reset_v_max: 2.5,
+                reset_gate_start: 0.95,
+                reset_gate_step: 0.004,
+                reset_gate_max: 1.2,
+                ..d
+            },
+            // Floating gate, control gate driven by the word line's gate line: erase (SET, Q up)
+            // with the drain high and the control gate at −6 V, program (RESET) with the source
+            // high and the control gate at +8 V; 1 µs pulses, FN needs ~13 V across the 8 nm
+            // tunnel oxide between floating gate and drain.
+            "fgate" => ProgramCfg {
+                width: 1e-6,
+                gate_knob: false,
+                set_gate: Some(-6.0),
+                set_v_start: 6.0,
+                set_v_step: 0.1,
+                set_v_max: 12.0,
+                reset_gate: 8.0,
+                reset_v_start: 4.0,
+                reset_v_step: 0.1,
+                reset_v_max: 10.0,
+                ..d
+            },
+            _ => d,
+        }
+    }
+
     pub fn validate(&self, file: &Path) -> Result<(), ProgError> {
         let bad = |k: &str, m: String| ProgError::File {
             file: file.to_path_buf(),
@@ -141,6 +246,7 @@ impl ProgramCfg {
             ("set_v_step", self.set_v_step),
             ("reset_v_step", self.reset_v_step),
             ("set_gate_step", self.set_gate_step),
+            ("reset_gate_step", self.reset_gate_step),
             ("alibart_step", self.alibart_step),
             ("read_noise_rel", self.read_noise_rel),
         ] {
@@ -257,12 +363,23 @@ pub fn load_config(path: &Path) -> Result<Loaded, ProgError> {
         file: path.to_path_buf(),
         msg: format!("[{what}]: {}", e.message()),
     };
+    let family = xb.cells.first().map_or("oxram", |c| c.family());
+    // The family's defaults, overridden key by key by the file's `[program]`.
     let program: ProgramCfg = match prog {
-        Some(v) => v.try_into().map_err(|e| de("program", e))?,
-        None => ProgramCfg::default(),
+        Some(v) => {
+            let user: toml::Table = v.try_into().map_err(|e| de("program", e))?;
+            let mut base: toml::Table =
+                toml::Table::try_from(ProgramCfg::default_for(family)).unwrap_or_default();
+            for (k, v) in user {
+                base.insert(k, v);
+            }
+            toml::Value::Table(base)
+                .try_into()
+                .map_err(|e| de("program", e))?
+        }
+        None => ProgramCfg::default_for(family),
     };
     program.validate(path)?;
-    let family = xb.cells.first().map_or("oxram", |c| c.family());
     let stdp: StdpCfg = match stdp {
         Some(v) => {
             let mut t = StdpCfg::default_for(family);

@@ -374,12 +374,19 @@ pub fn row_rngs(
 /// Salt of the programming noise streams.
 pub const ADVANCE_SALT: u64 = 0x7075_6c73_6521_0001;
 
-/// Binds `xb` (card cells) for the line topology of `drive`.
+/// Binds `xb` (card cells) for the line topology of `drive`. Cells with a control gate
+/// (`fgate`) get it driven by their word line's gate line (`Drive::gates`) in the solve and in
+/// `advance`, instead of the card's fixed read bias `v_cg`.
 pub fn bind_for(xb: &Crossbar, drive: &Drive) -> Result<Array, ProgError> {
     if xb.cells.len() != xb.rows * xb.phys_cols() {
         return Err(ProgError::Input(
             "pulse programming needs device-card cells ([device] kind = \"card\")".into(),
         ));
+    }
+    if xb.cells.iter().any(|c| c.has_control_gate()) && xb.cg.len() != xb.rows {
+        let mut x = xb.clone();
+        x.cg = vec![0.0; xb.rows];
+        return Ok(Array::bind(&x, &drive.bias_at(0.0))?);
     }
     Ok(Array::bind(xb, &drive.bias_at(0.0))?)
 }
@@ -435,6 +442,8 @@ pub fn run_drive(
     let mut saved_v: Vec<f64> = Vec::new();
     let trace = std::env::var_os("XBAR_PULSE_TRACE").is_some();
     let mut h_try = f64::INFINITY;
+    // Length of the last accepted step if it moved no state (see `event` below).
+    let mut still: Option<f64> = None;
     // Solution valid for the present states at `cached_bias`.
     let mut cached: Option<(Bias, f64)> = None;
     for w in corners.windows(2) {
@@ -467,8 +476,15 @@ pub fn run_drive(
             saved_cells.extend_from_slice(&arr.crossbar().cells);
             saved_rngs.clear();
             saved_rngs.extend_from_slice(rngs);
+            // Control gates (if driven) at this step's bias, set by the solve above.
+            let cg = arr.crossbar().cg.clone();
+            let pc = arr.net.pcols;
+            let cells = arr.cells_mut();
             for k in 0..n {
-                arr.cells_mut()[k].advance(v0[k], h, temp, &mut rngs[k]);
+                match cg.get(k / pc) {
+                    Some(&vcg) => cells[k].advance_gated(v0[k], vcg, h, temp, &mut rngs[k]),
+                    None => cells[k].advance(v0[k], h, temp, &mut rngs[k]),
+                }
             }
             saved_v.clear();
             saved_v.extend_from_slice(&arr.v);
@@ -511,7 +527,12 @@ pub fn run_drive(
                     v1.get(kmax).copied().unwrap_or(f64::NAN)
                 );
             }
-            if dv <= st.tol_v || h <= h_min {
+            // A discrete event (a CBRAM filament touching, an MTJ flip): a step that reaches it
+            // jumps the voltages however short it is, while the step half as long just
+            // accepted moved no state at all. Shrinking cannot resolve it, so accept the jump.
+            let event = h <= 1e-6 * (b - a) && still.is_some_and(|hs| h <= 2.0 * hs * (1.0 + 1e-12));
+            if dv <= st.tol_v || h <= h_min || event {
+                still = if moved { None } else { Some(h) };
                 let p1 = if moved { source_power(arr) } else { p0 };
                 stats.energy_j += 0.5 * (p0 + p1) * h;
                 stats.steps += 1;
@@ -630,6 +651,9 @@ pub fn reduced_row(xb: &Crossbar, row: usize) -> Option<Crossbar> {
     r.g = [g_row.clone(), g_row].concat();
     let c_row = xb.cells[row * pc..(row + 1) * pc].to_vec();
     r.cells = [c_row.clone(), c_row].concat();
+    if !xb.cg.is_empty() {
+        r.cg = vec![xb.cg[row], 0.0];
+    }
     Some(r)
 }
 

@@ -231,6 +231,56 @@ impl Plan {
     }
 }
 
+/// Read conductances (S) of the two states of a two-state family (MTJ: antiparallel,
+/// parallel), `None` for analog families. Binary write-verify aims at one of them.
+pub fn binary_states(cell: &Cell, v_read: f64, temp_k: f64) -> Option<(f64, f64)> {
+    use crate::device::mram::MtjOrientation;
+    match cell {
+        Cell::Mtj { p, .. } => {
+            let g = |o| {
+                Cell::Mtj {
+                    p: p.clone(),
+                    s: p.state_with(o),
+                }
+                .read_conductance(v_read, temp_k)
+            };
+            Some((g(MtjOrientation::AntiParallel), g(MtjOrientation::Parallel)))
+        }
+        _ => None,
+    }
+}
+
+/// Binary targets: each target snaps to the nearer (in log G) of the cell's two states, and
+/// its window is that state's side of their geometric mean. Returns (targets, windows).
+#[allow(clippy::type_complexity)]
+pub fn binary_windows(
+    xb: &Crossbar,
+    targets: &[f64],
+) -> Result<(Vec<f64>, Vec<(f64, f64)>), ProgError> {
+    let pc = xb.phys_cols();
+    let mut t = Vec::with_capacity(targets.len());
+    let mut w = Vec::with_capacity(targets.len());
+    for (k, (&g, c)) in targets.iter().zip(&xb.cells).enumerate() {
+        let (lo, hi) = binary_states(c, xb.v_read, xb.temp_k).ok_or_else(|| {
+            ProgError::Input(format!(
+                "`program.binary = true` needs a two-state family (mtj), cell ({}, {}) is `{}`",
+                k / pc,
+                k % pc,
+                c.family()
+            ))
+        })?;
+        let mid = (lo * hi).sqrt();
+        if g >= mid {
+            t.push(hi);
+            w.push((mid, f64::INFINITY));
+        } else {
+            t.push(lo);
+            w.push((0.0, mid));
+        }
+    }
+    Ok((t, w))
+}
+
 /// Relative σ of one verify read of `cell`.
 fn read_sigma(cell: &Cell, cfg: &ProgramCfg, t_read: f64) -> f64 {
     let fam = match cell {
@@ -333,6 +383,16 @@ pub fn program_array(
             k % pc
         )));
     }
+    let binary;
+    let (targets, plan) = if plan.cfg.binary && plan.windows.is_none() {
+        let (t, w) = binary_windows(xb, targets)?;
+        let mut p = plan.clone();
+        p.windows = Some(w);
+        binary = (t, p);
+        (&binary.0[..], &binary.1)
+    } else {
+        (targets, plan)
+    };
     let start = Instant::now();
     let bar = progress_bar(n as u64, show_progress);
     let probe = Drive::program(
@@ -500,7 +560,12 @@ fn verify_loop(
         site.arr.crossbar().t_read,
     );
     let gate_knob = cfg.gate_knob && site.arr.crossbar().cell.has_transistor();
+    let reset_knob = cfg.reset_gate_knob && site.arr.crossbar().cell.has_transistor();
     let v_gate = site.arr.crossbar().v_gate;
+    // Gate (fgate: control gate) of amplitude-stepped SET pulses.
+    let set_gate = cfg.set_gate.unwrap_or(v_gate);
+    // Sign of a RESET pulse: unipolar families (PCM) RESET with the SET polarity.
+    let rs = if cfg.unipolar { 1.0 } else { -1.0 };
     // Pulses so far in the present polarity (+1 SET, −1 RESET).
     let (mut pol, mut n_same) = (0i32, 0usize);
     // ISPP staircases [SET, RESET]: last level (amplitude or gate, V) and present step (V).
@@ -550,10 +615,14 @@ fn verify_loop(
             ),
             (Scheme::Ispp, 1) => (
                 ispp(0, cfg.set_v_start, cfg.set_v_step, cfg.set_v_max),
-                v_gate,
+                set_gate,
+            ),
+            (Scheme::Ispp, _) if reset_knob => (
+                rs * cfg.reset_v_max,
+                ispp(1, cfg.reset_gate_start, cfg.reset_gate_step, cfg.reset_gate_max),
             ),
             (Scheme::Ispp, _) => (
-                -ispp(1, cfg.reset_v_start, cfg.reset_v_step, cfg.reset_v_max),
+                rs * ispp(1, cfg.reset_v_start, cfg.reset_v_step, cfg.reset_v_max),
                 cfg.reset_gate,
             ),
             (Scheme::Alibart, _) => {
@@ -563,16 +632,16 @@ fn verify_loop(
                     cfg.alibart_step
                 };
                 if p == 1 {
-                    (stair(cfg.alibart_set_v_start, step, cfg.set_v_max), v_gate)
+                    (stair(cfg.alibart_set_v_start, step, cfg.set_v_max), set_gate)
                 } else {
                     (
-                        -stair(cfg.alibart_reset_v_start, step, cfg.reset_v_max),
+                        rs * stair(cfg.alibart_reset_v_start, step, cfg.reset_v_max),
                         cfg.reset_gate,
                     )
                 }
             }
-            (Scheme::Fixed, 1) => (cfg.fixed_set_v, v_gate),
-            (Scheme::Fixed, _) => (-cfg.fixed_reset_v, cfg.reset_gate),
+            (Scheme::Fixed, 1) => (cfg.fixed_set_v, set_gate),
+            (Scheme::Fixed, _) => (rs * cfg.fixed_reset_v, cfg.reset_gate),
         };
         o.energy_j += site.pulse(plan, row, col, v, gate, rngs)?;
         o.pulses += 1;
