@@ -36,18 +36,19 @@ def number(tok):
 
 
 def tight_deck(text):
-    out, tran = [], None
+    out, tran, uic = [], None, ""
     for line in text.splitlines():
         t = line.strip().lower()
         if t.startswith(".tran"):
             tran = line.split()[1:3]
+            uic = " uic" if "uic" in t.split() else ""
             continue
         if t == ".end":
             continue
         out.append(line)
     tstep, tstop = number(tran[0]), number(tran[1])
     out += [".control", "set filetype=ascii", "option reltol=1e-6",
-            f"tran {tstep:e} {tstop:e} 0 {tstep / 1000:e}", "linearize", "write tight.raw",
+            f"tran {tstep:e} {tstop:e} 0 {tstep / 1000:e}{uic}", "linearize", "write tight.raw",
             "quit 0", ".endc", ".end"]
     return "\n".join(out) + "\n"
 
