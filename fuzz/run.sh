@@ -44,9 +44,22 @@ done
 printf 'v=AV,i=AI|i=mA|dev=U1|\nAV,AI,dev,t\n0,0,U1,0\n0.5,1.2,U1,1\n-0.5,-1,U2,2\n' > fuzz/corpus/data_csv/mapped
 printf '\ntime_s,v_v,i_a,g_s,cycle\n0,0.1,1e-6,1e-5,1\n1,0.1,2e-6,2e-5,2\n' > fuzz/corpus/data_csv/series
 
+# The csv and data_csv harnesses write every input to a temporary file: keep those in memory
+# where the machine has a tmpfs.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    export TMPDIR=/dev/shm
+fi
 for t in $TARGETS; do
     echo "== $t: $RUNS runs, at most $SECS s"
+    mkdir -p "fuzz/artifacts/$t"
+    log="fuzz/artifacts/$t/run.log"
+    start=$(date +%s)
     RUSTC_BOOTSTRAP=1 cargo fuzz run -s none -O "$t" "fuzz/corpus/$t" -- \
         -runs="$RUNS" -max_total_time="$SECS" -timeout=1 -rss_limit_mb=2048 \
-        -print_final_stats=1 2>&1 | tail -n 40
+        -print_final_stats=1 > "$log" 2>&1 || true
+    # The last status line (executions, coverage, corpus size), the final statistics and
+    # any crash report; the whole libFuzzer output stays in $log.
+    grep -E '^#[0-9]+' "$log" | tail -n 1
+    grep -vE '^#[0-9]+|^"|^###' "$log" | tail -n 30
+    echo "wall time: $(( $(date +%s) - start )) s; corpus files: $(ls "fuzz/corpus/$t" | wc -l)"
 done

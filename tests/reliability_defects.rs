@@ -205,3 +205,38 @@ fn fuzzed_unconvergeable_1t1r_deck_is_a_clear_error() {
         "{m}"
     );
 }
+
+/// A transient row labelled t is the solution at t. The symmetric CMOS inverter of
+/// `probe_mos_test` (default level-1 models: KP = 2e-5 A/V², VTO = 0, W = L, LAMBDA = 0) has
+/// v(out) = 2.5 − sqrt(10·δ) for v(in) = 2.5 + δ: a square-root edge, at which Newton
+/// converges only linearly, so the step towards the 5 ns output time kept failing and the row
+/// was written from a point 3.6 fs early (v(in) 1.8 µV short, v(out) 4.2 mV high).
+/// Closed form at v(in) = 2.5 V exactly: v(out) = 2.5 V by symmetry, and both transistors
+/// saturated, i = KP/2·(vgs − VTO)² = 6.25e-5 A.
+#[test]
+fn transient_rows_are_at_their_own_time_on_a_square_root_edge() {
+    let deck = "inverter\nvd dd 0 dc 5\nvin in 0 dc 0 pulse(0 5 0 10n 10n 100n 200n)\n\
+                mn1 out in 0 0 nm\nmp1 out in dd dd pm\n.model nm nmos\n.model pm pmos\n\
+                .tran 5n 500n\n.options reltol=1e-6\n.end\n";
+    let c = xbarsim::spice::parse_str(deck, None).unwrap();
+    let results = xbarsim::circuit::run_all(c).unwrap();
+    let xbarsim::circuit::AnalysisResult::Tran(t) = &results[0] else {
+        panic!("no transient")
+    };
+    let time = t.column("time").unwrap();
+    let (vin, vout, id) = (
+        t.column("v(in)").unwrap(),
+        t.column("v(out)").unwrap(),
+        t.column("i(vd)").unwrap(),
+    );
+    // Rising edge at 5 ns, falling edges at 115, 315 ns (v(in) = 2.5 V at each).
+    for want in [5e-9, 115e-9, 205e-9, 315e-9] {
+        let k = time
+            .iter()
+            .position(|&x| (x - want).abs() < 1e-15)
+            .expect("row");
+        assert!((vin[k] - 2.5).abs() < 1e-9, "v(in) at {want:e} = {}", vin[k]);
+        assert!((vout[k] - 2.5).abs() < 1e-4, "v(out) at {want:e} = {}", vout[k]);
+        assert!((id[k].abs() - 6.25e-5).abs() < 1e-8, "i(vd) at {want:e} = {}", id[k]);
+    }
+}

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(w) = xbarsim::crossbar::config::read_weight_csv(&path, 4, 4, -1.0) {
         assert!(w.len() == 16 && w.iter().all(|x| (-1.0..=1.0).contains(x)));
     }
-    if let Ok(v) = xbarsim::crossbar::commands::read_inputs_csv(&path, 4) {
+    if let Ok(v) = xbarsim::app::crossbar::read_inputs_csv(&path, 4) {
         assert!(v
             .iter()
             .all(|r| r.len() == 4 && r.iter().all(|x| (0.0..=1.0).contains(x))));
