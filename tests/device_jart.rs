@@ -299,3 +299,44 @@ fn the_registry_gives_the_new_family_programming_initial_states_and_limits() {
     assert!(xbarsim::fit::default_free("jart", xbarsim::fit::ExperimentKind::Iv).is_some());
     assert!(xbarsim::fit::default_card("jart").is_some());
 }
+
+/// `xbar fit --family jart` with the family's default free set recovers the barrier and the
+/// initial state of a loop simulated from a card with known, different values.
+#[test]
+fn fit_recovers_barrier_and_initial_state_of_a_simulated_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(card_path())
+        .unwrap()
+        .replace("dw_a = 1.35 ", "dw_a = 1.33 ")
+        .replace("n_ini = 0.008e26", "n_ini = 0.02e26 ");
+    let truth = dir.path().join("truth.toml");
+    std::fs::write(&truth, text).unwrap();
+    let xbar = env!("CARGO_BIN_EXE_xbar");
+    let meas = dir.path().join("meas.csv");
+    let st = std::process::Command::new(xbar)
+        .args(["device", "iv", truth.to_str().unwrap(), "--nominal", "-o"])
+        .arg(&meas)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = std::process::Command::new(xbar)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["fit", "--family", "jart", "--kind", "iv", "--no-compliance", "--data"])
+        .arg(&meas)
+        .arg("-o")
+        .arg(dir.path().join("fit"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let value = |key: &str| -> f64 {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key},")))
+            .and_then(|r| r.split(',').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{key} not in {stdout}"))
+    };
+    assert!(close(value("dw_a"), 1.33, 1e-4), "{stdout}");
+    assert!(close(value("n_ini"), 0.02e26, 1e-3), "{stdout}");
+}
