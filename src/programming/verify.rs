@@ -623,7 +623,12 @@ fn verify_loop(
             ),
             (Scheme::Ispp, _) if reset_knob => (
                 rs * cfg.reset_v_max,
-                ispp(1, cfg.reset_gate_start, cfg.reset_gate_step, cfg.reset_gate_max),
+                ispp(
+                    1,
+                    cfg.reset_gate_start,
+                    cfg.reset_gate_step,
+                    cfg.reset_gate_max,
+                ),
             ),
             (Scheme::Ispp, _) => (
                 rs * ispp(1, cfg.reset_v_start, cfg.reset_v_step, cfg.reset_v_max),
@@ -636,7 +641,10 @@ fn verify_loop(
                     cfg.alibart_step
                 };
                 if p == 1 {
-                    (stair(cfg.alibart_set_v_start, step, cfg.set_v_max), set_gate)
+                    (
+                        stair(cfg.alibart_set_v_start, step, cfg.set_v_max),
+                        set_gate,
+                    )
                 } else {
                     (
                         rs * stair(cfg.alibart_reset_v_start, step, cfg.reset_v_max),
