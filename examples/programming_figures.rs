@@ -37,12 +37,13 @@ fn out_dir() -> PathBuf {
 }
 
 pub fn main() -> Result<(), Box<dyn Error>> {
-    // XBAR_PROGRAMMING_ONLY=write_verify|disturb|stdp|network|radar runs one part.
+    // XBAR_PROGRAMMING_ONLY=write_verify|families|disturb|stdp|network|radar runs one part.
     let only = std::env::var("XBAR_PROGRAMMING_ONLY").ok();
     let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let t = std::time::Instant::now();
-    let parts: [(&str, fn() -> Result<(), Box<dyn Error>>); 5] = [
+    let parts: [(&str, fn() -> Result<(), Box<dyn Error>>); 6] = [
         ("write_verify", write_verify_figures),
+        ("families", family_traces),
         ("disturb", disturb_map),
         ("stdp", stdp_windows),
         ("network", network_demo),
@@ -203,6 +204,65 @@ fn write_verify_figures() -> Result<(), Box<dyn Error>> {
     hm.colorbar_label = "(G − G_T)/G_T (%)".into();
     hm.color_range = Some((-10.0, 10.0));
     write_heat_map(&hm, &out_dir().join("programming_final_error_map"))?;
+    Ok(())
+}
+
+/// ISPP with each family's `[program]` defaults on its 8×8 example array
+/// (`examples/configs/program_{1t1r_mtj,1t1r_cbram,1t1r_pcm,0t1r_fgate}.toml`), the weights of
+/// `program_targets_8.csv`: G/G_T against pulse number for the two cells needing the most
+/// pulses per family, and the success rates in `programming_families.csv`.
+fn family_traces() -> Result<(), Box<dyn Error>> {
+    let weights = root().join("examples/configs/program_targets_8.csv");
+    let mut series = Vec::new();
+    let mut csv = String::from("family,config,cells,success_rate,mean_pulses,p95_pulses\n");
+    for (family, config) in [
+        ("mtj", "program_1t1r_mtj.toml"),
+        ("cbram", "program_1t1r_cbram.toml"),
+        ("pcm", "program_1t1r_pcm.toml"),
+        ("fgate", "program_0t1r_fgate.toml"),
+    ] {
+        let loaded = load_config(&root().join("examples/configs").join(config))?;
+        let mut xb = loaded.xb.clone();
+        let tg = xbarsim::programming::commands::read_targets(&xb, Some(&weights), None)?;
+        let plan = Plan::new(Scheme::Ispp, &loaded.program, xb.seed)?;
+        let rep = program_array(&mut xb, &tg, &plan, false)?;
+        println!("programming 8×8 {family} ({config}), ISPP:\n{rep}");
+        csv += &format!(
+            "{family},{config},{},{:.4},{:.2},{}\n",
+            rep.cells.len(),
+            rep.success_rate(),
+            rep.mean_pulses(),
+            rep.pulses_percentile(95.0)
+        );
+        let mut by_pulses: Vec<_> = rep.cells.iter().collect();
+        by_pulses.sort_by_key(|c| std::cmp::Reverse(c.pulses));
+        for c in by_pulses.iter().take(2) {
+            let pts = c
+                .trace
+                .iter()
+                .enumerate()
+                .map(|(k, g)| (k as f64, g / c.target_s))
+                .collect();
+            series.push(Series::new(
+                format!("{family} ({},{}) G_T {:.2e} S", c.row, c.col, c.target_s),
+                pts,
+                SeriesStyle::line_and_markers(),
+            ));
+        }
+    }
+    write_text_atomic(&out_dir().join("programming_families.csv"), &csv)?;
+    write_line_plot(
+        &LinePlot {
+            title: "ISPP write-verify per family, 8×8 arrays, 1 Ω segments (2 slowest cells each)"
+                .into(),
+            x_label: "pulse number".into(),
+            y_label: "G / G_target (read)".into(),
+            y_log: true,
+            series,
+            ..Default::default()
+        },
+        &out_dir().join("programming_families_traces"),
+    )?;
     Ok(())
 }
 

@@ -560,7 +560,10 @@ fn ispp_programs_cbram_pcm_and_floating_gate_arrays_within_5_percent() {
             rep.success_rate()
         );
         let pulsed = rep.cells.iter().filter(|c| c.pulses > 0).count();
-        assert!(pulsed >= 48, "{config}: only {pulsed} of 64 cells were pulsed");
+        assert!(
+            pulsed >= 48,
+            "{config}: only {pulsed} of 64 cells were pulsed"
+        );
     }
 }
 

@@ -530,7 +530,8 @@ pub fn run_drive(
             // A discrete event (a CBRAM filament touching, an MTJ flip): a step that reaches it
             // jumps the voltages however short it is, while the step half as long just
             // accepted moved no state at all. Shrinking cannot resolve it, so accept the jump.
-            let event = h <= 1e-6 * (b - a) && still.is_some_and(|hs| h <= 2.0 * hs * (1.0 + 1e-12));
+            let event =
+                h <= 1e-6 * (b - a) && still.is_some_and(|hs| h <= 2.0 * hs * (1.0 + 1e-12));
             if dv <= st.tol_v || h <= h_min || event {
                 still = if moved { None } else { Some(h) };
                 let p1 = if moved { source_power(arr) } else { p0 };

@@ -109,6 +109,8 @@ pub struct ProgramReport {
     pub reduced: bool,
     pub tolerance: f64,
     pub tolerance_abs: Option<f64>,
+    /// Per-cell acceptance windows replaced the tolerance (binary families, RADAR windows).
+    pub per_cell_windows: bool,
 }
 
 impl ProgramReport {
@@ -155,6 +157,7 @@ impl std::fmt::Display for ProgramReport {
             "success rate      {:.2} %  (window {})",
             100.0 * self.success_rate(),
             match self.tolerance_abs {
+                _ if self.per_cell_windows => "per cell".to_string(),
                 Some(a) => format!("±{a:e} S"),
                 None => format!("±{:.1} %", 100.0 * self.tolerance),
             }
@@ -473,6 +476,7 @@ pub fn program_array(
         reduced: use_reduced,
         tolerance: plan.cfg.tolerance,
         tolerance_abs: plan.cfg.tolerance_abs,
+        per_cell_windows: plan.windows.is_some(),
     })
 }
 
@@ -619,7 +623,12 @@ fn verify_loop(
             ),
             (Scheme::Ispp, _) if reset_knob => (
                 rs * cfg.reset_v_max,
-                ispp(1, cfg.reset_gate_start, cfg.reset_gate_step, cfg.reset_gate_max),
+                ispp(
+                    1,
+                    cfg.reset_gate_start,
+                    cfg.reset_gate_step,
+                    cfg.reset_gate_max,
+                ),
             ),
             (Scheme::Ispp, _) => (
                 rs * ispp(1, cfg.reset_v_start, cfg.reset_v_step, cfg.reset_v_max),
@@ -632,7 +641,10 @@ fn verify_loop(
                     cfg.alibart_step
                 };
                 if p == 1 {
-                    (stair(cfg.alibart_set_v_start, step, cfg.set_v_max), set_gate)
+                    (
+                        stair(cfg.alibart_set_v_start, step, cfg.set_v_max),
+                        set_gate,
+                    )
                 } else {
                     (
                         rs * stair(cfg.alibart_reset_v_start, step, cfg.reset_v_max),
