@@ -639,3 +639,50 @@ fn floating_gate_threshold_shift_in_the_array_equals_the_single_device_model() {
     }
     assert!(vth(&xb.cells[k]) != vth0);
 }
+
+/// `--initial hrs|lrs` works for every family in the array: each cell is put in its family's
+/// own extreme state (MTJ AP / P, floating gate erased / programmed, …), the LRS reads higher
+/// than the HRS, and for OxRAM the states are the gap bounds that the closed-form inverse of
+/// the read law reaches (an independent path: `program_read_conductance` at 0⁺ and ∞ S).
+#[test]
+fn initial_hrs_and_lrs_reach_every_familys_extreme_states() {
+    use xbarsim::programming::commands::set_initial;
+    for config in [
+        "program_1t1r_oxram.toml",
+        "program_1t1r_mtj.toml",
+        "program_1t1r_cbram.toml",
+        "program_1t1r_pcm.toml",
+        "program_0t1r_fgate.toml",
+    ] {
+        let loaded = load_config(&root().join("examples/configs").join(config)).unwrap();
+        let mut hrs = loaded.xb.clone();
+        let mut lrs = loaded.xb.clone();
+        set_initial(&mut hrs, "hrs").unwrap_or_else(|e| panic!("{config}: {e}"));
+        set_initial(&mut lrs, "lrs").unwrap_or_else(|e| panic!("{config}: {e}"));
+        assert!(!hrs.cells.is_empty(), "{config}: no card cells");
+        for k in 0..hrs.cells.len() {
+            assert!(
+                lrs.g[k] > hrs.g[k] && hrs.g[k] > 0.0 && lrs.g[k].is_finite(),
+                "{config} cell {k}: lrs {:e} S, hrs {:e} S",
+                lrs.g[k],
+                hrs.g[k]
+            );
+        }
+        if config.contains("oxram") {
+            for k in 0..hrs.cells.len() {
+                let (v, t) = (hrs.v_read, hrs.temp_k);
+                let g_lo = program_read_conductance(&mut hrs.cells[k].clone(), 1e-30, v, t).unwrap();
+                let g_hi = program_read_conductance(&mut lrs.cells[k].clone(), 1e30, v, t).unwrap();
+                assert!(
+                    (hrs.g[k] - g_lo).abs() <= 1e-12 * g_lo && (lrs.g[k] - g_hi).abs() <= 1e-12 * g_hi,
+                    "{config} cell {k}: hrs {:e} vs {g_lo:e} S, lrs {:e} vs {g_hi:e} S",
+                    hrs.g[k],
+                    lrs.g[k]
+                );
+            }
+        }
+    }
+    let mut xb = load_config(&root().join("examples/configs/program_1t1r_mtj.toml")).unwrap().xb;
+    let e = set_initial(&mut xb, "middle").unwrap_err().to_string();
+    assert!(e.contains("--initial") && e.contains("middle"), "{e}");
+}

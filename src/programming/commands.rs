@@ -4,10 +4,13 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
 use crate::crossbar::config::read_weight_csv;
 use crate::crossbar::law::CellLaw;
 use crate::crossbar::output::write_text_atomic;
-use crate::crossbar::program::{program_read_conductance, read_window};
+use crate::crossbar::program::read_window;
 use crate::crossbar::{CellKind, Crossbar};
 
 use super::config::load_config;
@@ -307,19 +310,33 @@ pub fn read_targets(
     Ok(targets)
 }
 
-/// Puts every card cell at the high- or low-resistance bound of its state.
+/// Puts every card cell in its family's own extreme state (`hrs` / `lrs`,
+/// [`crate::device::Family::set_extreme`]: OxRAM's gap bounds, the MTJ's AP / P state, the
+/// floating gate's erased / programmed charge, …) and reads its conductance at `v_read`.
 pub fn set_initial(xb: &mut Crossbar, which: &str) -> Result<(), ProgError> {
-    let g = match which {
-        "hrs" => 1e-30,
-        "lrs" => 1e30,
+    let lrs = match which {
+        "hrs" => false,
+        "lrs" => true,
         other => return Err(flag("--initial", format!("`{other}`: expected hrs | lrs"))),
     };
     for k in 0..xb.cells.len() {
-        xb.g[k] = program_read_conductance(&mut xb.cells[k], g, xb.v_read, xb.temp_k)
-            .map_err(|e| flag("--initial", e.to_string()))?;
+        // Each cell on its own stream: a family whose extreme state is drawn (pcm_stat's
+        // programming noise) gives the same array for the same seed, whatever the order.
+        let mut rng = ChaCha8Rng::seed_from_u64(xb.seed ^ INITIAL_STATE_SALT);
+        rng.set_stream(k as u64);
+        if !xb.cells[k].set_extreme(lrs, &mut rng) {
+            return Err(flag(
+                "--initial",
+                format!("{which}: family `{}` has no extreme states", xb.cells[k].family()),
+            ));
+        }
+        xb.g[k] = xb.cells[k].read_conductance(xb.v_read, xb.temp_k);
     }
     Ok(())
 }
+
+/// Salt of the random streams of `--initial` (kept apart from the D2D and C2C streams).
+const INITIAL_STATE_SALT: u64 = 0x1a17_1a15_7a7e_0001;
 
 /// `xbar program`: write-verify the whole array, write `PREFIX.program.csv`
 /// (`row,col,target_s,final_s,pulses,success,energy_j`).
