@@ -75,10 +75,11 @@ pub enum Method {
 }
 
 /// `Auto` switches to the iterative path above this many condensed unknowns (word- and
-/// bit-line nodes, 2·rows·bit lines): beyond ~2450×2450, where the Cholesky factor of M would
-/// pass ~7 GB. Below it the factor is faster (measured: at 1024×1024 the line-preconditioned
-/// CG costs ~0.17 s per iteration, because its vectors live in the nested-dissection order).
-pub const ITERATIVE_ABOVE: usize = 12_000_000;
+/// bit-line nodes, 2·rows·bit lines), i.e. from about 142×142 on: with CG running in line order
+/// it beats the Cholesky factor from there up (bench_peers, 2-core machine: passive 256×256
+/// 0.35 s vs 0.60 s, 1T1R 256×256 0.39 s vs 0.89 s, 1T1R 512×512 2.1 s vs 3.2 s; 128×128 a
+/// tie), and its memory is linear in the array instead of the factor's ~n^1.5.
+pub const ITERATIVE_ABOVE: usize = 40_000;
 
 /// A bound array: network, matrix pattern, slot maps, symbolic factorisation, work buffers.
 pub struct Array {
