@@ -296,3 +296,53 @@ fn auto_takes_the_iterative_path_on_large_arrays_and_agrees_with_direct() {
         assert_columns_agree(&auto, &direct, &format!("{what} (Auto, iterative)"));
     }
 }
+
+/// A batch of 8 or more vectors on an array above `ITERATIVE_ABOVE` keeps `Auto` on the saved
+/// factor (chord sweeps: some vectors solved without a Krylov step or a factorisation), and
+/// every vector agrees with its own iterative solve (itself checked against the direct path
+/// above) to 1e-9; a single solve afterwards is back on the iterative path (same bits as
+/// `Method::Iterative`). Linear passive batches likewise agree through `solve_batch_linear`.
+#[test]
+fn large_batches_keep_the_factor_and_agree_with_single_iterative_solves() {
+    let xb = array(145, 145, CellKind::OneT1R, CellLaw::Linear, 61);
+    let biases: Vec<Bias> = (0..9).map(|s| bias(&xb, 200 + s)).collect();
+    let mut arr = Array::bind(&xb, &biases[0]).unwrap();
+    let mut got = Vec::new();
+    let mut chord = 0;
+    arr.solve_each(&biases, |a, _| {
+        got.push(a.column_currents());
+        if a.last_krylov_iterations == 0 && a.last_factorizations == 0 {
+            chord += 1;
+        }
+    })
+    .unwrap();
+    assert!(chord > 0, "no vector took the chord sweeps on the factor");
+    let check = |got: &[Vec<f64>], xb: &Crossbar, biases: &[Bias], what: &str| {
+        for (k, b) in biases.iter().enumerate() {
+            let want = solve_with(xb, b, Method::Iterative).column_currents();
+            let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            for (j, (x, y)) in got[k].iter().zip(&want).enumerate() {
+                let rel = (x - y).abs() / y.abs().max(1e-13 * scale);
+                assert!(rel <= TOL, "{what} vector {k} column {j}: {x:e} vs {y:e} ({rel:e})");
+            }
+        }
+    };
+    check(&got, &xb, &biases, "1T1R batch");
+    arr.set_bias(&biases[1]).unwrap();
+    arr.v.fill(0.0);
+    arr.solve().unwrap();
+    let single = solve_with(&xb, &biases[1], Method::Iterative);
+    assert_eq!(arr.column_currents(), single.column_currents());
+
+    let xp = array(145, 145, CellKind::ZeroT1R, CellLaw::Linear, 62);
+    let bp: Vec<Bias> = (0..8).map(|s| bias(&xp, 300 + s)).collect();
+    let mut ap = Array::bind(&xp, &bp[0]).unwrap();
+    let sols = ap.solve_batch_linear(&bp).unwrap();
+    let mut gp = Vec::new();
+    for (b, v) in bp.iter().zip(sols) {
+        ap.set_bias(b).unwrap();
+        ap.v.copy_from_slice(&v);
+        gp.push(ap.column_currents());
+    }
+    check(&gp, &xp, &bp, "0T1R batch");
+}

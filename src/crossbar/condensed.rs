@@ -614,6 +614,11 @@ impl Condensed {
         })
     }
 
+    /// Whether M⁻¹ is applied by line-preconditioned CG (no factor).
+    pub(crate) fn is_iterative(&self) -> bool {
+        self.lines.is_some()
+    }
+
     #[inline]
     fn volt(e: End, x: &[f64], fixed_v: &[f64]) -> f64 {
         match e {
