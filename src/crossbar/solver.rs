@@ -59,7 +59,10 @@ struct Direct {
 /// Which solver an [`Array`] uses for nonlinear arrays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Method {
-    /// Condensed Newton-Krylov for nonlinear arrays, the direct factor for linear ones.
+    /// Above `ITERATIVE_ABOVE` condensed unknowns the iterative path for every array (linear
+    /// ones included), except in batches of `BATCH_FACTOR_MIN`+ vectors up to `FACTOR_MAX`;
+    /// otherwise condensed Newton-Krylov on a saved factor for nonlinear arrays and one direct
+    /// factor for linear ones.
     #[default]
     Auto,
     /// Newton on the full nodal matrix, refactorised every iteration (Cholesky for symmetric
