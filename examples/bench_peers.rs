@@ -8,7 +8,8 @@
 //! same library call as `xbar mvm`) and, on the same array and input, each installed peer:
 //! `vacask` (resistor + SPICE MOS1 OSDI modules; linear cells), `badcrossbar` (passive linear),
 //! `ngspice -b` (the deck `export_bound` writes; N ≤ `--ngspice-max`). Wall time is the whole
-//! process; peak RSS comes from `/usr/bin/time`. Every peer's column currents are checked
+//! process; peak RSS and CPU time (`cpu_s`, user + system) come from `/usr/bin/time`, `load1` is
+//! the 1-minute load average when the run started (the machine may be shared). Every peer's column currents are checked
 //! against xbarsim's (`max_rel_diff`: max over columns of |ΔI_j| / max(|I_j|, 1e-3·max_k |I_k|);
 //! flagged when above 1e-6). Rows are merged into `notebooks-out/bench.csv` (a re-run replaces
 //! rows with the same tool, cell and n) and the figures `bench_time` and `bench_memory`
@@ -193,6 +194,10 @@ struct Row {
     wall_s: f64,
     peak_rss_mb: f64,
     max_rel_diff: f64,
+    /// User + system CPU time (s): on a shared machine the wall time also measures the load.
+    cpu_s: f64,
+    /// 1-minute load average when the run started.
+    load1: f64,
 }
 
 /// Writes the case's config, weights and inputs; the TOML text is what `xbar mvm` reads.
@@ -268,12 +273,12 @@ fn run_timed(
     dir: &Path,
     opt: &Opts,
     peers: &Peers,
-) -> Option<(f64, f64)> {
+) -> Option<(f64, f64, f64, f64)> {
     let rss_file = dir.join("rss.txt");
     let _ = std::fs::remove_file(&rss_file);
     let mut c = if peers.time {
         let mut c = Command::new("/usr/bin/time");
-        c.arg("-f").arg("%M").arg("-o").arg(&rss_file);
+        c.arg("-f").arg("%M %U %S").arg("-o").arg(&rss_file);
         c.arg("timeout").arg(opt.timeout_s.to_string()).arg(prog);
         c
     } else {
@@ -282,6 +287,10 @@ fn run_timed(
         c
     };
     c.args(args).current_dir(dir).env("SPICE_ASCIIRAWFILE", "1");
+    let load1 = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
+        .unwrap_or(f64::NAN);
     let t = Instant::now();
     let out = match c.output() {
         Ok(o) => o,
@@ -305,11 +314,15 @@ fn run_timed(
         }
         return None;
     }
-    let rss = std::fs::read_to_string(&rss_file)
+    // `/usr/bin/time` line: peak RSS (KB), user s, system s.
+    let f: Vec<f64> = std::fs::read_to_string(&rss_file)
         .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse::<f64>().ok()))
-        .map_or(f64::NAN, |kb| kb / 1024.0);
-    Some((wall, rss))
+        .and_then(|s| s.lines().last().map(str::to_string))
+        .map(|l| l.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_default();
+    let rss = f.first().map_or(f64::NAN, |kb| kb / 1024.0);
+    let cpu = if f.len() == 3 { f[1] + f[2] } else { f64::NAN };
+    Some((wall, rss, cpu, load1))
 }
 
 /// Logical column currents (2T2R: I(+) − I(−)) from physical bit-line currents.
@@ -343,7 +356,7 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
     let (cfg, x0) = write_case(cell, n, dir, 1)?;
     let me = std::env::current_exe()?;
     let mut rows = Vec::new();
-    let Some((wall, rss)) = run_timed(
+    let Some((wall, rss, cpu, load1)) = run_timed(
         "xbarsim",
         &me,
         &["--xbar-mvm", "array.toml", "inputs.csv", "out"],
@@ -354,7 +367,7 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
         return Err("xbarsim mvm failed".into());
     };
     let ours = read_mvm_csv(&dir.join("out.mvm.csv"))?;
-    eprintln!("   xbarsim      {wall:8.2} s {rss:8.0} MB");
+    eprintln!("   xbarsim      {wall:8.2} s {rss:8.0} MB  (CPU {cpu:.2} s, load {load1:.1})");
 
     // The same array and input as xbar saw them.
     let xb = Crossbar::from_toml_file(&cfg)?;
@@ -365,10 +378,11 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
     net.fixed_voltages(&bias, &mut fixed)?;
 
     let mut diffs = Vec::new();
-    let mut push = |tool: &str, wall: f64, rss: f64, got: Vec<f64>, rows: &mut Vec<Row>| {
+    let mut push = |tool: &str, t: (f64, f64, f64, f64), got: Vec<f64>, rows: &mut Vec<Row>| {
+        let (wall, rss, cpu_s, load1) = t;
         let d = rel_diff(&got, &ours);
         let flag = if d <= AGREE { "agrees" } else { "DISAGREES" };
-        eprintln!("   {tool:12} {wall:8.2} s {rss:8.0} MB  max rel diff {d:.2e} ({flag})");
+        eprintln!("   {tool:12} {wall:8.2} s {rss:8.0} MB  max rel diff {d:.2e} ({flag}), CPU {cpu_s:.2} s");
         diffs.push(d);
         rows.push(Row {
             tool: tool.into(),
@@ -377,6 +391,8 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
             wall_s: wall,
             peak_rss_mb: rss,
             max_rel_diff: d,
+            cpu_s,
+            load1,
         });
     };
 
@@ -384,23 +400,23 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
         if xb.law == CellLaw::Linear && n <= opt.peer_max {
             let (deck, saves) = vacask_deck(&xb, &net, &bias, &fixed, modp);
             std::fs::write(dir.join("deck.sim"), deck)?;
-            if let Some((w, r)) = run_timed("vacask", vac, &["deck.sim"], dir, opt, peers) {
-                let t = xbarsim::spice::ngspice::read_rawfile(&dir.join("op1.raw"))?;
-                let phys = col_currents(&t, &saves, |s| format!("{s}:flow(br)"))?;
-                push("vacask", w, r, logical(&xb, &phys), &mut rows);
+            if let Some(t) = run_timed("vacask", vac, &["deck.sim"], dir, opt, peers) {
+                let tab = xbarsim::spice::ngspice::read_rawfile(&dir.join("op1.raw"))?;
+                let phys = col_currents(&tab, &saves, |s| format!("{s}:flow(br)"))?;
+                push("vacask", t, logical(&xb, &phys), &mut rows);
             }
         }
     }
     if peers.badcrossbar && cell == "0T1R-linear" && n <= opt.peer_max {
         write_badcrossbar(&xb, &v, dir)?;
         let py = which("python3").ok_or("python3 not on PATH")?;
-        if let Some((w, r)) = run_timed("badcrossbar", &py, &["bc.py"], dir, opt, peers) {
+        if let Some(t) = run_timed("badcrossbar", &py, &["bc.py"], dir, opt, peers) {
             let text = std::fs::read_to_string(dir.join("bc_out.txt"))?;
             let got: Vec<f64> = text
                 .split_whitespace()
                 .map(str::parse)
                 .collect::<Result<_, _>>()?;
-            push("badcrossbar", w, r, got, &mut rows);
+            push("badcrossbar", t, got, &mut rows);
         }
     }
     if peers.ngspice && n <= opt.ngspice_max {
@@ -409,7 +425,7 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
         drop(arr);
         std::fs::write(dir.join("deck.cir"), deck)?;
         let ng = which("ngspice").ok_or("ngspice not on PATH")?;
-        if let Some((w, r)) = run_timed(
+        if let Some(t) = run_timed(
             "ngspice",
             &ng,
             &["-b", "-r", "ng.raw", "deck.cir"],
@@ -417,9 +433,9 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
             opt,
             peers,
         ) {
-            let t = xbarsim::spice::ngspice::read_rawfile(&dir.join("ng.raw"))?;
-            let phys = col_currents(&t, &map.col_sources, |s| format!("i({s})"))?;
-            push("ngspice", w, r, logical(&xb, &phys), &mut rows);
+            let tab = xbarsim::spice::ngspice::read_rawfile(&dir.join("ng.raw"))?;
+            let phys = col_currents(&tab, &map.col_sources, |s| format!("i({s})"))?;
+            push("ngspice", t, logical(&xb, &phys), &mut rows);
         }
     }
     let d = diffs.iter().copied().fold(f64::NAN, f64::max);
@@ -432,12 +448,14 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
             wall_s: wall,
             peak_rss_mb: rss,
             max_rel_diff: d,
+            cpu_s: cpu,
+            load1,
         },
     );
 
     if opt.batch > 0 && cell == "1T1R-linear" {
         let (_, _) = write_case(cell, n, dir, opt.batch)?;
-        if let Some((w, r)) = run_timed(
+        if let Some((w, r, c, l)) = run_timed(
             "xbarsim batch",
             &me,
             &["--xbar-mvm", "array.toml", "inputs.csv", "outb"],
@@ -446,10 +464,11 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
             peers,
         ) {
             eprintln!(
-                "   xbarsim batch of {}: {w:.2} s = {:.1} % of {} one-vector runs",
+                "   xbarsim batch of {}: {w:.2} s = {:.1} % of {} one-vector runs (CPU {c:.2} s = {:.1} %)",
                 opt.batch,
                 100.0 * w / (opt.batch as f64 * wall),
-                opt.batch
+                opt.batch,
+                100.0 * c / (opt.batch as f64 * cpu),
             );
             rows.push(Row {
                 tool: format!("xbarsim-batch{}", opt.batch),
@@ -458,6 +477,8 @@ fn bench_in(cell: &str, n: usize, opt: &Opts, peers: &Peers, dir: &Path) -> Res<
                 wall_s: w,
                 peak_rss_mb: r,
                 max_rel_diff: f64::NAN,
+                cpu_s: c,
+                load1: l,
             });
         }
     }
@@ -611,7 +632,7 @@ fn merge_csv(path: &Path, new: Vec<Row>) -> Res<Vec<Row>> {
     if let Ok(text) = std::fs::read_to_string(path) {
         for l in text.lines().skip(1) {
             let f: Vec<&str> = l.split(',').collect();
-            if f.len() != 6 {
+            if f.len() != 6 && f.len() != 8 {
                 continue;
             }
             let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
@@ -622,6 +643,8 @@ fn merge_csv(path: &Path, new: Vec<Row>) -> Res<Vec<Row>> {
                 wall_s: num(f[3]),
                 peak_rss_mb: num(f[4]),
                 max_rel_diff: num(f[5]),
+                cpu_s: f.get(6).map_or(f64::NAN, |x| num(x)),
+                load1: f.get(7).map_or(f64::NAN, |x| num(x)),
             };
             all.insert((r.tool.clone(), r.cell.clone(), r.n), r);
         }
@@ -633,7 +656,7 @@ fn merge_csv(path: &Path, new: Vec<Row>) -> Res<Vec<Row>> {
 }
 
 fn write_csv(path: &Path, rows: &[Row]) -> Res<()> {
-    let mut s = String::from("tool,cell,n,wall_s,peak_rss_mb,max_rel_diff\n");
+    let mut s = String::from("tool,cell,n,wall_s,peak_rss_mb,max_rel_diff,cpu_s,load1\n");
     let f = |x: f64| {
         if x.is_finite() {
             format!("{x:.4e}")
@@ -644,13 +667,15 @@ fn write_csv(path: &Path, rows: &[Row]) -> Res<()> {
     for r in rows {
         let _ = writeln!(
             s,
-            "{},{},{},{:.3},{:.1},{}",
+            "{},{},{},{:.3},{:.1},{},{},{}",
             r.tool,
             r.cell,
             r.n,
             r.wall_s,
             r.peak_rss_mb,
-            f(r.max_rel_diff)
+            f(r.max_rel_diff),
+            if r.cpu_s.is_finite() { format!("{:.3}", r.cpu_s) } else { String::new() },
+            if r.load1.is_finite() { format!("{:.2}", r.load1) } else { String::new() }
         );
     }
     xbarsim::report::write_atomic(path, s.as_bytes())?;

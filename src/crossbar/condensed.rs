@@ -89,23 +89,6 @@ struct Lin {
     e_c: f64,
 }
 
-/// The iterative preconditioner: M⁻¹ applied by conjugate gradients on M, preconditioned by
-/// exact tridiagonal solves along every word line and every bit line (block Jacobi over lines;
-/// the dropped couplings are the cell conductances). Memory is a few vectors instead of a
-/// factor.
-struct Lines {
-    /// Condensed nodes in line order; line `t` is `nodes[start[t]..start[t + 1]]`.
-    nodes: Vec<u32>,
-    start: Vec<usize>,
-    /// Wire conductance from each node to the next one on its line (S); 0 at a line's end.
-    g_next: Vec<f64>,
-    /// Thomas factors per line position: 1/pivot and the eliminated super-diagonal.
-    inv_piv: Vec<f64>,
-    c_prime: Vec<f64>,
-    /// Diagonal slot of each condensed node in `values`.
-    diag_slot: Vec<usize>,
-}
-
 pub(crate) struct Condensed {
     /// Condensed unknowns (word- and bit-line nodes).
     n: usize,
@@ -155,6 +138,46 @@ fn build_chol(
     })
 }
 
+/// The iterative preconditioner: M⁻¹ applied by conjugate gradients on M, preconditioned by
+/// exact tridiagonal solves along every word line and every bit line (block Jacobi over lines;
+/// the dropped couplings are the cell conductances). Memory is a few vectors instead of a
+/// factor. CG runs in line order (every line's nodes contiguous, word lines then bit lines),
+/// not in the nested-dissection order of M: the line solves and M·x then stream through
+/// memory instead of jumping across it (measured ~6× faster per iteration at 1024×1024).
+/// Work is split over fixed chunks and lines, and dot products are summed chunk by chunk in
+/// order, so the result is the same bits on any number of threads.
+struct Lines {
+    /// Condensed nodes in line order; line `t` is positions `start[t]..start[t + 1]`.
+    nodes: Vec<u32>,
+    start: Vec<usize>,
+    /// Wire conductance from each position to the next one on its line (S); 0 at a line's end.
+    g_next: Vec<f64>,
+    /// Thomas factors per line position: 1/pivot and the eliminated super-diagonal.
+    inv_piv: Vec<f64>,
+    c_prime: Vec<f64>,
+    /// M without the crosspoint couplings (wires, diagonal) in line order, full (both
+    /// triangles) CSR: row p holds (column position, slot of the entry in M's upper-CSC
+    /// `values`); `val` is refreshed by `factorize`.
+    ptr: Vec<usize>,
+    idx: Vec<u32>,
+    slot: Vec<u32>,
+    val: Vec<f64>,
+    /// The word-line–bit-line couplings of the crosspoints: positions (a, b), slot and value,
+    /// listed tile by tile (TILE×TILE crosspoints) so that both the word-line and the bit-line
+    /// side of a tile stay in cache (a row-major sweep would jump a whole bit line per step).
+    cp_a: Vec<u32>,
+    cp_b: Vec<u32>,
+    cp_slot: Vec<u32>,
+    cp_val: Vec<f64>,
+    /// CG work vectors (line order), kept to avoid reallocating (and faulting in) them.
+    work: [Vec<f64>; 5],
+}
+
+/// Positions per parallel chunk (fixed, so the summation order does not depend on threads).
+const CHUNK: usize = 1 << 14;
+/// Crosspoints per tile side in the coupling sweep.
+const TILE: usize = 32;
+
 impl Lines {
     fn build(
         xb: &Crossbar,
@@ -162,6 +185,8 @@ impl Lines {
         xr: &[End],
         xc: &[End],
         col_ptr: &[usize],
+        row_idx: &[usize],
+        xslots: &[Slots],
     ) -> Result<Lines, CrossbarError> {
         if !(xb.r_row > 0.0 && xb.r_col > 0.0) {
             return Err(CrossbarError::Solve(
@@ -195,34 +220,130 @@ impl Lines {
             push_line(&mut (0..rows).map(|i| xc[i * pcols + j]), 1.0 / xb.r_col);
         }
         let n = col_ptr.len() - 1;
+        let mut pos = vec![u32::MAX; n];
+        for (p, &k) in nodes.iter().enumerate() {
+            if pos[k as usize] != u32::MAX {
+                // A node on two lines (merged lines): no line structure.
+                return Err(CrossbarError::Solve(
+                    "merged lines: no line structure for the iterative path".into(),
+                ));
+            }
+            pos[k as usize] = p as u32;
+        }
         if nodes.len() != n {
             return Err(CrossbarError::Solve(format!(
                 "line structure covers {} of {n} nodes",
                 nodes.len()
             )));
         }
-        // Upper CSC with sorted rows: the diagonal is each column's last entry.
-        let diag_slot = (0..n).map(|c| col_ptr[c + 1] - 1).collect();
+        // Crosspoint couplings in tile order, each slot once (a slot shared by two
+        // crosspoints holds their sum).
+        let mut coupling = vec![false; row_idx.len()];
+        let (mut cp_a, mut cp_b, mut cp_slot) = (Vec::new(), Vec::new(), Vec::new());
+        for bi in (0..rows).step_by(TILE) {
+            for bj in (0..pcols).step_by(TILE) {
+                for i in bi..(bi + TILE).min(rows) {
+                    for j in bj..(bj + TILE).min(pcols) {
+                        let k = i * pcols + j;
+                        let (End::Free(a), End::Free(b)) = (xr[k], xc[k]) else {
+                            continue;
+                        };
+                        let sl = if xslots[k][1] != NO_SLOT {
+                            xslots[k][1]
+                        } else {
+                            xslots[k][2]
+                        };
+                        if a == b || sl == NO_SLOT || coupling[sl as usize] {
+                            continue;
+                        }
+                        coupling[sl as usize] = true;
+                        cp_a.push(pos[a as usize]);
+                        cp_b.push(pos[b as usize]);
+                        cp_slot.push(sl);
+                    }
+                }
+            }
+        }
+        // Full CSR in line order from the upper CSC of M without the couplings: entry (r, c)
+        // of column c serves row pos[r] (and, off the diagonal, row pos[c] as the mirror).
+        let mut count = vec![0usize; n + 1];
+        for c in 0..n {
+            for s in col_ptr[c]..col_ptr[c + 1] {
+                if coupling[s] {
+                    continue;
+                }
+                let r = row_idx[s];
+                count[pos[r] as usize + 1] += 1;
+                if r != c {
+                    count[pos[c] as usize + 1] += 1;
+                }
+            }
+        }
+        for p in 0..n {
+            count[p + 1] += count[p];
+        }
+        let nnz = count[n];
+        let mut next = count.clone();
+        let mut idx = vec![0u32; nnz];
+        let mut slot = vec![0u32; nnz];
+        for c in 0..n {
+            for s in col_ptr[c]..col_ptr[c + 1] {
+                if coupling[s] {
+                    continue;
+                }
+                let r = row_idx[s];
+                let (pr, pc) = (pos[r] as usize, pos[c] as usize);
+                idx[next[pr]] = pc as u32;
+                slot[next[pr]] = s as u32;
+                next[pr] += 1;
+                if r != c {
+                    idx[next[pc]] = pr as u32;
+                    slot[next[pc]] = s as u32;
+                    next[pc] += 1;
+                }
+            }
+        }
         Ok(Lines {
             inv_piv: vec![0.0; n],
             c_prime: vec![0.0; n],
             nodes,
             start,
             g_next,
-            diag_slot,
+            ptr: count,
+            idx,
+            slot,
+            val: vec![0.0; nnz],
+            cp_val: vec![0.0; cp_slot.len()],
+            cp_a,
+            cp_b,
+            cp_slot,
+            work: Default::default(),
         })
     }
 
-    /// Thomas factorisation of every line's tridiagonal block of M (diagonal from `values`,
-    /// off-diagonals −g_wire). Fails if a pivot is not positive.
+    /// Copies M's values into line order and does the Thomas factorisation of every line's
+    /// tridiagonal block (diagonal from M, off-diagonals −g_wire). Fails if a pivot is not
+    /// positive.
     fn factorize(&mut self, values: &[f64]) -> Result<(), CondError> {
+        let slot = &self.slot;
+        self.val
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(ch, v)| {
+                for (e, x) in v.iter_mut().enumerate() {
+                    *x = values[slot[ch * CHUNK + e] as usize];
+                }
+            });
+        for (v, &sl) in self.cp_val.iter_mut().zip(&self.cp_slot) {
+            *v = values[sl as usize];
+        }
         for t in 0..self.start.len() - 1 {
             let (a, b) = (self.start[t], self.start[t + 1]);
             // Symmetric tridiagonal: diagonal d_p, off-diagonal e_p = −g_p (p to p + 1).
             // piv_p = d_p − e_{p−1}·c'_{p−1}, c'_p = e_p / piv_p.
             let mut e_c = 0.0;
             for p in a..b {
-                let d = values[self.diag_slot[self.nodes[p] as usize]];
+                let d = self.diag(p);
                 let piv = d - e_c;
                 if !(piv > 0.0) {
                     return Err(CondError::Unsuited);
@@ -235,30 +356,132 @@ impl Lines {
         Ok(())
     }
 
-    /// z = P⁻¹ r: independent tridiagonal solves along every line.
+    fn diag(&self, p: usize) -> f64 {
+        (self.ptr[p]..self.ptr[p + 1])
+            .find(|&e| self.idx[e] as usize == p)
+            .map_or(0.0, |e| self.val[e])
+    }
+
+    /// z = P⁻¹ r (line order): independent tridiagonal solves along every line.
     fn apply(&self, r: &[f64], z: &mut [f64]) {
+        let mut parts: Vec<(usize, &mut [f64])> = Vec::with_capacity(self.start.len());
+        let mut rest = z;
         for t in 0..self.start.len() - 1 {
             let (a, b) = (self.start[t], self.start[t + 1]);
+            let (head, tail) = rest.split_at_mut(b - a);
+            parts.push((a, head));
+            rest = tail;
+        }
+        parts.into_par_iter().for_each(|(a, z)| {
             // Forward: y_p = (r_p − l_p·y_{p−1}) / piv_p with sub-diagonal l_p = −g_{p−1}.
             let mut y_prev = 0.0;
             let mut g_prev = 0.0;
-            for p in a..b {
-                let k = self.nodes[p] as usize;
-                let y = (r[k] + g_prev * y_prev) * self.inv_piv[p];
-                z[k] = y;
+            for (q, zq) in z.iter_mut().enumerate() {
+                let p = a + q;
+                let y = (r[p] + g_prev * y_prev) * self.inv_piv[p];
+                *zq = y;
                 y_prev = y;
                 g_prev = self.g_next[p];
             }
             // Back: x_p = y_p − c'_p·x_{p+1}.
             let mut x_next = 0.0;
-            for p in (a..b).rev() {
-                let k = self.nodes[p] as usize;
-                let x = z[k] - self.c_prime[p] * x_next;
-                z[k] = x;
+            for (q, zq) in z.iter_mut().enumerate().rev() {
+                let x = *zq - self.c_prime[a + q] * x_next;
+                *zq = x;
                 x_next = x;
             }
-        }
+        });
     }
+
+    /// y = M·x (line order); returns x·y.
+    fn matvec(&self, x: &[f64], y: &mut [f64]) -> f64 {
+        y.par_chunks_mut(CHUNK).enumerate().for_each(|(ch, y)| {
+            for (q, yq) in y.iter_mut().enumerate() {
+                let p = ch * CHUNK + q;
+                let mut acc = 0.0;
+                for e in self.ptr[p]..self.ptr[p + 1] {
+                    acc += self.val[e] * x[self.idx[e] as usize];
+                }
+                *yq = acc;
+            }
+        });
+        for e in 0..self.cp_val.len() {
+            let (a, b, v) = (self.cp_a[e] as usize, self.cp_b[e] as usize, self.cp_val[e]);
+            y[a] += v * x[b];
+            y[b] += v * x[a];
+        }
+        dot(x, y)
+    }
+
+    /// Solves M·x = b in place (b → x, b in M's numbering) by CG preconditioned with the line
+    /// solves, from x = 0, to ‖r‖ ≤ INNER_RTOL·‖b‖. Returns the iterations.
+    fn pcg(&mut self, b: &mut [f64]) -> usize {
+        let n = b.len();
+        let mut w = std::mem::take(&mut self.work);
+        for v in w.iter_mut() {
+            v.resize(n, 0.0);
+        }
+        let [r, x, z, p, q] = &mut w;
+        for (rp, &k) in r.iter_mut().zip(&self.nodes) {
+            *rp = b[k as usize];
+        }
+        let bn = dot(r, r).sqrt();
+        let mut it = 0;
+        if bn > 0.0 {
+            x.fill(0.0);
+            self.apply(r, z);
+            p.copy_from_slice(z);
+            let mut rz = dot(r, z);
+            while it < INNER_MAX {
+                it += 1;
+                let alpha = rz / self.matvec(p, q);
+                let rr = chunked_sum(r, |k, rc| {
+                    let mut s = 0.0;
+                    for (e, rk) in rc.iter_mut().enumerate() {
+                        let i = k * CHUNK + e;
+                        *rk -= alpha * q[i];
+                        s += *rk * *rk;
+                    }
+                    s
+                });
+                x.par_chunks_mut(CHUNK).enumerate().for_each(|(k, xc)| {
+                    for (e, xk) in xc.iter_mut().enumerate() {
+                        *xk += alpha * p[k * CHUNK + e];
+                    }
+                });
+                if rr.sqrt() <= INNER_RTOL * bn {
+                    break;
+                }
+                self.apply(r, z);
+                let rz_new = dot(r, z);
+                let beta = rz_new / rz;
+                rz = rz_new;
+                p.par_chunks_mut(CHUNK).enumerate().for_each(|(k, pc)| {
+                    for (e, pk) in pc.iter_mut().enumerate() {
+                        *pk = z[k * CHUNK + e] + beta * *pk;
+                    }
+                });
+            }
+        } else {
+            x.fill(0.0);
+        }
+        for (xp, &k) in x.iter().zip(&self.nodes) {
+            b[k as usize] = *xp;
+        }
+        self.work = w;
+        it
+    }
+}
+
+/// Σ over fixed chunks of `f(chunk index, chunk)`, summed in chunk order (thread-count
+/// independent).
+fn chunked_sum(v: &mut [f64], f: impl Fn(usize, &mut [f64]) -> f64 + Sync) -> f64 {
+    let parts: Vec<f64> = v
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(k, c)| f(k, c))
+        .collect();
+    parts.iter().sum()
 }
 
 fn to_cond(e: End, cond_of: &[u32]) -> End {
@@ -362,7 +585,7 @@ impl Condensed {
         let xslots: Vec<Slots> = (0..nx).map(|k| slots2(xr[k], xc[k])).collect();
 
         let (chol, lines) = if iterative {
-            (None, Some(Lines::build(xb, net, &xr, &xc, &col_ptr)?))
+            (None, Some(Lines::build(xb, net, &xr, &xc, &col_ptr, &row_idx, &xslots)?))
         } else {
             (
                 Some(build_chol(n, &col_ptr, &row_idx, net.nd_ordered)?),
@@ -389,6 +612,11 @@ impl Condensed {
             two_terminal: iterative,
             inner_iterations: 0,
         })
+    }
+
+    /// Whether M⁻¹ is applied by line-preconditioned CG (no factor).
+    pub(crate) fn is_iterative(&self) -> bool {
+        self.lines.is_some()
     }
 
     #[inline]
@@ -550,8 +778,8 @@ impl Condensed {
 
     /// z ← M⁻¹ z: the Cholesky factor, or line-preconditioned CG to `INNER_RTOL`.
     fn precondition(&mut self, z: &mut [f64]) {
-        if let Some(lines) = &self.lines {
-            let it = pcg(lines, &self.col_ptr, &self.row_idx, &self.values, z);
+        if let Some(lines) = &mut self.lines {
+            let it = lines.pcg(z);
             self.inner_iterations += it;
             return;
         }
@@ -679,6 +907,7 @@ impl Condensed {
             it += 1;
             self.linearise(arr, &x);
             self.residual(&x, &arr.fixed_v, &mut f);
+
             for fi in f.iter_mut() {
                 *fi = -*fi;
             }
@@ -689,6 +918,7 @@ impl Condensed {
                 refactor = false;
             }
             let (k, ok) = self.gmres(&f, &mut delta, KRYLOV_RTOL);
+
             krylov += k;
             if !ok {
                 if fresh {
@@ -922,81 +1152,18 @@ fn series(
     }
 }
 
-/// Solves M·x = b in place (b → x) by CG preconditioned with the line solves, from x = 0, to
-/// ‖r‖ ≤ INNER_RTOL·‖b‖. M is the upper-stored symmetric matrix (`col_ptr`, `row_idx`,
-/// `values`). Returns the iterations.
-fn pcg(
-    lines: &Lines,
-    col_ptr: &[usize],
-    row_idx: &[usize],
-    values: &[f64],
-    b: &mut [f64],
-) -> usize {
-    let n = b.len();
-    let bn = norm(b);
-    if bn == 0.0 {
-        return 0;
-    }
-    let mut r = b.to_vec();
-    let mut x = vec![0.0; n];
-    let mut z = vec![0.0; n];
-    let mut q = vec![0.0; n];
-    lines.apply(&r, &mut z);
-    let mut p = z.clone();
-    let mut rz = dot(&r, &z);
-    let mut it = 0;
-    while it < INNER_MAX {
-        it += 1;
-        sym_upper_matvec(col_ptr, row_idx, values, &p, &mut q);
-        let alpha = rz / dot(&p, &q);
-        for k in 0..n {
-            x[k] += alpha * p[k];
-            r[k] -= alpha * q[k];
-        }
-        if norm(&r) <= INNER_RTOL * bn {
-            break;
-        }
-        lines.apply(&r, &mut z);
-        let rz_new = dot(&r, &z);
-        let beta = rz_new / rz;
-        rz = rz_new;
-        for k in 0..n {
-            p[k] = z[k] + beta * p[k];
-        }
-    }
-    b.copy_from_slice(&x);
-    it
-}
-
-/// y = M·x for M stored as its upper triangle in CSC.
-fn sym_upper_matvec(
-    col_ptr: &[usize],
-    row_idx: &[usize],
-    values: &[f64],
-    x: &[f64],
-    y: &mut [f64],
-) {
-    y.fill(0.0);
-    for c in 0..x.len() {
-        let xc = x[c];
-        let mut acc = 0.0;
-        for s in col_ptr[c]..col_ptr[c + 1] {
-            let r = row_idx[s];
-            let v = values[s];
-            if r == c {
-                acc += v * xc;
-            } else {
-                y[r] += v * xc;
-                acc += v * x[r];
-            }
-        }
-        y[c] += acc;
-    }
-}
-
+/// Dot product summed over fixed chunks in order (the same bits on any number of threads).
 #[inline]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    if a.len() <= CHUNK {
+        return a.iter().zip(b).map(|(x, y)| x * y).sum();
+    }
+    let parts: Vec<f64> = a
+        .par_chunks(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>())
+        .collect();
+    parts.iter().sum()
 }
 
 #[inline]

@@ -59,7 +59,10 @@ struct Direct {
 /// Which solver an [`Array`] uses for nonlinear arrays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Method {
-    /// Condensed Newton-Krylov for nonlinear arrays, the direct factor for linear ones.
+    /// Above `ITERATIVE_ABOVE` condensed unknowns the iterative path for every array (linear
+    /// ones included), except in batches of `BATCH_FACTOR_MIN`+ vectors up to `FACTOR_MAX`;
+    /// otherwise condensed Newton-Krylov on a saved factor for nonlinear arrays and one direct
+    /// factor for linear ones.
     #[default]
     Auto,
     /// Newton on the full nodal matrix, refactorised every iteration (Cholesky for symmetric
@@ -75,10 +78,18 @@ pub enum Method {
 }
 
 /// `Auto` switches to the iterative path above this many condensed unknowns (word- and
-/// bit-line nodes, 2·rows·bit lines): beyond ~2450×2450, where the Cholesky factor of M would
-/// pass ~7 GB. Below it the factor is faster (measured: at 1024×1024 the line-preconditioned
-/// CG costs ~0.17 s per iteration, because its vectors live in the nested-dissection order).
-pub const ITERATIVE_ABOVE: usize = 12_000_000;
+/// bit-line nodes, 2·rows·bit lines), i.e. from about 142×142 on: with CG running in line order
+/// it beats the Cholesky factor from there up (bench_peers, 2-core machine: passive 256×256
+/// 0.35 s vs 0.60 s, 1T1R 256×256 0.39 s vs 0.89 s, 1T1R 512×512 2.1 s vs 3.2 s; 128×128 a
+/// tie), and its memory is linear in the array instead of the factor's ~n^1.5.
+pub const ITERATIVE_ABOVE: usize = 40_000;
+/// Batches of at least this many input vectors keep `Auto` on a factor (the direct Cholesky of
+/// a linear array, the condensed path's saved factor otherwise) up to `FACTOR_MAX` condensed
+/// unknowns: the factor is then paid once and shared by all vectors (multi-column triangular
+/// solves, chord sweeps), where CG would pay its iterations again for every vector.
+const BATCH_FACTOR_MIN: usize = 8;
+/// Condensed unknowns up to which a batch still factors (~2450×2450, a ~7 GB factor).
+const FACTOR_MAX: usize = 12_000_000;
 
 /// A bound array: network, matrix pattern, slot maps, symbolic factorisation, work buffers.
 pub struct Array {
@@ -103,6 +114,8 @@ pub struct Array {
     pub par: Par,
     /// Solver choice for nonlinear arrays (default `Auto`).
     pub method: Method,
+    /// Inside a batch of at least `BATCH_FACTOR_MIN` vectors (see `use_iterative`).
+    batch: bool,
 }
 
 impl Array {
@@ -129,6 +142,7 @@ impl Array {
             last_factorizations: 0,
             par: Par::Seq,
             method: Method::Auto,
+            batch: false,
         };
         arr.set_bias(bias)?;
         Ok(arr)
@@ -154,9 +168,11 @@ impl Array {
         match self.method {
             Method::Iterative => true,
             Method::Auto => {
+                let n = self.net.rows * self.net.pcols * 2;
                 self.xb.r_row > 0.0
                     && self.xb.r_col > 0.0
-                    && self.net.rows * self.net.pcols * 2 > ITERATIVE_ABOVE
+                    && n > ITERATIVE_ABOVE
+                    && !(self.batch && n <= FACTOR_MAX)
             }
             _ => false,
         }
@@ -317,8 +333,8 @@ impl Array {
             return Ok(());
         }
         if self.use_condensed() {
-            if self.cond.is_none() {
-                let it = self.use_iterative();
+            let it = self.use_iterative();
+            if self.cond.as_ref().is_none_or(|c| c.is_iterative() != it) {
                 self.cond = Some(super::condensed::Condensed::build(&self.xb, &self.net, it)?);
             }
             let mut c = self.cond.take().expect("built above");
@@ -340,6 +356,13 @@ impl Array {
     /// Linear arrays only: solves many biases (same topology) on one factorisation.
     /// Returns the free-node voltages, column-major `n_free × biases.len()`.
     pub fn solve_batch_linear(&mut self, biases: &[Bias]) -> Result<Vec<Vec<f64>>, CrossbarError> {
+        self.batch = biases.len() >= BATCH_FACTOR_MIN;
+        let r = self.solve_batch_linear_in(biases);
+        self.batch = false;
+        r
+    }
+
+    fn solve_batch_linear_in(&mut self, biases: &[Bias]) -> Result<Vec<Vec<f64>>, CrossbarError> {
         assert!(self.is_linear());
         let n = self.net.n_free;
         let mut out = Vec::with_capacity(biases.len());
@@ -391,6 +414,17 @@ impl Array {
     /// Newton-GMRES from the first solution. Each result thus depends only on its own bias and
     /// the first one, not on the thread count.
     pub fn solve_each(
+        &mut self,
+        biases: &[Bias],
+        record: impl FnMut(&Array, usize),
+    ) -> Result<(), CrossbarError> {
+        self.batch = biases.len() >= BATCH_FACTOR_MIN;
+        let r = self.solve_each_in(biases, record);
+        self.batch = false;
+        r
+    }
+
+    fn solve_each_in(
         &mut self,
         biases: &[Bias],
         mut record: impl FnMut(&Array, usize),
