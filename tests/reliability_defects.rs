@@ -240,3 +240,40 @@ fn transient_rows_are_at_their_own_time_on_a_square_root_edge() {
         assert!((id[k].abs() - 6.25e-5).abs() < 1e-8, "i(vd) at {want:e} = {}", id[k]);
     }
 }
+
+/// Fuzzed (`netlist` target, a timeout): a 50 kV source in an inverter chain and a bulk node
+/// named by control characters. Source stepping failed and quartered its step, succeeded and
+/// doubled it, and crept towards 59.5 % over ~2000 solves (0.4 M Newton iterations, > 1 s).
+/// Its work is now bounded: the same clear error, quickly.
+#[test]
+fn fuzzed_source_stepping_creep_is_bounded() {
+    // The fuzzer's input as found (its `.options` line is mangled too).
+    let deck = "Three-stage CMOS inverter chain and a resistor-load NMOS inverter\n\
+                * xbarsim reference deck mos_inverter_op (analysis: op)\n\
+                * exercises: level-1 inverters with the input at the swi`tching threshold (stage 1 in its high-gain region, both devices saturated),\n\
+                * so the operating point is sensitive; an NMOS inverter with a resistor load\n\
+                VDD vdd 0 DC 1.3\n\
+                Vin in 0 DC 1.527\n\
+                Mp1 n1 in vdd vdd pch W=4u L=1u\n\
+                Mn1 n1 in 0 0 nch W=2u L=1u\n\
+                Mp2 n2 n1 vdd \u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}vdd pch W=4u L=1u\n\
+                Mn2 n2 n1 0 0 nch W=2u L=1u\n\
+                Mp3 n3 n2 vdd vdd pch W=4u L=1u\n\
+                Mn3 n3 n2 0 0 nch W=2u L=1u\n\
+                Vl vdd o4 50k\n\
+                Mn4 o4 in 0 0 nch W=4u L=1u\n\
+                .model nch nmos (level=1 vto=0.7 kp=110u gamma=0.4 phi=0.65 lambda=0.04)\n\
+                .model pch pmos (level=1 vto=-0.8 kp=40u gamma=0.5 phi=0.65 lambda=0.05)\n\
+                .op\n\
+                .options reltol=1e-6 abstol=1eions reltole-12\n\
+                .end\n\
+                ";
+    let c = xbarsim::spice::parse_str(deck, None).unwrap();
+    let mut sim = xbarsim::circuit::Simulator::new(c).unwrap();
+    let e = xbarsim::circuit::op(&mut sim).unwrap_err().to_string();
+    // Bounded by the step count, not by time (0.7 s of CPU unbounded, 0.04 s now).
+    assert!(
+        e.contains("operating point failed") && e.contains("after 200 steps"),
+        "{e}"
+    );
+}

@@ -22,6 +22,9 @@ use super::matrix::{NodalMatrix, PatternBuilder};
 use super::mos1;
 use super::stamp::{self, companion_current, inject, NO_SLOT};
 
+/// Most source-stepping solves one operating point may take (successful or not).
+const MAX_SOURCE_STEPS: usize = 200;
+
 /// Errors of binding and solving. Each names the element or node at fault.
 #[derive(Debug, thiserror::Error, Clone)]
 pub enum SimError {
@@ -1275,7 +1278,19 @@ impl Simulator {
         self.seed_limits(&x);
         let mut f: f64 = 0.0;
         let mut step: f64 = 0.1;
+        let mut attempts = 0usize;
         while f < 1.0 {
+            // A bound on the work: a step that fails is quartered and one that succeeds only
+            // doubled, so near an unreachable point the ramp can creep on in ever smaller
+            // steps (a fuzzed 9-element deck took 2000 solves, 0.4 M Newton iterations).
+            attempts += 1;
+            if attempts > MAX_SOURCE_STEPS {
+                return Err(SimError::NoConvergence(format!(
+                    "DC operating point failed (plain Newton, gmin stepping, and source stepping \
+                     stopped at {:.1} % after {MAX_SOURCE_STEPS} steps)",
+                    f * 100.0
+                )));
+            }
             let target = (f + step).min(1.0);
             match self.newton(
                 &x,
