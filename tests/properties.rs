@@ -220,13 +220,7 @@ fn array() -> impl Strategy<Value = (Crossbar, Vec<f64>)> {
                     });
                 }
                 if xb.cell.has_transistor() {
-                    xb.transistor = Some(Mos1 {
-                        vto: 0.45,
-                        kp: 1.5e-4,
-                        lambda: 0.03,
-                        w: 1e-6,
-                        l: 0.5e-6,
-                    });
+                    xb.transistor = Some(common::access_mos());
                     xb.v_gate = 1.2;
                 }
                 use rand::SeedableRng;

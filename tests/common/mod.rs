@@ -32,13 +32,7 @@ pub fn build(n: usize, cell: CellKind, sinh: bool, seed: u64) -> Crossbar {
         });
     }
     if cell.has_transistor() {
-        xb.transistor = Some(Mos1 {
-            vto: 0.45,
-            kp: 1.5e-4,
-            lambda: 0.03,
-            w: 1e-6,
-            l: 0.5e-6,
-        });
+        xb.transistor = Some(access_mos());
         xb.v_gate = 1.2;
     }
     xb.random_weights(&mut ChaCha8Rng::seed_from_u64(seed));
@@ -61,13 +55,7 @@ pub fn two_t2r_sinh_repro() -> (Crossbar, Vec<f64>) {
         8.321023904859552e-5,
         1.8015867836615707e-6,
     ];
-    xb.transistor = Some(Mos1 {
-        vto: 0.45,
-        kp: 1.5e-4,
-        lambda: 0.03,
-        w: 1e-6,
-        l: 0.5e-6,
-    });
+    xb.transistor = Some(access_mos());
     xb.v_gate = 1.2;
     xb.r_row = 0.2829381175156222;
     xb.r_col = 4.0513885519377855;
@@ -75,4 +63,15 @@ pub fn two_t2r_sinh_repro() -> (Crossbar, Vec<f64>) {
     xb.r_sense = 57.865002145342594;
     xb.line_ends = LineEnds::One;
     (xb, vec![0.22669677207307676, 0.42147524082274834])
+}
+
+/// The access transistor of the test arrays (level 1, on at the 1.2 V gate of the fixtures).
+pub fn access_mos() -> Mos1 {
+    Mos1 {
+        vto: 0.45,
+        kp: 1.5e-4,
+        lambda: 0.03,
+        w: 1e-6,
+        l: 0.5e-6,
+    }
 }
