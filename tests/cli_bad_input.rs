@@ -95,3 +95,15 @@ fn run_prints_the_operating_point_and_writes_csvs_atomically() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+/// `xbar fit --family` takes the device registry's keys (every family, the newest included)
+/// and names them when given something else.
+#[test]
+fn fit_family_is_checked_against_the_device_registry() {
+    let (ok, _out, err) = xbar(&["fit", "--family", "foo", "--kind", "iv", "--data", "x.csv"]);
+    assert!(!ok && !err.contains("panicked"), "{err}");
+    assert!(err.contains("'foo'"), "{err}");
+    for fam in xbarsim::device::FAMILIES {
+        assert!(err.contains(fam), "{fam} missing from: {err}");
+    }
+}

@@ -15,8 +15,8 @@ fn num(text: &str) -> Result<f64, String> {
 /// PREFIX.fit.json and PREFIX.{svg,png}.
 #[derive(clap::Args, Debug, Clone)]
 pub struct FitArgs {
-    /// Model family: oxram | cbram | fgate | pcm | mtj.
-    #[arg(long)]
+    /// Model family (a key of the device registry).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(crate::device::FAMILIES.iter().copied()))]
     pub family: String,
     /// Experiment: iv | pulse | retention.
     #[arg(long)]
