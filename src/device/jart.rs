@@ -193,30 +193,20 @@ fn num(x: f64) -> String {
         format!("{x:e}")
     }
 }
-impl Add for Expr {
-    type Output = Expr;
-    fn add(self, o: Expr) -> Expr {
-        Expr(format!("({}+{})", self.0, o.0))
-    }
+
+/// `a ∘ b` as the parenthesised expression text "(a∘b)", one impl per operator.
+macro_rules! expr_binop {
+    ($($tr:ident $f:ident $op:literal),*) => {$(
+        impl $tr for Expr {
+            type Output = Expr;
+            fn $f(self, o: Expr) -> Expr {
+                Expr(format!(concat!("({}", $op, "{})"), self.0, o.0))
+            }
+        }
+    )*};
 }
-impl Sub for Expr {
-    type Output = Expr;
-    fn sub(self, o: Expr) -> Expr {
-        Expr(format!("({}-{})", self.0, o.0))
-    }
-}
-impl Mul for Expr {
-    type Output = Expr;
-    fn mul(self, o: Expr) -> Expr {
-        Expr(format!("({}*{})", self.0, o.0))
-    }
-}
-impl Div for Expr {
-    type Output = Expr;
-    fn div(self, o: Expr) -> Expr {
-        Expr(format!("({}/{})", self.0, o.0))
-    }
-}
+expr_binop!(Add add "+", Sub sub "-", Mul mul "*", Div div "/");
+
 impl Neg for Expr {
     type Output = Expr;
     fn neg(self) -> Expr {
