@@ -277,3 +277,42 @@ fn fuzzed_source_stepping_creep_is_bounded() {
         "{e}"
     );
 }
+
+/// Issue 12, `general_mosmem` at the default step: node 5 sits where m9 is exactly at its
+/// threshold, a double root on which Newton only halves the error per iteration, so the
+/// operating point stopped 4.1e-4 V off as soon as the update passed the deck's RELTOL = 1e-3
+/// test: 1.58× the default-step criterion (1e-3 of v(5)'s 0.26 V transient range = 2.6e-4 V).
+/// The extra Newton step from the accepted iterate halves it at least. Reference: ngspice on
+/// the same deck as `.op` at RELTOL = 1e-9 (converged).
+#[test]
+fn operating_point_on_a_double_root_is_within_the_default_step_criterion() {
+    let deck = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/ngspice-tests/netlists/general_mosmem.cir");
+    if !deck.exists() {
+        eprintln!("NOTICE: ../shared absent; general_mosmem operating-point check skipped");
+        return;
+    }
+    if !xbarsim::spice::ngspice::available() {
+        eprintln!("NOTICE: ngspice not on PATH; general_mosmem operating-point check skipped (CI installs it)");
+        return;
+    }
+    let text = std::fs::read_to_string(&deck).unwrap();
+    assert!(text.contains(".tran 20ns 2us"), "deck changed");
+    let op = text.replace(".tran 20ns 2us", ".op");
+    let dir = tempfile::tempdir().unwrap();
+    let ours_path = dir.path().join("mosmem_op.cir");
+    std::fs::write(&ours_path, &op).unwrap();
+    let ours = xbarsim::run_netlist(&ours_path).unwrap().results;
+    let reference = op.replace(".op", ".options reltol=1e-9 vntol=1e-12\n.op");
+    let theirs = xbarsim::spice::ngspice::run_text(&reference).unwrap();
+    let (xbarsim::AnalysisResult::Op(a), xbarsim::AnalysisResult::Op(b)) = (&ours[0], &theirs[0])
+    else {
+        panic!("expected .op results");
+    };
+    let v = |rows: &[(String, f64)], name: &str| {
+        rows.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name}")).1
+    };
+    let err = (v(a, "v(5)") - v(b, "v(5)")).abs();
+    eprintln!("v(5): xbarsim {} V, ngspice converged {} V, |err| {err:e} V", v(a, "v(5)"), v(b, "v(5)"));
+    assert!(err < 2.6e-4 / 2.0, "v(5) off by {err:e} V (criterion 2.6e-4 V)");
+}
