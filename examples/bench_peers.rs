@@ -318,7 +318,11 @@ fn run_timed(
     let f: Vec<f64> = std::fs::read_to_string(&rss_file)
         .ok()
         .and_then(|s| s.lines().last().map(str::to_string))
-        .map(|l| l.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
         .unwrap_or_default();
     let rss = f.first().map_or(f64::NAN, |kb| kb / 1024.0);
     let cpu = if f.len() == 3 { f[1] + f[2] } else { f64::NAN };
@@ -674,8 +678,16 @@ fn write_csv(path: &Path, rows: &[Row]) -> Res<()> {
             r.wall_s,
             r.peak_rss_mb,
             f(r.max_rel_diff),
-            if r.cpu_s.is_finite() { format!("{:.3}", r.cpu_s) } else { String::new() },
-            if r.load1.is_finite() { format!("{:.2}", r.load1) } else { String::new() }
+            if r.cpu_s.is_finite() {
+                format!("{:.3}", r.cpu_s)
+            } else {
+                String::new()
+            },
+            if r.load1.is_finite() {
+                format!("{:.2}", r.load1)
+            } else {
+                String::new()
+            }
         );
     }
     xbarsim::report::write_atomic(path, s.as_bytes())?;

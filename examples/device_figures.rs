@@ -128,7 +128,12 @@ fn iv_figures() -> Res<()> {
             None,
         ),
         ("mtj", "mtj_pma_cheng2014.toml", "STT-MTJ (PMA) I-V", None),
-        ("jart", "jart_vcm_v1b.toml", "JART VCM v1b (HfO2/TiOx) I-V", None),
+        (
+            "jart",
+            "jart_vcm_v1b.toml",
+            "JART VCM v1b (HfO2/TiOx) I-V",
+            None,
+        ),
         (
             "fgate",
             "fgate-flash.toml",
@@ -400,9 +405,17 @@ fn mtj_retention_bake_figure() -> Res<()> {
     let Model::Mtj(c) = load_card(&card("mtj_pma_cheng2014.toml"))? else {
         return Err("not an mtj card".into());
     };
-    let times: Vec<f64> = (0..=36).map(|k| 10f64.powf(-3.0 + k as f64 * 0.2)).collect();
+    let times: Vec<f64> = (0..=36)
+        .map(|k| 10f64.powf(-3.0 + k as f64 * 0.2))
+        .collect();
     let n_dev = 400;
-    let mut out = Table::new(["time_s", "ap_fraction_27c", "closed_form_27c", "ap_fraction_85c", "closed_form_85c"]);
+    let mut out = Table::new([
+        "time_s",
+        "ap_fraction_27c",
+        "closed_form_27c",
+        "ap_fraction_85c",
+        "closed_form_85c",
+    ]);
     let mut series = Vec::new();
     let mut cols = Vec::new();
     for t_c in [27.0, 85.0] {
@@ -417,16 +430,24 @@ fn mtj_retention_bake_figure() -> Res<()> {
             temp_k,
             ..cli::Bench::default()
         };
-        let t = cli::device_retention_bench(&card("mtj_pma_cheng2014.toml"), &setup, &bench, &times)?;
+        let t =
+            cli::device_retention_bench(&card("mtj_pma_cheng2014.toml"), &setup, &bench, &times)?;
         let g = t.column("g_s").ok_or("no g_s column")?;
-        let (g_lo, g_hi) = g.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+        let (g_lo, g_hi) = g
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
         let mid = 0.5 * (g_lo + g_hi);
         // Rows are device-major: device d, time k at row d·len + k.
         let frac: Vec<f64> = (0..times.len())
-            .map(|k| (0..n_dev).filter(|d| g[d * times.len() + k] < mid).count() as f64 / n_dev as f64)
+            .map(|k| {
+                (0..n_dev).filter(|d| g[d * times.len() + k] < mid).count() as f64 / n_dev as f64
+            })
             .collect();
         let tau = c.nominal.retention_time_s(temp_k);
-        let model: Vec<f64> = times.iter().map(|t| 0.5 * (1.0 + (-2.0 * t / tau).exp())).collect();
+        let model: Vec<f64> = times
+            .iter()
+            .map(|t| 0.5 * (1.0 + (-2.0 * t / tau).exp()))
+            .collect();
         series.push(Series::new(
             format!("{t_c} °C, {n_dev} cells"),
             times.iter().copied().zip(frac.iter().copied()).collect(),

@@ -290,8 +290,16 @@ fn auto_takes_the_iterative_path_on_large_arrays_and_agrees_with_direct() {
         let auto = solve_on(2, Method::Auto);
         let iter = solve_on(2, Method::Iterative);
         let iter1 = solve_on(1, Method::Iterative);
-        assert_eq!(auto.column_currents(), iter.column_currents(), "{what}: Auto");
-        assert_eq!(iter1.column_currents(), iter.column_currents(), "{what}: 1 vs 2 threads");
+        assert_eq!(
+            auto.column_currents(),
+            iter.column_currents(),
+            "{what}: Auto"
+        );
+        assert_eq!(
+            iter1.column_currents(),
+            iter.column_currents(),
+            "{what}: 1 vs 2 threads"
+        );
         let direct = solve_with(&xb, &b, Method::Direct);
         assert_columns_agree(&auto, &direct, &format!("{what} (Auto, iterative)"));
     }
@@ -323,7 +331,10 @@ fn large_batches_keep_the_factor_and_agree_with_single_iterative_solves() {
             let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
             for (j, (x, y)) in got[k].iter().zip(&want).enumerate() {
                 let rel = (x - y).abs() / y.abs().max(1e-13 * scale);
-                assert!(rel <= TOL, "{what} vector {k} column {j}: {x:e} vs {y:e} ({rel:e})");
+                assert!(
+                    rel <= TOL,
+                    "{what} vector {k} column {j}: {x:e} vs {y:e} ({rel:e})"
+                );
             }
         }
     };

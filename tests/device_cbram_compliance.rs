@@ -66,7 +66,10 @@ fn reset_peak_current_and_voltage_follow_the_universal_reset_relation() {
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap();
     let (i_comp, c_set) = (1e-3, 0.08);
-    println!("CBRAM RESET: peak |I| {} A at {} V (I_comp 1 mA, C 0.08 V)", -i[k], v[k]);
+    println!(
+        "CBRAM RESET: peak |I| {} A at {} V (I_comp 1 mA, C 0.08 V)",
+        -i[k], v[k]
+    );
     assert!(
         -i[k] > 0.4 * i_comp && -i[k] < 1.2 * i_comp,
         "I_reset {} A vs I_comp {i_comp}",

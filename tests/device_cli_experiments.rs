@@ -53,7 +53,17 @@ fn nonsense_is_refused_by_the_binary_with_a_message() {
         (vec!["device", "iv", ox, "--vmin", "-1e300"], "breakdown"),
         (vec!["device", "iv", ox, "--period", "0"], "must be > 0"),
         (
-            vec!["device", "pulse", ox, "--amplitude", "1.5", "--width", "0", "--count", "3"],
+            vec![
+                "device",
+                "pulse",
+                ox,
+                "--amplitude",
+                "1.5",
+                "--width",
+                "0",
+                "--count",
+                "3",
+            ],
             "must be > 0",
         ),
         (
@@ -67,7 +77,11 @@ fn nonsense_is_refused_by_the_binary_with_a_message() {
         let t0 = std::time::Instant::now();
         let (ok, err) = xbar(&args);
         // Refused up front, not after running the sweep (1e300 V used to run > 10 minutes).
-        assert!(t0.elapsed().as_secs_f64() < 10.0, "{args:?} took {:?}", t0.elapsed());
+        assert!(
+            t0.elapsed().as_secs_f64() < 10.0,
+            "{args:?} took {:?}",
+            t0.elapsed()
+        );
         assert!(!ok, "{args:?} should fail");
         assert!(
             !err.contains("panicked") && !err.contains("unexpected argument"),

@@ -28,11 +28,25 @@ fn sweep_legs_are_labelled_with_their_direction() {
     let rows: Vec<Vec<f64>> = (0..=40)
         .map(|k| {
             let t = k as f64 / 40.0;
-            let v = if t < 0.25 { 4.0 * t } else if t < 0.75 { 2.0 - 4.0 * t } else { 4.0 * t - 4.0 };
+            let v = if t < 0.25 {
+                4.0 * t
+            } else if t < 0.75 {
+                2.0 - 4.0 * t
+            } else {
+                4.0 * t - 4.0
+            };
             vec![t, v]
         })
         .collect();
-    let s = legs(&rows, 1.0, -1.0, |r| r[1], |r| r[1].abs(), "", SeriesStyle::line());
+    let s = legs(
+        &rows,
+        1.0,
+        -1.0,
+        |r| r[1],
+        |r| r[1].abs(),
+        "",
+        SeriesStyle::line(),
+    );
     let names: Vec<&str> = s.iter().map(|x| x.label.as_str()).collect();
     assert_eq!(names, ["0 → 1 V", "1 V → -1 V", "-1 V → 0"]);
     // Each leg runs the way its label says.

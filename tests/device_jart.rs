@@ -39,7 +39,9 @@ fn the_family_is_registered_and_its_card_loads() {
     assert_eq!(p.r_fil, 45e-9);
     assert_eq!(p.l_disc, 0.4e-9);
     let docs = xbarsim::device::family_param_docs("jart").unwrap();
-    assert!(docs.iter().any(|d| d.key == "params.dw_a" && d.unit == "eV"));
+    assert!(docs
+        .iter()
+        .any(|d| d.key == "params.dw_a" && d.unit == "eV"));
 }
 
 /// Series voltage of the TiOx layer and the self-heated lines:
@@ -49,7 +51,11 @@ fn series_voltage_is_the_closed_form() {
     let p = nominal();
     let i = 1e-3;
     let want = i * (650.0 + 719.2437 * (1.0 + 719.2437 * 3.92e-3 * i * i * 90471.47));
-    assert!(close(p.v_series(i), want, 1e-14), "{} vs {want}", p.v_series(i));
+    assert!(
+        close(p.v_series(i), want, 1e-14),
+        "{} vs {want}",
+        p.v_series(i)
+    );
     // R_disc = l_disc/(N·z·e·µn·A) at N = 1e26 m^-3: 0.4 nm/(1e26·2·e·4e-6·π·(45 nm)²).
     let r = 0.4e-9 / (1e26 * 2.0 * Q * 4e-6 * PI * 45e-9 * 45e-9);
     assert!(close(p.r_disc(1e26), r, 1e-12));
@@ -64,7 +70,10 @@ fn filament_temperature_is_the_closed_form() {
     let vs = p.v_series(i);
     let want = t0 + i * (vm - vs) * 15.72e6;
     assert!(close(p.temperature_at(vm, i, t0), want, 1e-14));
-    assert!(want > t0 + 100.0, "a SET at 0.8 V heats the filament: {want}");
+    assert!(
+        want > t0 + 100.0,
+        "a SET at 0.8 V heats the filament: {want}"
+    );
     let (vm, i) = (0.9, 3e-4);
     let want = t0 + i * (vm - p.v_series(i)) * 0.27 * 15.72e6;
     assert!(close(p.temperature_at(vm, i, t0), want, 1e-14));
@@ -83,11 +92,20 @@ fn ion_current_follows_its_closed_forms() {
     let area = PI * 45e-9 * 45e-9;
     for e in [1e6, 1e7] {
         // γ = 2·E·0.25 nm/(π·1.35 V) ≤ 1.2e-3: the O(γ²) terms are below 1e-5 relative.
-        let mg = 2.0 * 2.0 * Q * c * 0.25e-9 * 2e13 * area
+        let mg = 2.0
+            * 2.0
+            * Q
+            * c
+            * 0.25e-9
+            * 2e13
+            * area
             * (-1.35 / ut).exp()
             * (2.0 * e * 0.25e-9 / (2.0 * ut)).sinh();
         let got = p.ion_current(n, e, t, 1.0);
-        assert!(close(got, mg, 1e-4), "E = {e}: {got:e} vs Mott-Gurney {mg:e}");
+        assert!(
+            close(got, mg, 1e-4),
+            "E = {e}: {got:e} vs Mott-Gurney {mg:e}"
+        );
         assert!(close(p.ion_current(n, -e, t, 1.0), -mg, 1e-4));
     }
     let e1 = PI * 1.35 / (2.0 * 0.25e-9); // γ = 1
@@ -151,7 +169,10 @@ fn static_law_agrees_with_the_aihwkit_fit_of_the_same_model() {
             // Here v = −V_M and I = −I_M.
             let (i, _) = p.current(&cell, -vm, 300.0);
             let want = -aih(vm, n);
-            assert!(close(i, want, 0.05), "V_M {vm}, N {n:e}: {i:e} vs aihwkit {want:e}");
+            assert!(
+                close(i, want, 0.05),
+                "V_M {vm}, N {n:e}: {i:e} vs aihwkit {want:e}"
+            );
         }
     }
 }
@@ -165,7 +186,10 @@ fn current_derivative_is_exact_and_law_is_monotone_in_v() {
         for k in -40..=40 {
             let v = k as f64 * 0.075; // ±3 V: through the linear continuation past ±2 V
             let (i, g) = p.current(&s, v, 300.0);
-            assert!(i.is_finite() && g.is_finite() && g > 0.0, "v {v} N {n:e}: {i} {g}");
+            assert!(
+                i.is_finite() && g.is_finite() && g > 0.0,
+                "v {v} N {n:e}: {i} {g}"
+            );
             assert!(i > prev, "monotone at v {v}, N {n:e}");
             prev = i;
             // h = 1e-4: the ExpLin part of the SET branch cancels to ~1e-3 of its terms, so a
@@ -227,12 +251,18 @@ fn the_published_sweep_sets_abruptly_and_resets_gradually() {
     }
     let set_v = set_v.expect("no SET in the published sweep");
     assert!(set_v > 0.3 && set_v < 1.3, "SET at {set_v} V");
-    let (r0, r1) = (reset_start.expect("no RESET"), reset_end.expect("RESET incomplete"));
+    let (r0, r1) = (
+        reset_start.expect("no RESET"),
+        reset_end.expect("RESET incomplete"),
+    );
     assert!(r0 < -0.3 && r1 >= -1.3, "RESET from {r0} V to {r1} V");
     // Gradual: the RESET spans more than 50 mV of the sweep, while the SET jumps N by 10x
     // within one 2 mV sample.
     assert!(r0 - r1 > 0.05, "RESET from {r0} to {r1}");
-    assert!(max_i < 1e-3 && min_i_read > 2e-7, "{max_i:e} {min_i_read:e}");
+    assert!(
+        max_i < 1e-3 && min_i_read > 2e-7,
+        "{max_i:e} {min_i_read:e}"
+    );
 }
 
 #[test]
@@ -242,9 +272,17 @@ fn n_disc_stays_within_its_bounds_for_any_step() {
     for dt in [1e-9, 1e-6, 1e-3, 1.0, 1e6] {
         let mut s = p.initial_state();
         p.advance(&mut s, 1.5, dt, 300.0, &mut rng);
-        assert!(s.n_disc >= p.n_min && s.n_disc <= p.n_max, "{dt}: {}", s.n_disc);
+        assert!(
+            s.n_disc >= p.n_min && s.n_disc <= p.n_max,
+            "{dt}: {}",
+            s.n_disc
+        );
         p.advance(&mut s, -1.5, dt, 300.0, &mut rng);
-        assert!(s.n_disc >= p.n_min && s.n_disc <= p.n_max, "{dt}: {}", s.n_disc);
+        assert!(
+            s.n_disc >= p.n_min && s.n_disc <= p.n_max,
+            "{dt}: {}",
+            s.n_disc
+        );
     }
     // A long SET ends at N_max, a long RESET at N_min.
     let mut s = p.initial_state();
@@ -261,8 +299,11 @@ fn n_disc_stays_within_its_bounds_for_any_step() {
 #[test]
 fn card_errors_name_the_key() {
     let text = std::fs::read_to_string(card_path()).unwrap();
-    let e = xbarsim::device::parse_card(&card_path(), &text.replace("r_fil = 45e-9", "r_fil = 60e-9"))
-        .unwrap_err();
+    let e = xbarsim::device::parse_card(
+        &card_path(),
+        &text.replace("r_fil = 45e-9", "r_fil = 60e-9"),
+    )
+    .unwrap_err();
     assert_eq!(e.key, "r_fil", "{e}");
     let no_nmin: String = text
         .lines()
@@ -321,14 +362,26 @@ fn fit_recovers_barrier_and_initial_state_of_a_simulated_loop() {
     assert!(st.success());
     let out = std::process::Command::new(xbar)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["fit", "--family", "jart", "--kind", "iv", "--no-compliance", "--data"])
+        .args([
+            "fit",
+            "--family",
+            "jart",
+            "--kind",
+            "iv",
+            "--no-compliance",
+            "--data",
+        ])
         .arg(&meas)
         .arg("-o")
         .arg(dir.path().join("fit"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let value = |key: &str| -> f64 {
         stdout
             .lines()

@@ -48,7 +48,10 @@ fn precessional_regime_at_2_ic_is_sun_2_5_ns() {
     let tau = 1.0 / m.switching_rate(2.0 * ic, AP, T);
     assert!((tau / sun_tau(&m, 2.0 * ic) - 1.0).abs() < 1e-9);
     // device-physics.md §3 and §10 [derived]: ⟨τ⟩_Sun = 2.5 ns at 2·Ic (2.54 ns unrounded).
-    println!("mean switching time at 2·Ic (AP): {tau:e} s (Sun {:e} s)", sun_tau(&m, 2.0 * ic));
+    println!(
+        "mean switching time at 2·Ic (AP): {tau:e} s (Sun {:e} s)",
+        sun_tau(&m, 2.0 * ic)
+    );
     assert!((tau / 2.54e-9 - 1.0).abs() < 0.05, "τ(2 Ic) = {tau}");
 }
 
@@ -102,7 +105,10 @@ fn zero_bias_retention_is_tau0_exp_delta_about_a_minute() {
     let m = card();
     let tau = 1e-9 * m.thermal_stability(T).exp();
     assert!((m.retention_time_s(T) / tau - 1.0).abs() < 1e-12);
-    println!("zero-bias retention at {T} K: τ0·e^Δ = {} s", m.retention_time_s(T));
+    println!(
+        "zero-bias retention at {T} K: τ0·e^Δ = {} s",
+        m.retention_time_s(T)
+    );
     assert!(
         tau > 40.0 && tau < 90.0,
         "Δ = 24.8 means about a minute: {tau} s"

@@ -671,10 +671,12 @@ fn initial_hrs_and_lrs_reach_every_familys_extreme_states() {
         if config.contains("oxram") {
             for k in 0..hrs.cells.len() {
                 let (v, t) = (hrs.v_read, hrs.temp_k);
-                let g_lo = program_read_conductance(&mut hrs.cells[k].clone(), 1e-30, v, t).unwrap();
+                let g_lo =
+                    program_read_conductance(&mut hrs.cells[k].clone(), 1e-30, v, t).unwrap();
                 let g_hi = program_read_conductance(&mut lrs.cells[k].clone(), 1e30, v, t).unwrap();
                 assert!(
-                    (hrs.g[k] - g_lo).abs() <= 1e-12 * g_lo && (lrs.g[k] - g_hi).abs() <= 1e-12 * g_hi,
+                    (hrs.g[k] - g_lo).abs() <= 1e-12 * g_lo
+                        && (lrs.g[k] - g_hi).abs() <= 1e-12 * g_hi,
                     "{config} cell {k}: hrs {:e} vs {g_lo:e} S, lrs {:e} vs {g_hi:e} S",
                     hrs.g[k],
                     lrs.g[k]
@@ -682,7 +684,9 @@ fn initial_hrs_and_lrs_reach_every_familys_extreme_states() {
             }
         }
     }
-    let mut xb = load_config(&root().join("examples/configs/program_1t1r_mtj.toml")).unwrap().xb;
+    let mut xb = load_config(&root().join("examples/configs/program_1t1r_mtj.toml"))
+        .unwrap()
+        .xb;
     let e = set_initial(&mut xb, "middle").unwrap_err().to_string();
     assert!(e.contains("--initial") && e.contains("middle"), "{e}");
 }

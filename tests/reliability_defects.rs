@@ -235,9 +235,21 @@ fn transient_rows_are_at_their_own_time_on_a_square_root_edge() {
             .iter()
             .position(|&x| (x - want).abs() < 1e-15)
             .expect("row");
-        assert!((vin[k] - 2.5).abs() < 1e-9, "v(in) at {want:e} = {}", vin[k]);
-        assert!((vout[k] - 2.5).abs() < 1e-4, "v(out) at {want:e} = {}", vout[k]);
-        assert!((id[k].abs() - 6.25e-5).abs() < 1e-8, "i(vd) at {want:e} = {}", id[k]);
+        assert!(
+            (vin[k] - 2.5).abs() < 1e-9,
+            "v(in) at {want:e} = {}",
+            vin[k]
+        );
+        assert!(
+            (vout[k] - 2.5).abs() < 1e-4,
+            "v(out) at {want:e} = {}",
+            vout[k]
+        );
+        assert!(
+            (id[k].abs() - 6.25e-5).abs() < 1e-8,
+            "i(vd) at {want:e} = {}",
+            id[k]
+        );
     }
 }
 
@@ -310,9 +322,19 @@ fn operating_point_on_a_double_root_is_within_the_default_step_criterion() {
         panic!("expected .op results");
     };
     let v = |rows: &[(String, f64)], name: &str| {
-        rows.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name}")).1
+        rows.iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .1
     };
     let err = (v(a, "v(5)") - v(b, "v(5)")).abs();
-    eprintln!("v(5): xbarsim {} V, ngspice converged {} V, |err| {err:e} V", v(a, "v(5)"), v(b, "v(5)"));
-    assert!(err < 2.6e-4 / 2.0, "v(5) off by {err:e} V (criterion 2.6e-4 V)");
+    eprintln!(
+        "v(5): xbarsim {} V, ngspice converged {} V, |err| {err:e} V",
+        v(a, "v(5)"),
+        v(b, "v(5)")
+    );
+    assert!(
+        err < 2.6e-4 / 2.0,
+        "v(5) off by {err:e} V (criterion 2.6e-4 V)"
+    );
 }

@@ -585,7 +585,12 @@ impl Condensed {
         let xslots: Vec<Slots> = (0..nx).map(|k| slots2(xr[k], xc[k])).collect();
 
         let (chol, lines) = if iterative {
-            (None, Some(Lines::build(xb, net, &xr, &xc, &col_ptr, &row_idx, &xslots)?))
+            (
+                None,
+                Some(Lines::build(
+                    xb, net, &xr, &xc, &col_ptr, &row_idx, &xslots,
+                )?),
+            )
         } else {
             (
                 Some(build_chol(n, &col_ptr, &row_idx, net.nd_ordered)?),

@@ -327,7 +327,10 @@ pub fn set_initial(xb: &mut Crossbar, which: &str) -> Result<(), ProgError> {
         if !xb.cells[k].set_extreme(lrs, &mut rng) {
             return Err(flag(
                 "--initial",
-                format!("{which}: family `{}` has no extreme states", xb.cells[k].family()),
+                format!(
+                    "{which}: family `{}` has no extreme states",
+                    xb.cells[k].family()
+                ),
             ));
         }
         xb.g[k] = xb.cells[k].read_conductance(xb.v_read, xb.temp_k);
