@@ -149,8 +149,9 @@ pub struct LinePlot {
 }
 
 /// Okabe & Ito's colour-blind-safe palette (Okabe, M. & Ito, K., "Color Universal Design", 2008),
-/// black first, yellow dropped (too faint on white), then a few darker extras.
-const PALETTE: [RGBColor; 10] = [
+/// black first, yellow dropped (too faint on white), then darker extras so that figures with
+/// up to 14 series (the peer benchmark) repeat no colour.
+const PALETTE: [RGBColor; 14] = [
     RGBColor(0, 114, 178),   // blue
     RGBColor(213, 94, 0),    // vermillion
     RGBColor(0, 158, 115),   // bluish green
@@ -161,6 +162,10 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(120, 60, 20),   // brown
     RGBColor(100, 100, 100), // grey
     RGBColor(90, 40, 140),   // purple
+    RGBColor(30, 90, 30),    // dark green
+    RGBColor(160, 20, 60),   // crimson
+    RGBColor(20, 40, 110),   // navy
+    RGBColor(140, 140, 30),  // olive
 ];
 
 /// Colour of series number `i`.
@@ -536,11 +541,15 @@ fn draw_line_plot<DB: DrawingBackend>(
             (true, true) => (line_style, none),
         };
         let marker = if with_markers { color.filled() } else { none };
+        // The dash gaps sit either side of the marker (at 11), so a dashed line with markers
+        // still reads as dashed in the legend.
         let glyph = move |(x, y): (i32, i32)| {
             EmptyElement::at((x, y))
-                + PathElement::new(vec![(0, 0), (9, 0)], seg1)
-                + PathElement::new(vec![(9, 0), (14, 0)], seg2)
-                + PathElement::new(vec![(14, 0), (23, 0)], seg1)
+                + PathElement::new(vec![(0, 0), (3, 0)], seg1)
+                + PathElement::new(vec![(3, 0), (6, 0)], seg2)
+                + PathElement::new(vec![(6, 0), (16, 0)], seg1)
+                + PathElement::new(vec![(16, 0), (19, 0)], seg2)
+                + PathElement::new(vec![(19, 0), (23, 0)], seg1)
                 + Circle::new((11, 0), 4, marker)
         };
         let labelled = !s.label.is_empty();
