@@ -131,13 +131,15 @@ fn bad_card_values_name_the_key() {
         (
             "drift_scale = 1.0",
             "drift_scale = -2.0",
-            "variability.drift_scale",
+            "drift_scale",
         ),
         ("q_s_max = 0.2", "qs_max = 0.2", "qs_max"),
     ];
     for (from, to, key) in cases {
         assert!(base.contains(from), "{from}");
-        let err = PcmStatParams::from_toml_str(&base.replace(from, to)).expect_err(to);
+        let err = PcmStatParams::from_toml_str(&base.replace(from, to))
+            .expect_err(to)
+            .to_string();
         assert!(
             err.contains(key),
             "error for `{to}` does not name `{key}`: {err}"

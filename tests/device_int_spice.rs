@@ -91,7 +91,7 @@ fn model_keys_on_the_line_and_errors_name_the_key() {
         panic!("not pcm")
     };
     assert_eq!(p.params().r_set_ohm, 20e3);
-    assert_eq!(p.params().variability.nu_sigma, 0.01);
+    assert_eq!(p.params().nu_sigma, 0.01);
     let e = parse_str(
         "t\n.model cell mtj (tmr0=1 bogus=2)\nN1 a 0 cell\n.end\n",
         None,

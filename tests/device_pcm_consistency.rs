@@ -19,7 +19,13 @@ const T: f64 = 300.0;
 fn pcm() -> PcmModel {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("device-models/pcm_gst_mushroom.toml");
     let mut p = PcmParams::from_toml_file(&path).unwrap();
-    p.variability = Default::default();
+    // No variability: the D2D and C2C coefficients at their declared (zero) defaults.
+    p.nu_sigma = 0.0;
+    p.r_set_sigma_ln = 0.0;
+    p.r_reset_sigma_ln = 0.0;
+    p.v_th_sigma_rel = 0.0;
+    p.set_rate_sigma_ln = 0.0;
+    p.reset_fraction_sigma_rel = 0.0;
     PcmModel::new(p).unwrap()
 }
 

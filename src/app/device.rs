@@ -339,15 +339,18 @@ pub fn devices_markdown() -> String {
          # Device models\n\n\
          Cards live in `device-models/*.toml` and name their `family`. Every family uses one \
          layout: `family`, `source` (and optional `name`) at top level, model parameters under \
-         `[params]`, cycle-to-cycle keys under `[variability.c2c]` and device-to-device spreads \
-         under `[variability.d2d]`. For `oxram`, `cbram` and `fgate` a D2D entry spreads a \
-         `[params]` key (`key = { rel = σ }` lognormal or `{ abs = σ }` normal); `pcm`, \
-         `pcm_stat` and `mtj` declare named sigma keys (e.g. `nu_sigma`), listed below in their \
-         section. The older flat layout of the `pcm`, `pcm_stat` and `mtj` cards (parameters at \
-         top level, sigmas under `[variability]`) is still read and gives the same model \
-         (tests/device_registry.rs). Unknown keys, keys in the wrong section, out-of-range values \
+         `[params]`, cycle-to-cycle and noise coefficients under `[variability.c2c]` and \
+         device-to-device entries under `[variability.d2d]`. In every family a D2D entry may \
+         spread a `[params]` key (`key = { rel = σ }` lognormal or `{ abs = σ }` normal, drawn \
+         in declaration order and kept in range); `pcm` and `mtj` also declare named D2D \
+         coefficients (e.g. `nu_sigma = 0.045`, a plain number), listed below in their section \
+         and applied by the family's own sampling. The older flat layout of the `pcm`, \
+         `pcm_stat` and `mtj` cards (parameters at top level, coefficients under \
+         `[variability]`) is still read and gives the same model (tests/device_registry.rs). \
+         Every family's parameters are declared once, with the same `params!` macro: unknown \
+         keys, keys in the wrong section, values outside the declared range (`allowed` below) \
          and every missing required key (`required` below) are errors naming file, line and \
-         key.\n\n\
+         key; a `.model` line may omit a required key that has a declared default.\n\n\
          The families come from one registry (`registry!` in `src/device/mod.rs`, one line per \
          family): the `Cell` and `Model` enums and their dispatch, the family keys, card and \
          `.model` loading, these tables, the CLI defaults and bias limits, the `--initial \
@@ -372,8 +375,8 @@ pub fn devices_markdown() -> String {
          In a netlist, a cell is `N<name> <n+> <n-> <model>` with either\n\n\
          ```\n.model cell oxram (i0=1e-3 g0=0.25e-9 v0=0.25 g_min=0.2e-9 g_max=1.7e-9 g_ini=1.7e-9)\n\
          .model cell pcm (card=../device-models/pcm_gst_mushroom.toml)\n```\n\n\
-         `.model` keys are the last component of the keys below (`nu_sigma` or \
-         `variability.nu_sigma` for `pcm`, `pcm_stat`, `mtj`); `card=` paths are relative to the netlist file. Netlist \
+         `.model` keys are the last component of the keys below (`nu_sigma`, or \
+         `variability.nu_sigma`); `card=` paths are relative to the netlist file. Netlist \
          cells are the nominal device (no D2D) in the card's initial state. Positive voltage \
          (n+ above n-) is SET for `oxram`, `cbram`, `fgate` and `jart`; for `mtj` positive current \
          drives AP→P; the `pcm` law is odd in V, so either polarity heats (SETs or RESETs) it; \

@@ -28,13 +28,17 @@ use rand_distr::StandardNormal;
 use serde::Deserialize;
 use toml::Spanned;
 
-/// Allowed values of one parameter.
+/// Allowed values of one parameter (always finite).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Range {
     /// `0 < x <= max`.
     Positive { max: f64 },
     /// `min <= x <= max`.
     Closed { min: f64, max: f64 },
+    /// `min < x < max`.
+    Open { min: f64, max: f64 },
+    /// `min <= x < max`.
+    ClosedOpen { min: f64, max: f64 },
 }
 
 pub const fn pos(max: f64) -> Range {
@@ -43,42 +47,105 @@ pub const fn pos(max: f64) -> Range {
 pub const fn closed(min: f64, max: f64) -> Range {
     Range::Closed { min, max }
 }
+pub const fn open(min: f64, max: f64) -> Range {
+    Range::Open { min, max }
+}
+pub const fn closed_open(min: f64, max: f64) -> Range {
+    Range::ClosedOpen { min, max }
+}
+/// Any finite value.
+pub const ANY: Range = Range::Closed {
+    min: f64::NEG_INFINITY,
+    max: f64::INFINITY,
+};
+/// Any finite value `>= 0`.
+pub const NON_NEG: Range = Range::Closed {
+    min: 0.0,
+    max: f64::INFINITY,
+};
+/// Any finite value `> 0`.
+pub const POS: Range = Range::Positive { max: f64::INFINITY };
 
 impl Range {
     pub fn contains(&self, x: f64) -> bool {
         match *self {
             Range::Positive { max } => x > 0.0 && x <= max,
             Range::Closed { min, max } => x >= min && x <= max,
+            Range::Open { min, max } => x > min && x < max,
+            Range::ClosedOpen { min, max } => x >= min && x < max,
         }
     }
     /// Values are strictly positive, so a relative D2D sigma is lognormal.
     pub fn is_positive(&self) -> bool {
         match *self {
             Range::Positive { .. } => true,
-            Range::Closed { min, .. } => min > 0.0,
+            Range::Closed { min, .. } | Range::ClosedOpen { min, .. } => min > 0.0,
+            Range::Open { min, .. } => min >= 0.0,
+        }
+    }
+    /// Lower and upper bound (open or closed).
+    pub fn bounds(&self) -> (f64, f64) {
+        match *self {
+            Range::Positive { max } => (0.0, max),
+            Range::Closed { min, max } | Range::Open { min, max } | Range::ClosedOpen { min, max } => {
+                (min, max)
+            }
         }
     }
     fn clamp(&self, x: f64) -> f64 {
         match *self {
             Range::Positive { max } => x.clamp(f64::MIN_POSITIVE, max),
             Range::Closed { min, max } => x.clamp(min, max),
+            Range::Open { min, max } => x.clamp(min.next_up(), max.next_down()),
+            Range::ClosedOpen { min, max } => x.clamp(min, max.next_down()),
         }
     }
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
+        let (min, max) = self.bounds();
+        if min == f64::NEG_INFINITY && max == f64::INFINITY {
+            return "any finite value".into();
+        }
+        let b = |x: f64| {
+            if x.is_infinite() {
+                format!("{}inf", if x < 0.0 { "-" } else { "" })
+            } else {
+                format!("{x:e}")
+            }
+        };
+        // An infinite bound is never reached (values are finite): an open bracket.
+        let hi = |closed: bool| if closed && max.is_finite() { "]" } else { ")" };
+        let lo = |closed: bool| if closed && min.is_finite() { "[" } else { "(" };
         match *self {
-            Range::Positive { max } => format!("(0, {max:e}]"),
-            Range::Closed { min, max } => format!("[{min:e}, {max:e}]"),
+            Range::Positive { .. } => format!("(0, {}{}", b(max), hi(true)),
+            Range::Closed { .. } => format!("{}{}, {}{}", lo(true), b(min), b(max), hi(true)),
+            Range::Open { .. } => format!("({}, {})", b(min), b(max)),
+            Range::ClosedOpen { .. } => format!("{}{}, {})", lo(true), b(min), b(max)),
         }
     }
 }
 
-/// Where a parameter lives in a card: `[params]` or `[variability.c2c]`.
+/// Where a parameter lives in a card and what it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Physical parameter (`[params]`).
+    /// Physical parameter (`[params]`); may carry a generic D2D spread
+    /// (`[variability.d2d] key = { rel | abs }`).
     P,
-    /// Cycle-to-cycle noise parameter (`[variability.c2c]`).
+    /// Named device-to-device coefficient (`[variability.d2d] key = number`), used by the
+    /// family's own sampling (e.g. a common factor of two thresholds).
+    D2d,
+    /// Cycle-to-cycle / read-noise / statistical coefficient (`[variability.c2c]`).
     C2c,
+}
+
+impl Kind {
+    /// Card section of this kind.
+    pub fn section(self) -> &'static str {
+        match self {
+            Kind::P => "params",
+            Kind::D2d => "variability.d2d",
+            Kind::C2c => "variability.c2c",
+        }
+    }
 }
 
 /// One parameter: name (the card / netlist key), SI unit, default (`None` = required), range,
@@ -89,7 +156,11 @@ pub struct ParamSpec {
     /// Symbol in the source paper (README tables).
     pub symbol: &'static str,
     pub unit: &'static str,
+    /// Value when the key is omitted (`None`: it must be given).
     pub default: Option<f64>,
+    /// A card file must give the key (always so without a default; a key declared
+    /// `#[required]` with a default must be in a card, while a `.model` line may omit it).
+    pub required: bool,
     pub range: Range,
     pub kind: Kind,
     pub doc: &'static str,
@@ -130,12 +201,15 @@ pub trait FamilyParams: Clone + std::fmt::Debug + Sized {
     fn check(&self) -> Result<(), (&'static str, String)>;
 }
 
-/// Declares a family's parameter struct and its `SPECS` table in one place.
+/// Declares a family's parameter struct and its `SPECS` table in one place: one row per
+/// parameter, `name: "symbol", "unit", default, range, Kind, "meaning";`, where the default is
+/// `None` (required) or `Some(x)`, and a row marked `#[required]` must be given in a card file
+/// although it has a default (the value a `.model` line that omits it gets).
 macro_rules! params {
     (
         $(#[$meta:meta])*
         $name:ident, $family:literal {
-            $( $field:ident : $sym:literal, $unit:literal, $default:expr, $range:expr, $kind:ident, $doc:literal; )*
+            $( $(#[$req:ident])? $field:ident : $sym:literal, $unit:literal, $default:expr, $range:expr, $kind:ident, $doc:literal; )*
         }
     ) => {
         $(#[$meta])*
@@ -148,8 +222,9 @@ macro_rules! params {
         impl $name {
             pub const SPECS: &'static [$crate::device::card::ParamSpec] = &[
                 $( $crate::device::card::ParamSpec {
-                    name: stringify!($field), symbol: $sym, unit: $unit, default: $default, range: $range,
-                    kind: $crate::device::card::Kind::$kind, doc: $doc,
+                    name: stringify!($field), symbol: $sym, unit: $unit, default: $default,
+                    required: { let d: Option<f64> = $default; d.is_none() } || !stringify!($($req)?).is_empty(),
+                    range: $range, kind: $crate::device::card::Kind::$kind, doc: $doc,
                 }, )*
             ];
             #[allow(unused_assignments)]
@@ -167,7 +242,9 @@ macro_rules! params {
 }
 pub(crate) use params;
 
-/// Implements `FamilyParams` given the family's `check` function.
+/// Implements `FamilyParams` given the family's `check` function (relations between
+/// parameters; single-parameter ranges come from the declaration), and the card readers
+/// `from_toml_str` / `from_toml_file` / `validate`.
 macro_rules! family_params {
     ($name:ident, $check:path) => {
         impl $crate::device::card::FamilyParams for $name {
@@ -184,6 +261,39 @@ macro_rules! family_params {
             }
             fn check(&self) -> Result<(), (&'static str, String)> {
                 $check(self)
+            }
+        }
+        impl $name {
+            /// Nominal parameters of a card given as TOML text (either layout); errors name
+            /// line and key (file `<card>`).
+            pub fn from_toml_str(text: &str) -> Result<Self, $crate::device::card::CardError> {
+                $crate::device::card::sectioned_card::<Self>(
+                    std::path::Path::new("<card>"),
+                    text,
+                    String::new(),
+                )
+                .map(|c| c.nominal)
+            }
+
+            /// Nominal parameters of a card file; errors name file, line and key.
+            pub fn from_toml_file(
+                path: &std::path::Path,
+            ) -> Result<Self, $crate::device::card::CardError> {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    $crate::device::card::CardError {
+                        file: path.to_path_buf(),
+                        line: None,
+                        key: String::new(),
+                        msg: format!("cannot read card: {e}"),
+                    }
+                })?;
+                $crate::device::card::sectioned_card::<Self>(path, &text, String::new())
+                    .map(|c| c.nominal)
+            }
+
+            /// Every value in its declared range, and the relations between them.
+            pub fn validate(&self) -> Result<(), $crate::device::card::ParamError> {
+                $crate::device::card::validate(self)
             }
         }
     };
@@ -224,17 +334,11 @@ struct CardFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VarFile {
+    /// `{ rel | abs }` spreads of `[params]` keys, or numbers for named D2D coefficients.
     #[serde(default)]
-    d2d: BTreeMap<String, Spanned<SigmaFile>>,
+    d2d: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
     c2c: BTreeMap<String, Spanned<f64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SigmaFile {
-    rel: Option<f64>,
-    abs: Option<f64>,
 }
 
 /// Card-level description before variability: nominal parameters and the D2D spread.
@@ -313,11 +417,22 @@ fn toml_error_key(e: &toml::de::Error, text: &str) -> String {
     }
 }
 
-/// Resolve `(key, value, line)` triples into a validated parameter set.
+/// Where a parameter list comes from: a card file (every `required` key must be given) or a
+/// `.model` line (a key with a default may be omitted; sections are not checked).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Card,
+    Model,
+}
+
+/// Resolve `(key, value, line, section)` entries into a validated parameter set. Order of
+/// checks: unknown key, section, range (each with its line), then the relations between
+/// parameters (`check`, with the defaults filled in), then completeness of a card.
 fn resolve<P: FamilyParams>(
     file: &Path,
     params: &[(String, f64, Option<usize>, Kind)],
     d2d: &[(String, Sigma, Option<usize>)],
+    source: Source,
 ) -> Result<P, CardError> {
     let err = |key: &str, line: Option<usize>, msg: String| CardError {
         file: file.to_path_buf(),
@@ -326,6 +441,7 @@ fn resolve<P: FamilyParams>(
         msg,
     };
     let mut vals: Vec<Option<f64>> = P::SPECS.iter().map(|s| s.default).collect();
+    let mut given = vec![false; P::SPECS.len()];
     let mut lines: Vec<Option<usize>> = vec![None; P::SPECS.len()];
     for (key, value, line, kind) in params {
         let Some(i) = P::SPECS.iter().position(|s| s.name == key) else {
@@ -341,12 +457,12 @@ fn resolve<P: FamilyParams>(
             ));
         };
         let spec = &P::SPECS[i];
-        if spec.kind != *kind {
-            let section = match spec.kind {
-                Kind::P => "[params]",
-                Kind::C2c => "[variability.c2c]",
-            };
-            return Err(err(key, *line, format!("belongs in {section}")));
+        if source == Source::Card && spec.kind != *kind {
+            return Err(err(
+                key,
+                *line,
+                format!("belongs in [{}]", spec.kind.section()),
+            ));
         }
         if !value.is_finite() || !spec.range.contains(*value) {
             return Err(err(
@@ -360,19 +476,21 @@ fn resolve<P: FamilyParams>(
             ));
         }
         vals[i] = Some(*value);
+        given[i] = true;
         lines[i] = *line;
     }
+    let missing = |spec: &ParamSpec| {
+        err(
+            spec.name,
+            None,
+            format!("missing required parameter ({}, {})", spec.unit, spec.doc),
+        )
+    };
     let mut v = Vec::with_capacity(vals.len());
     for (spec, x) in P::SPECS.iter().zip(&vals) {
         match x {
             Some(x) => v.push(*x),
-            None => {
-                return Err(err(
-                    spec.name,
-                    None,
-                    format!("missing required parameter ({}, {})", spec.unit, spec.doc),
-                ))
-            }
+            None => return Err(missing(spec)),
         }
     }
     let mut spread = Vec::new();
@@ -407,21 +525,42 @@ fn resolve<P: FamilyParams>(
             .and_then(|i| lines[i]);
         err(key, line, msg)
     })?;
+    // A card must give every required key: defaults are for `.model` lines and optional knobs
+    // (a card without `tmr0` is an error, not an MTJ with the default TMR).
+    if source == Source::Card {
+        if let Some(spec) = P::SPECS.iter().zip(&given).find(|(s, g)| s.required && !**g) {
+            return Err(missing(spec.0));
+        }
+    }
     Ok(p)
 }
 
-fn card_from<P: FamilyParams>(
-    file: &Path,
-    name: String,
-    source: String,
-    params: &[(String, f64, Option<usize>, Kind)],
-    d2d: &[(String, Sigma, Option<usize>)],
-) -> Result<Card<P>, CardError> {
-    Ok(Card {
-        name,
-        source,
-        nominal: resolve::<P>(file, params, d2d)?,
+/// Every value of `p` in its declared range, and the relations between them (for parameter
+/// sets built in code; cards and `.model` lines are checked as they are read).
+pub fn validate<P: FamilyParams>(p: &P) -> Result<(), ParamError> {
+    for (spec, x) in P::SPECS.iter().zip(p.values()) {
+        if !x.is_finite() || !spec.range.contains(x) {
+            return Err(ParamError {
+                key: spec.name.to_string(),
+                msg: format!(
+                    "{x:e}: {} out of range {}",
+                    spec.unit,
+                    spec.range.describe()
+                ),
+            });
+        }
+    }
+    p.check().map_err(|(key, msg)| ParamError {
+        key: key.to_string(),
+        msg,
     })
+}
+
+/// The family's declared defaults as a parameter set (no D2D spread); `None` if a parameter
+/// has no default.
+pub fn defaults<P: FamilyParams>() -> Option<P> {
+    let v: Option<Vec<f64>> = P::SPECS.iter().map(|s| s.default).collect();
+    Some(P::from_values(&v?, D2dSpec::none()))
 }
 
 #[derive(Deserialize)]
@@ -429,15 +568,13 @@ struct FamilyPeek {
     family: Option<Spanned<String>>,
 }
 
-/// 1-based line where `key` (a card key, possibly `variability.<k>`) is assigned in `text`,
-/// for validation errors of serde-declared cards (the TOML parser only locates syntax errors).
+/// 1-based line where `key` is assigned in `text` (for errors in a card whose layout was
+/// converted, where the TOML parser's positions point into the converted text).
 fn line_of_key(text: &str, key: &str) -> Option<usize> {
-    let bare = key.rsplit('.').next().unwrap_or(key);
     text.lines()
         .position(|l| {
-            let l = l.trim_start();
-            l.strip_prefix(bare)
-                .or_else(|| l.strip_prefix(key))
+            l.trim_start()
+                .strip_prefix(key)
                 .is_some_and(|rest| rest.trim_start().starts_with('='))
         })
         .map(|i| i + 1)
@@ -459,328 +596,235 @@ impl From<ParamError> for String {
     }
 }
 
-/// A serde-declared family's README table: `(key, symbol, unit, default, meaning)` rows;
-/// variability keys are written `variability.<key>`.
-pub type FlatTable = &'static [(&'static str, &'static str, &'static str, f64, &'static str)];
+/// Top-level keys of a card that are not parameters.
+const CARD_META: [&str; 5] = ["family", "source", "name", "notes", "params"];
 
-/// A parameter struct declared by `define_card!` (pcm, pcm_stat, mtj): serde-read, validated
-/// by its own `validate`.
-pub trait FlatParams: Sized + for<'de> Deserialize<'de> {
-    const FAMILY: &'static str;
-    const TABLE: FlatTable;
-    /// `(key, required in a card file)` of the top-level keys.
-    const REQUIRED: &'static [(&'static str, bool)];
-    fn validate(&self) -> Result<(), ParamError>;
-    /// Take the card's `name` and `source` out of the struct (they move to the `Card`).
-    fn take_name_source(&mut self) -> (String, String);
-}
-
-/// Section of a serde-declared family's key: `params` for model parameters, and for a
-/// `variability.<k>` key `variability.d2d` (device-to-device sigmas, documented "D2D: ...")
-/// or `variability.c2c` (per-cycle and read-noise knobs).
-pub fn flat_section(table: FlatTable, key: &str) -> &'static str {
-    match table.iter().find(|r| r.0 == key) {
-        Some(r) if r.0.starts_with("variability.") => {
-            if r.4.starts_with("D2D") {
-                "variability.d2d"
-            } else {
-                "variability.c2c"
-            }
-        }
-        _ => "params",
-    }
-}
-
-/// The one card layout (`[params]`, `[variability.d2d]`, `[variability.c2c]`) rewritten as the
-/// flat layout a `define_card!` struct deserialises (top-level keys, `[variability]`). A card
-/// already in the old flat layout (no `[params]` table) is returned unchanged, so both layouts
-/// are read. Text that is not valid TOML is also returned unchanged: the serde parser then
-/// reports the syntax error with its position.
-pub fn flatten_layout(
-    text: &str,
-    table: FlatTable,
-) -> Result<std::borrow::Cow<'_, str>, ParamError> {
+/// A card in the old flat layout (parameters at top level, named coefficients in a plain
+/// `[variability]` table) rewritten in the one layout (`[params]`, `[variability.d2d]`,
+/// `[variability.c2c]`), each coefficient in the section its declaration names. `None` when
+/// there is nothing to convert (the card is in the one layout, or is not valid TOML: the
+/// parser then reports the syntax error with its position).
+fn convert_old_layout(text: &str, specs: &[ParamSpec]) -> Result<Option<String>, (String, String)> {
     let Ok(mut t) = text.parse::<toml::Table>() else {
-        return Ok(text.into());
+        return Ok(None);
     };
-    let sectioned = t.contains_key("params")
-        || t.get("variability")
-            .and_then(|v| v.as_table())
-            .is_some_and(|v| v.contains_key("d2d") || v.contains_key("c2c"));
-    if !sectioned {
-        return Ok(text.into());
-    }
-    let bad = |key: &str, msg: String| ParamError {
-        key: key.to_string(),
-        msg,
-    };
-    if let Some(p) = t.remove("params") {
-        let toml::Value::Table(p) = p else {
-            return Err(bad(
-                "params",
-                "(not a table): must be a [params] table".into(),
-            ));
-        };
-        for (k, v) in p {
-            if flat_section(table, &k) != "params" || t.contains_key(&k) {
-                return Err(bad(&k, format!("{v}: not a [params] key of this family")));
-            }
-            t.insert(k, v);
-        }
-    }
-    if let Some(toml::Value::Table(var)) = t.get_mut("variability") {
-        let mut flat = toml::Table::new();
-        for (sub, body) in std::mem::take(var) {
-            let section = format!("variability.{sub}");
-            let toml::Value::Table(body) = body else {
-                return Err(bad(
-                    &section,
-                    format!("{body}: use [variability.d2d] and [variability.c2c] tables"),
-                ));
-            };
-            for (k, v) in body {
-                let full = format!("variability.{k}");
-                let want = flat_section(table, &full);
-                if want == "params" {
-                    return Err(bad(&k, format!("{v}: unknown variability key")));
-                }
-                if want != section {
-                    return Err(bad(&k, format!("{v}: belongs in [{want}]")));
-                }
-                flat.insert(k, v);
-            }
-        }
-        *var = flat;
-    }
-    Ok(toml::to_string(&t).expect("a TOML table serialises").into())
-}
-
-/// A `define_card!` family's card from text in either layout: syntax and unknown keys first
-/// (with the line), then completeness (every required key given), then validation.
-pub(crate) fn flat_card<P: FlatParams, M>(
-    file: &Path,
-    text: &str,
-    default_name: String,
-    build: impl Fn(P) -> Result<M, ParamError>,
-) -> Result<Card<M>, CardError> {
-    let err = |key: String, msg: String| CardError {
-        file: file.to_path_buf(),
-        line: line_of_key(text, &key),
-        key,
-        msg,
-    };
-    let flat = flatten_layout(text, P::TABLE).map_err(|e| err(e.key, e.msg))?;
-    let converted = matches!(flat, std::borrow::Cow::Owned(_));
-    let mut p: P = toml::from_str(&flat).map_err(|e| {
-        let key = toml_error_key(&e, &flat);
-        // Spans point into `flat`; for a converted card, locate the key in the original.
-        let line = if converted {
-            line_of_key(text, &key)
-        } else {
-            e.span().map(|s| line_of(text, s.start))
-        };
-        CardError {
-            file: file.to_path_buf(),
-            line,
-            key,
-            msg: e.message().trim().to_string(),
-        }
-    })?;
-    // Values first (they carry a line), then completeness.
-    let (n, source) = p.take_name_source();
-    let nominal = build(p).map_err(|e| err(e.key, e.msg))?;
-    // A card must give every required key: defaults are for `.model` lines and for the knobs
-    // the declaration marks `#[optional]` (a card without `tmr0` is an error, not an MTJ with
-    // the default TMR).
-    if let Ok(tab) = flat.parse::<toml::Table>() {
-        for &(key, req) in P::REQUIRED {
-            if req && !tab.contains_key(key) {
-                let (unit, meaning) = P::TABLE
-                    .iter()
-                    .find(|r| r.0 == key)
-                    .map(|r| (r.2, r.4))
-                    .unwrap_or(("", ""));
-                return Err(CardError {
-                    file: file.to_path_buf(),
-                    line: None,
-                    key: key.to_string(),
-                    msg: format!("missing required parameter ({unit}: {meaning})"),
-                });
-            }
-        }
-    }
-    Ok(Card {
-        name: if n.is_empty() { default_name } else { n },
-        source,
-        nominal,
-    })
-}
-
-/// A `define_card!` family's model from `.model` keys (bare or `variability.<key>`); every
-/// key may be omitted (defaults).
-pub(crate) fn flat_card_from_params<P: FlatParams, M>(
-    kv: &[(String, f64)],
-    build: impl Fn(P) -> Result<M, ParamError>,
-) -> Result<Card<M>, CardError> {
-    let family = P::FAMILY;
-    let err = |key: &str, msg: String| CardError {
-        file: PathBuf::from(".model"),
-        line: None,
-        key: key.to_string(),
-        msg,
-    };
-    let mut top = toml::Table::new();
-    top.insert("family".into(), toml::Value::String(family.into()));
-    let mut var = toml::Table::new();
-    for (k, v) in kv {
-        let key = k.to_ascii_lowercase();
-        let bare = key.strip_prefix("variability.").unwrap_or(&key).to_string();
-        let is_var = P::TABLE
+    let stray: Vec<String> = t
+        .keys()
+        .filter(|k| !CARD_META.contains(&k.as_str()) && k.as_str() != "variability")
+        .cloned()
+        .collect();
+    let flat_var: Vec<String> = match t.get("variability").and_then(|v| v.as_table()) {
+        Some(v) => v
             .iter()
-            .any(|r| r.0.strip_prefix("variability.") == Some(bare.as_str()));
-        let is_top = !key.starts_with("variability.") && P::TABLE.iter().any(|r| r.0 == key);
-        if !v.is_finite() {
-            return Err(err(&key, format!("value {v} is not finite")));
+            .filter(|(k, val)| !(matches!(k.as_str(), "d2d" | "c2c") && val.is_table()))
+            .map(|(k, _)| k.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    if stray.is_empty() && flat_var.is_empty() {
+        return Ok(None);
+    }
+    fn put(
+        t: &mut toml::Table,
+        path: &[&str],
+        k: String,
+        v: toml::Value,
+    ) -> Result<(), (String, String)> {
+        let mut cur = t;
+        for name in path {
+            cur = cur
+                .entry(name.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .ok_or_else(|| (name.to_string(), format!("`{name}` must be a table")))?;
         }
-        if is_top {
-            top.insert(bare, toml::Value::Float(*v));
-        } else if is_var {
-            var.insert(bare, toml::Value::Float(*v));
-        } else {
-            let known: Vec<&str> = P::TABLE.iter().map(|r| r.0).collect();
-            return Err(err(
-                &key,
-                format!("unknown {family} parameter; known: {}", known.join(", ")),
-            ));
+        if cur.insert(k.clone(), v).is_some() {
+            return Err((k, "given twice (at top level and in its section)".into()));
+        }
+        Ok(())
+    }
+    for k in stray {
+        let v = t.remove(&k).expect("listed above");
+        put(&mut t, &["params"], k, v)?;
+    }
+    // The old layout made `source` optional.
+    t.entry("source")
+        .or_insert_with(|| toml::Value::String(String::new()));
+    if let Some(var) = t.get_mut("variability").and_then(|v| v.as_table_mut()) {
+        let rest: Vec<(String, toml::Value)> = flat_var
+            .into_iter()
+            .map(|k| {
+                let v = var.remove(&k).expect("listed above");
+                (k, v)
+            })
+            .collect();
+        for (k, v) in rest {
+            // An unknown key goes to c2c, where it is reported as unknown.
+            let sub = match specs.iter().find(|s| s.name == k).map(|s| s.kind) {
+                Some(Kind::D2d) => "d2d",
+                _ => "c2c",
+            };
+            put(&mut t, &["variability", sub], k, v)?;
         }
     }
-    top.insert("variability".into(), toml::Value::Table(var));
-    let p: P = top.try_into().map_err(|e: toml::de::Error| {
-        let key = key_in_message(e.message());
-        err(&key, e.message().trim().to_string())
-    })?;
-    let nominal = build(p).map_err(|e| err(&e.key, e.msg))?;
-    Ok(Card {
-        name: String::new(),
-        source: "netlist .model".into(),
-        nominal,
-    })
+    Ok(Some(toml::to_string(&t).expect("a TOML table serialises")))
 }
 
-/// A `define_card!` family's documented parameters.
-pub(crate) fn flat_docs<P: FlatParams>() -> Vec<ParamDoc> {
-    P::TABLE
-        .iter()
-        .map(|&(key, symbol, unit, def, meaning)| {
-            let section = flat_section(P::TABLE, key);
-            let bare = key.strip_prefix("variability.").unwrap_or(key);
-            ParamDoc {
-                key: format!("{section}.{bare}"),
-                symbol,
-                unit,
-                // A card must give a required key; the value shown for those is what a
-                // `.model` line that omits it gets.
-                default: (!P::REQUIRED.iter().any(|&(k, r)| r && k == key)).then_some(def),
-                meaning: meaning.to_string(),
-            }
-        })
-        .collect()
-}
-
-/// A `params!` family's card from text: `[params]`, `[variability.d2d]` (`{ rel | abs }`
-/// spreads of `[params]` keys), `[variability.c2c]`.
+/// A family's card from text: `[params]`, `[variability.d2d]` (`{ rel | abs }` spreads of
+/// `[params]` keys, numbers for named D2D coefficients), `[variability.c2c]`. The old flat
+/// layout of the pcm, pcm_stat and mtj cards is read too.
 pub(crate) fn sectioned_card<P: FamilyParams>(
     file: &Path,
     text: &str,
     default_name: String,
 ) -> Result<Card<P>, CardError> {
-    let card: CardFile = toml::from_str(text).map_err(|e| CardError {
+    let converted = convert_old_layout(text, P::SPECS).map_err(|(key, msg)| CardError {
         file: file.to_path_buf(),
-        line: e.span().map(|s| line_of(text, s.start)),
-        key: toml_error_key(&e, text),
-        msg: e.message().trim().to_string(),
+        line: line_of_key(text, &key),
+        key,
+        msg,
     })?;
-    let ln = |s: &std::ops::Range<usize>| Some(line_of(text, s.start));
+    let parsed = converted.as_deref().unwrap_or(text);
+    // Lines point into the text as written: where the layout was converted, locate the key.
+    let ln = |s: &std::ops::Range<usize>, key: &str| match converted {
+        Some(_) => line_of_key(text, key),
+        None => Some(line_of(text, s.start)),
+    };
+    let card: CardFile = toml::from_str(parsed).map_err(|e| {
+        let key = toml_error_key(&e, parsed);
+        CardError {
+            file: file.to_path_buf(),
+            line: match converted {
+                Some(_) => line_of_key(text, &key),
+                None => e.span().map(|s| line_of(text, s.start)),
+            },
+            key,
+            msg: e.message().trim().to_string(),
+        }
+    })?;
+    if card.family.get_ref() != P::FAMILY {
+        return Err(CardError {
+            file: file.to_path_buf(),
+            line: ln(&card.family.span(), "family"),
+            key: "family".into(),
+            msg: format!("\"{}\": expected \"{}\"", card.family.get_ref(), P::FAMILY),
+        });
+    }
     let mut params: Vec<(String, f64, Option<usize>, Kind)> = card
         .params
         .iter()
-        .map(|(k, v)| (k.clone(), *v.get_ref(), ln(&v.span()), Kind::P))
+        .map(|(k, v)| (k.clone(), *v.get_ref(), ln(&v.span(), k), Kind::P))
         .collect();
     let mut d2d = Vec::new();
     if let Some(var) = &card.variability {
         for (k, v) in &var.c2c {
-            params.push((k.clone(), *v.get_ref(), ln(&v.span()), Kind::C2c));
+            params.push((k.clone(), *v.get_ref(), ln(&v.span(), k), Kind::C2c));
         }
         for (k, v) in &var.d2d {
-            let line = ln(&v.span());
-            let s = match (v.get_ref().rel, v.get_ref().abs) {
-                (Some(r), None) => Sigma::Rel(r),
-                (None, Some(a)) => Sigma::Abs(a),
-                _ => {
-                    return Err(CardError {
-                        file: file.to_path_buf(),
-                        line,
-                        key: k.clone(),
-                        msg: "give exactly one of `rel` or `abs`".into(),
-                    })
-                }
+            let line = ln(&v.span(), k);
+            let bad = |msg: &str| CardError {
+                file: file.to_path_buf(),
+                line,
+                key: k.clone(),
+                msg: msg.into(),
             };
-            d2d.push((k.clone(), s, line));
+            match v.get_ref() {
+                toml::Value::Float(x) => params.push((k.clone(), *x, line, Kind::D2d)),
+                toml::Value::Integer(x) => params.push((k.clone(), *x as f64, line, Kind::D2d)),
+                toml::Value::Table(t) => {
+                    let num = |name: &str| match t.get(name) {
+                        None => Ok(None),
+                        Some(toml::Value::Float(x)) => Ok(Some(*x)),
+                        Some(toml::Value::Integer(x)) => Ok(Some(*x as f64)),
+                        Some(_) => Err(bad(&format!("`{name}` must be a number"))),
+                    };
+                    if let Some(other) = t.keys().find(|n| *n != "rel" && *n != "abs") {
+                        return Err(bad(&format!(
+                            "unknown field `{other}`; give exactly one of `rel` or `abs`"
+                        )));
+                    }
+                    let s = match (num("rel")?, num("abs")?) {
+                        (Some(r), None) => Sigma::Rel(r),
+                        (None, Some(a)) => Sigma::Abs(a),
+                        _ => return Err(bad("give exactly one of `rel` or `abs`")),
+                    };
+                    d2d.push((k.clone(), s, line));
+                }
+                _ => {
+                    return Err(bad(
+                        "a D2D entry is `{ rel = … }` / `{ abs = … }` for a [params] key, or a number for a named D2D coefficient",
+                    ))
+                }
+            }
         }
     }
-    let _ = (&card.notes, &card.family);
+    let _ = &card.notes;
     let name = card.name.clone().unwrap_or(default_name);
-    card_from::<P>(file, name, card.source.clone(), &params, &d2d)
+    Ok(Card {
+        name,
+        source: card.source.clone(),
+        nominal: resolve::<P>(file, &params, &d2d, Source::Card)?,
+    })
 }
 
-/// A `params!` family's model from `.model` keys (C2C keys included, no D2D spread).
+/// A family's model from `.model` keys (every section's keys, bare or as
+/// `variability.<key>`; no D2D spread).
 pub(crate) fn sectioned_card_from_params<P: FamilyParams>(
     kv: &[(String, f64)],
 ) -> Result<Card<P>, CardError> {
     let params: Vec<_> = kv
         .iter()
         .map(|(k, v)| {
-            let key = k.to_ascii_lowercase();
+            let key = bare_key(&k.to_ascii_lowercase()).to_string();
             let kind = P::SPECS
                 .iter()
                 .find(|s| s.name == key)
-                .map(|s| s.kind)
-                .unwrap_or(Kind::P);
+                .map_or(Kind::P, |s| s.kind);
             (key, *v, None, kind)
         })
         .collect();
-    card_from::<P>(
-        Path::new(".model"),
-        String::new(),
-        "netlist .model".into(),
-        &params,
-        &[],
-    )
+    Ok(Card {
+        name: String::new(),
+        source: "netlist .model".into(),
+        nominal: resolve::<P>(Path::new(".model"), &params, &[], Source::Model)?,
+    })
 }
 
-/// A `params!` family's documented parameters.
+/// `key` without a `variability.`, `variability.d2d.` or `variability.c2c.` prefix.
+fn bare_key(key: &str) -> &str {
+    let k = key.strip_prefix("variability.").unwrap_or(key);
+    k.strip_prefix("d2d.")
+        .or_else(|| k.strip_prefix("c2c."))
+        .unwrap_or(k)
+}
+
+/// A family's documented parameters.
 pub(crate) fn sectioned_docs<P: FamilyParams>() -> Vec<ParamDoc> {
     P::SPECS
         .iter()
         .map(|p| ParamDoc {
-            key: match p.kind {
-                Kind::P => format!("params.{}", p.name),
-                Kind::C2c => format!("variability.c2c.{}", p.name),
-            },
+            key: format!("{}.{}", p.kind.section(), p.name),
             symbol: p.symbol,
             unit: p.unit,
-            default: p.default,
-            meaning: format!("{}; allowed {}", p.doc, p.range.describe()),
+            // A key a card must give shows as required (a `.model` line may still omit
+            // one that has a default).
+            default: if p.required { None } else { p.default },
+            meaning: format!(
+                "{}; allowed {}",
+                p.doc.trim_end_matches('.'),
+                p.range.describe()
+            ),
         })
         .collect()
 }
 
-/// Section of a `params!` family's key.
+/// Section of a family's key (bare or `variability.<key>`).
 pub(crate) fn sectioned_section<P: FamilyParams>(key: &str) -> &'static str {
-    match P::SPECS.iter().find(|s| s.name == key).map(|s| s.kind) {
-        Some(Kind::C2c) => "variability.c2c",
-        _ => "params",
-    }
+    let key = bare_key(key);
+    P::SPECS
+        .iter()
+        .find(|s| s.name == key)
+        .map_or("params", |s| s.kind.section())
 }
 
 /// Parse a card from TOML text; `file` is used in error messages only. The family's registry
@@ -937,10 +981,11 @@ pub fn exp_lim(x: f64) -> (f64, f64) {
     }
 }
 
-/// The card plumbing of a [`crate::device::model::Family`] whose parameters are declared with
-/// `params!` (their [`FamilyParams`] table): card loading, `.model` keys, values, docs,
-/// validation table and sections all come from that one declaration. Used inside the family's
-/// `impl Family for …` block, so every such family shares one implementation.
+/// The card plumbing of a [`crate::device::model::Family`]: card loading, `.model` keys,
+/// values, docs, validation table and sections, all from the family's one `params!`
+/// declaration. Used inside the family's `impl Family for …` block. `()`: the family type is
+/// the `params!` struct itself; `($params, $build)`: the family type is built from a `params!`
+/// struct by `$build(params) -> Result<Self, ParamError>` and exposes it as `self.params()`.
 macro_rules! sectioned_card_plumbing {
     () => {
         fn card_from_toml(
@@ -966,52 +1011,67 @@ macro_rules! sectioned_card_plumbing {
                 .collect()
         }
 
-        fn param_docs() -> Vec<$crate::device::card::ParamDoc> {
-            $crate::device::card::sectioned_docs::<Self>()
-        }
-
-        fn specs() -> Option<&'static [$crate::device::card::ParamSpec]> {
-            Some(Self::SPECS)
-        }
-
-        fn section_of(key: &str) -> &'static str {
-            $crate::device::card::sectioned_section::<Self>(key)
-        }
+        $crate::device::card::sectioned_card_plumbing!(@common Self);
     };
-}
-pub(crate) use sectioned_card_plumbing;
-
-/// The card plumbing of a family whose parameters are a `define_card!` table `$params`
-/// ([`FlatParams`]) built into the model by its `new`: the same methods as
-/// [`sectioned_card_plumbing`], from that table.
-macro_rules! flat_card_plumbing {
-    ($params:ty) => {
+    ($params:ty, $build:path) => {
         fn card_from_toml(
             file: &std::path::Path,
             text: &str,
             name: String,
         ) -> Result<$crate::device::card::Card<Self>, $crate::device::card::CardError> {
-            $crate::device::card::flat_card(file, text, name, Self::new)
+            let c = $crate::device::card::sectioned_card::<$params>(file, text, name)?;
+            $crate::device::card::build_card(c, file, $build)
         }
 
         fn card_from_params(
             kv: &[(String, f64)],
         ) -> Result<$crate::device::card::Card<Self>, $crate::device::card::CardError> {
-            $crate::device::card::flat_card_from_params(kv, Self::new)
+            let c = $crate::device::card::sectioned_card_from_params::<$params>(kv)?;
+            $crate::device::card::build_card(c, std::path::Path::new(".model"), $build)
         }
 
         fn param_values(&self) -> Vec<(&'static str, f64)> {
-            self.params().numeric_values()
+            use $crate::device::card::FamilyParams;
+            <$params>::SPECS
+                .iter()
+                .map(|s| s.name)
+                .zip(self.params().values())
+                .collect()
         }
 
+        $crate::device::card::sectioned_card_plumbing!(@common $params);
+    };
+    (@common $params:ty) => {
         fn param_docs() -> Vec<$crate::device::card::ParamDoc> {
-            $crate::device::card::flat_docs::<$params>()
+            $crate::device::card::sectioned_docs::<$params>()
+        }
+
+        fn specs() -> Option<&'static [$crate::device::card::ParamSpec]> {
+            Some(<$params>::SPECS)
         }
 
         fn section_of(key: &str) -> &'static str {
-            use $crate::device::card::FlatParams;
-            $crate::device::card::flat_section(<$params>::TABLE, key)
+            $crate::device::card::sectioned_section::<$params>(key)
         }
     };
 }
-pub(crate) use flat_card_plumbing;
+pub(crate) use sectioned_card_plumbing;
+
+/// A card of parameters turned into a card of the family's model by `build` (which validated
+/// parameters pass; an error still names its key).
+pub fn build_card<P, M>(
+    c: Card<P>,
+    file: &Path,
+    build: impl Fn(P) -> Result<M, ParamError>,
+) -> Result<Card<M>, CardError> {
+    Ok(Card {
+        name: c.name,
+        source: c.source,
+        nominal: build(c.nominal).map_err(|e| CardError {
+            file: file.to_path_buf(),
+            line: None,
+            key: e.key,
+            msg: e.msg,
+        })?,
+    })
+}

@@ -236,7 +236,7 @@ macro_rules! registry {
                 None
             }
 
-            /// Validation table of a `params!` family (`None` for other or unknown families).
+            /// Validation table of `family` (`None`: unknown family).
             pub fn specs(family: &str) -> Option<&'static [ParamSpec]> {
                 $( if family == <$m::$ty as Family>::KEY {
                     return <$m::$ty as Family>::specs();
@@ -276,8 +276,7 @@ macro_rules! registry {
             }
 
             /// Nominal parameter values (key, SI value) in declaration order, e.g. for writing
-            /// a `.model` line that [`model_from_params`] reads back. Serde-declared families
-            /// list their variability keys as `variability.<key>`.
+            /// a `.model` line that [`model_from_params`] reads back (variability keys bare).
             pub fn params(&self) -> Vec<(&'static str, f64)> {
                 match self { $( Model::$variant(c) => c.nominal.param_values(), )* }
             }
@@ -302,9 +301,8 @@ registry! {
     Jart => jart::Params,
 }
 
-/// Validation table (ranges, sections) of a `params!`-declared family; `None` for the
-/// serde-declared ones (`pcm`, `pcm_stat`, `mtj`, which validate in their own `validate()`).
-/// Use [`family_param_docs`] for a table of every family.
+/// Validation table (ranges, sections, defaults) of a family, from its one `params!`
+/// declaration; `None` for an unknown family.
 pub fn family_specs(family: &str) -> Option<&'static [ParamSpec]> {
     Model::specs(family)
 }

@@ -96,10 +96,8 @@ pub trait Family: CompactModel + PartialEq + 'static {
     /// Every parameter, documented (README tables, `--help`).
     fn param_docs() -> Vec<super::card::ParamDoc>;
 
-    /// Validation table of a `params!`-declared family (`None` for the serde-declared ones).
-    fn specs() -> Option<&'static [super::card::ParamSpec]> {
-        None
-    }
+    /// Validation table of the family's `params!` declaration.
+    fn specs() -> Option<&'static [super::card::ParamSpec]>;
 
     /// Section of the card (`params`, `variability.d2d`, `variability.c2c`) that `key` lives in.
     fn section_of(key: &str) -> &'static str;

@@ -36,9 +36,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::card::ParamError;
+use super::card::{
+    closed, family_params, open, params, sample_params, ParamError, NON_NEG, POS,
+};
 use super::model::{CompactModel, K_B, Q_E};
-use super::pcm::{check, define_card};
 
 /// Vacuum permeability (CODATA 2018), H/m.
 pub const MU_0: f64 = 1.256_637_062_12e-6;
@@ -49,112 +50,67 @@ pub const M_E: f64 = 9.109_383_701_5e-31;
 /// Euler's constant as rounded in the Sun model [MTJ-Q].
 pub const EULER_C: f64 = 0.577;
 
-define_card! {
-    /// Parameters of the two-state MTJ (one device after D2D sampling).
-    card MtjParams, family "mtj";
-    /// MTJ device-to-device variability (the source's RA_G, TMR_G, IC_G Monte-Carlo knobs).
-    /// Cycle-to-cycle randomness is the intrinsic stochastic switching.
-    variability MtjVariability;
-    table PARAMS;
-    params {
-        ra_ohm_um2: "RA", "Ω·µm²", 4.7597,
+params! {
+    /// Parameters of the two-state MTJ (one device after D2D sampling). The D2D coefficients
+    /// are the source's RA_G, TMR_G, IC_G Monte-Carlo knobs; cycle-to-cycle randomness is the
+    /// intrinsic stochastic switching.
+    MtjParams, "mtj" {
+        #[required] ra_ohm_um2: "RA", "Ω·µm²", Some(4.7597), POS, P,
             "Resistance-area product of the parallel state; R_P = RA/Area.";
-        diameter_m: "d", "m", 40.0e-9,
+        #[required] diameter_m: "d", "m", Some(40.0e-9), POS, P,
             "Diameter of the circular pillar; Area = π·d²/4.";
-        t_free_m: "t_fl", "m", 1.0e-9,
+        #[required] t_free_m: "t_fl", "m", Some(1.0e-9), POS, P,
             "Free-layer thickness; Vol = Area·t_fl.";
-        tmr0: "TMR0", "1", 1.2,
+        #[required] tmr0: "TMR0", "1", Some(1.2), NON_NEG, P,
             "Zero-bias tunnelling magnetoresistance ratio (R_AP − R_P)/R_P.";
-        v_h_v: "V_h", "V", 0.5,
+        #[required] v_h_v: "V_h", "V", Some(0.5), POS, P,
             "Bias at which TMR falls to TMR0/2.";
-        alpha: "α", "1", 0.01,
+        #[required] alpha: "α", "1", Some(0.01), POS, P,
             "Gilbert damping of the free layer.";
-        tau0_s: "τ0", "s", 1.0e-9,
+        #[required] tau0_s: "τ0", "s", Some(1.0e-9), POS, P,
             "Attempt time of thermally activated switching.";
-        polarization: "P", "1", 0.56,
+        #[required] polarization: "P", "1", Some(0.56), open(0.0, 1.0), P,
             "Spin polarisation of the tunnelling current.";
-        ms_a_per_m: "M_s", "A/m", 3.25e5,
+        #[required] ms_a_per_m: "M_s", "A/m", Some(3.25e5), POS, P,
             "Saturation magnetisation of the free layer.";
-        hk_a_per_m: "H_k", "A/m", 4.0e5,
+        #[required] hk_a_per_m: "H_k", "A/m", Some(4.0e5), POS, P,
             "Perpendicular anisotropy field of the free layer.";
-        #[optional]
-        ic_scale: "IC_G", "1", 1.0,
+        ic_scale: "IC_G", "1", Some(1.0), POS, P,
             "Multiplier of both critical currents (the source's IC_G).";
-        #[optional]
-        i_reset_a: "I_min", "A", 1.0e-6,
+        i_reset_a: "I_min", "A", Some(1.0e-6), POS, P,
             "Ignored (kept so old cards load): the source reset its hazard integral below this |I|; the hazard now integrates at every bias, so zero-bias thermal flips are modelled.";
-        #[optional]
-        nb_max_ic_ratio: "x_NB", "1", 0.8,
+        nb_max_ic_ratio: "x_NB", "1", Some(0.8), open(0.0, 1.0), P,
             "Largest I/Ic at which the Néel-Brown law is used as is (it needs Δ·(1 − I/Ic) ≫ 1).";
-        #[optional]
-        sun_min_ic_ratio: "x_Sun", "1", 1.5,
+        sun_min_ic_ratio: "x_Sun", "1", Some(1.5), open(1.0, f64::INFINITY), P,
             "Smallest I/Ic at which the Sun precessional law is used as is; between x_NB and x_Sun a monotone C¹ join.";
-        #[optional]
-        initial_ap: "s0", "1", 0.0,
+        initial_ap: "s0", "1", Some(0.0), closed(0.0, 1.0), P,
             "Initial orientation: 0 = parallel, 1 = antiparallel.";
-    }
-    variability_params {
-        ra_sigma_ln: "σ_RA", "1", 0.0,
+        ra_sigma_ln: "σ_RA", "1", Some(0.0), closed(0.0, 1.0), D2d,
             "D2D: lognormal sigma of RA.";
-        tmr_sigma_rel: "σ_TMR", "1", 0.0,
+        tmr_sigma_rel: "σ_TMR", "1", Some(0.0), closed(0.0, 1.0), D2d,
             "D2D: relative std of TMR0.";
-        ic_sigma_rel: "σ_Ic", "1", 0.0,
+        ic_sigma_rel: "σ_Ic", "1", Some(0.0), closed(0.0, 1.0), D2d,
             "D2D: relative std of ic_scale.";
     }
 }
 
-impl MtjParams {
-    /// Validates every parameter; the error names the offending key.
-    pub fn validate(&self) -> Result<(), ParamError> {
-        self.validate_common()?;
-        for (k, v) in [
-            ("ra_ohm_um2", self.ra_ohm_um2),
-            ("diameter_m", self.diameter_m),
-            ("t_free_m", self.t_free_m),
-            ("v_h_v", self.v_h_v),
-            ("alpha", self.alpha),
-            ("tau0_s", self.tau0_s),
-            ("ms_a_per_m", self.ms_a_per_m),
-            ("hk_a_per_m", self.hk_a_per_m),
-            ("ic_scale", self.ic_scale),
-            ("i_reset_a", self.i_reset_a),
-        ] {
-            check(k, v, v > 0.0, "must be > 0")?;
-        }
-        check(
-            "nb_max_ic_ratio",
-            self.nb_max_ic_ratio,
-            self.nb_max_ic_ratio > 0.0 && self.nb_max_ic_ratio < 1.0,
-            "must be in (0, 1)",
-        )?;
-        check(
-            "sun_min_ic_ratio",
-            self.sun_min_ic_ratio,
-            self.sun_min_ic_ratio > 1.0 && self.sun_min_ic_ratio.is_finite(),
-            "must be > 1",
-        )?;
-        check("tmr0", self.tmr0, self.tmr0 >= 0.0, "must be >= 0")?;
-        check(
-            "polarization",
-            self.polarization,
-            self.polarization > 0.0 && self.polarization < 1.0,
-            "must be in (0, 1)",
-        )?;
-        check(
+/// Relations between MTJ parameters (single-parameter ranges are declared above): the
+/// orientation is one of two.
+fn check(p: &MtjParams) -> Result<(), (&'static str, String)> {
+    if p.initial_ap != 0.0 && p.initial_ap != 1.0 {
+        return Err((
             "initial_ap",
-            self.initial_ap,
-            self.initial_ap == 0.0 || self.initial_ap == 1.0,
-            "must be 0 (parallel) or 1 (antiparallel)",
-        )?;
-        let v = &self.variability;
-        for (k, s) in [
-            ("variability.ra_sigma_ln", v.ra_sigma_ln),
-            ("variability.tmr_sigma_rel", v.tmr_sigma_rel),
-            ("variability.ic_sigma_rel", v.ic_sigma_rel),
-        ] {
-            check(k, s, (0.0..=1.0).contains(&s), "must be in [0, 1]")?;
-        }
-        Ok(())
+            format!("{}: must be 0 (parallel) or 1 (antiparallel)", p.initial_ap),
+        ));
+    }
+    Ok(())
+}
+family_params!(MtjParams, check);
+
+impl Default for MtjParams {
+    /// The declared defaults, no D2D spread.
+    fn default() -> Self {
+        super::card::defaults().expect("every mtj parameter has a default")
     }
 }
 
@@ -218,11 +174,6 @@ impl MtjModel {
             ic_p_ap: ic0 / g_p_ap,
             p: params,
         })
-    }
-
-    /// Parses, validates and builds from TOML text.
-    pub fn from_toml_str(text: &str) -> Result<Self, String> {
-        Self::new(MtjParams::from_toml_str(text)?).map_err(String::from)
     }
 
     /// The parameters of this device.
@@ -472,11 +423,14 @@ impl CompactModel for MtjModel {
 
     fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {
         let mut p = self.p.clone();
-        let v = &self.p.variability;
+        let v = &self.p;
         let mut n = || -> f64 { rng.sample(StandardNormal) };
         p.ra_ohm_um2 *= (v.ra_sigma_ln * n()).exp();
         p.tmr0 = (p.tmr0 * (1.0 + v.tmr_sigma_rel * n())).max(0.0);
         p.ic_scale = (p.ic_scale * (1.0 + v.ic_sigma_rel * n())).max(0.05);
+        // Spreads of single parameters (`[variability.d2d] key = { rel | abs }`), kept in
+        // range; no draw without them.
+        let p = sample_params(&p, rng);
         // The sampled values stay inside the validated domain, so this cannot fail.
         Self::new(p).expect("sampled MTJ parameters stay valid")
     }
@@ -565,5 +519,5 @@ impl super::model::Family for MtjModel {
         super::spice_expr::mtj(self, s, v, temp_k)
     }
 
-    super::card::flat_card_plumbing!(MtjParams);
+    super::card::sectioned_card_plumbing!(MtjParams, MtjModel::new);
 }

@@ -37,316 +37,105 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::card::ParamError;
+use super::card::{
+    closed, closed_open, family_params, params, sample_params, ParamError, NON_NEG, POS,
+};
 use super::model::{CompactModel, K_B, Q_E};
 
-/// Checks one scalar parameter and names its key in the error.
-pub(crate) fn check(key: &str, value: f64, ok: bool, requirement: &str) -> Result<(), ParamError> {
-    if value.is_finite() && ok {
-        Ok(())
-    } else {
-        Err(ParamError {
-            key: key.to_string(),
-            msg: format!("{value}: {requirement}"),
-        })
-    }
-}
-
-/// Declares a card once: the parameter struct (serde, unknown keys rejected, defaults), its
-/// variability sub-struct, the `Default` impls and the README table, from a single list of
-/// `key: symbol, unit, default, meaning` rows (one declaration per parameter).
-macro_rules! define_card {
-    (
-        $(#[$cmeta:meta])*
-        card $name:ident, family $family:literal;
-        $(#[$vmeta:meta])*
-        variability $vname:ident;
-        table $table:ident;
-        params { $( $(#[$opt:ident])? $field:ident : $sym:literal, $unit:literal, $def:expr, $meaning:literal; )* }
-        variability_params { $( $vfield:ident : $vsym:literal, $vunit:literal, $vdef:expr, $vmeaning:literal; )* }
-    ) => {
-        $(#[$vmeta])*
-        #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
-        #[serde(deny_unknown_fields, default)]
-        pub struct $vname {
-            $(
-                #[doc = concat!($vmeaning, " Symbol `", $vsym, "`, unit ", $vunit, ", default ", stringify!($vdef), ".")]
-                pub $vfield: f64,
-            )*
-        }
-
-        impl Default for $vname {
-            fn default() -> Self {
-                Self { $( $vfield: $vdef, )* }
-            }
-        }
-
-        $(#[$cmeta])*
-        #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
-        #[serde(deny_unknown_fields, default)]
-        pub struct $name {
-            #[doc = concat!("Card family tag; must be \"", $family, "\" (default).")]
-            pub family: String,
-            /// Free-form card name (default empty).
-            pub name: String,
-            /// Citation of the published source of the values (default empty).
-            pub source: String,
-            $(
-                #[doc = concat!($meaning, " Symbol `", $sym, "`, unit ", $unit, ", default ", stringify!($def), ".")]
-                pub $field: f64,
-            )*
-            /// Device-to-device and cycle-to-cycle variability (TOML table `[variability]`).
-            pub variability: $vname,
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self {
-                    family: $family.to_string(),
-                    name: String::new(),
-                    source: String::new(),
-                    $( $field: $def, )*
-                    variability: $vname::default(),
-                }
-            }
-        }
-
-        /// README table: (key, symbol, unit, default, meaning). Variability keys are prefixed
-        /// `variability.`.
-        pub const $table: &[(&str, &str, &str, f64, &str)] = &[
-            $( (stringify!($field), $sym, $unit, $def, $meaning), )*
-            $( (concat!("variability.", stringify!($vfield)), $vsym, $vunit, $vdef, $vmeaning), )*
-        ];
-
-        impl $name {
-            /// Whether each top-level key must appear in a card file (rows without `#[optional]`).
-            /// A card that omits a required key is an error; `.model` lines may omit any key.
-            pub const REQUIRED: &[(&str, bool)] = &[
-                $( (stringify!($field), stringify!($($opt)?).is_empty()), )*
-            ];
-
-            /// Parses a TOML card (unknown keys and type errors are reported with line and
-            /// column by the TOML parser) and validates it.
-            /// Either card layout is read (see [`crate::device::card::flatten_layout`]).
-            pub fn from_toml_str(text: &str) -> Result<Self, String> {
-                let text = $crate::device::card::flatten_layout(text, $table)?;
-                let p: Self = toml::from_str(&text).map_err(|e| e.to_string())?;
-                p.validate()?;
-                Ok(p)
-            }
-
-            /// Reads and parses a card file; errors start with the file name.
-            pub fn from_toml_file(path: &std::path::Path) -> Result<Self, String> {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                Self::from_toml_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-            }
-
-            /// All numeric parameters as (key, value) in table order (variability keys prefixed
-            /// `variability.`), e.g. to write them back as a card or a `.model` line.
-            pub fn numeric_values(&self) -> Vec<(&'static str, f64)> {
-                vec![
-                    $( (stringify!($field), self.$field), )*
-                    $( (concat!("variability.", stringify!($vfield)), self.variability.$vfield), )*
-                ]
-            }
-
-            /// Checks the family tag and that every number is finite.
-            fn validate_common(&self) -> Result<(), $crate::device::card::ParamError> {
-                if self.family != $family {
-                    return Err($crate::device::card::ParamError {
-                        key: "family".into(),
-                        msg: format!("\"{}\": expected \"{}\"", self.family, $family),
-                    });
-                }
-                for (k, v) in self.numeric_values() {
-                    $crate::device::pcm::check(k, v, true, "must be a finite number")?;
-                }
-                Ok(())
-            }
-        }
-
-        impl $crate::device::card::FlatParams for $name {
-            const FAMILY: &'static str = $family;
-            const TABLE: $crate::device::card::FlatTable = $table;
-            const REQUIRED: &'static [(&'static str, bool)] = $name::REQUIRED;
-            fn validate(&self) -> Result<(), $crate::device::card::ParamError> {
-                $name::validate(self)
-            }
-            fn take_name_source(&mut self) -> (String, String) {
-                (std::mem::take(&mut self.name), std::mem::take(&mut self.source))
-            }
-        }
-    };
-}
-pub(crate) use define_card;
-
-define_card! {
-    /// Parameters of the physical PCM model (one device after D2D sampling).
-    card PcmParams, family "pcm";
-    /// PCM variability. D2D sigmas are applied by `sample_device`; C2C sigmas by `advance`,
-    /// drawn once per programming pulse (a pulse starts when the cell heats above ambient by
-    /// more than 50 K), so the draw does not depend on how the caller slices the pulse in time.
-    variability PcmVariability;
-    table PARAMS;
-    params {
-        r_set_ohm: "R_c", "Ω", 40.0e3,
+params! {
+    /// Parameters of the physical PCM model (one device after D2D sampling). The named D2D
+    /// coefficients are applied by `sample_device`; the C2C ones by `advance`, drawn once per
+    /// programming pulse (a pulse starts when the cell heats above ambient by more than 50 K),
+    /// so the draw does not depend on how the caller slices the pulse in time.
+    PcmParams, "pcm" {
+        #[required] r_set_ohm: "R_c", "Ω", Some(40.0e3), POS, P,
             "Read resistance of the fully crystalline (SET) cell.";
-        r_reset_ohm: "R_a", "Ω", 4.0e6,
+        #[required] r_reset_ohm: "R_a", "Ω", Some(4.0e6), POS, P,
             "Read resistance of the fully amorphous (RESET) cell at the drift reference time t0.";
-        v_th_reset_v: "V_th,a", "V", 1.2,
+        #[required] v_th_reset_v: "V_th,a", "V", Some(1.2), POS, P,
             "Threshold-switching voltage of the fully amorphous cell.";
-        v_th_set_v: "V_th,c", "V", 0.9,
+        #[required] v_th_set_v: "V_th,c", "V", Some(0.9), POS, P,
             "Threshold voltage extrapolated to x = 0; V_th is linear in the amorphous fraction.";
-        #[optional]
-        v_th_width_v: "w_th", "V", 0.02,
+        v_th_width_v: "w_th", "V", Some(0.02), POS, P,
             "Smoothing width of the threshold gate (in V, at V = V_th).";
-        v_on_v: "V_ON", "V", 0.8,
+        #[required] v_on_v: "V_ON", "V", Some(0.8), NON_NEG, P,
             "Holding (ON-branch offset) voltage: after switching V = V_ON + R_ON·I.";
-        r_on_ohm: "R_ON", "Ω", 5.0e3,
+        #[required] r_on_ohm: "R_ON", "Ω", Some(5.0e3), POS, P,
             "Dynamic resistance of the switched ON branch, heater included.";
-        #[optional]
-        v_on_width_v: "w_ON", "V", 0.02,
+        v_on_width_v: "w_ON", "V", Some(0.02), POS, P,
             "Smoothing width of the ON-branch knee at V_ON.";
-        r_th_k_per_w: "R_th", "K/W", 2.0e6,
+        #[required] r_th_k_per_w: "R_th", "K/W", Some(2.0e6), POS, P,
             "Thermal resistance from the active region to ambient: T = T_amb + R_th·|I·V|.";
-        t_melt_k: "T_melt", "K", 900.0,
+        #[required] t_melt_k: "T_melt", "K", Some(900.0), POS, P,
             "Melting temperature of the phase-change material.";
-        #[optional]
-        melt_span_k: "ΔT_span", "K", 200.0,
+        melt_span_k: "ΔT_span", "K", Some(200.0), POS, P,
             "Temperature above T_melt at which the melt (and quenched plug) covers the heater fully.";
-        ea_cryst_ev: "E_a", "eV", 2.34,
+        #[required] ea_cryst_ev: "E_a", "eV", Some(2.34), POS, P,
             "Activation energy of crystallisation, K = K0·exp(−E_a/kT).";
-        k0_cryst_per_s: "K0", "1/s", 2.4e22,
+        #[required] k0_cryst_per_s: "K0", "1/s", Some(2.4e22), POS, P,
             "Crystallisation rate prefactor of the JMAK law.";
-        #[optional]
-        avrami_n: "n", "1", 1.0,
+        avrami_n: "n", "1", Some(1.0), closed(1.0, 4.0), P,
             "Avrami exponent of the JMAK law x = exp(−(K·t)^n); 1 is interface-growth limited.";
-        nu: "ν", "1", 0.1,
+        #[required] nu: "ν", "1", Some(0.1), closed_open(0.0, 1.0), P,
             "Drift exponent of the amorphous part: R_a(t) = R_a·((t + t0)/t0)^ν (sampled per device).";
-        drift_t0_s: "t0", "s", 20.0,
+        #[required] drift_t0_s: "t0", "s", Some(20.0), POS, P,
             "Drift reference time: R_a(t) = R_a·((t + t0)/t0)^ν, t the age since the quench (aihwkit's time base).";
-        #[optional]
-        i_hold_a: "I_hold", "A", 20.0e-6,
+        i_hold_a: "I_hold", "A", Some(20.0e-6), POS, P,
             "Holding current: the threshold-switched ON state returns OFF when |I| falls below it.";
-        #[optional]
-        read_noise_q: "Q_s0", "1", 0.0088,
+        read_noise_q: "Q_s0", "1", Some(0.0088), NON_NEG, P,
             "1/f read-noise amplitude at G = 1/R_c (relative std per sqrt(ln) of bandwidth ratio).";
-        #[optional]
-        read_noise_exponent: "a_Q", "1", 0.65,
+        read_noise_exponent: "a_Q", "1", Some(0.65), POS, P,
             "Q_s = Q_s0/max((G·R_c)^a_Q, 1e-3), capped at Q_max.";
-        #[optional]
-        read_noise_q_max: "Q_max", "1", 0.2,
+        read_noise_q_max: "Q_max", "1", Some(0.2), NON_NEG, P,
             "Upper cap of Q_s.";
-        #[optional]
-        initial_amorphous_fraction: "x_init", "1", 1.0,
+        initial_amorphous_fraction: "x_init", "1", Some(1.0), closed(0.0, 1.0), P,
             "Amorphous fraction of the initial state (1 = RESET).";
-    }
-    variability_params {
-        nu_sigma: "σ_ν", "1", 0.0,
+        nu_sigma: "σ_ν", "1", Some(0.0), closed(0.0, 1.0), D2d,
             "D2D: std of ν; ν ← |ν + σ_ν·N(0,1)| as in aihwkit.";
-        r_set_sigma_ln: "σ_Rc", "1", 0.0,
+        r_set_sigma_ln: "σ_Rc", "1", Some(0.0), closed(0.0, 1.0), D2d,
             "D2D: lognormal sigma of R_c.";
-        r_reset_sigma_ln: "σ_Ra", "1", 0.0,
+        r_reset_sigma_ln: "σ_Ra", "1", Some(0.0), closed(0.0, 1.0), D2d,
             "D2D: lognormal sigma of R_a.";
-        v_th_sigma_rel: "σ_Vth", "1", 0.0,
+        v_th_sigma_rel: "σ_Vth", "1", Some(0.0), closed(0.0, 1.0), D2d,
             "D2D: relative std of both threshold voltages (one common factor).";
-        set_rate_sigma_ln: "σ_K", "1", 0.0,
+        set_rate_sigma_ln: "σ_K", "1", Some(0.0), closed(0.0, 1.0), C2c,
             "C2C: lognormal sigma of the crystallisation rate, one draw per pulse.";
-        reset_fraction_sigma_rel: "σ_xm", "1", 0.0,
+        reset_fraction_sigma_rel: "σ_xm", "1", Some(0.0), closed(0.0, 1.0), C2c,
             "C2C: relative std of the melted fraction x_m, one draw per pulse.";
     }
 }
 
-impl PcmParams {
-    /// Validates every parameter; the error names the offending key.
-    pub fn validate(&self) -> Result<(), ParamError> {
-        self.validate_common()?;
-        check(
-            "r_set_ohm",
-            self.r_set_ohm,
-            self.r_set_ohm > 0.0,
-            "must be > 0",
-        )?;
-        check(
+/// Relations between PCM parameters (single-parameter ranges are declared above).
+fn check(p: &PcmParams) -> Result<(), (&'static str, String)> {
+    if p.r_reset_ohm <= p.r_set_ohm {
+        return Err((
             "r_reset_ohm",
-            self.r_reset_ohm,
-            self.r_reset_ohm > self.r_set_ohm,
-            "must be > r_set_ohm",
-        )?;
-        check("v_on_v", self.v_on_v, self.v_on_v >= 0.0, "must be >= 0")?;
-        check(
+            format!("{:e}: must be > r_set_ohm", p.r_reset_ohm),
+        ));
+    }
+    if p.v_th_set_v <= p.v_on_v {
+        return Err((
             "v_th_set_v",
-            self.v_th_set_v,
-            self.v_th_set_v > self.v_on_v,
-            "must be > v_on_v (threshold above the holding voltage)",
-        )?;
-        check(
-            "v_th_reset_v",
-            self.v_th_reset_v,
-            self.v_th_reset_v >= self.v_th_set_v,
-            "must be >= v_th_set_v",
-        )?;
-        for (k, v) in [
-            ("v_th_width_v", self.v_th_width_v),
-            ("v_on_width_v", self.v_on_width_v),
-            ("r_on_ohm", self.r_on_ohm),
-            ("r_th_k_per_w", self.r_th_k_per_w),
-            ("t_melt_k", self.t_melt_k),
-            ("melt_span_k", self.melt_span_k),
-            ("ea_cryst_ev", self.ea_cryst_ev),
-            ("k0_cryst_per_s", self.k0_cryst_per_s),
-            ("drift_t0_s", self.drift_t0_s),
-            ("i_hold_a", self.i_hold_a),
-            ("read_noise_exponent", self.read_noise_exponent),
-        ] {
-            check(k, v, v > 0.0, "must be > 0")?;
-        }
-        check(
-            "avrami_n",
-            self.avrami_n,
-            (1.0..=4.0).contains(&self.avrami_n),
-            "must be in [1, 4]",
-        )?;
-        check(
-            "nu",
-            self.nu,
-            (0.0..1.0).contains(&self.nu),
-            "must be in [0, 1)",
-        )?;
-        check(
-            "read_noise_q",
-            self.read_noise_q,
-            self.read_noise_q >= 0.0,
-            "must be >= 0",
-        )?;
-        check(
-            "read_noise_q_max",
-            self.read_noise_q_max,
-            self.read_noise_q_max >= 0.0,
-            "must be >= 0",
-        )?;
-        check(
-            "initial_amorphous_fraction",
-            self.initial_amorphous_fraction,
-            (0.0..=1.0).contains(&self.initial_amorphous_fraction),
-            "must be in [0, 1]",
-        )?;
-        let v = &self.variability;
-        for (k, s) in [
-            ("variability.nu_sigma", v.nu_sigma),
-            ("variability.r_set_sigma_ln", v.r_set_sigma_ln),
-            ("variability.r_reset_sigma_ln", v.r_reset_sigma_ln),
-            ("variability.v_th_sigma_rel", v.v_th_sigma_rel),
-            ("variability.set_rate_sigma_ln", v.set_rate_sigma_ln),
-            (
-                "variability.reset_fraction_sigma_rel",
-                v.reset_fraction_sigma_rel,
+            format!(
+                "{}: must be > v_on_v (threshold above the holding voltage)",
+                p.v_th_set_v
             ),
-        ] {
-            check(k, s, (0.0..=1.0).contains(&s), "must be in [0, 1]")?;
-        }
-        Ok(())
+        ));
+    }
+    if p.v_th_reset_v < p.v_th_set_v {
+        return Err((
+            "v_th_reset_v",
+            format!("{}: must be >= v_th_set_v", p.v_th_reset_v),
+        ));
+    }
+    Ok(())
+}
+family_params!(PcmParams, check);
+
+impl Default for PcmParams {
+    /// The declared defaults, no D2D spread.
+    fn default() -> Self {
+        super::card::defaults().expect("every pcm parameter has a default")
     }
 }
 
@@ -409,11 +198,6 @@ impl PcmModel {
     pub fn new(params: PcmParams) -> Result<Self, ParamError> {
         params.validate()?;
         Ok(Self { p: params })
-    }
-
-    /// Parses, validates and builds from TOML text.
-    pub fn from_toml_str(text: &str) -> Result<Self, String> {
-        Self::new(PcmParams::from_toml_str(text)?).map_err(String::from)
     }
 
     /// The parameters of this device.
@@ -539,7 +323,6 @@ impl CompactModel for PcmModel {
         }
         self.update_threshold_branch(st, v, temp_k);
         let p = &self.p;
-        let var = &p.variability;
         let mut rem = dt;
         let mut iters = 0usize;
         while rem > 0.0 {
@@ -552,8 +335,8 @@ impl CompactModel for PcmModel {
                 // A new programming pulse: draw its C2C factors once.
                 let n1: f64 = rng.sample(StandardNormal);
                 let n2: f64 = rng.sample(StandardNormal);
-                st.pulse_rate_factor = (var.set_rate_sigma_ln * n1).exp();
-                st.pulse_melt_factor = (1.0 + var.reset_fraction_sigma_rel * n2).max(0.0);
+                st.pulse_rate_factor = (p.set_rate_sigma_ln * n1).exp();
+                st.pulse_melt_factor = (1.0 + p.reset_fraction_sigma_rel * n2).max(0.0);
             }
             st.in_pulse = heated;
 
@@ -601,7 +384,7 @@ impl CompactModel for PcmModel {
 
     fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {
         let mut p = self.p.clone();
-        let v = &self.p.variability;
+        let v = &self.p;
         let mut n = || -> f64 { rng.sample(StandardNormal) };
         p.nu = (p.nu + v.nu_sigma * n()).abs().min(0.99);
         p.r_set_ohm *= (v.r_set_sigma_ln * n()).exp();
@@ -613,7 +396,11 @@ impl CompactModel for PcmModel {
         p.r_reset_ohm = p.r_reset_ohm.max(1.01 * p.r_set_ohm);
         p.v_th_set_v = p.v_th_set_v.max(p.v_on_v + p.v_th_width_v);
         p.v_th_reset_v = p.v_th_reset_v.max(p.v_th_set_v);
-        Self { p }
+        // Spreads of single parameters (`[variability.d2d] key = { rel | abs }`); no draw
+        // without them.
+        Self {
+            p: sample_params(&p, rng),
+        }
     }
 }
 
@@ -661,17 +448,17 @@ mod tests {
     }
 
     #[test]
-    fn default_card_is_valid_and_table_matches_defaults() {
+    fn default_card_is_valid_and_shipped_card_matches_defaults() {
         let d = PcmParams::default();
         d.validate().unwrap();
-        // Every table row is a real key whose default parses back to the same number.
-        for (key, _, _, def, _) in PARAMS {
-            let text = match key.strip_prefix("variability.") {
-                Some(k) => format!("[variability]\n{k} = {def:e}\n"),
-                None => format!("{key} = {def:e}\n"),
-            };
-            let p = PcmParams::from_toml_str(&text).unwrap_or_else(|e| panic!("{key}: {e}"));
-            assert_eq!(p, d, "{key}");
+        // The shipped card's [params] are the declared defaults.
+        let text = include_str!("../../device-models/pcm_gst_mushroom.toml");
+        let c = PcmParams::from_toml_str(text).unwrap();
+        use crate::device::card::{FamilyParams, Kind};
+        for (i, s) in PcmParams::SPECS.iter().enumerate() {
+            if s.kind == Kind::P {
+                assert_eq!(c.values()[i], d.values()[i], "{}", s.name);
+            }
         }
     }
 
@@ -742,5 +529,5 @@ impl super::model::Family for PcmModel {
         super::spice_expr::pcm(self, s, v, temp_k)
     }
 
-    super::card::flat_card_plumbing!(PcmParams);
+    super::card::sectioned_card_plumbing!(PcmParams, PcmModel::new);
 }

@@ -23,134 +23,86 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::card::ParamError;
+use super::card::{family_params, params, sample_params, ParamError, ANY, NON_NEG, POS};
 use super::model::CompactModel;
-use super::pcm::{check, define_card};
 
 /// Relative-conductance floor of aihwkit's ν(G) fit (`_ZERO_CLIP`).
 const ZERO_CLIP: f64 = 1e-7;
 
-define_card! {
-    /// Parameters of the aihwkit statistical PCM model.
-    card PcmStatParams, family "pcm_stat";
-    /// Scales of aihwkit's three noise sources (`prog_noise_scale`, `read_noise_scale`,
-    /// `drift_scale`). The draws themselves happen per programming (`program`: programming noise
-    /// and ν) and per read (`read_conductance_noisy`).
-    variability PcmStatVariability;
-    table PARAMS;
-    params {
-        g_max_us: "g_max", "µS", 25.0,
+params! {
+    /// Parameters of the aihwkit statistical PCM model. The C2C coefficients are the scales of
+    /// aihwkit's three noise sources (`prog_noise_scale`, `read_noise_scale`, `drift_scale`);
+    /// the draws themselves happen per programming (`program`: programming noise and ν) and per
+    /// read (`read_conductance_noisy`).
+    PcmStatParams, "pcm_stat" {
+        #[required] g_max_us: "g_max", "µS", Some(25.0), POS, P,
             "Conductance that the largest weight maps to.";
-        t0_s: "t0", "s", 20.0,
+        #[required] t0_s: "t0", "s", Some(20.0), POS, P,
             "Drift reference time (first read after programming).";
-        #[optional]
-        t_read_s: "t_read", "s", 250.0e-9,
+        t_read_s: "t_read", "s", Some(250.0e-9), POS, P,
             "Read duration of the 1/f noise fit.";
-        #[optional]
-        prog_c0_us: "c0", "µS", 0.26348,
+        prog_c0_us: "c0", "µS", Some(0.26348), ANY, P,
             "Programming-noise polynomial, constant term (at g_ref).";
-        #[optional]
-        prog_c1_us: "c1", "µS", 1.9650,
+        prog_c1_us: "c1", "µS", Some(1.9650), ANY, P,
             "Programming-noise polynomial, linear term in x = g_T/g_max.";
-        #[optional]
-        prog_c2_us: "c2", "µS", -1.1731,
+        prog_c2_us: "c2", "µS", Some(-1.1731), ANY, P,
             "Programming-noise polynomial, quadratic term.";
-        #[optional]
-        prog_g_ref_us: "g_ref", "µS", 25.0,
+        prog_g_ref_us: "g_ref", "µS", Some(25.0), POS, P,
             "g_max at which the programming polynomial was fitted; σ_prog scales by g_max/g_ref.";
-        #[optional]
-        nu_mu_slope: "a_μ", "1", -0.0155,
+        nu_mu_slope: "a_μ", "1", Some(-0.0155), ANY, P,
             "μ_ν = clamp(a_μ·ln x_c + b_μ, μ_min, μ_max).";
-        #[optional]
-        nu_mu_offset: "b_μ", "1", 0.0244,
+        nu_mu_offset: "b_μ", "1", Some(0.0244), ANY, P,
             "Offset of μ_ν(ln x_c).";
-        #[optional]
-        nu_mu_min: "μ_min", "1", 0.049,
+        nu_mu_min: "μ_min", "1", Some(0.049), NON_NEG, P,
             "Lower clamp of μ_ν.";
-        #[optional]
-        nu_mu_max: "μ_max", "1", 0.1,
+        nu_mu_max: "μ_max", "1", Some(0.1), NON_NEG, P,
             "Upper clamp of μ_ν.";
-        #[optional]
-        nu_sigma_slope: "a_σ", "1", -0.0125,
+        nu_sigma_slope: "a_σ", "1", Some(-0.0125), ANY, P,
             "σ_ν = clamp(a_σ·ln x_c + b_σ, σ_min, σ_max).";
-        #[optional]
-        nu_sigma_offset: "b_σ", "1", -0.0059,
+        nu_sigma_offset: "b_σ", "1", Some(-0.0059), ANY, P,
             "Offset of σ_ν(ln x_c).";
-        #[optional]
-        nu_sigma_min: "σ_min", "1", 0.008,
+        nu_sigma_min: "σ_min", "1", Some(0.008), NON_NEG, P,
             "Lower clamp of σ_ν.";
-        #[optional]
-        nu_sigma_max: "σ_max", "1", 0.045,
+        nu_sigma_max: "σ_max", "1", Some(0.045), NON_NEG, P,
             "Upper clamp of σ_ν.";
-        #[optional]
-        q_s_coeff: "Q_0", "1", 0.0088,
+        q_s_coeff: "Q_0", "1", Some(0.0088), NON_NEG, P,
             "Q_s = min(Q_0/max(x^a_Q, Q_floor), Q_max), x = |g_prog|/g_max.";
-        #[optional]
-        q_s_exponent: "a_Q", "1", 0.65,
+        q_s_exponent: "a_Q", "1", Some(0.65), POS, P,
             "Exponent of the Q_s law.";
-        #[optional]
-        q_s_floor: "Q_floor", "1", 1.0e-3,
+        q_s_floor: "Q_floor", "1", Some(1.0e-3), POS, P,
             "Floor of x^a_Q in the Q_s law.";
-        #[optional]
-        q_s_max: "Q_max", "1", 0.2,
+        q_s_max: "Q_max", "1", Some(0.2), NON_NEG, P,
             "Upper cap of Q_s.";
-        #[optional]
-        initial_g_us: "g_init", "µS", 0.0,
+        initial_g_us: "g_init", "µS", Some(0.0), NON_NEG, P,
             "Conductance of the initial (unprogrammed) state, noise free.";
-    }
-    variability_params {
-        prog_noise_scale: "s_prog", "1", 1.0,
+        prog_noise_scale: "s_prog", "1", Some(1.0), NON_NEG, C2c,
             "Scale of the programming noise.";
-        read_noise_scale: "s_read", "1", 1.0,
+        read_noise_scale: "s_read", "1", Some(1.0), NON_NEG, C2c,
             "Scale of the accumulated 1/f read noise.";
-        drift_scale: "s_ν", "1", 1.0,
+        drift_scale: "s_ν", "1", Some(1.0), NON_NEG, C2c,
             "Scale of the drawn drift exponent.";
     }
 }
 
-impl PcmStatParams {
-    /// Validates every parameter; the error names the offending key.
-    pub fn validate(&self) -> Result<(), ParamError> {
-        self.validate_common()?;
-        for (k, v) in [
-            ("g_max_us", self.g_max_us),
-            ("t0_s", self.t0_s),
-            ("t_read_s", self.t_read_s),
-            ("prog_g_ref_us", self.prog_g_ref_us),
-            ("q_s_exponent", self.q_s_exponent),
-            ("q_s_floor", self.q_s_floor),
-        ] {
-            check(k, v, v > 0.0, "must be > 0")?;
-        }
-        check(
-            "nu_mu_max",
-            self.nu_mu_max,
-            self.nu_mu_max >= self.nu_mu_min && self.nu_mu_min >= 0.0,
-            "must be >= nu_mu_min >= 0",
-        )?;
-        check(
+/// Relations between the parameters (single-parameter ranges are declared above).
+fn check(p: &PcmStatParams) -> Result<(), (&'static str, String)> {
+    if p.nu_mu_max < p.nu_mu_min {
+        return Err(("nu_mu_max", format!("{}: must be >= nu_mu_min", p.nu_mu_max)));
+    }
+    if p.nu_sigma_max < p.nu_sigma_min {
+        return Err((
             "nu_sigma_max",
-            self.nu_sigma_max,
-            self.nu_sigma_max >= self.nu_sigma_min && self.nu_sigma_min >= 0.0,
-            "must be >= nu_sigma_min >= 0",
-        )?;
-        for (k, v) in [
-            ("q_s_coeff", self.q_s_coeff),
-            ("q_s_max", self.q_s_max),
-            ("initial_g_us", self.initial_g_us),
-            (
-                "variability.prog_noise_scale",
-                self.variability.prog_noise_scale,
-            ),
-            (
-                "variability.read_noise_scale",
-                self.variability.read_noise_scale,
-            ),
-            ("variability.drift_scale", self.variability.drift_scale),
-        ] {
-            check(k, v, v >= 0.0, "must be >= 0")?;
-        }
-        Ok(())
+            format!("{}: must be >= nu_sigma_min", p.nu_sigma_max),
+        ));
+    }
+    Ok(())
+}
+family_params!(PcmStatParams, check);
+
+impl Default for PcmStatParams {
+    /// The declared defaults (aihwkit's), no D2D spread.
+    fn default() -> Self {
+        super::card::defaults().expect("every pcm_stat parameter has a default")
     }
 }
 
@@ -178,11 +130,6 @@ impl PcmStatModel {
     pub fn new(params: PcmStatParams) -> Result<Self, ParamError> {
         params.validate()?;
         Ok(Self { p: params })
-    }
-
-    /// Parses, validates and builds from TOML text.
-    pub fn from_toml_str(text: &str) -> Result<Self, String> {
-        Self::new(PcmStatParams::from_toml_str(text)?).map_err(String::from)
     }
 
     /// The parameters.
@@ -225,7 +172,7 @@ impl PcmStatModel {
     /// Programs the cell to `g_target_s` (S): draws programming noise and ν, restarts the clock.
     pub fn program(&self, st: &mut PcmStatState, g_target_s: f64, rng: &mut ChaCha8Rng) {
         let g_t_us = g_target_s * 1e6;
-        let var = &self.p.variability;
+        let var = &self.p;
         let n1: f64 = rng.sample(StandardNormal);
         let n2: f64 = rng.sample(StandardNormal);
         let g_prog_us =
@@ -253,7 +200,7 @@ impl PcmStatModel {
         let sig =
             self.read_noise_qs(st.g_prog_s * 1e6) * ((t + tr) / (2.0 * tr)).ln().max(0.0).sqrt();
         let n: f64 = rng.sample(StandardNormal);
-        (g + g.abs() * self.p.variability.read_noise_scale * sig * n).max(0.0)
+        (g + g.abs() * self.p.read_noise_scale * sig * n).max(0.0)
     }
 }
 
@@ -265,7 +212,7 @@ impl CompactModel for PcmStatModel {
         PcmStatState {
             g_target_s: g * 1e-6,
             g_prog_s: g * 1e-6,
-            nu: self.nu_mean(g) * self.p.variability.drift_scale,
+            nu: self.nu_mean(g) * self.p.drift_scale,
             age_s: 0.0,
         }
     }
@@ -289,8 +236,12 @@ impl CompactModel for PcmStatModel {
         }
     }
 
-    fn sample_device(&self, _rng: &mut ChaCha8Rng) -> Self {
-        self.clone()
+    /// No D2D draw of its own (all randomness is per programming and per read), but the
+    /// spreads of single parameters a card declares (`[variability.d2d] key = { rel | abs }`).
+    fn sample_device(&self, rng: &mut ChaCha8Rng) -> Self {
+        Self {
+            p: sample_params(&self.p, rng),
+        }
     }
 }
 
@@ -345,5 +296,5 @@ impl super::model::Family for PcmStatModel {
         super::spice_expr::pcm_stat(self, s, v, temp_k)
     }
 
-    super::card::flat_card_plumbing!(PcmStatParams);
+    super::card::sectioned_card_plumbing!(PcmStatParams, PcmStatModel::new);
 }

@@ -94,10 +94,8 @@ pub fn free_param(
     start: f64,
     range: Option<crate::device::card::Range>,
 ) -> Result<FreeParam, String> {
-    use crate::device::card::Range;
     let (min, max) = match range {
-        Some(Range::Positive { max }) => (0.0, max),
-        Some(Range::Closed { min, max }) => (min, max),
+        Some(r) => r.bounds(),
         None => (f64::NEG_INFINITY, f64::INFINITY),
     };
     if !start.is_finite() || start < min || start > max {
