@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
 SECS=${2:-1800}
 shift 2 2>/dev/null || shift $#
-TARGETS=${*:-netlist expr crossbar_config device_card csv data_csv}
+TARGETS=${*:-netlist expr crossbar_config crossbar_structured device_card csv data_csv}
 
-mkdir -p fuzz/corpus/netlist fuzz/corpus/expr fuzz/corpus/crossbar_config fuzz/corpus/device_card fuzz/corpus/csv fuzz/corpus/data_csv
+mkdir -p fuzz/corpus/netlist fuzz/corpus/expr fuzz/corpus/crossbar_config fuzz/corpus/device_card fuzz/corpus/csv fuzz/corpus/data_csv fuzz/corpus/crossbar_structured
 for f in netlists/*.cir ../shared/ngspice-tests/netlists/*.cir; do
     [ -f "$f" ] && cp "$f" "fuzz/corpus/netlist/$(basename "$f")"
 done

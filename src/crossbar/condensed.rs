@@ -1102,7 +1102,9 @@ fn series(
         (lo, hi) = (lo.min(0.0), hi.max(0.0));
     }
     let tol = 4.0 * f64::EPSILON * vr.abs().max(vc.abs()) + 1e-300;
-    let mut x = if vm0.is_finite() {
+    // A NaN line voltage (an overflowed iterate) has no bracket: the middle node becomes
+    // NaN too, and so the linearisation, which the solver reports as non-finite.
+    let mut x = if vm0.is_finite() && lo <= hi {
         vm0.clamp(lo, hi)
     } else {
         0.5 * (lo + hi)

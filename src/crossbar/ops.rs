@@ -332,6 +332,16 @@ pub fn mvm_bound_with(
         Some(&mut energies),
         Some((&rep.v_in, &mut chord)),
     )?;
+    // Finite node voltages can still give overflowed currents (1e-300 Ω sense resistors).
+    for (k, o) in outs.iter().enumerate() {
+        if let Some(j) = o.iter().position(|i| !i.is_finite()) {
+            return Err(CrossbarError::Solve(format!(
+                "read {k}: column {j} current {} is not finite (the array solution \
+                 overflowed: extreme resistances or device parameters?)",
+                o[j]
+            )));
+        }
+    }
     rep.chord = chord;
     // Per input vector: the sum over its solves (every bit plane when bit-serial).
     let zero = Energy {
