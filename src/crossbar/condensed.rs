@@ -639,60 +639,30 @@ impl Condensed {
         let xb = arr.crossbar();
         let fixed_v = &arr.fixed_v;
         let gates = &arr.bias.gates;
-        let kind = xb.cell;
         let (xr, xc, xrow) = (&self.xr, &self.xc, &self.xrow);
         self.lin.par_iter_mut().enumerate().for_each(|(k, lin)| {
             let vr = Self::volt(xr[k], x, fixed_v);
             let vc = Self::volt(xc[k], x, fixed_v);
-            *lin = match kind {
-                CellKind::ZeroT1R => {
-                    let (i, g) = xb.cell_iv(k, vr - vc);
-                    Lin {
-                        vm: 0.0,
-                        i_r: i,
-                        i_c: i,
-                        a: g,
-                        b: g,
-                        e_r: 0.0,
-                        e_c: 0.0,
-                    }
-                }
-                CellKind::OneS1R => {
-                    let s = xb.selector.expect("1S1R has a selector");
-                    series(
-                        vr,
-                        vc,
-                        lin.vm,
-                        |v| sinh_law(s.i_s, s.v_s, v),
-                        |vm| {
-                            let (i, g) = xb.cell_iv(k, vm - vc);
-                            (i, g, -g)
-                        },
-                        0.0,
-                    )
-                }
-                CellKind::OneT1R | CellKind::TwoT2R => {
-                    let m = xb.transistor.expect("1T1R has a transistor");
-                    let vg = gates[xrow[k] as usize];
-                    let mut l = series(
-                        vr,
-                        vc,
-                        lin.vm,
-                        |v| xb.cell_iv(k, v),
-                        |vm| m.eval(vg, vm, vc),
-                        GMIN_BULK,
-                    );
-                    // The source junction's gmin: current GMIN_BULK·v_c leaves c to ground.
-                    l.i_c -= GMIN_BULK * vc;
-                    l.e_c += GMIN_BULK;
-                    l
-                }
-            };
+            *lin = cell_lin(xb, gates, xrow[k], k, vr, vc, lin.vm);
         });
     }
 
     /// KCL residual F(x): current leaving each condensed node (A).
     fn residual(&self, x: &[f64], fixed_v: &[f64], f: &mut [f64]) {
+        self.wire_residual(x, fixed_v, f);
+        for (k, lin) in self.lin.iter().enumerate() {
+            if let End::Free(r) = self.xr[k] {
+                f[r as usize] += lin.i_r;
+            }
+            if let End::Free(c) = self.xc[k] {
+                f[c as usize] -= lin.i_c;
+            }
+        }
+    }
+
+    /// F(x) of the wires alone: the current leaving each condensed node through the linear
+    /// resistors (A); `f` is overwritten.
+    fn wire_residual(&self, x: &[f64], fixed_v: &[f64], f: &mut [f64]) {
         f.fill(0.0);
         for &(a, b, g) in &self.res {
             let i = g * (Self::volt(a, x, fixed_v) - Self::volt(b, x, fixed_v));
@@ -703,11 +673,47 @@ impl Condensed {
                 f[b as usize] -= i;
             }
         }
-        for (k, lin) in self.lin.iter().enumerate() {
-            if let End::Free(r) = self.xr[k] {
+    }
+
+    /// `linearise` then `residual` in one sequential pass for one input vector of a batch
+    /// (fixed voltages `fixed_v`, word-line gates `gates`): each middle node is solved locally,
+    /// warm-started from and written back to `vm`, and only its currents are kept. The batch
+    /// runs its vectors in parallel instead of the crosspoints, so the sums are in the same
+    /// order (the same bits as `linearise` + `residual`) on any number of threads.
+    #[allow(clippy::too_many_arguments)]
+    fn residual_solving(
+        &self,
+        xb: &Crossbar,
+        fixed_v: &[f64],
+        gates: &[f64],
+        x: &[f64],
+        vm: &mut [f64],
+        f: &mut [f64],
+    ) {
+        self.wire_residual(x, fixed_v, f);
+        self.cell_residual(xb, fixed_v, gates, x, vm, f);
+    }
+
+    /// The crosspoints' part of `residual_solving`, added to `f`.
+    fn cell_residual(
+        &self,
+        xb: &Crossbar,
+        fixed_v: &[f64],
+        gates: &[f64],
+        x: &[f64],
+        vm: &mut [f64],
+        f: &mut [f64],
+    ) {
+        for (k, vmk) in vm.iter_mut().enumerate() {
+            let (r, c) = (self.xr[k], self.xc[k]);
+            let vr = Self::volt(r, x, fixed_v);
+            let vc = Self::volt(c, x, fixed_v);
+            let lin = cell_lin(xb, gates, self.xrow[k], k, vr, vc, *vmk);
+            *vmk = lin.vm;
+            if let End::Free(r) = r {
                 f[r as usize] += lin.i_r;
             }
-            if let End::Free(c) = self.xc[k] {
+            if let End::Free(c) = c {
                 f[c as usize] -= lin.i_c;
             }
         }
@@ -982,12 +988,18 @@ impl Condensed {
     /// x ← x + M⁻¹·(−F(x)) for every vector at once, so each sweep is one multi-column
     /// triangular solve (the factor read once for the whole block) instead of one solve per
     /// vector and Krylov step. Every vector starts from `v0` (the solution of the batch's first
-    /// vector), so each result depends only on its own bias and `v0`, not on the order, the
-    /// block size or the thread count. F(x) = 0 is the fixed point, so the answer is the
-    /// exact nodal solution: a vector is converged when its step, shrunk by the observed
-    /// contraction ρ, is within the Newton tolerance (the error left is ≤ ρ/(1 − ρ) of the
-    /// step). A vector that does not contract by at least half per sweep is returned as
-    /// `None` for the Newton-GMRES path to solve.
+    /// vector), so each result depends only on its own bias and `v0`, not on the order or the
+    /// thread count. Between the solves the vectors run in parallel, each evaluating its
+    /// crosspoints and summing its residual sequentially (`residual_solving`), so every vector
+    /// comes out in the same bits on any number of threads. F(x) = 0 is the fixed point, so the
+    /// answer is the exact nodal solution. The chord iteration contracts linearly: with ρ the
+    /// larger of the last two ratios of successive steps, the error left after a step of
+    /// max |δ| is ≤ ρ/(1 − ρ)·max |δ|, and a vector is converged once twice that bound is within
+    /// `KRYLOV_RTOL` of the Newton tolerance, the error the Newton-GMRES path leaves (a Newton
+    /// step within the tolerance, solved to that relative residual). A vector that does not
+    /// contract by at least half per sweep is returned as `None` for the Newton-GMRES path to
+    /// solve; so is every vector when the cells have control gates (`Crossbar::cg`, set per
+    /// bias by `Array::set_bias`).
     pub(crate) fn chord_batch(
         &mut self,
         arr: &mut Array,
@@ -995,7 +1007,7 @@ impl Condensed {
         v0: &[f64],
     ) -> Result<Vec<Option<(Vec<f64>, usize)>>, CrossbarError> {
         let nb = biases.len();
-        if !self.factored || self.lines.is_some() || nb == 0 {
+        if !self.factored || self.lines.is_some() || nb == 0 || !arr.crossbar().cg.is_empty() {
             return Ok(vec![None; nb]);
         }
         let n = self.n;
@@ -1005,81 +1017,207 @@ impl Condensed {
             .iter()
             .map(|&m| if m != NO_MID { v0[m as usize] } else { 0.0 })
             .collect();
-        let mut xs = vec![x0; nb];
-        let mut vms = vec![vm0; nb];
-        // 0 = running, 1 = converged, 2 = not contracting.
-        let mut state = vec![0u8; nb];
-        let mut last = vec![f64::INFINITY; nb];
-        let mut its = vec![0usize; nb];
-        let mut f = vec![0.0; n];
+        let mut vs = Vec::with_capacity(nb);
+        for (k, b) in biases.iter().enumerate() {
+            arr.set_bias(b)?;
+            vs.push(ChordVector {
+                k,
+                x: x0.clone(),
+                vm: vm0.clone(),
+                fixed_v: arr.fixed_v.clone(),
+                tol: VRELTOL * arr.v_scale() + VABSTOL,
+                vscale: arr.v_scale(),
+                last: f64::INFINITY,
+                rho_prev: 0.0,
+                it: 0,
+                state: Chord::Running,
+            });
+        }
+        let xb = arr.crossbar();
+        // The first sweep starts every vector at x0, where its crosspoints see the same
+        // voltages in every vector (unless a crosspoint touches a driven node directly or the
+        // gates differ): their currents and middle nodes are then computed once, and each
+        // vector adds only its own wires' residual.
+        let shared_start = self.xr.iter().chain(&self.xc).all(|e| e.free().is_some())
+            && biases.iter().all(|b| b.gates == biases[0].gates);
+        let mut cells0 = Vec::new();
+        if shared_start {
+            cells0 = vec![0.0; n];
+            let mut vm = vm0.clone();
+            self.cell_residual(xb, &vs[0].fixed_v, &biases[0].gates, &x0, &mut vm, &mut cells0);
+            for c in vs.iter_mut() {
+                c.vm.copy_from_slice(&vm);
+            }
+        }
+        drop((x0, vm0));
         let mut block = vec![0.0; n * nb];
         for it in 1..=CHORD_MAX {
-            let act: Vec<usize> = (0..nb).filter(|&k| state[k] == 0).collect();
+            let mut act: Vec<&mut ChordVector> = vs
+                .iter_mut()
+                .filter(|c| c.state == Chord::Running)
+                .collect();
             if act.is_empty() {
                 break;
             }
-            for (col, &k) in act.iter().enumerate() {
-                arr.set_bias(&biases[k])?;
-                for (l, &vm) in self.lin.iter_mut().zip(&vms[k]) {
-                    l.vm = vm;
-                }
-                self.linearise(arr, &xs[k]);
-                for (vm, l) in vms[k].iter_mut().zip(&self.lin) {
-                    *vm = l.vm;
-                }
-                self.residual(&xs[k], &arr.fixed_v, &mut f);
-                for (b, fi) in block[col * n..(col + 1) * n].iter_mut().zip(&f) {
-                    *b = -fi;
-                }
-            }
+            let m = act.len();
+            let this = &*self;
+            act.par_iter_mut()
+                .zip(block.par_chunks_mut(n))
+                .for_each(|(c, f)| {
+                    if it == 1 && shared_start {
+                        this.wire_residual(&c.x, &c.fixed_v, f);
+                        for (fi, ci) in f.iter_mut().zip(&cells0) {
+                            *fi = -(*fi + ci);
+                        }
+                        return;
+                    }
+                    let gates = &biases[c.k].gates;
+                    this.residual_solving(xb, &c.fixed_v, gates, &c.x, &mut c.vm, f);
+                    for fi in f.iter_mut() {
+                        *fi = -*fi;
+                    }
+                });
             let chol = self.chol.as_mut().expect("direct path");
-            chol.solve_in_place(&mut block[..n * act.len()], act.len(), Par::Seq);
-            for (col, &k) in act.iter().enumerate() {
-                arr.set_bias(&biases[k])?;
-                let vscale = arr.v_scale();
-                let d = &block[col * n..(col + 1) * n];
-                let dmax = d.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-                let rho = dmax / last[k];
-                if !dmax.is_finite() || (it > 2 && rho > 0.5) {
-                    state[k] = 2;
-                    continue;
-                }
-                let a = if dmax > vscale { vscale / dmax } else { 1.0 };
-                for (xi, di) in xs[k].iter_mut().zip(d) {
-                    *xi += a * di;
-                }
-                its[k] = it;
-                last[k] = dmax;
-                let tol = VRELTOL * vscale + VABSTOL;
-                if a == 1.0 && it > 1 && dmax <= (1.0 - rho) * tol {
-                    state[k] = 1;
-                }
-            }
+            chol.solve_in_place(&mut block[..n * m], m, Par::Seq);
+            act.par_iter_mut()
+                .zip(block.par_chunks(n))
+                .for_each(|(c, d)| c.step(it, d));
         }
-        let mut out = Vec::with_capacity(nb);
-        for k in 0..nb {
-            if state[k] != 1 {
-                out.push(None);
-                continue;
-            }
-            // Middle nodes consistent with the final line voltages.
-            arr.set_bias(&biases[k])?;
-            for (l, &vm) in self.lin.iter_mut().zip(&vms[k]) {
-                l.vm = vm;
-            }
-            self.linearise(arr, &xs[k]);
-            let mut v = vec![0.0; arr.v.len()];
-            for (c, &node) in self.free_of.iter().enumerate() {
-                v[node as usize] = xs[k][c];
-            }
-            for (m, l) in self.xm.iter().zip(&self.lin) {
-                if *m != NO_MID {
-                    v[*m as usize] = l.vm;
+        let this = &*self;
+        let n_all = arr.v.len();
+        let out = vs
+            .into_par_iter()
+            .map(|mut c| {
+                if c.state != Chord::Converged {
+                    return None;
                 }
-            }
-            out.push(Some((v, its[k])));
-        }
+                // Middle nodes consistent with the final line voltages.
+                let gates = &biases[c.k].gates;
+                for (k, vmk) in c.vm.iter_mut().enumerate() {
+                    let vr = Self::volt(this.xr[k], &c.x, &c.fixed_v);
+                    let vc = Self::volt(this.xc[k], &c.x, &c.fixed_v);
+                    *vmk = cell_lin(xb, gates, this.xrow[k], k, vr, vc, *vmk).vm;
+                }
+                let mut v = vec![0.0; n_all];
+                for (xc, &node) in c.x.iter().zip(&this.free_of) {
+                    v[node as usize] = *xc;
+                }
+                for (&m, &vm) in this.xm.iter().zip(&c.vm) {
+                    if m != NO_MID {
+                        v[m as usize] = vm;
+                    }
+                }
+                Some((v, c.it))
+            })
+            .collect();
         Ok(out)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Chord {
+    Running,
+    Converged,
+    /// Not contracting by at least half per sweep: left to Newton-GMRES.
+    Stalled,
+}
+
+/// One input vector of `Condensed::chord_batch`.
+struct ChordVector {
+    /// Index in the batch.
+    k: usize,
+    /// Line voltages (condensed numbering) and middle nodes per crosspoint (V).
+    x: Vec<f64>,
+    vm: Vec<f64>,
+    fixed_v: Vec<f64>,
+    /// Newton tolerance and step limit of this bias (V).
+    tol: f64,
+    vscale: f64,
+    /// Last step's max |δ| (V) and the contraction measured before it.
+    last: f64,
+    rho_prev: f64,
+    /// Sweeps done.
+    it: usize,
+    state: Chord,
+}
+
+impl ChordVector {
+    /// Applies sweep `it`'s step `d` (limited to the bias's voltage scale) and decides
+    /// convergence (see `Condensed::chord_batch`).
+    fn step(&mut self, it: usize, d: &[f64]) {
+        let dmax = d.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let rho = dmax / self.last;
+        if !dmax.is_finite() || (it > 2 && rho > 0.5) {
+            self.state = Chord::Stalled;
+            return;
+        }
+        let a = if dmax > self.vscale {
+            self.vscale / dmax
+        } else {
+            1.0
+        };
+        for (xi, di) in self.x.iter_mut().zip(d) {
+            *xi += a * di;
+        }
+        self.it = it;
+        // ρ from the first step (the initial error, not yet the contraction) only as the
+        // earlier of the two ratios.
+        let r = rho.max(self.rho_prev);
+        if a == 1.0 && it >= 3 && 2.0 * r / (1.0 - r) * dmax <= KRYLOV_RTOL * self.tol {
+            self.state = Chord::Converged;
+        }
+        self.last = dmax;
+        self.rho_prev = rho;
+    }
+}
+
+/// Linearisation of crosspoint `k` (word line `row`, gate voltages `gates` per word line) at
+/// line voltages `vr`, `vc`, its middle node warm-started from `vm0`.
+#[inline(always)]
+fn cell_lin(xb: &Crossbar, gates: &[f64], row: u32, k: usize, vr: f64, vc: f64, vm0: f64) -> Lin {
+    match xb.cell {
+        CellKind::ZeroT1R => {
+            let (i, g) = xb.cell_iv(k, vr - vc);
+            Lin {
+                vm: 0.0,
+                i_r: i,
+                i_c: i,
+                a: g,
+                b: g,
+                e_r: 0.0,
+                e_c: 0.0,
+            }
+        }
+        CellKind::OneS1R => {
+            let s = xb.selector.expect("1S1R has a selector");
+            series(
+                vr,
+                vc,
+                vm0,
+                |v| sinh_law(s.i_s, s.v_s, v),
+                |vm| {
+                    let (i, g) = xb.cell_iv(k, vm - vc);
+                    (i, g, -g)
+                },
+                0.0,
+            )
+        }
+        CellKind::OneT1R | CellKind::TwoT2R => {
+            let m = xb.transistor.expect("1T1R has a transistor");
+            let vg = gates[row as usize];
+            let mut l = series(
+                vr,
+                vc,
+                vm0,
+                |v| xb.cell_iv(k, v),
+                |vm| m.eval(vg, vm, vc),
+                GMIN_BULK,
+            );
+            // The source junction's gmin: current GMIN_BULK·v_c leaves c to ground.
+            l.i_c -= GMIN_BULK * vc;
+            l.e_c += GMIN_BULK;
+            l
+        }
     }
 }
 
@@ -1109,18 +1247,22 @@ fn series(
     } else {
         0.5 * (lo + hi)
     };
+    // The elements' currents and conductances at the final x, when known from the last
+    // evaluation.
+    let mut at_x = None;
     if hi - lo <= tol {
         x = vr;
     } else {
         for _ in 0..200 {
             let (iu, gu) = upper(vr - x);
-            let (il, gd, _) = lower(x);
+            let (il, gd, gs) = lower(x);
             let f = iu - il - g_mid * x;
             if f > 0.0 {
                 lo = x;
             } else if f < 0.0 {
                 hi = x;
             } else {
+                at_x = Some((iu, gu, il, gd, gs));
                 break;
             }
             let df = gu + gd + g_mid;
@@ -1128,15 +1270,25 @@ fn series(
             if !(xn >= lo && xn <= hi) {
                 xn = 0.5 * (lo + hi);
             }
-            let step = (xn - x).abs();
+            let step = xn - x;
             x = xn;
-            if step <= tol || hi - lo <= tol {
+            if step.abs() <= tol {
+                // A last step within roundoff of the voltages: the currents follow to first
+                // order (the second-order term, ~curvature·tol², is below roundoff of the
+                // currents), which saves evaluating the elements once more.
+                at_x = Some((iu - gu * step, gu, il + gd * step, gd, gs));
+                break;
+            }
+            if hi - lo <= tol {
                 break;
             }
         }
     }
-    let (iu, gu) = upper(vr - x);
-    let (il, gd, gs) = lower(x);
+    let (iu, gu, il, gd, gs) = at_x.unwrap_or_else(|| {
+        let (iu, gu) = upper(vr - x);
+        let (il, gd, gs) = lower(x);
+        (iu, gu, il, gd, gs)
+    });
     let den = gu + gd + g_mid;
     let (a, b, e_r, e_c) = if den > 0.0 {
         (
