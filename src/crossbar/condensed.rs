@@ -30,7 +30,9 @@
 //! preconditioned by exact tridiagonal solves along every word line and every bit line, to a
 //! relative residual of 1e-4 (flexible GMRES absorbs the inexactness); no factor is stored.
 //!
-//! 0T1R and 1S1R arrays use the same machinery (0T1R: no middle node; A = B).
+//! 0T1R and 1S1R arrays use the same machinery (0T1R: no middle node; A = B). A linear
+//! array on the iterative path has J = M, so it skips Newton-GMRES: CG solves M·δ = −F
+//! directly (`solve_linear`), and its unknowns are numbered in line order.
 
 use faer::Par;
 use rayon::prelude::*;
@@ -48,6 +50,13 @@ const KRYLOV_RTOL: f64 = 1e-2;
 /// Inner CG (iterative path): relative residual of each approximate M⁻¹ application.
 const INNER_RTOL: f64 = 1e-4;
 const INNER_MAX: usize = 5000;
+/// Linear arrays on the iterative path: relative residual of each CG solve of M·δ = −F(x).
+/// The residual's 2-norm is dominated by the driver ends (V/R_driver), so one step leaves a
+/// far larger relative error on the bit lines (one CG solve to 1e-12: 9e-10 on a 256×256
+/// passive array); the second step, on the exactly recomputed residual, takes it to roundoff
+/// (there: 9 + 12 CG iterations, within 1e-15 of three steps to 1e-12).
+const LINEAR_RTOL: f64 = 1e-8;
+const LINEAR_STEPS: usize = 8;
 /// GMRES restart length (Krylov vectors kept).
 const RESTART: usize = 12;
 /// Krylov iterations per Newton step above which M is refactorised for the next step.
@@ -414,8 +423,8 @@ impl Lines {
     }
 
     /// Solves M·x = b in place (b → x, b in M's numbering) by CG preconditioned with the line
-    /// solves, from x = 0, to ‖r‖ ≤ INNER_RTOL·‖b‖. Returns the iterations.
-    fn pcg(&mut self, b: &mut [f64]) -> usize {
+    /// solves, from x = 0, to ‖r‖ ≤ `rtol`·‖b‖. Returns the iterations.
+    fn pcg(&mut self, b: &mut [f64], rtol: f64) -> usize {
         let n = b.len();
         let mut w = std::mem::take(&mut self.work);
         for v in w.iter_mut() {
@@ -449,7 +458,7 @@ impl Lines {
                         *xk += alpha * p[k * CHUNK + e];
                     }
                 });
-                if rr.sqrt() <= INNER_RTOL * bn {
+                if rr.sqrt() <= rtol * bn {
                     break;
                 }
                 self.apply(r, z);
@@ -523,11 +532,31 @@ impl Condensed {
         }
         let mut cond_of = vec![u32::MAX; net.n_free];
         let mut free_of = Vec::with_capacity(net.n_free);
-        for k in 0..net.n_free {
-            if !is_mid[k] {
-                cond_of[k] = free_of.len() as u32;
-                free_of.push(k as u32);
+        let mut number = |e: End| {
+            if let End::Free(k) = e {
+                if !is_mid[k as usize] && cond_of[k as usize] == u32::MAX {
+                    cond_of[k as usize] = free_of.len() as u32;
+                    free_of.push(k);
+                }
             }
+        };
+        if iterative {
+            // Line order (word lines, then bit lines): CG never uses the nested-dissection
+            // order, and in line order building M and its line structure walks memory in
+            // sequence instead of jumping across it.
+            for i in 0..net.rows {
+                for j in 0..net.pcols {
+                    number(net.class_of[net.r(i, j)]);
+                }
+            }
+            for j in 0..net.pcols {
+                for i in 0..net.rows {
+                    number(net.class_of[net.c(i, j)]);
+                }
+            }
+        }
+        for k in 0..net.n_free {
+            number(End::Free(k as u32));
         }
         let n = free_of.len();
         let res: Vec<(End, End, f64)> = net
@@ -790,7 +819,7 @@ impl Condensed {
     /// z ← M⁻¹ z: the Cholesky factor, or line-preconditioned CG to `INNER_RTOL`.
     fn precondition(&mut self, z: &mut [f64]) {
         if let Some(lines) = &mut self.lines {
-            let it = lines.pcg(z);
+            let it = lines.pcg(z, INNER_RTOL);
             self.inner_iterations += it;
             return;
         }
@@ -899,6 +928,9 @@ impl Condensed {
     /// Newton-GMRES to the exact solution; writes every node voltage (middle nodes included)
     /// into `arr.v`.
     pub(crate) fn solve(&mut self, arr: &mut Array) -> Result<(), CondError> {
+        if self.lines.is_some() && arr.is_linear() {
+            return self.solve_linear(arr);
+        }
         let n = self.n;
         let vscale = arr.v_scale();
         let mut x: Vec<f64> = self.free_of.iter().map(|&k| arr.v[k as usize]).collect();
@@ -984,6 +1016,66 @@ impl Condensed {
 }
 
 impl Condensed {
+    /// A linear array on the iterative path: J = M exactly (the cells are fixed conductances,
+    /// A = B = G), so Newton-GMRES is not needed: steps δ = M⁻¹(−F(x)) by line-preconditioned
+    /// CG to a relative residual of `LINEAR_RTOL`, each on the exactly recomputed residual. As
+    /// on the Newton path the error left after a step is taken to be that fraction of it, so
+    /// the solve ends when LINEAR_RTOL·max |δ| ≤ VRELTOL·V_scale + VABSTOL (normally the
+    /// second step). M is refactorised every call (the cells may have changed since, and M
+    /// must be J).
+    fn solve_linear(&mut self, arr: &mut Array) -> Result<(), CondError> {
+        let n = self.n;
+        let vscale = arr.v_scale();
+        let mut x: Vec<f64> = self.free_of.iter().map(|&k| arr.v[k as usize]).collect();
+        let mut f = vec![0.0; n];
+        self.linearise(arr, &x);
+        self.factorize()?;
+        let mut result = Err(CondError::Unsuited);
+        let (mut it, mut inner) = (0, 0);
+        while it < LINEAR_STEPS {
+            it += 1;
+            if it > 1 {
+                self.linearise(arr, &x);
+            }
+            self.residual(&x, &arr.fixed_v, &mut f);
+            for fi in f.iter_mut() {
+                *fi = -*fi;
+            }
+            let lines = self.lines.as_mut().expect("iterative path");
+            let k = lines.pcg(&mut f, LINEAR_RTOL);
+            inner += k;
+            if k >= INNER_MAX {
+                break;
+            }
+            let dmax = f.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+            if !dmax.is_finite() {
+                result = Err(CondError::Solve(CrossbarError::Solve(format!(
+                    "non-finite step of the linear solve at step {it}"
+                ))));
+                break;
+            }
+            let a = if dmax > vscale { vscale / dmax } else { 1.0 };
+            for (xi, d) in x.iter_mut().zip(&f) {
+                *xi += a * d;
+            }
+            if a == 1.0 && LINEAR_RTOL * dmax <= VRELTOL * vscale + VABSTOL {
+                result = Ok(());
+                break;
+            }
+        }
+        self.inner_iterations += inner;
+        for (c, &k) in self.free_of.iter().enumerate() {
+            arr.v[k as usize] = x[c];
+        }
+        arr.last_iterations = it;
+        arr.last_krylov_iterations = inner;
+        arr.last_factorizations = 1;
+        if result.is_err() {
+            arr.v.fill(0.0);
+        }
+        result
+    }
+
     /// Batched input vectors in lock-step on the saved factor: chord iterations
     /// x ← x + M⁻¹·(−F(x)) for every vector at once, so each sweep is one multi-column
     /// triangular solve (the factor read once for the whole block) instead of one solve per

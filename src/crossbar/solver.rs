@@ -32,6 +32,11 @@ pub(crate) const VABSTOL: f64 = 1e-15;
 /// error (which shrinks quadratically), so the iterate is accepted.
 const FLOOR_VRELTOL: f64 = 1e-8;
 pub(crate) const MAX_NEWTON: usize = 200;
+/// Two-block Gauss-Seidel of wire-less linear arrays (`Array::solve_bipartite`): sweeps before
+/// leaving it to the factor, and the error accepted, relative to the bias's voltage scale
+/// (a few ulp: the factor's own roundoff is no smaller).
+const BIPARTITE_SWEEPS: usize = 60;
+const BIPARTITE_TOL: f64 = 1e-15;
 /// Right-hand sides per block in batched linear solves.
 const RHS_BLOCK: usize = 32;
 
@@ -297,6 +302,10 @@ impl Array {
             return Ok(());
         }
         if self.is_linear() && !self.use_iterative() {
+            if self.direct.as_ref().is_none_or(|d| !d.factored_linear) && self.solve_bipartite() {
+                self.last_iterations = 1;
+                return Ok(());
+            }
             let mut rhs = std::mem::take(&mut self.rhs);
             self.linear_rhs(&mut rhs);
             for (idx, t) in self.net.cells.iter().enumerate() {
@@ -353,6 +362,115 @@ impl Array {
         self.newton()
     }
 
+    /// Side of every unknown when the network is bipartite (no wire resistance, so every
+    /// resistor has a fixed end and every cell joins a word-line class to a bit-line class):
+    /// `Some(is_b)`, `is_b[k]` for the bit-line side; `None` otherwise.
+    fn bipartite(&self) -> Option<Vec<bool>> {
+        if self.net.res.iter().any(|r| r.a.free().is_some() && r.b.free().is_some()) {
+            return None;
+        }
+        // 0 = no cell to a free node yet, 1 = word-line side, 2 = bit-line side.
+        let mut side = vec![0u8; self.net.n_free];
+        for t in &self.net.cells {
+            if let (End::Free(a), End::Free(b)) = (t.a, t.b) {
+                let (a, b) = (a as usize, b as usize);
+                if side[a] == 2 || side[b] == 1 || a == b {
+                    return None;
+                }
+                (side[a], side[b]) = (1, 2);
+            }
+        }
+        Some(side.iter().map(|&s| s == 2).collect())
+    }
+
+    /// A linear network without wire resistance (`bipartite`) solved by two-block
+    /// Gauss-Seidel: every word-line class from the bit-line classes, then every bit-line class
+    /// from the word-line classes, each an exact one-node solve. The sweeps contract by the
+    /// spectral radius of D_w⁻¹·G·D_b⁻¹·Gᵀ (≈ (R_driver·ΣG)·(R_sense·ΣG), ~1e-4 for 1 Ω
+    /// periphery and 256 cells of 50 µS), so a few sweeps reach roundoff where one dense
+    /// factorisation would cost ~n³. Sequential, so the same bits on any thread count. Returns
+    /// false (nothing changed but `self.v`) when the structure does not fit or the sweeps do
+    /// not contract: the factor then solves.
+    fn solve_bipartite(&mut self) -> bool {
+        let Some(is_b) = self.bipartite() else {
+            return false;
+        };
+        let n = self.net.n_free;
+        let mut rhs = std::mem::take(&mut self.rhs);
+        self.linear_rhs(&mut rhs);
+        let mut diag = vec![0.0; n];
+        for r in &self.net.res {
+            for e in [r.a, r.b] {
+                if let End::Free(k) = e {
+                    diag[k as usize] += r.g;
+                }
+            }
+        }
+        for (idx, t) in self.net.cells.iter().enumerate() {
+            let g = self.xb.g[idx];
+            inject_fixed(&mut rhs, t.a, t.b, g, &self.fixed_v);
+            for e in [t.a, t.b] {
+                if let End::Free(k) = e {
+                    diag[k as usize] += g;
+                }
+            }
+        }
+        if diag.iter().any(|&d| !(d > 0.0 && d.is_finite())) {
+            self.rhs = rhs;
+            return false;
+        }
+        let vscale = self.v_scale();
+        let mut acc = vec![0.0; n];
+        let mut prev = f64::INFINITY;
+        let mut ok = false;
+        for sweep in 1..=BIPARTITE_SWEEPS {
+            let mut dmax = 0.0f64;
+            for side_b in [false, true] {
+                acc.copy_from_slice(&rhs);
+                for (idx, t) in self.net.cells.iter().enumerate() {
+                    if let (End::Free(a), End::Free(b)) = (t.a, t.b) {
+                        let (a, b) = (a as usize, b as usize);
+                        let g = self.xb.g[idx];
+                        if side_b {
+                            acc[b] += g * self.v[a];
+                        } else {
+                            acc[a] += g * self.v[b];
+                        }
+                    }
+                }
+                for k in 0..n {
+                    if is_b[k] == side_b {
+                        let v = acc[k] / diag[k];
+                        dmax = dmax.max((v - self.v[k]).abs());
+                        self.v[k] = v;
+                    }
+                }
+            }
+            if !dmax.is_finite() {
+                break;
+            }
+            // Error left ≤ ρ/(1 − ρ)·step; at roundoff the step stops shrinking.
+            let rho = dmax / prev;
+            let vmax = self.v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            if sweep > 1
+                && (dmax <= 4.0 * f64::EPSILON * vmax
+                    || (rho < 0.5 && dmax * rho / (1.0 - rho) <= BIPARTITE_TOL * vscale))
+            {
+                ok = true;
+                break;
+            }
+            if sweep > 2 && rho > 0.5 {
+                break;
+            }
+            prev = dmax;
+        }
+        self.rhs = rhs;
+        if !ok {
+            self.v.fill(0.0);
+        }
+        ok
+    }
+
     /// Linear arrays only: solves many biases (same topology) on one factorisation.
     /// Returns the free-node voltages, column-major `n_free × biases.len()`.
     pub fn solve_batch_linear(&mut self, biases: &[Bias]) -> Result<Vec<Vec<f64>>, CrossbarError> {
@@ -373,7 +491,7 @@ impl Array {
             }
             return Ok(out);
         }
-        if self.use_iterative() {
+        if self.use_iterative() || self.bipartite().is_some() {
             for b in biases {
                 self.set_bias(b)?;
                 self.solve()?;
