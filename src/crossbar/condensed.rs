@@ -1099,7 +1099,14 @@ impl Condensed {
         v0: &[f64],
     ) -> Result<Vec<Option<(Vec<f64>, usize)>>, CrossbarError> {
         let nb = biases.len();
-        if !self.factored || self.lines.is_some() || nb == 0 || !arr.crossbar().cg.is_empty() {
+        // No free line node (every line node driven): nothing to sweep; the general path solves
+        // the crosspoints alone.
+        if !self.factored
+            || self.lines.is_some()
+            || nb == 0
+            || self.n == 0
+            || !arr.crossbar().cg.is_empty()
+        {
             return Ok(vec![None; nb]);
         }
         let n = self.n;
