@@ -1,5 +1,5 @@
-//! Model cards: one declaration per parameter, TOML loading, netlist `.model` parameters, and
-//! device-to-device (D2D) sampling.
+//! Model cards: one declaration per parameter (`params!`, for every family), TOML loading,
+//! netlist `.model` parameters, and device-to-device (D2D) sampling.
 //!
 //! A card file looks like
 //!
@@ -9,14 +9,19 @@
 //! [params]
 //! i0 = 1e-3
 //! [variability.d2d]
-//! g0 = { rel = 0.05 }      # lognormal, median = nominal
+//! g0 = { rel = 0.05 }      # spread of a [params] key: lognormal, median = nominal
 //! g_ini = { abs = 0.02e-9 } # normal, clipped into the declared range
+//! # nu_sigma = 0.045       # (pcm) a named D2D coefficient, used by the family's own sampling
 //! [variability.c2c]
-//! dg0 = 0.02               # family-specific cycle-to-cycle noise parameters
+//! dg0 = 0.02               # family-specific cycle-to-cycle / noise coefficients
 //! ```
 //!
-//! Every key is checked against the family's parameter table (`ParamSpec`): unknown keys, missing
-//! required keys and out-of-range values give a [`CardError`] naming file, line and key.
+//! Every key is checked against the family's parameter table (`ParamSpec`: name, symbol,
+//! unit, default, range, section, meaning): unknown keys, keys in the wrong section, values
+//! outside the declared range and missing required keys give a [`CardError`] naming file, line
+//! and key; only relations between parameters are checked by hand (the family's `check`). The
+//! old flat layout of the pcm, pcm_stat and mtj cards (parameters at top level, coefficients in
+//! a plain `[variability]` table) is converted on reading.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
