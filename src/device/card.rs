@@ -664,12 +664,14 @@ fn convert_old_layout(text: &str, specs: &[ParamSpec]) -> Result<Option<String>,
             })
             .collect();
         for (k, v) in rest {
-            // An unknown key goes to c2c, where it is reported as unknown.
-            let sub = match specs.iter().find(|s| s.name == k).map(|s| s.kind) {
-                Some(Kind::D2d) => "d2d",
-                _ => "c2c",
+            // Into the section the declaration names; an unknown key goes to c2c, where it is
+            // reported as unknown.
+            let path: &[&str] = match specs.iter().find(|s| s.name == k).map(|s| s.kind) {
+                Some(Kind::D2d) => &["variability", "d2d"],
+                Some(Kind::P) => &["params"],
+                _ => &["variability", "c2c"],
             };
-            put(&mut t, &["variability", sub], k, v)?;
+            put(&mut t, path, k, v)?;
         }
     }
     Ok(Some(toml::to_string(&t).expect("a TOML table serialises")))
