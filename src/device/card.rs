@@ -901,8 +901,8 @@ pub fn model_from_params_typed(
 }
 
 /// Model from a netlist `.model NAME family (key=value ...)`: the same keys as a card, all in
-/// one flat list (C2C keys included; for the serde-declared families `variability.<key>` or the
-/// bare `<key>`); no D2D spread for `params!` families. The message names the key; use
+/// one flat list (variability keys bare or as `variability.<key>`; a key with a declared default
+/// may be omitted); no D2D spread. The message names the key; use
 /// [`model_from_params_typed`] for the key as data.
 pub fn model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Model, String> {
     model_from_params_typed(family, kv).map_err(|e| {
