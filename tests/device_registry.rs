@@ -126,3 +126,57 @@ fn every_family_of_the_registry_has_docs_defaults_and_round_trips_its_model_keys
         }
     }
 }
+
+#[test]
+fn every_family_is_declared_once_with_ranges_and_sections() {
+    // One declaration system: every family has a validation table, its docs are that table,
+    // and a value outside a declared range is refused with the key (no hand-written check).
+    for fam in FAMILIES {
+        let specs = xbarsim::device::family_specs(fam).unwrap_or_else(|| panic!("{fam}"));
+        let docs = family_param_docs(fam).unwrap();
+        assert_eq!(specs.len(), docs.len(), "{fam}");
+        for (s, d) in specs.iter().zip(&docs) {
+            assert_eq!(d.key, format!("{}.{}", s.kind.section(), s.name), "{fam}");
+        }
+    }
+    // The MTJ polarisation is declared in (0, 1): 1 is refused, naming the key and range.
+    let e = model_from_params_typed("mtj", &[("polarization".into(), 1.0)]).unwrap_err();
+    assert_eq!(e.key, "polarization", "{e}");
+    assert!(e.msg.contains("(0e0, 1e0)"), "{e}");
+}
+
+#[test]
+fn a_params_spread_in_a_formerly_flat_family_samples_after_its_named_coefficients() {
+    // `[variability.d2d] key = { rel = σ }` works for pcm as for oxram; its draws come after
+    // the family's named D2D coefficients, so a card without such spreads samples as before.
+    use rand::SeedableRng;
+    let path = root().join("device-models/pcm_gst_mushroom.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let spread = text.replace(
+        "[variability.d2d]\n",
+        "[variability.d2d]\nr_on_ohm = { rel = 0.2 }\n",
+    );
+    let a = parse_card(&path, &text).unwrap();
+    let b = parse_card(&path, &spread).unwrap();
+    assert_eq!(a.params(), b.params(), "the nominal device is unchanged");
+    let draw = |m: &Model| m.instantiate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(5));
+    let (xbarsim::device::Cell::Pcm { p: pa, .. }, xbarsim::device::Cell::Pcm { p: pb, .. }) =
+        (draw(&a), draw(&b))
+    else {
+        panic!("not pcm")
+    };
+    let (qa, qb) = (pa.params(), pb.params());
+    // Same named draws (ν, R_c, R_a, V_th) ...
+    assert_eq!(
+        (qa.nu, qa.r_set_ohm, qa.r_reset_ohm, qa.v_th_set_v),
+        (qb.nu, qb.r_set_ohm, qb.r_reset_ohm, qb.v_th_set_v)
+    );
+    // ... and R_ON spread only in the card that declares it.
+    assert_eq!(qa.r_on_ohm, 5.0e3);
+    assert!(qb.r_on_ohm != 5.0e3 && qb.r_on_ohm > 0.0, "{}", qb.r_on_ohm);
+    // A card with a spread entry that is neither `{ rel }`/`{ abs }` nor a number is refused.
+    let bad = text.replace("nu_sigma = 0.045", "nu_sigma = \"wide\"");
+    let e = parse_card(&path, &bad).unwrap_err();
+    assert_eq!(e.key, "nu_sigma", "{e}");
+    assert!(e.line.is_some(), "{e}");
+}

@@ -1,5 +1,5 @@
-//! Model cards: one declaration per parameter, TOML loading, netlist `.model` parameters, and
-//! device-to-device (D2D) sampling.
+//! Model cards: one declaration per parameter (`params!`, for every family), TOML loading,
+//! netlist `.model` parameters, and device-to-device (D2D) sampling.
 //!
 //! A card file looks like
 //!
@@ -9,14 +9,19 @@
 //! [params]
 //! i0 = 1e-3
 //! [variability.d2d]
-//! g0 = { rel = 0.05 }      # lognormal, median = nominal
+//! g0 = { rel = 0.05 }      # spread of a [params] key: lognormal, median = nominal
 //! g_ini = { abs = 0.02e-9 } # normal, clipped into the declared range
+//! # nu_sigma = 0.045       # (pcm) a named D2D coefficient, used by the family's own sampling
 //! [variability.c2c]
-//! dg0 = 0.02               # family-specific cycle-to-cycle noise parameters
+//! dg0 = 0.02               # family-specific cycle-to-cycle / noise coefficients
 //! ```
 //!
-//! Every key is checked against the family's parameter table (`ParamSpec`): unknown keys, missing
-//! required keys and out-of-range values give a [`CardError`] naming file, line and key.
+//! Every key is checked against the family's parameter table (`ParamSpec`: name, symbol,
+//! unit, default, range, section, meaning): unknown keys, keys in the wrong section, values
+//! outside the declared range and missing required keys give a [`CardError`] naming file, line
+//! and key; only relations between parameters are checked by hand (the family's `check`). The
+//! old flat layout of the pcm, pcm_stat and mtj cards (parameters at top level, coefficients in
+//! a plain `[variability]` table) is converted on reading.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -659,12 +664,14 @@ fn convert_old_layout(text: &str, specs: &[ParamSpec]) -> Result<Option<String>,
             })
             .collect();
         for (k, v) in rest {
-            // An unknown key goes to c2c, where it is reported as unknown.
-            let sub = match specs.iter().find(|s| s.name == k).map(|s| s.kind) {
-                Some(Kind::D2d) => "d2d",
-                _ => "c2c",
+            // Into the section the declaration names; an unknown key goes to c2c, where it is
+            // reported as unknown.
+            let path: &[&str] = match specs.iter().find(|s| s.name == k).map(|s| s.kind) {
+                Some(Kind::D2d) => &["variability", "d2d"],
+                Some(Kind::P) => &["params"],
+                _ => &["variability", "c2c"],
             };
-            put(&mut t, &["variability", sub], k, v)?;
+            put(&mut t, path, k, v)?;
         }
     }
     Ok(Some(toml::to_string(&t).expect("a TOML table serialises")))
@@ -894,8 +901,8 @@ pub fn model_from_params_typed(
 }
 
 /// Model from a netlist `.model NAME family (key=value ...)`: the same keys as a card, all in
-/// one flat list (C2C keys included; for the serde-declared families `variability.<key>` or the
-/// bare `<key>`); no D2D spread for `params!` families. The message names the key; use
+/// one flat list (variability keys bare or as `variability.<key>`; a key with a declared default
+/// may be omitted); no D2D spread. The message names the key; use
 /// [`model_from_params_typed`] for the key as data.
 pub fn model_from_params(family: &str, kv: &[(String, f64)]) -> Result<super::Model, String> {
     model_from_params_typed(family, kv).map_err(|e| {

@@ -30,10 +30,10 @@ use super::model::CompactModel;
 const ZERO_CLIP: f64 = 1e-7;
 
 params! {
-    /// Parameters of the aihwkit statistical PCM model. The C2C coefficients are the scales of
-    /// aihwkit's three noise sources (`prog_noise_scale`, `read_noise_scale`, `drift_scale`);
-    /// the draws themselves happen per programming (`program`: programming noise and ν) and per
-    /// read (`read_conductance_noisy`).
+    /// Parameters of the aihwkit statistical PCM model. `drift_scale` and the C2C coefficients
+    /// are aihwkit's scales (`drift_scale`, `prog_noise_scale`, `read_noise_scale`); the draws
+    /// themselves happen per programming (`program`: programming noise and ν) and per read
+    /// (`read_conductance_noisy`).
     PcmStatParams, "pcm_stat" {
         #[required] g_max_us: "g_max", "µS", Some(25.0), POS, P,
             "Conductance that the largest weight maps to.";
@@ -75,12 +75,14 @@ params! {
             "Upper cap of Q_s.";
         initial_g_us: "g_init", "µS", Some(0.0), NON_NEG, P,
             "Conductance of the initial (unprogrammed) state, noise free.";
+        // A model parameter (0 = no drift), not a noise amplitude: in [params], so that
+        // turning noise off (a fit sets C2C amplitudes to 0) keeps the drift.
+        drift_scale: "s_ν", "1", Some(1.0), NON_NEG, P,
+            "Scale of the drawn drift exponent.";
         prog_noise_scale: "s_prog", "1", Some(1.0), NON_NEG, C2c,
             "Scale of the programming noise.";
         read_noise_scale: "s_read", "1", Some(1.0), NON_NEG, C2c,
             "Scale of the accumulated 1/f read noise.";
-        drift_scale: "s_ν", "1", Some(1.0), NON_NEG, C2c,
-            "Scale of the drawn drift exponent.";
     }
 }
 
