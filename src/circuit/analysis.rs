@@ -213,26 +213,99 @@ fn truncation_step(sim: &Simulator, deltas: &[f64; 3], order: usize) -> f64 {
         let volttol = o.abstol + o.reltol * i[0].abs().max(i[1].abs());
         let chargetol = o.reltol * q[0].abs().max(q[1].abs()).max(o.chgtol) / h;
         let tol = volttol.max(chargetol);
-        let mut diff = *q;
-        let mut dt = [deltas[0], deltas[1], deltas[2]];
-        let mut j = order as isize;
-        loop {
-            for k in 0..=(j as usize) {
-                diff[k] = (diff[k] - diff[k + 1]) / dt[k];
-            }
-            j -= 1;
-            if j < 0 {
-                break;
-            }
-            for k in 0..=(j as usize) {
-                dt[k] = dt[k + 1] + deltas[k];
-            }
-        }
-        let del = o.trtol * tol / o.abstol.max(factor * diff[0].abs());
+        let diff = divided_difference(q, deltas, order);
+        let del = o.trtol * tol / o.abstol.max(factor * diff.abs());
         let del = if order == 2 { del.sqrt() } else { del };
         best = best.min(del);
     }
     best
+}
+
+/// The (order + 1)-th divided difference of a charge over the present iterate and the last
+/// order + 1 accepted points (C/s^(order+1)).
+fn divided_difference(q: &[f64; 4], deltas: &[f64; 3], order: usize) -> f64 {
+    let mut diff = *q;
+    let mut dt = [deltas[0], deltas[1], deltas[2]];
+    let mut j = order as isize;
+    loop {
+        for k in 0..=(j as usize) {
+            diff[k] = (diff[k] - diff[k + 1]) / dt[k];
+        }
+        j -= 1;
+        if j < 0 {
+            break;
+        }
+        for k in 0..=(j as usize) {
+            dt[k] = dt[k + 1] + deltas[k];
+        }
+    }
+    diff[0]
+}
+
+/// Truncation error of the voltage sources' branch currents, the currents a deck reports as
+/// `i(vname)`. The charge test above lets each charge's current be off by TRTOL·(ABSTOL +
+/// RELTOL·|i|); a supply current that is the difference of several such currents (loads
+/// whose capacitances charge and discharge together) can then be wrong by more than RELTOL
+/// of its own range. Here each source's current error is estimated as the signed sum, by KCL
+/// at its node, of the current errors of the charges there: i = dq/dt is off by
+/// h·q''/2 = h·q[2] under backward Euler and by h²·q'''/6 = h²·q[3] under the trapezoidal
+/// rule (q[k]: the k-th divided difference, smooth where the trapezoidal currents ring),
+/// and held to RELTOL of the source's largest |current| so far (a signal-relative tolerance,
+/// not ABSTOL, which a deck may set loose for convergence; a source whose current has not
+/// exceeded ABSTOL is not held). The window of the divided
+/// differences must not straddle a source corner (a kink in every charge there).
+struct SourceLte {
+    /// Per source: (charge, sign of its current at the source's node).
+    charges: Vec<Vec<(usize, f64)>>,
+    /// Per source: largest |branch current| at the accepted points so far (A).
+    peak: Vec<f64>,
+    /// Accepted points since the last corner.
+    since_corner: usize,
+}
+
+impl SourceLte {
+    fn new(sim: &Simulator, x: &[f64]) -> Self {
+        SourceLte {
+            charges: sim.vsource_charges(),
+            peak: sim.vsource_currents(x).iter().map(|i| i.abs()).collect(),
+            since_corner: 0,
+        }
+    }
+
+    /// The largest step (s) for which every source current's estimated truncation error
+    /// stays within RELTOL of its peak, judged on the step of `deltas[0]` just solved.
+    fn step_bound(&self, sim: &Simulator, deltas: &[f64; 3], order: usize) -> f64 {
+        if self.since_corner < order {
+            return f64::INFINITY;
+        }
+        let (reltol, abstol) = (sim.circuit.options.reltol, sim.circuit.options.abstol);
+        let h = deltas[0];
+        let mut best = f64::INFINITY;
+        for (charges, &peak) in self.charges.iter().zip(&self.peak) {
+            // A current that has stayed within ABSTOL of zero is as accurate as ABSTOL asks
+            // (and its relative error would be roundoff and Newton noise).
+            if charges.is_empty() || peak <= abstol {
+                continue;
+            }
+            let err: f64 = charges
+                .iter()
+                .map(|&(k, sign)| sign * divided_difference(&sim.charges.q[k], deltas, order))
+                .sum::<f64>()
+                * h.powi(order as i32);
+            let tol = reltol * peak;
+            if err != 0.0 {
+                best = best.min(h * (tol / err.abs()).powf(1.0 / order as f64));
+            }
+        }
+        best
+    }
+
+    fn accept(&mut self, currents: &[f64], corner: bool) {
+        for (p, i) in self.peak.iter_mut().zip(currents) {
+            *p = p.max(i.abs());
+        }
+        self.since_corner = if corner { 0 } else { self.since_corner + 1 };
+    }
 }
 
 /// The solution at `time`, a backward-Euler step of `h` (s, ≤ 1e-6·TMAX) past the accepted
@@ -356,6 +429,7 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
     }
     sim.charges.init_history();
     sim.tran_start();
+    let mut source_lte = SourceLte::new(sim, &x);
     if uic && tstart <= 0.0 {
         // The t = 0 row under `uic`: the circuit with every capacitor holding its initial
         // charge, found as a vanishing backward-Euler step that is not kept as history.
@@ -473,6 +547,7 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
                     f64::INFINITY
                 } else {
                     truncation_step(sim, &deltas, sim.integ.order)
+                        .min(source_lte.step_bound(sim, &deltas, sim.integ.order))
                 };
                 if hlte < 0.9 * h && h > hmin * 10.0 {
                     h = hlte.max(h / 8.0);
@@ -489,6 +564,7 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
                 deltas = [h, deltas[0], deltas[1]];
                 let hit_corner = next_corner < corners.len()
                     && (corners[next_corner] - t).abs() <= eps.max(1e-3 * h);
+                source_lte.accept(&sim.vsource_currents(&x), hit_corner);
                 if next_grid < grid.len() && (grid[next_grid] - t).abs() <= eps.max(1e-3 * h) {
                     let mut row = vec![grid[next_grid]];
                     row.extend(sim.output_values(&x));

@@ -77,6 +77,10 @@ pub(crate) struct Charges {
     pub q: Vec<[f64; 4]>,
     /// charge current now and at the last accepted point.
     pub i: Vec<[f64; 2]>,
+    /// The unknowns the charge's current i = dq/dt leaves (first) and enters (second), and
+    /// the sign that turns i into that node current (a PMOS's polarity); `(None, None, 0)`
+    /// for an inductor's flux, whose derivative is a voltage.
+    pub nodes: Vec<(Option<usize>, Option<usize>, f64)>,
 }
 
 /// Integration method coefficients for the present step.
@@ -89,9 +93,10 @@ pub(crate) struct Integrator {
 }
 
 impl Charges {
-    fn add(&mut self) -> usize {
+    fn add(&mut self, from: Option<usize>, to: Option<usize>, sign: f64) -> usize {
         self.q.push([0.0; 4]);
         self.i.push([0.0; 2]);
+        self.nodes.push((from, to, sign));
         self.q.len() - 1
     }
     /// Current of charge `k` at value `q` (stored as the present iterate).
@@ -396,7 +401,7 @@ impl Simulator {
                 b: unk(c.b),
                 s: Slots4::new(&mut pb, unk(c.a), unk(c.b)),
                 c: c.c,
-                q: charges.add(),
+                q: charges.add(unk(c.a), unk(c.b), 1.0),
                 ic: c.ic,
             })
             .collect();
@@ -435,7 +440,7 @@ impl Simulator {
                     jj: pb.entry(Some(br.j), Some(br.j)),
                     br,
                     l: l.l,
-                    q: charges.add(),
+                    q: charges.add(None, None, 0.0),
                 }
             })
             .collect();
@@ -508,7 +513,7 @@ impl Simulator {
                 rs: Slots4::new(&mut pb, a, ai),
                 j: Slots4::new(&mut pb, ai, k),
                 vd_old: 0.0,
-                q: charges.add(),
+                q: charges.add(ai, k, 1.0),
                 t,
             });
         }
@@ -536,10 +541,13 @@ impl Simulator {
                     *slot = pb.entry(nodes[r], nodes[c]);
                 }
             }
-            let q = charges.add();
-            for _ in 0..4 {
-                charges.add();
-            }
+            // gs, gd, gb, bd, bs (the branches of the load), in the NMOS frame.
+            let pol = m.model.polarity;
+            let q = charges.add(g, si, pol);
+            charges.add(g, di, pol);
+            charges.add(g, b, pol);
+            charges.add(b, di, pol);
+            charges.add(b, si, pol);
             mos.push(BMos {
                 di,
                 g,
@@ -1061,6 +1069,37 @@ impl Simulator {
     }
 
     /// Branch unknowns of the inductors, in table order.
+    /// Branch currents of the independent voltage sources in `x` (A), in netlist order.
+    pub(crate) fn vsource_currents(&self, x: &[f64]) -> Vec<f64> {
+        self.vsrc.iter().map(|b| x[b.j]).collect()
+    }
+
+    /// Per independent voltage source: the charges whose currents enter its branch current
+    /// by KCL at its positive node (the negative one when that is ground), each with the
+    /// sign of its node current there. Charges behind a series resistance (a device's
+    /// internal node) are not seen.
+    pub(crate) fn vsource_charges(&self) -> Vec<Vec<(usize, f64)>> {
+        self.circuit
+            .vsources
+            .iter()
+            .map(|v| {
+                let node = unk(v.pos).or(unk(v.neg));
+                let mut out = Vec::new();
+                for (k, &(from, to, sign)) in self.charges.nodes.iter().enumerate() {
+                    if node.is_none() || sign == 0.0 || from == to {
+                        continue;
+                    }
+                    if from == node {
+                        out.push((k, sign));
+                    } else if to == node {
+                        out.push((k, -sign));
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+
     pub(crate) fn inds_branches(&self) -> Vec<usize> {
         self.inds.iter().map(|l| l.br.j).collect()
     }
