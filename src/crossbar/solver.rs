@@ -759,29 +759,32 @@ impl Array {
                 out[f as usize] += i;
             }
         };
+        // Only elements with a fixed end count: the rest (most of a large array) are skipped
+        // before their current is evaluated.
+        let touches = |a: End, b: End| a != b && (a.free().is_none() || b.free().is_none());
         for r in &self.net.res {
-            let i = r.g * (self.volt(r.a) - self.volt(r.b));
-            if r.a != r.b {
+            if touches(r.a, r.b) {
+                let i = r.g * (self.volt(r.a) - self.volt(r.b));
                 leave(r.a, i);
                 leave(r.b, -i);
             }
         }
         for (idx, t) in self.net.cells.iter().enumerate() {
-            if t.a != t.b {
+            if touches(t.a, t.b) {
                 let i = self.cell_current(idx);
                 leave(t.a, i);
                 leave(t.b, -i);
             }
         }
         for (idx, t) in self.net.sels.iter().enumerate() {
-            if t.a != t.b {
+            if touches(t.a, t.b) {
                 let i = self.selector_current(idx);
                 leave(t.a, i);
                 leave(t.b, -i);
             }
         }
         for (idx, t) in self.net.mos.iter().enumerate() {
-            if t.d != t.s {
+            if touches(t.d, t.s) {
                 let i = self.mos_current(idx);
                 leave(t.d, i);
                 leave(t.s, -i);
