@@ -164,13 +164,14 @@ struct Lines {
     /// Thomas factors per line position: 1/pivot and the eliminated super-diagonal.
     inv_piv: Vec<f64>,
     c_prime: Vec<f64>,
-    /// M without the crosspoint couplings (wires, diagonal) in line order, full (both
-    /// triangles) CSR: row p holds (column position, slot of the entry in M's upper-CSC
-    /// `values`); `val` is refreshed by `factorize`.
-    ptr: Vec<usize>,
-    idx: Vec<u32>,
-    slot: Vec<u32>,
-    val: Vec<f64>,
+    /// M without the crosspoint couplings is tridiagonal along the lines: per position the
+    /// slot of its diagonal entry and of the entry to the next position on its line
+    /// (`NO_SLOT` at a line's end) in M's upper-CSC `values`, and their values (refreshed by
+    /// `factorize`; `off` is 0 at a line's end). Three streams per M·x instead of a CSR.
+    diag_slot: Vec<u32>,
+    off_slot: Vec<u32>,
+    diag: Vec<f64>,
+    off: Vec<f64>,
     /// The word-line–bit-line couplings of the crosspoints: positions (a, b), slot and value,
     /// listed tile by tile (TILE×TILE crosspoints) so that both the word-line and the bit-line
     /// side of a tile stay in cache (a row-major sweep would jump a whole bit line per step).
@@ -273,44 +274,38 @@ impl Lines {
                 }
             }
         }
-        // Full CSR in line order from the upper CSC of M without the couplings: entry (r, c)
-        // of column c serves row pos[r] (and, off the diagonal, row pos[c] as the mirror).
-        let mut count = vec![0usize; n + 1];
-        for c in 0..n {
-            for s in col_ptr[c]..col_ptr[c + 1] {
-                if coupling[s] {
-                    continue;
-                }
-                let r = row_idx[s];
-                count[pos[r] as usize + 1] += 1;
-                if r != c {
-                    count[pos[c] as usize + 1] += 1;
-                }
-            }
-        }
+        // M without the couplings in line order: every other entry of M must be a diagonal or
+        // join a position to the next one on its line (the diagonal is the last entry of its
+        // column in the upper CSC).
+        let mut used = coupling;
+        let entry = |r: usize, c: usize| -> Option<usize> {
+            let (r, c) = (r.min(c), r.max(c));
+            row_idx[col_ptr[c]..col_ptr[c + 1]]
+                .binary_search(&r)
+                .ok()
+                .map(|i| col_ptr[c] + i)
+        };
+        let no_lines = || {
+            CrossbarError::Solve("entries off the lines: no line structure for the iterative path".into())
+        };
+        let mut diag_slot = Vec::with_capacity(n);
+        let mut off_slot = Vec::with_capacity(n);
         for p in 0..n {
-            count[p + 1] += count[p];
+            let k = nodes[p] as usize;
+            let sd = entry(k, k).ok_or_else(no_lines)?;
+            used[sd] = true;
+            diag_slot.push(sd as u32);
+            let so = if g_next[p] != 0.0 {
+                let so = entry(k, nodes[p + 1] as usize).ok_or_else(no_lines)?;
+                used[so] = true;
+                so as u32
+            } else {
+                NO_SLOT
+            };
+            off_slot.push(so);
         }
-        let nnz = count[n];
-        let mut next = count.clone();
-        let mut idx = vec![0u32; nnz];
-        let mut slot = vec![0u32; nnz];
-        for c in 0..n {
-            for s in col_ptr[c]..col_ptr[c + 1] {
-                if coupling[s] {
-                    continue;
-                }
-                let r = row_idx[s];
-                let (pr, pc) = (pos[r] as usize, pos[c] as usize);
-                idx[next[pr]] = pc as u32;
-                slot[next[pr]] = s as u32;
-                next[pr] += 1;
-                if r != c {
-                    idx[next[pc]] = pr as u32;
-                    slot[next[pc]] = s as u32;
-                    next[pc] += 1;
-                }
-            }
+        if used.iter().any(|&u| !u) {
+            return Err(no_lines());
         }
         Ok(Lines {
             inv_piv: vec![0.0; n],
@@ -318,10 +313,10 @@ impl Lines {
             nodes,
             start,
             g_next,
-            ptr: count,
-            idx,
-            slot,
-            val: vec![0.0; nnz],
+            diag_slot,
+            off_slot,
+            diag: vec![0.0; n],
+            off: vec![0.0; n],
             cp_val: vec![0.0; cp_slot.len()],
             cp_a,
             cp_b,
@@ -334,15 +329,12 @@ impl Lines {
     /// tridiagonal block (diagonal from M, off-diagonals −g_wire). Fails if a pivot is not
     /// positive.
     fn factorize(&mut self, values: &[f64]) -> Result<(), CondError> {
-        let slot = &self.slot;
-        self.val
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(ch, v)| {
-                for (e, x) in v.iter_mut().enumerate() {
-                    *x = values[slot[ch * CHUNK + e] as usize];
-                }
-            });
+        for (d, &sl) in self.diag.iter_mut().zip(&self.diag_slot) {
+            *d = values[sl as usize];
+        }
+        for (o, &sl) in self.off.iter_mut().zip(&self.off_slot) {
+            *o = if sl == NO_SLOT { 0.0 } else { values[sl as usize] };
+        }
         for (v, &sl) in self.cp_val.iter_mut().zip(&self.cp_slot) {
             *v = values[sl as usize];
         }
@@ -352,7 +344,7 @@ impl Lines {
             // piv_p = d_p − e_{p−1}·c'_{p−1}, c'_p = e_p / piv_p.
             let mut e_c = 0.0;
             for p in a..b {
-                let d = self.diag(p);
+                let d = self.diag[p];
                 let piv = d - e_c;
                 if !(piv > 0.0) {
                     return Err(CondError::Unsuited);
@@ -363,12 +355,6 @@ impl Lines {
             }
         }
         Ok(())
-    }
-
-    fn diag(&self, p: usize) -> f64 {
-        (self.ptr[p]..self.ptr[p + 1])
-            .find(|&e| self.idx[e] as usize == p)
-            .map_or(0.0, |e| self.val[e])
     }
 
     /// z = P⁻¹ r (line order): independent tridiagonal solves along every line.
@@ -407,9 +393,14 @@ impl Lines {
         y.par_chunks_mut(CHUNK).enumerate().for_each(|(ch, y)| {
             for (q, yq) in y.iter_mut().enumerate() {
                 let p = ch * CHUNK + q;
+                // In the order of the entries along the line (previous, diagonal, next).
                 let mut acc = 0.0;
-                for e in self.ptr[p]..self.ptr[p + 1] {
-                    acc += self.val[e] * x[self.idx[e] as usize];
+                if p > 0 {
+                    acc += self.off[p - 1] * x[p - 1];
+                }
+                acc += self.diag[p] * x[p];
+                if p + 1 < x.len() {
+                    acc += self.off[p] * x[p + 1];
                 }
                 *yq = acc;
             }

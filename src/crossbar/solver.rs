@@ -64,8 +64,8 @@ struct Direct {
 /// Which solver an [`Array`] uses for nonlinear arrays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Method {
-    /// Above `ITERATIVE_ABOVE` condensed unknowns the iterative path for every array (linear
-    /// ones included), except in batches of `BATCH_FACTOR_MIN`+ vectors up to `FACTOR_MAX`;
+    /// Above `ITERATIVE_ABOVE` condensed unknowns (`LINEAR_ITERATIVE_ABOVE` for linear arrays)
+    /// the iterative path, except in batches of `BATCH_FACTOR_MIN`+ vectors up to `FACTOR_MAX`;
     /// otherwise condensed Newton-Krylov on a saved factor for nonlinear arrays and one direct
     /// factor for linear ones.
     #[default]
@@ -88,6 +88,17 @@ pub enum Method {
 /// 0.35 s vs 0.60 s, 1T1R 256×256 0.39 s vs 0.89 s, 1T1R 512×512 2.1 s vs 3.2 s; 128×128 a
 /// tie), and its memory is linear in the array instead of the factor's ~n^1.5.
 pub const ITERATIVE_ABOVE: usize = 40_000;
+/// The same for linear arrays (0T1R, linear cells), from about 71×71: they take one CG solve
+/// to roundoff (no Newton-GMRES, see `Condensed::solve_linear`), which beats the Cholesky
+/// factor from there up (2-core machine, CPU time of the solve: 64×64 a tie at 2.4 ms, 128×128
+/// 16 ms vs 44 ms, 256×256 0.08 s vs 0.17 s).
+const LINEAR_ITERATIVE_ABOVE: usize = 10_000;
+/// Linear arrays on the iterative path up to this many line unknowns (~362×362) solve on one
+/// thread: ~20 CG iterations of a few hundred µs each, where waking a second thread for every
+/// parallel loop costs more than it saves, above all on a loaded machine (256×256 passive,
+/// `xbar mvm` whole process, 2 threads vs 1: no less CPU time). The chunked sums give the
+/// same bits either way.
+const LINEAR_SERIAL_MAX: usize = 1 << 18;
 /// Batches of at least this many input vectors keep `Auto` on a factor (the direct Cholesky of
 /// a linear array, the condensed path's saved factor otherwise) up to `FACTOR_MAX` condensed
 /// unknowns: the factor is then paid once and shared by all vectors (multi-column triangular
@@ -174,9 +185,14 @@ impl Array {
             Method::Iterative => true,
             Method::Auto => {
                 let n = self.net.rows * self.net.pcols * 2;
+                let above = if self.is_linear() {
+                    LINEAR_ITERATIVE_ABOVE
+                } else {
+                    ITERATIVE_ABOVE
+                };
                 self.xb.r_row > 0.0
                     && self.xb.r_col > 0.0
-                    && n > ITERATIVE_ABOVE
+                    && n > above
                     && !(self.batch && n <= FACTOR_MAX)
             }
             _ => false,
@@ -347,7 +363,17 @@ impl Array {
                 self.cond = Some(super::condensed::Condensed::build(&self.xb, &self.net, it)?);
             }
             let mut c = self.cond.take().expect("built above");
-            let r = c.solve(self);
+            let n_lines = self.net.rows * self.net.pcols * 2;
+            let r = if it && self.is_linear() && n_lines <= LINEAR_SERIAL_MAX {
+                // A one-thread pool: the CG's parallel loops then run inline instead of
+                // handing each of their ~100 short pieces to a second thread and back.
+                match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+                    Ok(pool) => pool.install(|| c.solve(self)),
+                    Err(_) => c.solve(self),
+                }
+            } else {
+                c.solve(self)
+            };
             self.cond = Some(c);
             match r {
                 Ok(()) => return Ok(()),
