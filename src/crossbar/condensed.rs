@@ -1044,7 +1044,14 @@ impl Condensed {
         if shared_start {
             cells0 = vec![0.0; n];
             let mut vm = vm0.clone();
-            self.cell_residual(xb, &vs[0].fixed_v, &biases[0].gates, &x0, &mut vm, &mut cells0);
+            self.cell_residual(
+                xb,
+                &vs[0].fixed_v,
+                &biases[0].gates,
+                &x0,
+                &mut vm,
+                &mut cells0,
+            );
             for c in vs.iter_mut() {
                 c.vm.copy_from_slice(&vm);
             }
@@ -1077,8 +1084,11 @@ impl Condensed {
                         *fi = -*fi;
                     }
                 });
-            let chol = self.chol.as_mut().expect("direct path");
-            chol.solve_in_place(&mut block[..n * m], m, Par::Seq);
+            // Two halves of the block solved side by side (the split depends only on m).
+            let chol = self.chol.as_ref().expect("direct path");
+            let h = m.div_ceil(2);
+            let (b1, b2) = block[..n * m].split_at_mut(n * h);
+            chol.solve_blocks_in_place(vec![(b1, h), (b2, m - h)]);
             act.par_iter_mut()
                 .zip(block.par_chunks(n))
                 .for_each(|(c, d)| c.step(it, d));
