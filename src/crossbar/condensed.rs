@@ -1057,8 +1057,15 @@ impl Condensed {
             }
         }
         drop((x0, vm0));
+        if n == 0 {
+            // Every line node driven directly: only the middle nodes are unknown (below).
+            for c in vs.iter_mut() {
+                c.state = Chord::Converged;
+                c.it = 1;
+            }
+        }
         let mut block = vec![0.0; n * nb];
-        for it in 1..=CHORD_MAX {
+        for it in (1..=CHORD_MAX).take_while(|_| n > 0) {
             let mut act: Vec<&mut ChordVector> = vs
                 .iter_mut()
                 .filter(|c| c.state == Chord::Running)
