@@ -364,14 +364,23 @@ fn large_batches_keep_the_factor_and_agree_with_single_iterative_solves() {
 /// threads, and every bit-line current agrees with a separate direct solve to 1e-9, for 1T1R
 /// and 2T2R with transistors in every region; also when the shared first sweep does not apply
 /// (a word line driven without driver resistance, so crosspoints touch a fixed node; gate
-/// voltages that differ from vector to vector).
+/// voltages that differ from vector to vector), and when every line node is driven directly
+/// (no wire, driver or sense resistance: only the middle nodes are unknown).
 #[test]
 fn batches_are_the_same_bits_on_one_and_two_threads_and_agree_with_direct_solves() {
     for kind in [CellKind::OneT1R, CellKind::TwoT2R] {
-        for variant in ["shared start", "no driver resistance", "gates per vector"] {
+        for variant in [
+            "shared start",
+            "no driver resistance",
+            "gates per vector",
+            "lines driven directly",
+        ] {
             let mut xb = array(14, 11, kind, CellLaw::Linear, 71);
             if variant == "no driver resistance" {
                 xb.r_driver = 0.0;
+            }
+            if variant == "lines driven directly" {
+                (xb.r_row, xb.r_col, xb.r_driver, xb.r_sense) = (0.0, 0.0, 0.0, 0.0);
             }
             let biases: Vec<Bias> = (0..11)
                 .map(|s| {

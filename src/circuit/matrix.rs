@@ -197,6 +197,28 @@ impl SparseFactor {
         }
     }
 
+    /// [`SparseFactor::solve_in_place`] for several blocks of right-hand sides at once, in
+    /// parallel: each `(b, ncols)` holds `ncols` column-major right-hand sides and is solved
+    /// sequentially with its own scratch, so its result does not depend on the thread count.
+    pub fn solve_blocks_in_place(&self, blocks: Vec<(&mut [f64], usize)>) {
+        use rayon::prelude::*;
+        blocks
+            .into_par_iter()
+            .filter(|(_, c)| *c > 0)
+            .for_each(|(b, ncols)| {
+                let mut mem = MemBuffer::new(self.solve_req(ncols, Par::Seq));
+                let stack = MemStack::new(&mut mem);
+                let rhs = MatMut::from_column_major_slice_mut(b, self.n, ncols);
+                match &self.factor {
+                    Factor::Cholesky { sym, l } => {
+                        LltRef::new(sym, l).solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack)
+                    }
+                    Factor::Lu { sym, num } => LuRef::new_unchecked(sym, num)
+                        .solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack),
+                }
+            });
+    }
+
     /// Solves A·X = B in place for `ncols` right-hand sides stored column-major in `b`, with
     /// the last numeric factorisation.
     pub fn solve_in_place(&mut self, b: &mut [f64], ncols: usize, par: Par) {

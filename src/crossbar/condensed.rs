@@ -1090,14 +1090,7 @@ impl Condensed {
         v0: &[f64],
     ) -> Result<Vec<Option<(Vec<f64>, usize)>>, CrossbarError> {
         let nb = biases.len();
-        // No free line node (every line node driven): nothing to sweep; the general path solves
-        // the crosspoints alone.
-        if !self.factored
-            || self.lines.is_some()
-            || nb == 0
-            || self.n == 0
-            || !arr.crossbar().cg.is_empty()
-        {
+        if !self.factored || self.lines.is_some() || nb == 0 || !arr.crossbar().cg.is_empty() {
             return Ok(vec![None; nb]);
         }
         let n = self.n;
@@ -1134,14 +1127,28 @@ impl Condensed {
         if shared_start {
             cells0 = vec![0.0; n];
             let mut vm = vm0.clone();
-            self.cell_residual(xb, &vs[0].fixed_v, &biases[0].gates, &x0, &mut vm, &mut cells0);
+            self.cell_residual(
+                xb,
+                &vs[0].fixed_v,
+                &biases[0].gates,
+                &x0,
+                &mut vm,
+                &mut cells0,
+            );
             for c in vs.iter_mut() {
                 c.vm.copy_from_slice(&vm);
             }
         }
         drop((x0, vm0));
+        if n == 0 {
+            // Every line node driven directly: only the middle nodes are unknown (below).
+            for c in vs.iter_mut() {
+                c.state = Chord::Converged;
+                c.it = 1;
+            }
+        }
         let mut block = vec![0.0; n * nb];
-        for it in 1..=CHORD_MAX {
+        for it in (1..=CHORD_MAX).take_while(|_| n > 0) {
             let mut act: Vec<&mut ChordVector> = vs
                 .iter_mut()
                 .filter(|c| c.state == Chord::Running)
@@ -1167,8 +1174,11 @@ impl Condensed {
                         *fi = -*fi;
                     }
                 });
-            let chol = self.chol.as_mut().expect("direct path");
-            chol.solve_in_place(&mut block[..n * m], m, Par::Seq);
+            // Two halves of the block solved side by side (the split depends only on m).
+            let chol = self.chol.as_ref().expect("direct path");
+            let h = m.div_ceil(2);
+            let (b1, b2) = block[..n * m].split_at_mut(n * h);
+            chol.solve_blocks_in_place(vec![(b1, h), (b2, m - h)]);
             act.par_iter_mut()
                 .zip(block.par_chunks(n))
                 .for_each(|(c, d)| c.step(it, d));
