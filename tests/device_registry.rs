@@ -180,3 +180,100 @@ fn a_params_spread_in_a_formerly_flat_family_samples_after_its_named_coefficient
     assert_eq!(e.key, "nu_sigma", "{e}");
     assert!(e.line.is_some(), "{e}");
 }
+
+/// pcm_stat `drift_scale` moved from `[variability.c2c]` to `[params]`; a card written in the
+/// previous sectioned layout (the card as shipped before, kept verbatim in tests/data) still
+/// reads, with the same parameters and the same seeded retention trace.
+#[test]
+fn a_key_in_the_section_an_earlier_release_declared_still_reads() {
+    let new_path = root().join("device-models/pcm_stat_aihwkit.toml");
+    let old_path = root().join("tests/data/pcm_stat_aihwkit.c2c-drift-layout.toml");
+    let old_text = std::fs::read_to_string(&old_path).unwrap();
+    let c2c = old_text.split("[variability.c2c]").nth(1).unwrap();
+    assert!(c2c.contains("drift_scale = 1.0"), "the old card has drift_scale in c2c");
+    let new = load_card(&new_path).unwrap();
+    let old = load_card(&old_path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(new.params(), old.params());
+    use rand::SeedableRng;
+    let draw = |m: &Model| m.instantiate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(7));
+    assert_eq!(draw(&new), draw(&old));
+
+    // The value given in the old place is the one used (not the default): 0.5 there equals
+    // 0.5 in [params], and differs from 1.
+    let new_text = std::fs::read_to_string(&new_path).unwrap();
+    let half_new = parse_card(
+        &new_path,
+        &new_text.replace("drift_scale = 1.0", "drift_scale = 0.5"),
+    )
+    .unwrap();
+    let half_old = parse_card(
+        &old_path,
+        &old_text.replace("drift_scale = 1.0", "drift_scale = 0.5"),
+    )
+    .unwrap();
+    assert_eq!(half_new.params(), half_old.params());
+    assert_ne!(half_new.params(), new.params());
+
+    // Same bits from the binary: a seeded Monte Carlo retention run (programming noise and
+    // drawn drift exponents) with either card.
+    let retention = |card: &Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_xbar"))
+            .args(["device", "retention"])
+            .arg(card)
+            .args(["--times", "1,10,1e3,1e5", "--devices", "5", "--seed", "4"])
+            .args(["--initial", "10e-6"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let (a, b) = (retention(&new_path), retention(&old_path));
+    assert_eq!(String::from_utf8_lossy(&a).lines().count(), 1 + 5 * 4);
+    assert!(a == b, "retention differs between the new and the previous layout");
+
+    // A `.model` line with the old prefix reads the same.
+    let kv = |key: &str| -> Vec<(String, f64)> {
+        new.params()
+            .into_iter()
+            .map(|(k, v)| (if k == "drift_scale" { key.into() } else { k.into() }, v))
+            .collect()
+    };
+    let m_old = model_from_params_typed("pcm_stat", &kv("variability.c2c.drift_scale")).unwrap();
+    let m_new = model_from_params_typed("pcm_stat", &kv("drift_scale")).unwrap();
+    assert_eq!(m_old.params(), new.params());
+    assert_eq!(m_new.params(), new.params());
+}
+
+#[test]
+fn a_misplaced_key_is_still_an_error_and_a_moved_key_may_not_come_twice() {
+    let path = root().join("device-models/pcm_stat_aihwkit.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line_of = |t: &str, needle: &str| t.lines().position(|l| l == needle).map(|i| i + 1);
+    // A [params] key that never lived in [variability.c2c].
+    let bad = text
+        .replace("nu_mu_min = 0.049\n", "")
+        .replace("[variability.c2c]\n", "[variability.c2c]\nnu_mu_min = 0.049\n");
+    let e = parse_card(&path, &bad).unwrap_err();
+    assert_eq!(e.key, "nu_mu_min", "{e}");
+    assert_eq!(e.file, path);
+    assert_eq!(e.line, line_of(&bad, "nu_mu_min = 0.049"), "{e}");
+    assert!(e.to_string().contains("belongs in [params]"), "{e}");
+    // drift_scale only ever lived in [params] or [variability.c2c]: [variability.d2d] is wrong.
+    let bad = text.replace("drift_scale = 1.0\n", "").replace(
+        "[variability.c2c]\n",
+        "[variability.d2d]\ndrift_scale = 1.0\n[variability.c2c]\n",
+    );
+    let e = parse_card(&path, &bad).unwrap_err();
+    assert_eq!(e.key, "drift_scale", "{e}");
+    assert_eq!(e.line, line_of(&bad, "drift_scale = 1.0"), "{e}");
+    assert!(e.to_string().contains("belongs in [params]"), "{e}");
+    // In both its old and its new place: refused, not one silently preferred.
+    let twice = text.replace(
+        "[variability.c2c]\n",
+        "[variability.c2c]\ndrift_scale = 0.5\n",
+    );
+    let e = parse_card(&path, &twice).unwrap_err();
+    assert_eq!(e.key, "drift_scale", "{e}");
+    assert!(e.to_string().contains("given twice"), "{e}");
+    assert!(e.line.is_some(), "{e}");
+}

@@ -21,7 +21,9 @@
 //! outside the declared range and missing required keys give a [`CardError`] naming file, line
 //! and key; only relations between parameters are checked by hand (the family's `check`). The
 //! old flat layout of the pcm, pcm_stat and mtj cards (parameters at top level, coefficients in
-//! a plain `[variability]` table) is converted on reading.
+//! a plain `[variability]` table) is converted on reading, and a key that moved section
+//! (`family_params!(…, moved: [key: OldKind])`, e.g. pcm_stat `drift_scale`, once in
+//! `[variability.c2c]`) still reads in its old section.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -204,6 +206,18 @@ pub trait FamilyParams: Clone + std::fmt::Debug + Sized {
     fn d2d(&self) -> &D2dSpec;
     /// Relations between parameters; `Err((key, message))`.
     fn check(&self) -> Result<(), (&'static str, String)>;
+    /// Keys an earlier release declared in another card section (see [`Moved`]).
+    const MOVED: &'static [Moved] = &[];
+}
+
+/// A key that an earlier release declared in another card section. Cards written then still
+/// read: the key is accepted in its old section too and gives the same parameter set as in its
+/// declared one (a `.model` line's `variability.<section>.` prefix is not checked anyway).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Moved {
+    pub name: &'static str,
+    /// The section it was declared in before.
+    pub from: Kind,
 }
 
 /// Declares a family's parameter struct and its `SPECS` table in one place: one row per
@@ -249,12 +263,22 @@ pub(crate) use params;
 
 /// Implements `FamilyParams` given the family's `check` function (relations between
 /// parameters; single-parameter ranges come from the declaration), and the card readers
-/// `from_toml_str` / `from_toml_file` / `validate`.
+/// `from_toml_str` / `from_toml_file` / `validate`. An optional `moved: [key: Kind, …]` lists
+/// keys an earlier release declared in another section (their old place still reads).
 macro_rules! family_params {
     ($name:ident, $check:path) => {
+        $crate::device::card::family_params!($name, $check, moved: []);
+    };
+    ($name:ident, $check:path, moved: [$( $moved:ident : $from:ident ),* $(,)?]) => {
         impl $crate::device::card::FamilyParams for $name {
             const FAMILY: &'static str = $name::FAMILY_KEY;
             const SPECS: &'static [$crate::device::card::ParamSpec] = $name::SPECS;
+            const MOVED: &'static [$crate::device::card::Moved] = &[
+                $( $crate::device::card::Moved {
+                    name: stringify!($moved),
+                    from: $crate::device::card::Kind::$from,
+                }, )*
+            ];
             fn from_values(v: &[f64], d2d: $crate::device::card::D2dSpec) -> Self {
                 $name::from_values_impl(v, d2d)
             }
@@ -462,7 +486,10 @@ fn resolve<P: FamilyParams>(
             ));
         };
         let spec = &P::SPECS[i];
-        if source == Source::Card && spec.kind != *kind {
+        let moved_from_here = P::MOVED
+            .iter()
+            .any(|m| m.name == spec.name && m.from == *kind);
+        if source == Source::Card && spec.kind != *kind && !moved_from_here {
             return Err(err(
                 key,
                 *line,
@@ -479,6 +506,12 @@ fn resolve<P: FamilyParams>(
                     spec.range.describe()
                 ),
             ));
+        }
+        // In a card, only a key that also reads in its old section can come twice (a `.model`
+        // line keeps its last value, as before).
+        if source == Source::Card && given[i] {
+            let first = lines[i].map(|l| format!(" (first at line {l})")).unwrap_or_default();
+            return Err(err(key, *line, format!("given twice{first}")));
         }
         vals[i] = Some(*value);
         given[i] = true;

@@ -99,7 +99,8 @@ fn check(p: &PcmStatParams) -> Result<(), (&'static str, String)> {
     }
     Ok(())
 }
-family_params!(PcmStatParams, check);
+// drift_scale was a [variability.c2c] key until it moved to [params]: such cards still read.
+family_params!(PcmStatParams, check, moved: [drift_scale: C2c]);
 
 impl Default for PcmStatParams {
     /// The declared defaults (aihwkit's), no D2D spread.
