@@ -768,8 +768,6 @@ impl Array {
     }
 
     /// Current (A) leaving each fixed class into the network (KCL at the ideal sources).
-    /// Only elements with a fixed end are evaluated (usually the drivers and sense resistors,
-    /// not the array's cells).
     pub fn fixed_class_currents(&self) -> Vec<f64> {
         let mut out = vec![0.0; self.net.fixed_term.len()];
         let mut leave = |e: End, i: f64| {
@@ -777,6 +775,8 @@ impl Array {
                 out[f as usize] += i;
             }
         };
+        // Only elements with a fixed end count: the rest (most of a large array) are skipped
+        // before their current is evaluated.
         let touches = |a: End, b: End| a != b && (a.free().is_none() || b.free().is_none());
         for r in &self.net.res {
             if touches(r.a, r.b) {
