@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::crossbar::config::{Crossbar, Reference};
 use crate::crossbar::netlist::export_netlist;
 use crate::crossbar::network::Bias;
-use crate::crossbar::ops::{mvm_bound_with, read_cell, Energy, MvmReport, ReadReport, ReadScheme};
+use crate::crossbar::ops::{mvm_once, read_cell, Energy, MvmReport, ReadReport, ReadScheme};
 use crate::crossbar::output::write_text_atomic;
 use crate::crossbar::solver::Array;
 use crate::crossbar::CrossbarError;
@@ -203,9 +203,9 @@ impl MvmOutcome {
 /// Binds `xb` once, multiplies every input vector (fractions of full scale in [0, 1]) and
 /// measures each vector's energy.
 pub fn mvm_outcome(xb: &Crossbar, inputs: &[Vec<f64>]) -> Result<MvmOutcome, CrossbarError> {
-    let mut arr = Array::bind(xb, &Bias::mvm(xb, &vec![0.0; xb.rows]))?;
+    let arr = Array::bind(xb, &Bias::mvm(xb, &vec![0.0; xb.rows]))?;
     // Zero-wire reference always solved: PREFIX.mvm.csv reports it beside the others.
-    let report = mvm_bound_with(&mut arr, inputs, true)?;
+    let report = mvm_once(arr, inputs, true)?;
     let energy = report.energy_per_vector.clone();
     Ok(MvmOutcome { report, energy })
 }

@@ -438,8 +438,8 @@ impl Sweep {
             .collect();
         // Always solve the zero-wire reference too, for its error column.
         let bias = crate::crossbar::Bias::mvm(&xb, &vec![0.0; xb.rows]);
-        let mut arr = crate::crossbar::Array::bind(&xb, &bias)?;
-        let rep = crate::crossbar::ops::mvm_bound_with(&mut arr, &x, true)?;
+        let arr = crate::crossbar::Array::bind(&xb, &bias)?;
+        let rep = crate::crossbar::ops::mvm_once(arr, &x, true)?;
         let ps = &rep.err_analog.per_sample_norm;
         let row = SweepRow {
             value: self.values[k],

@@ -285,6 +285,31 @@ pub fn mvm_bound_with(
     inputs: &[Vec<f64>],
     zero_wire: bool,
 ) -> Result<MvmReport, CrossbarError> {
+    mvm_bound_impl(arr, inputs, zero_wire, false)
+}
+
+/// [`mvm_bound_with`] on an array used only this once: its solver structures are freed before
+/// the zero-wire reference is bound and solved (same results, lower peak memory).
+pub fn mvm_once(
+    mut arr: Array,
+    inputs: &[Vec<f64>],
+    zero_wire: bool,
+) -> Result<MvmReport, CrossbarError> {
+    mvm_bound_impl(&mut arr, inputs, zero_wire, true)
+}
+
+/// Whether [`mvm_bound_with`] reads a separate ADC calibration batch on the bound array.
+fn calibrating(xb: &Crossbar) -> bool {
+    let c = &xb.converters;
+    c.calibration_vectors > 0 && xb.adc.bits > 0 && !matches!(xb.adc.range, AdcRange::Fixed(_))
+}
+
+fn mvm_bound_impl(
+    arr: &mut Array,
+    inputs: &[Vec<f64>],
+    zero_wire: bool,
+    last_use: bool,
+) -> Result<MvmReport, CrossbarError> {
     let xb = arr.crossbar().clone();
     for (s, x) in inputs.iter().enumerate() {
         if x.len() != xb.rows {
@@ -362,6 +387,11 @@ pub fn mvm_bound_with(
     }
 
     if zero_wire {
+        // The bound array is done unless the calibration batch below still reads it: free its
+        // solver structures before binding a second network (lower peak memory).
+        if last_use && !calibrating(&xb) {
+            arr.release_caches();
+        }
         let mut x0 = xb.clone();
         x0.r_row = 0.0;
         x0.r_col = 0.0;
@@ -375,7 +405,7 @@ pub fn mvm_bound_with(
     // ADC range from a separate calibration batch (reads numbered after the evaluated ones).
     let c = &xb.converters;
     rep.calibrated_full_scale = None;
-    if c.calibration_vectors > 0 && xb.adc.bits > 0 && !matches!(xb.adc.range, AdcRange::Fixed(_)) {
+    if calibrating(&xb) {
         let mut rng = ChaCha8Rng::seed_from_u64(xb.seed ^ SALT_CAL);
         let mut cb = Vec::new();
         for _ in 0..c.calibration_vectors {

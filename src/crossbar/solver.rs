@@ -226,6 +226,13 @@ impl Array {
     /// Marks the one-shot factor of a linear array stale after the cells changed. (The
     /// condensed path's factor is only GMRES's preconditioner, rebuilt when it slows down, and
     /// every Newton iteration re-linearises the cells, so it stays.)
+    /// Drops the cached solver structures (condensed system, direct factor) to free memory;
+    /// the next solve rebuilds them.
+    pub(crate) fn release_caches(&mut self) {
+        self.cond = None;
+        self.direct = None;
+    }
+
     fn invalidate_factors(&mut self) {
         if let Some(d) = self.direct.as_mut() {
             d.factored_linear = false;
