@@ -447,3 +447,82 @@ fn supply_current_at_the_default_step_is_within_the_criterion() {
     eprintln!("i(vdd): range {range:e} A, worst error {:.2}× the criterion at t = {:e} s", worst.0, worst.1);
     assert!(worst.0 < 1.0, "i(vdd) {:.2}× the criterion at t = {:e} s", worst.0, worst.1);
 }
+
+/// Issue 12, second finding of the structured crossbar fuzzer (`crossbar_structured`, input
+/// crash-9347349a…): a 1S1R config with prog_sigma = 1e300 and v_read = 1e30 V solved to finite
+/// column currents, but its chord reference Σ V·G_chord overflowed to inf and the MVM returned
+/// it inside an Ok report. Every product and reference must be finite, or the run an error
+/// that names the quantity.
+#[test]
+fn fuzzed_overflowing_chord_reference_is_an_error_naming_it() {
+    let tiny = "1e-300";
+    let toml = format!(
+        r#"
+cell = "1S1R"
+cols = 6
+rows = 2
+seed = 2981229466
+temperature = 300.41067388532764
+[adc]
+bits = 22
+gain_error = 0.0014791083881682077
+inl_lsb = -5.325111024910193e-108
+noise_lsb = 0.07895901070234641
+percentile = {tiny}
+range = "percentile"
+[dac]
+bits = 24
+mode = "bit_serial"
+[device]
+d2d_sigma = {tiny}
+kind = "linear"
+[metrics]
+reference = "ideal"
+[nonideal]
+drift_nu = {tiny}
+levels = 153
+prog_sigma = 1e300
+read_sigma = {tiny}
+time = 1e30
+[periphery]
+line_ends = "one"
+r_sense = {tiny}
+t_read = 0.00006137620051647945
+v_read = 1e30
+[selector]
+i_s = {tiny}
+v_s = 0.34355794789987465
+[weights]
+random = true
+[wires]
+r_row = {tiny}
+"#
+    );
+    let here = std::path::Path::new("examples/configs/fuzzed.toml");
+    let xb = Crossbar::from_toml_str(&toml, here).expect("the config is valid");
+    let mut errors = 0;
+    for x in [0.0, 0.25, 1.0] {
+        match mvm(&xb, &[vec![x, x]]) {
+            Ok(rep) => {
+                for (name, rows) in [
+                    ("ideal", &rep.ideal),
+                    ("chord", &rep.chord),
+                    ("analog", &rep.analog),
+                    ("digital", &rep.digital),
+                ] {
+                    for v in rows.iter().flatten() {
+                        assert!(v.is_finite(), "input {x}: {name} {v} reported as a result");
+                    }
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(msg.contains("not finite") || msg.contains("inf"), "{msg}");
+                errors += 1;
+                eprintln!("input {x}: {msg}");
+            }
+        }
+    }
+    // The fuzzer's input overflowed: at least the full-scale vector must be refused.
+    assert!(errors > 0, "the overflowing chord reference was not caught");
+}

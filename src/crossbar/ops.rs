@@ -442,7 +442,35 @@ fn mvm_bound_impl(
         xb.v_read,
         xb.t_read,
     );
+    ensure_finite_products(&rep)?;
     Ok(rep)
+}
+
+/// Results leave the library here: every product and reference of an MVM is finite, or the
+/// run is an error naming the quantity, the input vector and the column (e.g. a chord
+/// reference that overflows at an absurd read voltage while the solved currents do not).
+fn ensure_finite_products(rep: &MvmReport) -> Result<(), CrossbarError> {
+    for (quantity, rows) in [
+        ("ideal product", &rep.ideal),
+        ("ideal product with the DAC inputs", &rep.ideal_dac),
+        ("chord reference", &rep.chord),
+        ("zero-wire reference", &rep.zero_wire),
+        ("column current", &rep.analog),
+        ("ADC output current", &rep.digital),
+    ] {
+        for (k, row) in rows.iter().enumerate() {
+            for (j, &value) in row.iter().enumerate() {
+                crate::report::ensure_finite(
+                    quantity,
+                    || format!("input vector {}, column {j}", k + 1),
+                    value,
+                    crate::report::SOLVE_CAUSE,
+                )
+                .map_err(|e| CrossbarError::Solve(e.to_string()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// ADC full scale (A) of the configured range over a set of conversions.
