@@ -526,3 +526,44 @@ r_row = {tiny}
     // The fuzzer's input overflowed: at least the full-scale vector must be refused.
     assert!(errors > 0, "the overflowing chord reference was not caught");
 }
+
+/// Issue 12, third finding of the structured crossbar fuzzer (input timeout-b309a8a0…): a
+/// 16×16 2T2R array with an access threshold vto = −3.0e305 V passed the config check, and its
+/// square law overflowed while Newton ran away for ~2 s before failing. A threshold or gate
+/// voltage beyond ±100 V is refused when the config is read, naming the key.
+#[test]
+fn fuzzed_absurd_access_threshold_is_refused_naming_the_key() {
+    let config = |vto: &str, v_gate: &str| {
+        format!(
+            r#"
+cell = "2T2R"
+rows = 16
+cols = 16
+seed = 2621506
+[device]
+kind = "linear"
+[weights]
+random = true
+[transistor]
+kp = 0.00047206304126359047
+l = 8.7e-8
+w = 8.7e-7
+vto = {vto}
+v_gate = {v_gate}
+"#
+        )
+    };
+    let here = std::path::Path::new("examples/configs/fuzzed.toml");
+    for (vto, v_gate, key) in [
+        ("-3.037511163986161e+305", "1.7", "transistor.vto"),
+        ("0.5", "1e30", "transistor.v_gate"),
+        ("nan", "1.7", "transistor.vto"),
+    ] {
+        let e = Crossbar::from_toml_str(&config(vto, v_gate), here)
+            .expect_err("an absurd access transistor must be refused");
+        let msg = e.to_string();
+        assert!(msg.contains(key) && msg.contains("100 V"), "{msg}");
+    }
+    // A real access transistor still loads.
+    Crossbar::from_toml_str(&config("0.7", "2.5"), here).expect("vto 0.7 V, gate 2.5 V");
+}

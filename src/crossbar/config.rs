@@ -187,6 +187,9 @@ pub struct Crossbar {
 /// Salt of the per-cell device-to-device streams, so they differ from the weight stream.
 const D2D_SALT: u64 = 0x6372_6f73_7362_6172;
 
+/// Largest |threshold| and |gate voltage| (V) accepted for the access transistor.
+pub const MAX_GATE_V: f64 = 100.0;
+
 impl Crossbar {
     /// A linear passive (0T1R) array with all cells at `g_max`, ideal periphery, no wires.
     pub fn new(rows: usize, cols: usize) -> Self {
@@ -486,8 +489,19 @@ impl Crossbar {
             }
         }
         if let Some(m) = &self.transistor {
-            if !(m.kp > 0.0 && m.w > 0.0 && m.l > 0.0 && m.lambda >= 0.0) {
-                return bad("transistor", "kp, w, l must be > 0 and lambda ≥ 0".into());
+            let finite = [m.kp, m.w, m.l, m.lambda].iter().all(|x| x.is_finite());
+            if !(finite && m.kp > 0.0 && m.w > 0.0 && m.l > 0.0 && m.lambda >= 0.0) {
+                return bad(
+                    "transistor",
+                    "kp, w, l must be finite and > 0 and lambda finite and ≥ 0".into(),
+                );
+            }
+            // An access transistor's threshold and gate drive are volts, not 1e300 V: past
+            // ±MAX_GATE_V the square law overflows and Newton runs away for seconds.
+            for (k, v) in [("transistor.vto", m.vto), ("transistor.v_gate", self.v_gate)] {
+                if !(v.is_finite() && v.abs() <= MAX_GATE_V) {
+                    return bad(k, format!("must be within ±{MAX_GATE_V} V, got {v} V"));
+                }
             }
         }
         if !(self.v_read.is_finite() && self.v_read > 0.0) {
