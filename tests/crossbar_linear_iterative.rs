@@ -89,7 +89,10 @@ fn linear_arrays_take_one_cg_solve_that_agrees_with_the_factor() {
             leave(t.a, i);
             leave(t.b, -i);
         }
-        let i_max = auto.row_currents().iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let i_max = auto
+            .row_currents()
+            .iter()
+            .fold(0.0f64, |m, x| m.max(x.abs()));
         for (node, r) in f.iter().enumerate() {
             assert!(r.abs() <= 1e-12 * i_max, "{ends:?}: KCL at {node}: {r:e} A");
         }

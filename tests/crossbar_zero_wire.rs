@@ -79,7 +79,10 @@ fn wireless_linear_arrays_agree_with_the_engine_and_satisfy_kcl() {
         assert!(scale > 0.0, "{what}: no current");
         for (j, (x, y)) in got.iter().zip(&want).enumerate() {
             let rel = (x - y).abs() / y.abs().max(1e-12 * scale);
-            assert!(rel <= TOL, "{what}: column {j}: {x:e} vs engine {y:e} (rel {rel:e})");
+            assert!(
+                rel <= TOL,
+                "{what}: column {j}: {x:e} vs engine {y:e} (rel {rel:e})"
+            );
         }
         // Every node's currents balance to roundoff of the largest current in the array.
         let i_max = arr.row_currents().iter().fold(scale, |m, x| m.max(x.abs()));

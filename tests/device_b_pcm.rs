@@ -209,11 +209,7 @@ fn bad_card_values_name_the_key() {
         ("r_reset_ohm = 4.0e6", "r_reset_ohm = 1.0e3", "r_reset_ohm"),
         ("avrami_n = 1.0", "avrami_n = 7.0", "avrami_n"),
         ("t_melt_k = 900.0", "t_melt_k = nan", "t_melt_k"),
-        (
-            "nu_sigma = 0.045",
-            "nu_sigma = -0.1",
-            "nu_sigma",
-        ),
+        ("nu_sigma = 0.045", "nu_sigma = -0.1", "nu_sigma"),
         ("r_on_ohm = 5.0e3", "r_onn_ohm = 5.0e3", "r_onn_ohm"),
         ("family = \"pcm\"", "family = \"mtj\"", "family"),
         ("v_on_v = 0.8", "v_on_v = \"high\"", "v_on_v"),

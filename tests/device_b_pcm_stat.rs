@@ -128,11 +128,7 @@ fn bad_card_values_name_the_key() {
         ("g_max_us = 25.0", "g_max_us = 0.0", "g_max_us"),
         ("nu_mu_max = 0.1", "nu_mu_max = 0.01", "nu_mu_max"),
         ("t_read_s = 250.0e-9", "t_read_s = -1.0", "t_read_s"),
-        (
-            "drift_scale = 1.0",
-            "drift_scale = -2.0",
-            "drift_scale",
-        ),
+        ("drift_scale = 1.0", "drift_scale = -2.0", "drift_scale"),
         ("q_s_max = 0.2", "qs_max = 0.2", "qs_max"),
     ];
     for (from, to, key) in cases {

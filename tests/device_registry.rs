@@ -190,7 +190,10 @@ fn a_key_in_the_section_an_earlier_release_declared_still_reads() {
     let old_path = root().join("tests/data/pcm_stat_aihwkit.c2c-drift-layout.toml");
     let old_text = std::fs::read_to_string(&old_path).unwrap();
     let c2c = old_text.split("[variability.c2c]").nth(1).unwrap();
-    assert!(c2c.contains("drift_scale = 1.0"), "the old card has drift_scale in c2c");
+    assert!(
+        c2c.contains("drift_scale = 1.0"),
+        "the old card has drift_scale in c2c"
+    );
     let new = load_card(&new_path).unwrap();
     let old = load_card(&old_path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(new.params(), old.params());
@@ -224,18 +227,34 @@ fn a_key_in_the_section_an_earlier_release_declared_still_reads() {
             .args(["--initial", "10e-6"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     let (a, b) = (retention(&new_path), retention(&old_path));
     assert_eq!(String::from_utf8_lossy(&a).lines().count(), 1 + 5 * 4);
-    assert!(a == b, "retention differs between the new and the previous layout");
+    assert!(
+        a == b,
+        "retention differs between the new and the previous layout"
+    );
 
     // A `.model` line with the old prefix reads the same.
     let kv = |key: &str| -> Vec<(String, f64)> {
         new.params()
             .into_iter()
-            .map(|(k, v)| (if k == "drift_scale" { key.into() } else { k.into() }, v))
+            .map(|(k, v)| {
+                (
+                    if k == "drift_scale" {
+                        key.into()
+                    } else {
+                        k.into()
+                    },
+                    v,
+                )
+            })
             .collect()
     };
     let m_old = model_from_params_typed("pcm_stat", &kv("variability.c2c.drift_scale")).unwrap();
@@ -250,9 +269,10 @@ fn a_misplaced_key_is_still_an_error_and_a_moved_key_may_not_come_twice() {
     let text = std::fs::read_to_string(&path).unwrap();
     let line_of = |t: &str, needle: &str| t.lines().position(|l| l == needle).map(|i| i + 1);
     // A [params] key that never lived in [variability.c2c].
-    let bad = text
-        .replace("nu_mu_min = 0.049\n", "")
-        .replace("[variability.c2c]\n", "[variability.c2c]\nnu_mu_min = 0.049\n");
+    let bad = text.replace("nu_mu_min = 0.049\n", "").replace(
+        "[variability.c2c]\n",
+        "[variability.c2c]\nnu_mu_min = 0.049\n",
+    );
     let e = parse_card(&path, &bad).unwrap_err();
     assert_eq!(e.key, "nu_mu_min", "{e}");
     assert_eq!(e.file, path);

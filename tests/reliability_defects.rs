@@ -380,7 +380,12 @@ r_row = 1e300
     for x in [0.0, 0.001, 0.5, 1.0] {
         match mvm(&xb, &[vec![x]]) {
             Ok(rep) => {
-                for v in rep.analog.iter().flatten().chain(rep.digital.iter().flatten()) {
+                for v in rep
+                    .analog
+                    .iter()
+                    .flatten()
+                    .chain(rep.digital.iter().flatten())
+                {
                     assert!(v.is_finite(), "input {x}: column current {v} reported");
                 }
             }
@@ -432,8 +437,8 @@ fn supply_current_at_the_default_step_is_within_the_criterion() {
     };
     let (ta, ia) = (col(a, &["time"]), col(a, &["i(vdd)"]));
     let (tb, ib) = (col(b, &["time"]), col(b, &["i(vdd)", "vdd#branch"]));
-    let range = ib.iter().cloned().fold(f64::MIN, f64::max)
-        - ib.iter().cloned().fold(f64::MAX, f64::min);
+    let range =
+        ib.iter().cloned().fold(f64::MIN, f64::max) - ib.iter().cloned().fold(f64::MAX, f64::min);
     let mut worst = (0.0, 0.0);
     for (&t, &i) in ta.iter().zip(&ia) {
         let k = tb.partition_point(|&x| x < t).clamp(1, tb.len() - 1);
@@ -444,8 +449,16 @@ fn supply_current_at_the_default_step_is_within_the_criterion() {
             worst = (ratio, t);
         }
     }
-    eprintln!("i(vdd): range {range:e} A, worst error {:.2}× the criterion at t = {:e} s", worst.0, worst.1);
-    assert!(worst.0 < 1.0, "i(vdd) {:.2}× the criterion at t = {:e} s", worst.0, worst.1);
+    eprintln!(
+        "i(vdd): range {range:e} A, worst error {:.2}× the criterion at t = {:e} s",
+        worst.0, worst.1
+    );
+    assert!(
+        worst.0 < 1.0,
+        "i(vdd) {:.2}× the criterion at t = {:e} s",
+        worst.0,
+        worst.1
+    );
 }
 
 /// Issue 12, second finding of the structured crossbar fuzzer (`crossbar_structured`, input

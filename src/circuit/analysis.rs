@@ -546,8 +546,11 @@ pub fn transient(sim: &mut Simulator, spec: &TranSpec) -> Result<Table, SimError
                 let hlte = if sim.charges.q.is_empty() || first {
                     f64::INFINITY
                 } else {
-                    truncation_step(sim, &deltas, sim.integ.order)
-                        .min(source_lte.step_bound(sim, &deltas, sim.integ.order))
+                    truncation_step(sim, &deltas, sim.integ.order).min(source_lte.step_bound(
+                        sim,
+                        &deltas,
+                        sim.integ.order,
+                    ))
                 };
                 if hlte < 0.9 * h && h > hmin * 10.0 {
                     h = hlte.max(h / 8.0);

@@ -286,7 +286,9 @@ impl Lines {
                 .map(|i| col_ptr[c] + i)
         };
         let no_lines = || {
-            CrossbarError::Solve("entries off the lines: no line structure for the iterative path".into())
+            CrossbarError::Solve(
+                "entries off the lines: no line structure for the iterative path".into(),
+            )
         };
         let mut diag_slot = Vec::with_capacity(n);
         let mut off_slot = Vec::with_capacity(n);
@@ -333,7 +335,11 @@ impl Lines {
             *d = values[sl as usize];
         }
         for (o, &sl) in self.off.iter_mut().zip(&self.off_slot) {
-            *o = if sl == NO_SLOT { 0.0 } else { values[sl as usize] };
+            *o = if sl == NO_SLOT {
+                0.0
+            } else {
+                values[sl as usize]
+            };
         }
         for (v, &sl) in self.cp_val.iter_mut().zip(&self.cp_slot) {
             *v = values[sl as usize];

@@ -498,7 +498,10 @@ impl Crossbar {
             }
             // An access transistor's threshold and gate drive are volts, not 1e300 V: past
             // ±MAX_GATE_V the square law overflows and Newton runs away for seconds.
-            for (k, v) in [("transistor.vto", m.vto), ("transistor.v_gate", self.v_gate)] {
+            for (k, v) in [
+                ("transistor.vto", m.vto),
+                ("transistor.v_gate", self.v_gate),
+            ] {
                 if !(v.is_finite() && v.abs() <= MAX_GATE_V) {
                     return bad(k, format!("must be within ±{MAX_GATE_V} V, got {v} V"));
                 }

@@ -399,7 +399,12 @@ impl Array {
     /// resistor has a fixed end and every cell joins a word-line class to a bit-line class):
     /// `Some(is_b)`, `is_b[k]` for the bit-line side; `None` otherwise.
     fn bipartite(&self) -> Option<Vec<bool>> {
-        if self.net.res.iter().any(|r| r.a.free().is_some() && r.b.free().is_some()) {
+        if self
+            .net
+            .res
+            .iter()
+            .any(|r| r.a.free().is_some() && r.b.free().is_some())
+        {
             return None;
         }
         // 0 = no cell to a free node yet, 1 = word-line side, 2 = bit-line side.

@@ -94,9 +94,9 @@ impl Range {
     pub fn bounds(&self) -> (f64, f64) {
         match *self {
             Range::Positive { max } => (0.0, max),
-            Range::Closed { min, max } | Range::Open { min, max } | Range::ClosedOpen { min, max } => {
-                (min, max)
-            }
+            Range::Closed { min, max }
+            | Range::Open { min, max }
+            | Range::ClosedOpen { min, max } => (min, max),
         }
     }
     fn clamp(&self, x: f64) -> f64 {
@@ -510,7 +510,9 @@ fn resolve<P: FamilyParams>(
         // In a card, only a key that also reads in its old section can come twice (a `.model`
         // line keeps its last value, as before).
         if source == Source::Card && given[i] {
-            let first = lines[i].map(|l| format!(" (first at line {l})")).unwrap_or_default();
+            let first = lines[i]
+                .map(|l| format!(" (first at line {l})"))
+                .unwrap_or_default();
             return Err(err(key, *line, format!("given twice{first}")));
         }
         vals[i] = Some(*value);
@@ -566,7 +568,11 @@ fn resolve<P: FamilyParams>(
     // A card must give every required key: defaults are for `.model` lines and optional knobs
     // (a card without `tmr0` is an error, not an MTJ with the default TMR).
     if source == Source::Card {
-        if let Some(spec) = P::SPECS.iter().zip(&given).find(|(s, g)| s.required && !**g) {
+        if let Some(spec) = P::SPECS
+            .iter()
+            .zip(&given)
+            .find(|(s, g)| s.required && !**g)
+        {
             return Err(missing(spec.0));
         }
     }
