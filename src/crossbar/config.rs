@@ -189,6 +189,9 @@ const D2D_SALT: u64 = 0x6372_6f73_7362_6172;
 
 /// Largest |threshold| and |gate voltage| (V) accepted for the access transistor.
 pub const MAX_GATE_V: f64 = 100.0;
+/// Largest MOS1 transconductance parameter kp (A/V²) and channel-length modulation λ (1/V).
+pub const MAX_KP: f64 = 1.0;
+pub const MAX_LAMBDA: f64 = 10.0;
 
 impl Crossbar {
     /// A linear passive (0T1R) array with all cells at `g_max`, ideal periphery, no wires.
@@ -494,6 +497,17 @@ impl Crossbar {
                 return bad(
                     "transistor",
                     "kp, w, l must be finite and > 0 and lambda finite and ≥ 0".into(),
+                );
+            }
+            // MOS1 kp is µ·C_ox (~1e-5…1e-3 A/V²) and λ a fraction of a 1/V: far past that
+            // the square law overflows and Newton runs away instead of answering.
+            if m.kp > MAX_KP || m.lambda > MAX_LAMBDA {
+                return bad(
+                    "transistor",
+                    format!(
+                        "kp must be ≤ {MAX_KP} A/V² and lambda ≤ {MAX_LAMBDA} 1/V, got {} and {}",
+                        m.kp, m.lambda
+                    ),
                 );
             }
             // An access transistor's threshold and gate drive are volts, not 1e300 V: past
