@@ -190,7 +190,8 @@ const D2D_SALT: u64 = 0x6372_6f73_7362_6172;
 /// Largest |threshold| and |gate voltage| (V) accepted for the access transistor.
 pub const MAX_GATE_V: f64 = 100.0;
 /// Largest MOS1 transconductance parameter kp (A/V²) and channel-length modulation λ (1/V).
-pub const MAX_KP: f64 = 1.0;
+/// Real access devices have kp ~1e-5…1e-3 A/V²; near-ideal switches (kp ~1e3) stay allowed.
+pub const MAX_KP: f64 = 1e4;
 pub const MAX_LAMBDA: f64 = 10.0;
 
 impl Crossbar {
@@ -499,7 +500,7 @@ impl Crossbar {
                     "kp, w, l must be finite and > 0 and lambda finite and ≥ 0".into(),
                 );
             }
-            // MOS1 kp is µ·C_ox (~1e-5…1e-3 A/V²) and λ a fraction of a 1/V: far past that
+            // MOS1 kp is µ·C_ox (~1e-5…1e-3 A/V²) and λ a fraction of a 1/V: far past that (1e30)
             // the square law overflows and Newton runs away instead of answering.
             if m.kp > MAX_KP || m.lambda > MAX_LAMBDA {
                 return bad(
