@@ -582,10 +582,15 @@ v_gate = {v_gate}
     // Fourth finding (timeout-c01b845c…): kp = 1e30 A/V² and lambda = 1e30 1/V ran Newton to
     // its 200-iteration limit on every read (over 1 s instrumented); refused when read now.
     for (kp, lambda) in [("1e30", "0.02"), ("4.7e-4", "1e30")] {
-        let text = config("0.7", "1.5")
-            .replace("kp = 0.00047206304126359047", &format!("kp = {kp}\nlambda = {lambda}"));
+        let text = config("0.7", "1.5").replace(
+            "kp = 0.00047206304126359047",
+            &format!("kp = {kp}\nlambda = {lambda}"),
+        );
         let e = Crossbar::from_toml_str(&text, here).expect_err("absurd kp or lambda refused");
         let msg = e.to_string();
-        assert!(msg.contains("transistor") && msg.contains("kp must be ≤"), "{msg}");
+        assert!(
+            msg.contains("transistor") && msg.contains("kp must be ≤"),
+            "{msg}"
+        );
     }
 }
