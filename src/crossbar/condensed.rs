@@ -164,20 +164,26 @@ struct Lines {
     /// Thomas factors per line position: 1/pivot and the eliminated super-diagonal.
     inv_piv: Vec<f64>,
     c_prime: Vec<f64>,
-    /// M without the crosspoint couplings is tridiagonal along the lines: per position the
-    /// slot of its diagonal entry and of the entry to the next position on its line
-    /// (`NO_SLOT` at a line's end) in M's upper-CSC `values`, and their values (refreshed by
-    /// `factorize`; `off` is 0 at a line's end). Three streams per M·x instead of a CSR.
-    diag_slot: Vec<u32>,
-    off_slot: Vec<u32>,
+    /// Line position of each condensed node.
+    pos: Vec<u32>,
+    /// Word-line positions come first: `0..n_word`.
+    n_word: usize,
+    /// End (exclusive line index) of each group of consecutive lines solved as one task.
+    groups: Vec<usize>,
+    /// M without the crosspoint couplings is tridiagonal along the lines: per position its
+    /// diagonal and the entry to the next position on its line (0 at a line's end). The wires'
+    /// part of the diagonal (`wire_diag`) is summed once; `factorize` adds the crosspoints'.
+    /// Three streams per M·x instead of a CSR.
+    wire_diag: Vec<f64>,
     diag: Vec<f64>,
     off: Vec<f64>,
-    /// The word-line–bit-line couplings of the crosspoints: positions (a, b), slot and value,
-    /// listed tile by tile (TILE×TILE crosspoints) so that both the word-line and the bit-line
-    /// side of a tile stay in cache (a row-major sweep would jump a whole bit line per step).
+    /// The word-line–bit-line couplings of the crosspoints: positions (a, b), crosspoint and
+    /// value, listed tile by tile (TILE×TILE crosspoints) so that both the word-line and the
+    /// bit-line side of a tile stay in cache (a row-major sweep would jump a whole bit line
+    /// per step).
     cp_a: Vec<u32>,
     cp_b: Vec<u32>,
-    cp_slot: Vec<u32>,
+    cp_k: Vec<u32>,
     cp_val: Vec<f64>,
     /// CG work vectors (line order), kept to avoid reallocating (and faulting in) them.
     work: [Vec<f64>; 5],
@@ -189,14 +195,16 @@ const CHUNK: usize = 1 << 14;
 const TILE: usize = 32;
 
 impl Lines {
+    /// The line structure of M straight from the wires and crosspoints (no sparse pattern:
+    /// M is never assembled on this path). Fails where M is not tridiagonal along the lines
+    /// plus word-line–bit-line couplings (merged lines, a resistor across lines).
     fn build(
         xb: &Crossbar,
         net: &Network,
+        n: usize,
+        res: &[(End, End, f64)],
         xr: &[End],
         xc: &[End],
-        col_ptr: &[usize],
-        row_idx: &[usize],
-        xslots: &[Slots],
     ) -> Result<Lines, CrossbarError> {
         if !(xb.r_row > 0.0 && xb.r_col > 0.0) {
             return Err(CrossbarError::Solve(
@@ -204,10 +212,15 @@ impl Lines {
             ));
         }
         let (rows, pcols) = (net.rows, net.pcols);
-        let mut nodes = Vec::new();
-        let mut start = vec![0];
-        let mut g_next = Vec::new();
-        let mut push_line = |ends: &mut dyn Iterator<Item = End>, g: f64| {
+        let mut nodes = Vec::with_capacity(n);
+        let mut start = Vec::with_capacity(rows + pcols + 1);
+        start.push(0);
+        let mut g_next = Vec::with_capacity(n);
+        let push_line = |nodes: &mut Vec<u32>,
+                         g_next: &mut Vec<f64>,
+                         start: &mut Vec<usize>,
+                         ends: &mut dyn Iterator<Item = End>,
+                         g: f64| {
             for e in ends {
                 if let End::Free(k) = e {
                     nodes.push(k);
@@ -224,12 +237,24 @@ impl Lines {
             }
         };
         for i in 0..rows {
-            push_line(&mut (0..pcols).map(|j| xr[i * pcols + j]), 1.0 / xb.r_row);
+            push_line(
+                &mut nodes,
+                &mut g_next,
+                &mut start,
+                &mut (0..pcols).map(|j| xr[i * pcols + j]),
+                1.0 / xb.r_row,
+            );
         }
+        let n_word = nodes.len();
         for j in 0..pcols {
-            push_line(&mut (0..rows).map(|i| xc[i * pcols + j]), 1.0 / xb.r_col);
+            push_line(
+                &mut nodes,
+                &mut g_next,
+                &mut start,
+                &mut (0..rows).map(|i| xc[i * pcols + j]),
+                1.0 / xb.r_col,
+            );
         }
-        let n = col_ptr.len() - 1;
         let mut pos = vec![u32::MAX; n];
         for (p, &k) in nodes.iter().enumerate() {
             if pos[k as usize] != u32::MAX {
@@ -246,103 +271,113 @@ impl Lines {
                 nodes.len()
             )));
         }
-        // Crosspoint couplings in tile order, each slot once (a slot shared by two
-        // crosspoints holds their sum).
-        let mut coupling = vec![false; row_idx.len()];
-        let (mut cp_a, mut cp_b, mut cp_slot) = (Vec::new(), Vec::new(), Vec::new());
+        // The wires: every resistor between two free nodes must join consecutive positions
+        // of one line.
+        let mut wire_diag = vec![0.0; n];
+        let mut off = vec![0.0; n];
+        for &(a, b, g) in res {
+            match (a, b) {
+                (End::Free(a), End::Free(b)) => {
+                    let (pa, pb) = (pos[a as usize] as usize, pos[b as usize] as usize);
+                    let p = pa.min(pb);
+                    if pa.max(pb) != p + 1 || g_next[p] == 0.0 {
+                        return Err(CrossbarError::Solve(
+                            "a resistor off the lines: no line structure for the iterative path"
+                                .into(),
+                        ));
+                    }
+                    wire_diag[pa] += g;
+                    off[p] -= g;
+                    wire_diag[pb] += g;
+                }
+                (End::Free(a), End::Fixed(_)) | (End::Fixed(_), End::Free(a)) => {
+                    wire_diag[pos[a as usize] as usize] += g;
+                }
+                _ => {}
+            }
+        }
+        // Crosspoint couplings in tile order.
+        let (mut cp_a, mut cp_b, mut cp_k) = (
+            Vec::with_capacity(xr.len()),
+            Vec::with_capacity(xr.len()),
+            Vec::with_capacity(xr.len()),
+        );
         for bi in (0..rows).step_by(TILE) {
             for bj in (0..pcols).step_by(TILE) {
                 for i in bi..(bi + TILE).min(rows) {
                     for j in bj..(bj + TILE).min(pcols) {
                         let k = i * pcols + j;
-                        let (End::Free(a), End::Free(b)) = (xr[k], xc[k]) else {
-                            continue;
-                        };
-                        let sl = if xslots[k][1] != NO_SLOT {
-                            xslots[k][1]
-                        } else {
-                            xslots[k][2]
-                        };
-                        if a == b || sl == NO_SLOT || coupling[sl as usize] {
-                            continue;
+                        if let (End::Free(a), End::Free(b)) = (xr[k], xc[k]) {
+                            // Distinct lines (checked above): a word-line and a bit-line node.
+                            debug_assert!((pos[a as usize] as usize) < n_word);
+                            debug_assert!(pos[b as usize] as usize >= n_word);
+                            cp_a.push(pos[a as usize]);
+                            cp_b.push(pos[b as usize]);
+                            cp_k.push(k as u32);
                         }
-                        coupling[sl as usize] = true;
-                        cp_a.push(pos[a as usize]);
-                        cp_b.push(pos[b as usize]);
-                        cp_slot.push(sl);
                     }
                 }
             }
         }
-        // M without the couplings in line order: every other entry of M must be a diagonal or
-        // join a position to the next one on its line (the diagonal is the last entry of its
-        // column in the upper CSC).
-        let mut used = coupling;
-        let entry = |r: usize, c: usize| -> Option<usize> {
-            let (r, c) = (r.min(c), r.max(c));
-            row_idx[col_ptr[c]..col_ptr[c + 1]]
-                .binary_search(&r)
-                .ok()
-                .map(|i| col_ptr[c] + i)
-        };
-        let no_lines = || {
-            CrossbarError::Solve(
-                "entries off the lines: no line structure for the iterative path".into(),
-            )
-        };
-        let mut diag_slot = Vec::with_capacity(n);
-        let mut off_slot = Vec::with_capacity(n);
-        for p in 0..n {
-            let k = nodes[p] as usize;
-            let sd = entry(k, k).ok_or_else(no_lines)?;
-            used[sd] = true;
-            diag_slot.push(sd as u32);
-            let so = if g_next[p] != 0.0 {
-                let so = entry(k, nodes[p + 1] as usize).ok_or_else(no_lines)?;
-                used[so] = true;
-                so as u32
-            } else {
-                NO_SLOT
-            };
-            off_slot.push(so);
-        }
-        if used.iter().any(|&u| !u) {
-            return Err(no_lines());
+        let n_lines = start.len() - 1;
+        let mut groups = Vec::new();
+        for t in 1..=n_lines {
+            if t == n_lines || start[t] - start[*groups.last().unwrap_or(&0)] >= CHUNK {
+                groups.push(t);
+            }
         }
         Ok(Lines {
+            n_word,
+            groups,
             inv_piv: vec![0.0; n],
             c_prime: vec![0.0; n],
             nodes,
             start,
             g_next,
-            diag_slot,
-            off_slot,
+            pos,
+            wire_diag,
             diag: vec![0.0; n],
-            off: vec![0.0; n],
-            cp_val: vec![0.0; cp_slot.len()],
+            off,
+            cp_val: vec![0.0; cp_k.len()],
             cp_a,
             cp_b,
-            cp_slot,
+            cp_k,
             work: Default::default(),
         })
     }
 
-    /// Copies M's values into line order and does the Thomas factorisation of every line's
-    /// tridiagonal block (diagonal from M, off-diagonals −g_wire). Fails if a pivot is not
-    /// positive.
-    fn factorize(&mut self, values: &[f64]) -> Result<(), CondError> {
-        for (d, &sl) in self.diag.iter_mut().zip(&self.diag_slot) {
-            *d = values[sl as usize];
-        }
-        for (o, &sl) in self.off.iter_mut().zip(&self.off_slot) {
-            *o = if sl == NO_SLOT {
-                0.0
-            } else {
-                values[sl as usize]
+    /// Sets M = wires + Σ (A + B)/2 per crosspoint (the two-terminal form) at the
+    /// crosspoints' linearisation and does the Thomas factorisation of every line's
+    /// tridiagonal block (off-diagonals −g_wire). Fails if a pivot is not positive.
+    fn factorize(&mut self, xr: &[End], xc: &[End], lin: &[Lin]) -> Result<(), CondError> {
+        self.diag.copy_from_slice(&self.wire_diag);
+        for (k, l) in lin.iter().enumerate() {
+            // Per node in crosspoint order: its bulk conductance, then the cell's.
+            let g = 0.5 * (l.a + l.b);
+            let pr = match xr[k] {
+                End::Free(r) => Some(self.pos[r as usize] as usize),
+                End::Fixed(_) => None,
             };
+            let pc = match xc[k] {
+                End::Free(c) => Some(self.pos[c as usize] as usize),
+                End::Fixed(_) => None,
+            };
+            if let Some(p) = pr {
+                self.diag[p] += l.e_r;
+            }
+            if let Some(p) = pc {
+                self.diag[p] += l.e_c;
+            }
+            if let Some(p) = pr {
+                self.diag[p] += g;
+            }
+            if let Some(p) = pc {
+                self.diag[p] += g;
+            }
         }
-        for (v, &sl) in self.cp_val.iter_mut().zip(&self.cp_slot) {
-            *v = values[sl as usize];
+        for (v, &k) in self.cp_val.iter_mut().zip(&self.cp_k) {
+            let l = &lin[k as usize];
+            *v = -(0.5 * (l.a + l.b));
         }
         for t in 0..self.start.len() - 1 {
             let (a, b) = (self.start[t], self.start[t + 1]);
@@ -363,33 +398,42 @@ impl Lines {
         Ok(())
     }
 
-    /// z = P⁻¹ r (line order): independent tridiagonal solves along every line.
+    /// z = P⁻¹ r (line order): independent tridiagonal solves along every line, a group of
+    /// whole lines (about CHUNK positions) per task so that short lines do not pay a task
+    /// each.
     fn apply(&self, r: &[f64], z: &mut [f64]) {
-        let mut parts: Vec<(usize, &mut [f64])> = Vec::with_capacity(self.start.len());
+        let mut parts: Vec<(usize, usize, &mut [f64])> = Vec::with_capacity(self.groups.len());
         let mut rest = z;
-        for t in 0..self.start.len() - 1 {
-            let (a, b) = (self.start[t], self.start[t + 1]);
+        let mut t0 = 0;
+        for &t1 in &self.groups {
+            let (a, b) = (self.start[t0], self.start[t1]);
             let (head, tail) = rest.split_at_mut(b - a);
-            parts.push((a, head));
+            parts.push((t0, t1, head));
             rest = tail;
+            t0 = t1;
         }
-        parts.into_par_iter().for_each(|(a, z)| {
-            // Forward: y_p = (r_p − l_p·y_{p−1}) / piv_p with sub-diagonal l_p = −g_{p−1}.
-            let mut y_prev = 0.0;
-            let mut g_prev = 0.0;
-            for (q, zq) in z.iter_mut().enumerate() {
-                let p = a + q;
-                let y = (r[p] + g_prev * y_prev) * self.inv_piv[p];
-                *zq = y;
-                y_prev = y;
-                g_prev = self.g_next[p];
-            }
-            // Back: x_p = y_p − c'_p·x_{p+1}.
-            let mut x_next = 0.0;
-            for (q, zq) in z.iter_mut().enumerate().rev() {
-                let x = *zq - self.c_prime[a + q] * x_next;
-                *zq = x;
-                x_next = x;
+        parts.into_par_iter().for_each(|(t0, t1, z)| {
+            let base = self.start[t0];
+            for t in t0..t1 {
+                let (a, b) = (self.start[t], self.start[t + 1]);
+                let z = &mut z[a - base..b - base];
+                // Forward: y_p = (r_p − l_p·y_{p−1}) / piv_p with sub-diagonal l_p = −g_{p−1}.
+                let mut y_prev = 0.0;
+                let mut g_prev = 0.0;
+                for (q, zq) in z.iter_mut().enumerate() {
+                    let p = a + q;
+                    let y = (r[p] + g_prev * y_prev) * self.inv_piv[p];
+                    *zq = y;
+                    y_prev = y;
+                    g_prev = self.g_next[p];
+                }
+                // Back: x_p = y_p − c'_p·x_{p+1}.
+                let mut x_next = 0.0;
+                for (q, zq) in z.iter_mut().enumerate().rev() {
+                    let x = *zq - self.c_prime[a + q] * x_next;
+                    *zq = x;
+                    x_next = x;
+                }
             }
         });
     }
@@ -411,11 +455,22 @@ impl Lines {
                 *yq = acc;
             }
         });
-        for e in 0..self.cp_val.len() {
-            let (a, b, v) = (self.cp_a[e] as usize, self.cp_b[e] as usize, self.cp_val[e]);
-            y[a] += v * x[b];
-            y[b] += v * x[a];
-        }
+        // The couplings: word-line positions (all below `n_word`) and bit-line positions are
+        // two disjoint halves of y, updated side by side, each in coupling order.
+        let (y_word, y_bit) = y.split_at_mut(self.n_word);
+        rayon::join(
+            || {
+                for e in 0..self.cp_val.len() {
+                    y_word[self.cp_a[e] as usize] += self.cp_val[e] * x[self.cp_b[e] as usize];
+                }
+            },
+            || {
+                for e in 0..self.cp_val.len() {
+                    y_bit[self.cp_b[e] as usize - self.n_word] +=
+                        self.cp_val[e] * x[self.cp_a[e] as usize];
+                }
+            },
+        );
         dot(x, y)
     }
 
@@ -572,6 +627,30 @@ impl Condensed {
             }
         }
 
+        if iterative {
+            let lines = Lines::build(xb, net, n, &res, &xr, &xc)?;
+            return Ok(Condensed {
+                n,
+                free_of,
+                res,
+                xr,
+                xc,
+                xm,
+                xrow,
+                values: Vec::new(),
+                base: Vec::new(),
+                col_ptr: Vec::new(),
+                row_idx: Vec::new(),
+                xslots: Vec::new(),
+                chol: None,
+                lines: Some(lines),
+                factored: false,
+                lin: vec![Lin::default(); nx],
+                two_terminal: true,
+                inner_iterations: 0,
+            });
+        }
+
         // Upper-triangle pattern of M: wires and one r–c coupling per crosspoint.
         let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(res.len() + nx);
         let mut add = |a: End, b: End| {
@@ -609,20 +688,7 @@ impl Condensed {
             conductance(&mut base, &slots2(a, b), g);
         }
         let xslots: Vec<Slots> = (0..nx).map(|k| slots2(xr[k], xc[k])).collect();
-
-        let (chol, lines) = if iterative {
-            (
-                None,
-                Some(Lines::build(
-                    xb, net, &xr, &xc, &col_ptr, &row_idx, &xslots,
-                )?),
-            )
-        } else {
-            (
-                Some(build_chol(n, &col_ptr, &row_idx, net.nd_ordered)?),
-                None,
-            )
-        };
+        let chol = build_chol(n, &col_ptr, &row_idx, net.nd_ordered)?;
         Ok(Condensed {
             n,
             free_of,
@@ -636,11 +702,11 @@ impl Condensed {
             col_ptr,
             row_idx,
             xslots,
-            chol,
-            lines,
+            chol: Some(chol),
+            lines: None,
             factored: false,
             lin: vec![Lin::default(); nx],
-            two_terminal: iterative,
+            two_terminal: false,
             inner_iterations: 0,
         })
     }
@@ -775,6 +841,13 @@ impl Condensed {
 
     /// Assembles and factorises M = wires + Σ (A + B)/2 per crosspoint.
     fn factorize(&mut self) -> Result<(), CondError> {
+        self.factored = false;
+        if let Some(lines) = &mut self.lines {
+            // Always the two-terminal form: CG needs M symmetric.
+            lines.factorize(&self.xr, &self.xc, &self.lin)?;
+            self.factored = true;
+            return Ok(());
+        }
         self.values.copy_from_slice(&self.base);
         for (k, lin) in self.lin.iter().enumerate() {
             let s = &self.xslots[k];
@@ -789,12 +862,6 @@ impl Condensed {
                 add(&mut self.values, s[2], off);
                 add(&mut self.values, s[3], lin.b);
             }
-        }
-        self.factored = false;
-        if let Some(lines) = &mut self.lines {
-            lines.factorize(&self.values)?;
-            self.factored = true;
-            return Ok(());
         }
         let chol = self.chol.as_mut().expect("direct or iterative");
         let r = chol.factorize(&self.col_ptr, &self.row_idx, &self.values, Par::Seq);
