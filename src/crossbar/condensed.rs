@@ -496,20 +496,23 @@ impl Lines {
             while it < INNER_MAX {
                 it += 1;
                 let alpha = rz / self.matvec(p, q);
-                let rr = chunked_sum(r, |k, rc| {
-                    let mut s = 0.0;
-                    for (e, rk) in rc.iter_mut().enumerate() {
-                        let i = k * CHUNK + e;
-                        *rk -= alpha * q[i];
-                        s += *rk * *rk;
-                    }
-                    s
-                });
-                x.par_chunks_mut(CHUNK).enumerate().for_each(|(k, xc)| {
-                    for (e, xk) in xc.iter_mut().enumerate() {
-                        *xk += alpha * p[k * CHUNK + e];
-                    }
-                });
+                // r ← r − α·q and x ← x + α·p in one pass, returning r·r.
+                let parts: Vec<f64> = r
+                    .par_chunks_mut(CHUNK)
+                    .zip(x.par_chunks_mut(CHUNK))
+                    .enumerate()
+                    .map(|(k, (rc, xc))| {
+                        let o = k * CHUNK;
+                        let mut s = 0.0;
+                        for (e, (rk, xk)) in rc.iter_mut().zip(xc.iter_mut()).enumerate() {
+                            *rk -= alpha * q[o + e];
+                            s += *rk * *rk;
+                            *xk += alpha * p[o + e];
+                        }
+                        s
+                    })
+                    .collect();
+                let rr: f64 = parts.iter().sum();
                 if rr.sqrt() <= rtol * bn {
                     break;
                 }
@@ -532,17 +535,6 @@ impl Lines {
         self.work = w;
         it
     }
-}
-
-/// Σ over fixed chunks of `f(chunk index, chunk)`, summed in chunk order (thread-count
-/// independent).
-fn chunked_sum(v: &mut [f64], f: impl Fn(usize, &mut [f64]) -> f64 + Sync) -> f64 {
-    let parts: Vec<f64> = v
-        .par_chunks_mut(CHUNK)
-        .enumerate()
-        .map(|(k, c)| f(k, c))
-        .collect();
-    parts.iter().sum()
 }
 
 fn to_cond(e: End, cond_of: &[u32]) -> End {
