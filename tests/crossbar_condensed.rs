@@ -6,6 +6,8 @@
 //! kinds, linear and sinh cells, and access transistors in cutoff, at threshold, in the linear
 //! region and in saturation.
 
+mod common;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xbarsim::crossbar::network::End;
@@ -24,21 +26,7 @@ fn array(rows: usize, cols: usize, cell: CellKind, law: CellLaw, seed: u64) -> C
     xb.r_driver = 10.0;
     xb.r_sense = 5.0;
     xb.v_read = 0.8;
-    if cell == CellKind::OneS1R {
-        xb.selector = Some(Selector {
-            i_s: 1e-5,
-            v_s: 0.05,
-        });
-    }
-    if cell.has_transistor() {
-        xb.transistor = Some(Mos1 {
-            vto: 0.5,
-            kp: 2e-4,
-            lambda: 0.02,
-            w: 2e-6,
-            l: 1e-6,
-        });
-    }
+    common::add_cell_devices(&mut xb);
     xb.random_weights(&mut ChaCha8Rng::seed_from_u64(seed));
     xb
 }

@@ -1,5 +1,7 @@
 //! The structured array solver against closed forms, conservation laws and the generic engine.
 
+mod common;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -25,21 +27,7 @@ fn oxram(rows: usize, cols: usize, cell: CellKind, seed: u64) -> Crossbar {
     xb.r_col = 3.0;
     xb.r_driver = 50.0;
     xb.r_sense = 20.0;
-    if cell == CellKind::OneS1R {
-        xb.selector = Some(Selector {
-            i_s: 1e-5,
-            v_s: 0.05,
-        });
-    }
-    if cell.has_transistor() {
-        xb.transistor = Some(Mos1 {
-            vto: 0.5,
-            kp: 2e-4,
-            lambda: 0.02,
-            w: 2e-6,
-            l: 1e-6,
-        });
-    }
+    common::add_cell_devices(&mut xb);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     xb.random_weights(&mut rng);
     xb

@@ -304,6 +304,32 @@ fn a_fit_without_free_and_without_a_default_set_names_the_parameters_to_choose_f
 }
 
 #[test]
+fn an_unknown_set_or_free_parameter_is_named_with_its_flag_and_the_known_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "r.csv", "time_s,g_s\n0,1e-4\n1,1e-4\n10,1e-4\n");
+    let base = FitOptions::new(
+        "mtj",
+        ExperimentKind::Retention,
+        &data,
+        &dir.path().join("f"),
+    );
+    let mut o = base.clone();
+    o.set = vec![("bogus".to_string(), 1.0)];
+    let msg = fit::fit(&o).unwrap_err().to_string();
+    assert!(
+        msg.contains("--set bogus: not a mtj parameter") && msg.contains("tmr0"),
+        "{msg}"
+    );
+    let mut o = base;
+    o.free = vec!["tmr0".to_string(), "bogus".to_string()];
+    let msg = fit::fit(&o).unwrap_err().to_string();
+    assert!(
+        msg.contains("--free bogus: not a mtj parameter") && msg.contains("tmr0"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn oxram_relaxation_follows_the_closed_form_power_law() {
     // dg/dt = v_r·exp(-Ea/kT)·exp(-(g-g_min)/l) from g(0) = g_min gives
     // G(t) = G(0)·(1 + t/τ)^(-l/g0), τ = l/(v_r·exp(-Ea/kT)).

@@ -236,39 +236,96 @@ impl Range {
     }
 }
 
-/// One declaration per parameter: names (first is canonical), range, unit, and accessors.
-struct Param {
-    names: &'static [&'static str],
-    range: Range,
-    /// Unit of the card value, for documentation.
-    #[allow(dead_code)]
-    unit: &'static str,
-    get: fn(&DiodeModel) -> Option<f64>,
-    set: fn(&mut DiodeModel, f64),
+/// One `.model` parameter of model type `M`: its ngspice names (the first is canonical), the
+/// accepted range of the card value, and accessors in card units.
+pub(crate) struct Param<M> {
+    pub(crate) names: &'static [&'static str],
+    pub(crate) range: Range,
+    pub(crate) get: fn(&M) -> Option<f64>,
+    pub(crate) set: fn(&mut M, f64),
 }
 
-macro_rules! p {
-    ($names:expr, $range:expr, $unit:expr, $field:ident) => {
-        Param {
+/// A [`Param`] entry for field `$field` of the model: plain (`f64` or integer), `opt`
+/// (`Option<f64>`, `None` = not given) or `celsius` (`Option<f64>` in K, given in °C on the
+/// card, as TNOM).
+macro_rules! model_param {
+    ($names:expr, $range:expr, $field:ident) => {
+        $crate::circuit::diode::Param {
             names: $names,
             range: $range,
-            unit: $unit,
             get: |m| Some(m.$field as f64),
             set: |m, v| m.$field = v as _,
         }
     };
-    ($names:expr, $range:expr, $unit:expr, opt $field:ident) => {
-        Param {
+    ($names:expr, $range:expr, opt $field:ident) => {
+        $crate::circuit::diode::Param {
             names: $names,
             range: $range,
-            unit: $unit,
             get: |m| m.$field,
             set: |m, v| m.$field = Some(v),
         }
     };
+    ($names:expr, $range:expr, celsius $field:ident) => {
+        $crate::circuit::diode::Param {
+            names: $names,
+            range: $range,
+            get: |m| {
+                m.$field
+                    .map(|t| t - $crate::circuit::diode::CELSIUS_TO_KELVIN)
+            },
+            set: |m, v| m.$field = Some(v + $crate::circuit::diode::CELSIUS_TO_KELVIN),
+        }
+    };
+}
+pub(crate) use model_param;
+
+/// `level` must be 1: `what` names the device in the message.
+pub(crate) fn check_level_one(value: f64, what: &str) -> Result<(), String> {
+    if value == 1.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "parameter 'level' = {value}: only {what} level 1 is supported"
+        ))
+    }
 }
 
-const PARAMS: &[Param] = &[
+/// Set `key` (matched case-insensitively against the table's names) to `value` after checking
+/// its range; `None` when no entry of `params` has that name.
+pub(crate) fn set_param<M>(
+    params: &[Param<M>],
+    model: &mut M,
+    key: &str,
+    value: f64,
+) -> Option<Result<(), String>> {
+    let k = key.to_ascii_lowercase();
+    let p = params.iter().find(|p| p.names.contains(&k.as_str()))?;
+    Some(p.range.check(key, value).map(|()| (p.set)(model, value)))
+}
+
+/// (canonical name, card value) of every parameter of `model` that differs from `default`.
+pub(crate) fn changed_params<M>(
+    params: &[Param<M>],
+    model: &M,
+    default: &M,
+) -> Vec<(&'static str, f64)> {
+    params
+        .iter()
+        .filter_map(|p| match ((p.get)(model), (p.get)(default)) {
+            (Some(v), d) if Some(v) != d => Some((p.names[0], v)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The diode's table entry; the unit of the card value is documentation only.
+macro_rules! p {
+    ($names:expr, $range:expr, $unit:literal, $($field:tt)+) => {
+        model_param!($names, $range, $($field)+)
+    };
+}
+
+const PARAMS: &[Param<DiodeModel>] = &[
     p!(&["is", "js"], Range::NonNeg, "A", is),
     p!(&["n"], Range::Pos, "", n),
     p!(&["rs"], Range::NonNeg, "Ω", rs),
@@ -282,13 +339,7 @@ const PARAMS: &[Param] = &[
     p!(&["bv"], Range::Pos, "V", opt bv),
     p!(&["ibv", "ib"], Range::Pos, "A", ibv),
     p!(&["nbv"], Range::Pos, "", opt nbv),
-    Param {
-        names: &["tnom", "tref"],
-        range: Range::Any,
-        unit: "°C",
-        get: |m| m.tnom.map(|t| t - CELSIUS_TO_KELVIN),
-        set: |m, v| m.tnom = Some(v + CELSIUS_TO_KELVIN),
-    },
+    p!(&["tnom", "tref"], Range::Any, "°C", celsius tnom),
     p!(&["ikf", "ik"], Range::NonNeg, "A", opt ikf),
     p!(&["ikr"], Range::NonNeg, "A", opt ikr),
     p!(&["jsw"], Range::NonNeg, "A", opt jsw),
@@ -330,18 +381,10 @@ impl DiodeModel {
     pub fn set(&mut self, key: &str, value: f64) -> Result<(), String> {
         let k = key.to_ascii_lowercase();
         if k == "level" {
-            return if value == 1.0 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "parameter 'level' = {value}: only diode level 1 is supported"
-                ))
-            };
+            return check_level_one(value, "diode");
         }
-        if let Some(p) = PARAMS.iter().find(|p| p.names.contains(&k.as_str())) {
-            p.range.check(key, value)?;
-            (p.set)(self, value);
-            return Ok(());
+        if let Some(done) = set_param(PARAMS, self, key, value) {
+            return done;
         }
         if UNSUPPORTED.contains(&k.as_str()) {
             return Err(format!("diode parameter '{key}' is not supported"));
@@ -352,14 +395,7 @@ impl DiodeModel {
     /// (name, card value) of every parameter that differs from its default, in card units
     /// (TNOM in °C), for writing a `.model` card that ngspice reads back identically.
     pub fn card_params(&self) -> Vec<(&'static str, f64)> {
-        let def = DiodeModel::default();
-        PARAMS
-            .iter()
-            .filter_map(|p| match ((p.get)(self), (p.get)(&def)) {
-                (Some(v), d) if Some(v) != d => Some((p.names[0], v)),
-                _ => None,
-            })
-            .collect()
+        changed_params(PARAMS, self, &DiodeModel::default())
     }
 
     /// Temperature-adjusted instance quantities (`diotemp.c`), with ngspice's default reltol

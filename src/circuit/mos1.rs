@@ -86,9 +86,7 @@
 //! Convergence (beyond ngspice's node-voltage test) is flagged non-converged whenever
 //! pnjlim limited.
 
-use super::diode::{
-    egfet, pbfact, pnjlim, CELSIUS_TO_KELVIN, CHARGE, K_OVER_Q, MAX_EXP_ARG, REFTEMP,
-};
+use super::diode::{egfet, pbfact, pnjlim, CHARGE, K_OVER_Q, MAX_EXP_ARG, REFTEMP};
 
 /// ngspice's default MOS channel width and length (m), `CKTdefaultMosW/L`.
 pub const DEFAULT_W: f64 = 100e-6;
@@ -165,36 +163,10 @@ impl Default for Mos1Model {
     }
 }
 
-use super::diode::Range;
-
-struct Param {
-    names: &'static [&'static str],
-    range: Range,
-    get: fn(&Mos1Model) -> Option<f64>,
-    set: fn(&mut Mos1Model, f64),
-}
-
-macro_rules! p {
-    ($names:expr, $range:expr, $field:ident) => {
-        Param {
-            names: $names,
-            range: $range,
-            get: |m| Some(m.$field),
-            set: |m, v| m.$field = v,
-        }
-    };
-    ($names:expr, $range:expr, opt $field:ident) => {
-        Param {
-            names: $names,
-            range: $range,
-            get: |m| m.$field,
-            set: |m, v| m.$field = Some(v),
-        }
-    };
-}
+use super::diode::{changed_params, check_level_one, model_param as p, set_param, Param, Range};
 
 /// One declaration per parameter (names as in ngspice 39 `mos1.c`).
-const PARAMS: &[Param] = &[
+const PARAMS: &[Param<Mos1Model>] = &[
     p!(&["vto", "vt0"], Range::Any, opt vto),
     p!(&["kp"], Range::Pos, opt kp),
     p!(&["gamma"], Range::NonNeg, opt gamma),
@@ -223,12 +195,7 @@ const PARAMS: &[Param] = &[
     p!(&["nsub"], Range::Pos, opt nsub),
     p!(&["tpg"], Range::Int(&[-1, 0, 1]), opt tpg),
     p!(&["nss"], Range::Any, opt nss),
-    Param {
-        names: &["tnom"],
-        range: Range::Any,
-        get: |m| m.tnom.map(|t| t - CELSIUS_TO_KELVIN),
-        set: |m, v| m.tnom = Some(v + CELSIUS_TO_KELVIN),
-    },
+    p!(&["tnom"], Range::Any, celsius tnom),
     p!(&["kf"], Range::NonNeg, kf),
     p!(&["af"], Range::Pos, af),
     p!(&["w"], Range::Pos, opt w),
@@ -281,40 +248,21 @@ impl Mos1Model {
     pub fn set(&mut self, key: &str, value: f64) -> Result<(), String> {
         let k = key.to_ascii_lowercase();
         if k == "level" {
-            return if value == 1.0 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "parameter 'level' = {value}: only MOSFET level 1 is supported"
-                ))
-            };
+            return check_level_one(value, "MOSFET");
         }
         if k == "nsub" && value.is_finite() && value <= 1.45e10 {
             return Err(format!(
                 "parameter '{key}' = {value}: NSUB must exceed the intrinsic density 1.45e10 cm^-3"
             ));
         }
-        match PARAMS.iter().find(|p| p.names.contains(&k.as_str())) {
-            Some(p) => {
-                p.range.check(key, value)?;
-                (p.set)(self, value);
-                Ok(())
-            }
-            None => Err(format!("unknown MOSFET level-1 model parameter '{key}'")),
-        }
+        set_param(PARAMS, self, key, value)
+            .unwrap_or_else(|| Err(format!("unknown MOSFET level-1 model parameter '{key}'")))
     }
 
     /// (name, card value) of every parameter that differs from its default (TNOM in °C).
     /// The polarity is the model type (nmos/pmos), not a parameter.
     pub fn card_params(&self) -> Vec<(&'static str, f64)> {
-        let def = Mos1Model::new(self.polarity);
-        PARAMS
-            .iter()
-            .filter_map(|p| match ((p.get)(self), (p.get)(&def)) {
-                (Some(v), d) if Some(v) != d => Some((p.names[0], v)),
-                _ => None,
-            })
-            .collect()
+        changed_params(PARAMS, self, &Mos1Model::new(self.polarity))
     }
 
     /// Model quantities derived at the nominal temperature (`mos1temp.c`, model part):
@@ -917,7 +865,7 @@ pub fn limit(
 
 #[cfg(test)]
 mod tests {
-    use super::super::diode::ngspice;
+    use super::super::diode::{ngspice, CELSIUS_TO_KELVIN};
     use super::*;
     use approx::assert_relative_eq;
 

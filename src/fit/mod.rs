@@ -253,17 +253,22 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     let index_of = |base: &[(String, f64)], key: &str| base.iter().position(|(k, _)| k == key);
-    for (k, v) in &o.set {
-        let i = index_of(&base, k).ok_or_else(|| {
+    // The names are fixed from here on (only the values change).
+    let known = base
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let index_for_flag = |base: &[(String, f64)], flag: &str, key: &str| {
+        index_of(base, key).ok_or_else(|| {
             input(format!(
-                "--set {k}: not a {} parameter; known: {}",
-                o.family,
-                base.iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{flag} {key}: not a {} parameter; known: {known}",
+                o.family
             ))
-        })?;
+        })
+    };
+    for (k, v) in &o.set {
+        let i = index_for_flag(&base, "--set", k)?;
         base[i].1 = *v;
     }
     if let Some(specs) = specs {
@@ -281,14 +286,10 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
             None => {
                 return Err(input(format!(
                     "family `{}` has no default free set for --kind {}; give the parameters to fit \
-                     with --free (comma-separated); {} parameters: {}",
+                     with --free (comma-separated); {} parameters: {known}",
                     o.family,
                     o.kind.name(),
                     o.family,
-                    base.iter()
-                        .map(|(k, _)| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
                 )))
             }
         }
@@ -297,16 +298,7 @@ pub fn fit(o: &FitOptions) -> Result<FitReport, FitError> {
     };
     let mut free = Vec::new();
     for name in &free_names {
-        let i = index_of(&base, name).ok_or_else(|| {
-            input(format!(
-                "--free {name}: not a {} parameter; known: {}",
-                o.family,
-                base.iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
+        let i = index_for_flag(&base, "--free", name)?;
         if free.iter().any(|f: &solve::FreeParam| f.index == i) {
             return Err(input(format!("--free lists `{name}` twice")));
         }

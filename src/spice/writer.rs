@@ -138,7 +138,9 @@ fn write_wave(
         Some((a, b)) => (Some(a), Some(b)),
         None => (None, None),
     };
-    match w {
+    // The card's numbers in order: PULSE(V1 V2 TD TR TF PW PER), SIN(VO VA FREQ TD THETA
+    // PHASE), PWL(T1 V1 T2 V2 ...).
+    let (kind, vals) = match w {
         Waveform::Pulse {
             v1,
             v2,
@@ -148,16 +150,13 @@ fn write_wave(
             pw,
             per,
         } => {
-            let rest = fill(
+            let mut vals = vec![*v1, *v2];
+            vals.extend(fill(
                 &[*td, *tr, *tf, *pw, *per],
                 &[Some(0.0), tstep, tstep, tstop, tstop],
                 &["TD", "TR", "TF", "PW", "PER"],
-            )?;
-            let _ = write!(out, " PULSE({} {}", num(*v1), num(*v2));
-            for x in rest {
-                let _ = write!(out, " {}", num(x));
-            }
-            out.push(')');
+            )?);
+            ("PULSE", vals)
         }
         Waveform::Sin {
             vo,
@@ -167,28 +166,24 @@ fn write_wave(
             theta,
             phase,
         } => {
-            let rest = fill(
+            let mut vals = vec![*vo, *va];
+            vals.extend(fill(
                 &[*freq, *td, *theta, *phase],
                 &[tstop.map(|t| 1.0 / t), Some(0.0), Some(0.0), Some(0.0)],
                 &["FREQ", "TD", "THETA", "PHASE"],
-            )?;
-            let _ = write!(out, " SIN({} {}", num(*vo), num(*va));
-            for x in rest {
-                let _ = write!(out, " {}", num(x));
-            }
-            out.push(')');
+            )?);
+            ("SIN", vals)
         }
-        Waveform::Pwl(pts) => {
-            out.push_str(" PWL(");
-            for (k, (t, v)) in pts.iter().enumerate() {
-                if k > 0 {
-                    out.push(' ');
-                }
-                let _ = write!(out, "{} {}", num(*t), num(*v));
-            }
-            out.push(')');
+        Waveform::Pwl(pts) => ("PWL", pts.iter().flat_map(|&(t, v)| [t, v]).collect()),
+    };
+    let _ = write!(out, " {kind}(");
+    for (k, x) in vals.into_iter().enumerate() {
+        if k > 0 {
+            out.push(' ');
         }
+        out.push_str(&num(x));
     }
+    out.push(')');
     Ok(())
 }
 

@@ -65,6 +65,27 @@ pub fn two_t2r_sinh_repro() -> (Crossbar, Vec<f64>) {
     (xb, vec![0.22669677207307676, 0.42147524082274834])
 }
 
+/// Fit `xb` with the device its cell kind needs, as the condensed-path and structured-solver
+/// test arrays have it: a selector (I_s = 10 µA, V_s = 50 mV) for 1S1R, a W/L = 2 µm/1 µm
+/// access transistor (gate at the default `v_gate`) for 1T1R and 2T2R.
+pub fn add_cell_devices(xb: &mut Crossbar) {
+    if xb.cell == CellKind::OneS1R {
+        xb.selector = Some(Selector {
+            i_s: 1e-5,
+            v_s: 0.05,
+        });
+    }
+    if xb.cell.has_transistor() {
+        xb.transistor = Some(Mos1 {
+            vto: 0.5,
+            kp: 2e-4,
+            lambda: 0.02,
+            w: 2e-6,
+            l: 1e-6,
+        });
+    }
+}
+
 /// The access transistor of the test arrays (level 1, on at the 1.2 V gate of the fixtures).
 pub fn access_mos() -> Mos1 {
     Mos1 {
