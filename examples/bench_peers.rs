@@ -1,14 +1,15 @@
 //! Side-by-side benchmark of xbarsim's `mvm` against SPICE-class peers on the same arrays.
 //!
 //! `cargo run --release --example bench_peers [-- --sizes 64,128,256 --cells 0T1R-linear,1T1R-linear
-//!  --timeout 600 --ngspice-max 128 --peer-max 1024 --batch 64]`
+//!  --timeout 600 --ngspice-max 128 --peer-max 1024 --batch 64 --repeat 3]`
 //!
 //! For every cell kind and N it writes the array once (TOML config + weight CSV + input CSV),
 //! runs xbarsim's MVM as a separate process (this executable re-invoked with `--xbar-mvm`, the
 //! same library call as `xbar mvm`) and, on the same array and input, each installed peer:
 //! `vacask` (resistor + SPICE MOS1 OSDI modules; linear cells), `badcrossbar` (passive linear),
 //! `ngspice -b` (the deck `export_bound` writes; N ≤ `--ngspice-max`). Wall time is the whole
-//! process; peak RSS and CPU time (`cpu_s`, user + system) come from `/usr/bin/time`, `load1` is
+//! process (with `--repeat R`, every tool runs R times back to back and the row is its run of
+//! median wall time); peak RSS and CPU time (`cpu_s`, user + system) come from `/usr/bin/time`, `load1` is
 //! the 1-minute load average when the run started (the machine may be shared). Every peer's column currents are checked
 //! against xbarsim's (`max_rel_diff`: max over columns of |ΔI_j| / max(|I_j|, 1e-3·max_k |I_k|);
 //! flagged when above 1e-6). Rows are merged into `notebooks-out/bench.csv` (a re-run replaces
@@ -88,6 +89,8 @@ struct Opts {
     peer_max: usize,
     /// Vectors in the batched run (0 = none): one process with B vectors vs B one-vector runs.
     batch: usize,
+    /// Runs of every timed process, back to back; the row is the run of median wall time.
+    repeat: usize,
 }
 
 impl Opts {
@@ -99,6 +102,7 @@ impl Opts {
             ngspice_max: 128,
             peer_max: 1024,
             batch: 0,
+            repeat: 1,
         };
         let mut it = a.iter();
         while let Some(k) = it.next() {
@@ -120,6 +124,12 @@ impl Opts {
                 "--ngspice-max" => o.ngspice_max = v.parse()?,
                 "--peer-max" => o.peer_max = v.parse()?,
                 "--batch" => o.batch = v.parse()?,
+                "--repeat" => {
+                    o.repeat = v.parse()?;
+                    if o.repeat == 0 {
+                        return Err("--repeat must be at least 1".into());
+                    }
+                }
                 _ => return Err(format!("unknown option {k}").into()),
             }
         }
@@ -264,9 +274,28 @@ fn write_case(cell: &str, n: usize, dir: &Path, inputs: usize) -> Res<(PathBuf, 
     Ok((cfg, first))
 }
 
-/// Runs `cmd` under `/usr/bin/time` and `timeout`; returns (wall s, peak RSS MB) or None on
-/// timeout / failure (with a notice).
+/// Runs `prog` `--repeat` times back to back under `/usr/bin/time` and `timeout`; returns
+/// (wall s, peak RSS MB, CPU s, load1) of the run of median wall time, or None on timeout /
+/// failure (with a notice).
 fn run_timed(
+    label: &str,
+    prog: &Path,
+    args: &[&str],
+    dir: &Path,
+    opt: &Opts,
+    peers: &Peers,
+) -> Option<(f64, f64, f64, f64)> {
+    let mut runs = Vec::with_capacity(opt.repeat);
+    for _ in 0..opt.repeat {
+        runs.push(run_once(label, prog, args, dir, opt, peers)?);
+    }
+    // The median by wall time (the lower middle one for an even count).
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(runs[(runs.len() - 1) / 2])
+}
+
+/// One timed run of `prog` (see `run_timed`).
+fn run_once(
     label: &str,
     prog: &Path,
     args: &[&str],
