@@ -191,6 +191,8 @@ struct Lines {
 
 /// Positions per parallel chunk (fixed, so the summation order does not depend on threads).
 const CHUNK: usize = 1 << 14;
+/// Lines solved side by side in the line preconditioner.
+const LANES: usize = 4;
 /// Crosspoints per tile side in the coupling sweep.
 const TILE: usize = 32;
 
@@ -414,28 +416,65 @@ impl Lines {
         }
         parts.into_par_iter().for_each(|(t0, t1, z)| {
             let base = self.start[t0];
-            for t in t0..t1 {
-                let (a, b) = (self.start[t], self.start[t + 1]);
-                let z = &mut z[a - base..b - base];
-                // Forward: y_p = (r_p − l_p·y_{p−1}) / piv_p with sub-diagonal l_p = −g_{p−1}.
-                let mut y_prev = 0.0;
-                let mut g_prev = 0.0;
-                for (q, zq) in z.iter_mut().enumerate() {
-                    let p = a + q;
-                    let y = (r[p] + g_prev * y_prev) * self.inv_piv[p];
-                    *zq = y;
-                    y_prev = y;
-                    g_prev = self.g_next[p];
+            let mut t = t0;
+            while t < t1 {
+                // LANES lines of equal length at once: their recurrences are independent, so
+                // the core overlaps them instead of waiting on one chain (the same operations
+                // per line, so the same bits).
+                if t + LANES <= t1 {
+                    let a: [usize; LANES] = std::array::from_fn(|l| self.start[t + l]);
+                    let len = self.start[t + 1] - a[0];
+                    if (1..LANES).all(|l| self.start[t + l + 1] - a[l] == len) {
+                        self.thomas_lanes(a, len, r, z, base);
+                        t += LANES;
+                        continue;
+                    }
                 }
-                // Back: x_p = y_p − c'_p·x_{p+1}.
-                let mut x_next = 0.0;
-                for (q, zq) in z.iter_mut().enumerate().rev() {
-                    let x = *zq - self.c_prime[a + q] * x_next;
-                    *zq = x;
-                    x_next = x;
-                }
+                self.thomas_lanes(
+                    [self.start[t]],
+                    self.start[t + 1] - self.start[t],
+                    r,
+                    z,
+                    base,
+                );
+                t += 1;
             }
         });
+    }
+
+    /// Tridiagonal solves of the lines starting at positions `a` (all of length `len`), z
+    /// offset by `base`.
+    #[inline(always)]
+    fn thomas_lanes<const L: usize>(
+        &self,
+        a: [usize; L],
+        len: usize,
+        r: &[f64],
+        z: &mut [f64],
+        base: usize,
+    ) {
+        // Forward: y_p = (r_p − l_p·y_{p−1}) / piv_p with sub-diagonal l_p = −g_{p−1}.
+        let mut y_prev = [0.0; L];
+        let mut g_prev = [0.0; L];
+        for q in 0..len {
+            for l in 0..L {
+                let p = a[l] + q;
+                let y = (r[p] + g_prev[l] * y_prev[l]) * self.inv_piv[p];
+                z[p - base] = y;
+                y_prev[l] = y;
+                g_prev[l] = self.g_next[p];
+            }
+        }
+        // Back: x_p = y_p − c'_p·x_{p+1}.
+        let mut x_next = [0.0; L];
+        for q in (0..len).rev() {
+            for l in 0..L {
+                let p = a[l] + q;
+                let x = z[p - base] - self.c_prime[p] * x_next[l];
+                z[p - base] = x;
+                x_next[l] = x;
+            }
+        }
     }
 
     /// y = M·x (line order); returns x·y.
