@@ -1,7 +1,6 @@
 //! Bad input through the `xbar` binary: one clear error naming file, line and the element or
 //! node at fault, a non-zero exit, and no panic.
 
-
 mod common;
 use common::xbar;
 
