@@ -4,7 +4,7 @@
 #   fuzz/run.sh [RUNS [MAX_SECONDS [TARGET...]]]
 #
 # RUNS executions per target (default 1000000), stopping early after MAX_SECONDS (default
-# 1800). Any panic, abort or input slower than 1 s (-timeout=1) is a crash, saved under
+# 1800). Any panic, abort or input slower than FUZZ_TIMEOUT seconds (default 1) is a crash, saved under
 # fuzz/artifacts/TARGET/. Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain
 # is enough with RUSTC_BOOTSTRAP=1. No sanitizer (-s none): the library is safe Rust, and
 # coverage-guided panics and hangs are what we look for.
@@ -55,7 +55,7 @@ for t in $TARGETS; do
     log="fuzz/artifacts/$t/run.log"
     start=$(date +%s)
     RUSTC_BOOTSTRAP=1 cargo fuzz run -s none -O "$t" "fuzz/corpus/$t" -- \
-        -runs="$RUNS" -max_total_time="$SECS" -timeout=1 -rss_limit_mb=2048 \
+        -runs="$RUNS" -max_total_time="$SECS" -timeout="${FUZZ_TIMEOUT:-1}" -rss_limit_mb=2048 \
         -print_final_stats=1 > "$log" 2>&1 || true
     # The last status line (executions, coverage, corpus size), the final statistics and
     # any crash report; the whole libFuzzer output stays in $log.

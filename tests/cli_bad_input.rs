@@ -1,19 +1,8 @@
 //! Bad input through the `xbar` binary: one clear error naming file, line and the element or
 //! node at fault, a non-zero exit, and no panic.
 
-use std::process::Command;
-
-fn xbar(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xbar"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod common;
+use common::xbar;
 
 fn deck(text: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();

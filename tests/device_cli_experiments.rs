@@ -3,7 +3,6 @@
 //! conductance asked for.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -16,15 +15,12 @@ fn card(n: &str) -> PathBuf {
         .join(n)
 }
 
+mod common;
+
+/// (exit success, stderr) of the `xbar` binary.
 fn xbar(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xbar"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    let (ok, _, err) = common::xbar(args);
+    (ok, err)
 }
 
 #[test]

@@ -4,17 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-fn xbar(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xbar"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod common;
+use common::xbar;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);

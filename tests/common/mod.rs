@@ -96,3 +96,16 @@ pub fn access_mos() -> Mos1 {
         l: 0.5e-6,
     }
 }
+
+/// Runs the `xbar` binary with `args`: (exit success, stdout, stderr).
+pub fn xbar(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xbar"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
