@@ -166,8 +166,6 @@ struct Lines {
     c_prime: Vec<f64>,
     /// Line position of each condensed node.
     pos: Vec<u32>,
-    /// Word-line positions come first: `0..n_word`.
-    n_word: usize,
     /// End (exclusive line index) of each group of consecutive lines solved as one task.
     groups: Vec<usize>,
     /// M without the crosspoint couplings is tridiagonal along the lines: per position its
@@ -177,14 +175,13 @@ struct Lines {
     wire_diag: Vec<f64>,
     diag: Vec<f64>,
     off: Vec<f64>,
-    /// The word-line–bit-line couplings of the crosspoints: positions (a, b), crosspoint and
-    /// value, listed tile by tile (TILE×TILE crosspoints) so that both the word-line and the
-    /// bit-line side of a tile stay in cache (a row-major sweep would jump a whole bit line
-    /// per step).
-    cp_a: Vec<u32>,
-    cp_b: Vec<u32>,
-    cp_k: Vec<u32>,
-    cp_val: Vec<f64>,
+    /// The word-line–bit-line couplings: every line position is the end of exactly one
+    /// crosspoint (no merged nodes on this path), so per position the position at the
+    /// crosspoint's other end (itself where that end is fixed) and the coupling there (0 then).
+    /// M·x is then one streaming pass over the positions, each gathering one value from the
+    /// other line kind.
+    partner: Vec<u32>,
+    coupling: Vec<f64>,
     /// CG work vectors (line order), kept to avoid reallocating (and faulting in) them.
     work: [Vec<f64>; 5],
 }
@@ -192,9 +189,7 @@ struct Lines {
 /// Positions per parallel chunk (fixed, so the summation order does not depend on threads).
 const CHUNK: usize = 1 << 14;
 /// Lines solved side by side in the line preconditioner.
-const LANES: usize = 4;
-/// Crosspoints per tile side in the coupling sweep.
-const TILE: usize = 32;
+const LANES: usize = 8;
 
 impl Lines {
     /// The line structure of M straight from the wires and crosspoints (no sparse pattern:
@@ -298,27 +293,21 @@ impl Lines {
                 _ => {}
             }
         }
-        // Crosspoint couplings in tile order.
-        let (mut cp_a, mut cp_b, mut cp_k) = (
-            Vec::with_capacity(xr.len()),
-            Vec::with_capacity(xr.len()),
-            Vec::with_capacity(xr.len()),
-        );
-        for bi in (0..rows).step_by(TILE) {
-            for bj in (0..pcols).step_by(TILE) {
-                for i in bi..(bi + TILE).min(rows) {
-                    for j in bj..(bj + TILE).min(pcols) {
-                        let k = i * pcols + j;
-                        if let (End::Free(a), End::Free(b)) = (xr[k], xc[k]) {
-                            // Distinct lines (checked above): a word-line and a bit-line node.
-                            debug_assert!((pos[a as usize] as usize) < n_word);
-                            debug_assert!(pos[b as usize] as usize >= n_word);
-                            cp_a.push(pos[a as usize]);
-                            cp_b.push(pos[b as usize]);
-                            cp_k.push(k as u32);
-                        }
-                    }
+        // Crosspoint couplings: each position's partner across its crosspoint.
+        let mut partner: Vec<u32> = (0..n as u32).collect();
+        for (&r, &c) in xr.iter().zip(xc) {
+            if let (End::Free(a), End::Free(b)) = (r, c) {
+                // Distinct lines (checked above): a word-line and a bit-line node.
+                let (pa, pb) = (pos[a as usize], pos[b as usize]);
+                debug_assert!((pa as usize) < n_word && pb as usize >= n_word);
+                if partner[pa as usize] != pa || partner[pb as usize] != pb {
+                    return Err(CrossbarError::Solve(
+                        "a line node at two crosspoints: no line structure for the iterative path"
+                            .into(),
+                    ));
                 }
+                partner[pa as usize] = pb;
+                partner[pb as usize] = pa;
             }
         }
         let n_lines = start.len() - 1;
@@ -329,7 +318,6 @@ impl Lines {
             }
         }
         Ok(Lines {
-            n_word,
             groups,
             inv_piv: vec![0.0; n],
             c_prime: vec![0.0; n],
@@ -340,22 +328,28 @@ impl Lines {
             wire_diag,
             diag: vec![0.0; n],
             off,
-            cp_val: vec![0.0; cp_k.len()],
-            cp_a,
-            cp_b,
-            cp_k,
+            coupling: vec![0.0; n],
+            partner,
             work: Default::default(),
         })
     }
 
     /// Sets M = wires + Σ (A + B)/2 per crosspoint (the two-terminal form) at the
     /// crosspoints' linearisation and does the Thomas factorisation of every line's
-    /// tridiagonal block (off-diagonals −g_wire). Fails if a pivot is not positive.
-    fn factorize(&mut self, xr: &[End], xc: &[End], lin: &[Lin]) -> Result<(), CondError> {
+    /// tridiagonal block (off-diagonals −g_wire). `cell(k)` gives crosspoint k's bulk
+    /// conductances at r and at c and its two-terminal conductance (S). Fails if a pivot is
+    /// not positive.
+    fn factorize(
+        &mut self,
+        xr: &[End],
+        xc: &[End],
+        cell: impl Fn(usize) -> (f64, f64, f64),
+    ) -> Result<(), CondError> {
         self.diag.copy_from_slice(&self.wire_diag);
-        for (k, l) in lin.iter().enumerate() {
+        self.coupling.fill(0.0);
+        for k in 0..xr.len() {
             // Per node in crosspoint order: its bulk conductance, then the cell's.
-            let g = 0.5 * (l.a + l.b);
+            let (e_r, e_c, g) = cell(k);
             let pr = match xr[k] {
                 End::Free(r) => Some(self.pos[r as usize] as usize),
                 End::Fixed(_) => None,
@@ -365,10 +359,10 @@ impl Lines {
                 End::Fixed(_) => None,
             };
             if let Some(p) = pr {
-                self.diag[p] += l.e_r;
+                self.diag[p] += e_r;
             }
             if let Some(p) = pc {
-                self.diag[p] += l.e_c;
+                self.diag[p] += e_c;
             }
             if let Some(p) = pr {
                 self.diag[p] += g;
@@ -376,10 +370,10 @@ impl Lines {
             if let Some(p) = pc {
                 self.diag[p] += g;
             }
-        }
-        for (v, &k) in self.cp_val.iter_mut().zip(&self.cp_k) {
-            let l = &lin[k as usize];
-            *v = -(0.5 * (l.a + l.b));
+            if let (Some(pr), Some(pc)) = (pr, pc) {
+                self.coupling[pr] = -g;
+                self.coupling[pc] = -g;
+            }
         }
         for t in 0..self.start.len() - 1 {
             let (a, b) = (self.start[t], self.start[t + 1]);
@@ -477,40 +471,37 @@ impl Lines {
         }
     }
 
-    /// y = M·x (line order); returns x·y.
+    /// y = M·x (line order); returns x·y (summed as `dot` does).
     fn matvec(&self, x: &[f64], y: &mut [f64]) -> f64 {
-        y.par_chunks_mut(CHUNK).enumerate().for_each(|(ch, y)| {
-            for (q, yq) in y.iter_mut().enumerate() {
-                let p = ch * CHUNK + q;
-                // In the order of the entries along the line (previous, diagonal, next).
-                let mut acc = 0.0;
-                if p > 0 {
-                    acc += self.off[p - 1] * x[p - 1];
+        let n = x.len();
+        let parts: Vec<f64> = y
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(ch, y)| {
+                let o = ch * CHUNK;
+                for (q, yq) in y.iter_mut().enumerate() {
+                    let p = o + q;
+                    // Along the line (previous, diagonal, next), then across the crosspoint.
+                    let mut acc = 0.0;
+                    if p > 0 {
+                        acc += self.off[p - 1] * x[p - 1];
+                    }
+                    acc += self.diag[p] * x[p];
+                    if p + 1 < n {
+                        acc += self.off[p] * x[p + 1];
+                    }
+                    acc += self.coupling[p] * x[self.partner[p] as usize];
+                    *yq = acc;
                 }
-                acc += self.diag[p] * x[p];
-                if p + 1 < x.len() {
-                    acc += self.off[p] * x[p + 1];
-                }
-                *yq = acc;
-            }
-        });
-        // The couplings: word-line positions (all below `n_word`) and bit-line positions are
-        // two disjoint halves of y, updated side by side, each in coupling order.
-        let (y_word, y_bit) = y.split_at_mut(self.n_word);
-        rayon::join(
-            || {
-                for e in 0..self.cp_val.len() {
-                    y_word[self.cp_a[e] as usize] += self.cp_val[e] * x[self.cp_b[e] as usize];
-                }
-            },
-            || {
-                for e in 0..self.cp_val.len() {
-                    y_bit[self.cp_b[e] as usize - self.n_word] +=
-                        self.cp_val[e] * x[self.cp_a[e] as usize];
-                }
-            },
-        );
-        dot(x, y)
+                // x·y of the chunk while it is still in cache.
+                x[o..o + y.len()]
+                    .iter()
+                    .zip(y.iter())
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+            })
+            .collect();
+        parts.iter().sum()
     }
 
     /// Solves M·x = b in place (b → x, b in M's numbering) by CG preconditioned with the line
@@ -676,7 +667,8 @@ impl Condensed {
                 chol: None,
                 lines: Some(lines),
                 factored: false,
-                lin: vec![Lin::default(); nx],
+                // Allocated by the first Newton solve: a linear array never linearises.
+                lin: Vec::new(),
                 two_terminal: true,
                 inner_iterations: 0,
             });
@@ -783,6 +775,23 @@ impl Condensed {
         }
     }
 
+    /// `residual` of a linear array, with every cell's current from its conductance
+    /// (no linearisation stored).
+    fn linear_residual(&self, xb: &Crossbar, x: &[f64], fixed_v: &[f64], f: &mut [f64]) {
+        self.wire_residual(x, fixed_v, f);
+        for (k, (&r, &c)) in self.xr.iter().zip(&self.xc).enumerate() {
+            let i = xb
+                .cell_iv(k, Self::volt(r, x, fixed_v) - Self::volt(c, x, fixed_v))
+                .0;
+            if let End::Free(r) = r {
+                f[r as usize] += i;
+            }
+            if let End::Free(c) = c {
+                f[c as usize] -= i;
+            }
+        }
+    }
+
     /// F(x) of the wires alone: the current leaving each condensed node through the linear
     /// resistors (A); `f` is overwritten.
     fn wire_residual(&self, x: &[f64], fixed_v: &[f64], f: &mut [f64]) {
@@ -875,7 +884,11 @@ impl Condensed {
         self.factored = false;
         if let Some(lines) = &mut self.lines {
             // Always the two-terminal form: CG needs M symmetric.
-            lines.factorize(&self.xr, &self.xc, &self.lin)?;
+            let lin = &self.lin;
+            lines.factorize(&self.xr, &self.xc, |k| {
+                let l = &lin[k];
+                (l.e_r, l.e_c, 0.5 * (l.a + l.b))
+            })?;
             self.factored = true;
             return Ok(());
         }
@@ -1029,6 +1042,9 @@ impl Condensed {
         let n = self.n;
         let vscale = arr.v_scale();
         let mut x: Vec<f64> = self.free_of.iter().map(|&k| arr.v[k as usize]).collect();
+        if self.lin.len() != self.xr.len() {
+            self.lin = vec![Lin::default(); self.xr.len()];
+        }
         for (k, lin) in self.lin.iter_mut().enumerate() {
             if self.xm[k] != NO_MID {
                 lin.vm = arr.v[self.xm[k] as usize];
@@ -1123,16 +1139,16 @@ impl Condensed {
         let vscale = arr.v_scale();
         let mut x: Vec<f64> = self.free_of.iter().map(|&k| arr.v[k as usize]).collect();
         let mut f = vec![0.0; n];
-        self.linearise(arr, &x);
-        self.factorize()?;
+        // M = J: the cells' conductances, the same at every voltage (no bulk junctions).
+        let xb = arr.crossbar();
+        let lines = self.lines.as_mut().expect("iterative path");
+        lines.factorize(&self.xr, &self.xc, |k| (0.0, 0.0, xb.cell_iv(k, 0.0).1))?;
+        self.factored = true;
         let mut result = Err(CondError::Unsuited);
         let (mut it, mut inner) = (0, 0);
         while it < LINEAR_STEPS {
             it += 1;
-            if it > 1 {
-                self.linearise(arr, &x);
-            }
-            self.residual(&x, &arr.fixed_v, &mut f);
+            self.linear_residual(arr.crossbar(), &x, &arr.fixed_v, &mut f);
             for fi in f.iter_mut() {
                 *fi = -*fi;
             }
