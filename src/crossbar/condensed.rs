@@ -156,16 +156,13 @@ fn build_chol(
 /// Work is split over fixed chunks and lines, and dot products are summed chunk by chunk in
 /// order, so the result is the same bits on any number of threads.
 struct Lines {
-    /// Condensed nodes in line order; line `t` is positions `start[t]..start[t + 1]`.
-    nodes: Vec<u32>,
+    /// Line `t` is positions (= condensed nodes) `start[t]..start[t + 1]`.
     start: Vec<usize>,
     /// Wire conductance from each position to the next one on its line (S); 0 at a line's end.
     g_next: Vec<f64>,
     /// Thomas factors per line position: 1/pivot and the eliminated super-diagonal.
     inv_piv: Vec<f64>,
     c_prime: Vec<f64>,
-    /// Line position of each condensed node.
-    pos: Vec<u32>,
     /// End (exclusive line index) of each group of consecutive lines solved as one task.
     groups: Vec<usize>,
     /// M without the crosspoint couplings is tridiagonal along the lines: per position its
@@ -182,8 +179,8 @@ struct Lines {
     /// other line kind.
     partner: Vec<u32>,
     coupling: Vec<f64>,
-    /// CG work vectors (line order), kept to avoid reallocating (and faulting in) them.
-    work: [Vec<f64>; 5],
+    /// CG work vectors, kept to avoid reallocating (and faulting in) them.
+    work: [Vec<f64>; 4],
 }
 
 /// Positions per parallel chunk (fixed, so the summation order does not depend on threads).
@@ -209,63 +206,54 @@ impl Lines {
             ));
         }
         let (rows, pcols) = (net.rows, net.pcols);
-        let mut nodes = Vec::with_capacity(n);
         let mut start = Vec::with_capacity(rows + pcols + 1);
         start.push(0);
         let mut g_next = Vec::with_capacity(n);
-        let push_line = |nodes: &mut Vec<u32>,
-                         g_next: &mut Vec<f64>,
+        // CG works in the condensed numbering itself, which on this path is line order
+        // (`Condensed::build` numbers the word lines, then the bit lines): the position of
+        // node k is k. A node out of that order (merged lines) has no line structure.
+        let mut in_order = true;
+        let push_line = |g_next: &mut Vec<f64>,
                          start: &mut Vec<usize>,
+                         in_order: &mut bool,
                          ends: &mut dyn Iterator<Item = End>,
                          g: f64| {
             for e in ends {
                 if let End::Free(k) = e {
-                    nodes.push(k);
+                    *in_order &= k as usize == g_next.len();
                     g_next.push(g);
                 }
             }
-            if let Some(last) = g_next.get_mut(nodes.len().wrapping_sub(1)) {
-                if nodes.len() > *start.last().expect("non-empty") {
-                    *last = 0.0;
-                }
-            }
-            if nodes.len() > *start.last().expect("non-empty") {
-                start.push(nodes.len());
+            let len = g_next.len();
+            if len > *start.last().expect("non-empty") {
+                g_next[len - 1] = 0.0;
+                start.push(len);
             }
         };
         for i in 0..rows {
             push_line(
-                &mut nodes,
                 &mut g_next,
                 &mut start,
+                &mut in_order,
                 &mut (0..pcols).map(|j| xr[i * pcols + j]),
                 1.0 / xb.r_row,
             );
         }
-        let n_word = nodes.len();
+        let n_word = g_next.len();
         for j in 0..pcols {
             push_line(
-                &mut nodes,
                 &mut g_next,
                 &mut start,
+                &mut in_order,
                 &mut (0..rows).map(|i| xc[i * pcols + j]),
                 1.0 / xb.r_col,
             );
         }
-        let mut pos = vec![u32::MAX; n];
-        for (p, &k) in nodes.iter().enumerate() {
-            if pos[k as usize] != u32::MAX {
-                // A node on two lines (merged lines): no line structure.
-                return Err(CrossbarError::Solve(
-                    "merged lines: no line structure for the iterative path".into(),
-                ));
-            }
-            pos[k as usize] = p as u32;
-        }
-        if nodes.len() != n {
+        if !in_order || g_next.len() != n {
             return Err(CrossbarError::Solve(format!(
-                "line structure covers {} of {n} nodes",
-                nodes.len()
+                "merged lines or nodes off the lines ({} of {n} nodes in line order): no line \
+                 structure for the iterative path",
+                g_next.len()
             )));
         }
         // The wires: every resistor between two free nodes must join consecutive positions
@@ -275,7 +263,7 @@ impl Lines {
         for &(a, b, g) in res {
             match (a, b) {
                 (End::Free(a), End::Free(b)) => {
-                    let (pa, pb) = (pos[a as usize] as usize, pos[b as usize] as usize);
+                    let (pa, pb) = (a as usize, b as usize);
                     let p = pa.min(pb);
                     if pa.max(pb) != p + 1 || g_next[p] == 0.0 {
                         return Err(CrossbarError::Solve(
@@ -288,7 +276,7 @@ impl Lines {
                     wire_diag[pb] += g;
                 }
                 (End::Free(a), End::Fixed(_)) | (End::Fixed(_), End::Free(a)) => {
-                    wire_diag[pos[a as usize] as usize] += g;
+                    wire_diag[a as usize] += g;
                 }
                 _ => {}
             }
@@ -298,7 +286,7 @@ impl Lines {
         for (&r, &c) in xr.iter().zip(xc) {
             if let (End::Free(a), End::Free(b)) = (r, c) {
                 // Distinct lines (checked above): a word-line and a bit-line node.
-                let (pa, pb) = (pos[a as usize], pos[b as usize]);
+                let (pa, pb) = (a, b);
                 debug_assert!((pa as usize) < n_word && pb as usize >= n_word);
                 if partner[pa as usize] != pa || partner[pb as usize] != pb {
                     return Err(CrossbarError::Solve(
@@ -321,10 +309,8 @@ impl Lines {
             groups,
             inv_piv: vec![0.0; n],
             c_prime: vec![0.0; n],
-            nodes,
             start,
             g_next,
-            pos,
             wire_diag,
             diag: vec![0.0; n],
             off,
@@ -351,11 +337,11 @@ impl Lines {
             // Per node in crosspoint order: its bulk conductance, then the cell's.
             let (e_r, e_c, g) = cell(k);
             let pr = match xr[k] {
-                End::Free(r) => Some(self.pos[r as usize] as usize),
+                End::Free(r) => Some(r as usize),
                 End::Fixed(_) => None,
             };
             let pc = match xc[k] {
-                End::Free(c) => Some(self.pos[c as usize] as usize),
+                End::Free(c) => Some(c as usize),
                 End::Fixed(_) => None,
             };
             if let Some(p) = pr {
@@ -504,18 +490,17 @@ impl Lines {
         parts.iter().sum()
     }
 
-    /// Solves M·x = b in place (b → x, b in M's numbering) by CG preconditioned with the line
-    /// solves, from x = 0, to ‖r‖ ≤ `rtol`·‖b‖. Returns the iterations.
+    /// Solves M·x = b in place (b → x) by CG preconditioned with the line solves,
+    /// from x = 0, to ‖r‖ ≤ `rtol`·‖b‖. Returns the iterations.
     fn pcg(&mut self, b: &mut [f64], rtol: f64) -> usize {
         let n = b.len();
         let mut w = std::mem::take(&mut self.work);
         for v in w.iter_mut() {
             v.resize(n, 0.0);
         }
-        let [r, x, z, p, q] = &mut w;
-        for (rp, &k) in r.iter_mut().zip(&self.nodes) {
-            *rp = b[k as usize];
-        }
+        let [x, z, p, q] = &mut w;
+        // b holds the residual r = b − M·x while CG runs, and x at the end.
+        let r = b;
         let bn = dot(r, r).sqrt();
         let mut it = 0;
         if bn > 0.0 {
@@ -559,9 +544,7 @@ impl Lines {
         } else {
             x.fill(0.0);
         }
-        for (xp, &k) in x.iter().zip(&self.nodes) {
-            b[k as usize] = *xp;
-        }
+        r.copy_from_slice(x);
         self.work = w;
         it
     }

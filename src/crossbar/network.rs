@@ -248,41 +248,52 @@ impl Network {
         }
         let n_raw = n_lines + net.terminals.len();
 
-        // Union-find over zero-resistance connections.
-        let mut uf = UnionFind::new(n_raw);
+        // Union-find over zero-resistance connections (none without zero resistances: every
+        // raw node is then its own class).
+        let merges = xb.r_row == 0.0 || xb.r_col == 0.0 || net.terminals.iter().any(|t| t.r == 0.0);
+        let mut uf = merges.then(|| UnionFind::new(n_raw));
         let mut merged_lines = false;
-        if xb.r_row == 0.0 {
-            for i in 0..rows {
-                for j in 1..pcols {
-                    uf.union(net.r(i, j - 1), net.r(i, j));
-                    merged_lines = true;
+        if let Some(uf) = uf.as_mut() {
+            if xb.r_row == 0.0 {
+                for i in 0..rows {
+                    for j in 1..pcols {
+                        uf.union(net.r(i, j - 1), net.r(i, j));
+                        merged_lines = true;
+                    }
+                }
+            }
+            if xb.r_col == 0.0 {
+                for j in 0..pcols {
+                    for i in 1..rows {
+                        uf.union(net.c(i - 1, j), net.c(i, j));
+                        merged_lines = true;
+                    }
+                }
+            }
+            for (t, term) in net.terminals.iter().enumerate() {
+                if term.r == 0.0 {
+                    uf.union(n_lines + t, term.attach);
                 }
             }
         }
-        if xb.r_col == 0.0 {
-            for j in 0..pcols {
-                for i in 1..rows {
-                    uf.union(net.c(i - 1, j), net.c(i, j));
-                    merged_lines = true;
-                }
-            }
-        }
-        for (t, term) in net.terminals.iter().enumerate() {
-            if term.r == 0.0 {
-                uf.union(n_lines + t, term.attach);
-            }
-        }
+        let mut root = |x: usize| uf.as_mut().map_or(x, |uf| uf.find(x));
 
+        // The class of every root (a set's smallest raw node), filled in below; the other raw
+        // nodes take their root's class at the end.
+        const UNNUMBERED: End = End::Free(u32::MAX);
+        let mut class_of = vec![UNNUMBERED; n_raw];
         // Fixed classes: one per root holding a terminal.
-        let mut root_fixed = vec![u32::MAX; n_raw];
         for t in 0..net.terminals.len() {
-            let root = uf.find(n_lines + t);
-            if root_fixed[root] == u32::MAX {
-                root_fixed[root] = net.fixed_term.len() as u32;
+            let r = root(n_lines + t);
+            if class_of[r] == UNNUMBERED {
+                class_of[r] = End::Fixed(net.fixed_term.len() as u32);
                 net.fixed_term.push(t);
                 net.fixed_members.push(vec![t]);
             } else {
-                let f = root_fixed[root] as usize;
+                let f = match class_of[r] {
+                    End::Fixed(f) => f as usize,
+                    End::Free(_) => unreachable!("only fixed classes are numbered yet"),
+                };
                 let t0 = net.fixed_term[f];
                 if net.terminals[t0].line != net.terminals[t].line {
                     return Err(CrossbarError::Input(format!(
@@ -295,32 +306,36 @@ impl Network {
         }
 
         // Number free classes in nested-dissection order of their first raw node.
-        let order = nd_order(rows, pcols, k);
-        let mut root_free = vec![u32::MAX; n_raw];
         let mut n_free = 0u32;
-        for &raw in &order {
-            let root = uf.find(raw);
-            if root_fixed[root] == u32::MAX && root_free[root] == u32::MAX {
-                root_free[root] = n_free;
+        nd_visit(rows, pcols, k, &mut |raw| {
+            let r = root(raw);
+            if class_of[r] == UNNUMBERED {
+                class_of[r] = End::Free(n_free);
                 n_free += 1;
+            }
+        });
+        if merges {
+            // A root is its set's smallest member, so it is final before its members read it.
+            for x in 0..n_raw {
+                class_of[x] = class_of[root(x)];
             }
         }
         net.n_free = n_free as usize;
         net.nd_ordered = !merged_lines;
-        net.class_of = (0..n_raw)
-            .map(|x| {
-                let root = uf.find(x);
-                if root_fixed[root] != u32::MAX {
-                    End::Fixed(root_fixed[root])
-                } else {
-                    End::Free(root_free[root])
-                }
-            })
-            .collect();
+        net.class_of = class_of;
 
         // Elements.
         let cl = |x: usize| net.class_of[x];
-        let mut res = Vec::new();
+        let wires = if xb.r_row > 0.0 {
+            rows * pcols.saturating_sub(1)
+        } else {
+            0
+        } + if xb.r_col > 0.0 {
+            pcols * rows.saturating_sub(1)
+        } else {
+            0
+        };
+        let mut res = Vec::with_capacity(wires + net.terminals.len());
         if xb.r_row > 0.0 {
             for i in 0..rows {
                 for j in 1..pcols {
@@ -424,6 +439,12 @@ impl Network {
 /// Returns every line/middle raw node once.
 pub fn nd_order(rows: usize, pcols: usize, k: usize) -> Vec<usize> {
     let mut out = Vec::with_capacity(rows * pcols * k);
+    nd_visit(rows, pcols, k, &mut |raw| out.push(raw));
+    out
+}
+
+/// Calls `visit` on every raw node in [`nd_order`] (without storing the order).
+fn nd_visit(rows: usize, pcols: usize, k: usize, visit: &mut dyn FnMut(usize)) {
     let id = |i: usize, j: usize, t: usize| (i * pcols + j) * k + t;
     fn rec(
         i0: usize,
@@ -432,7 +453,7 @@ pub fn nd_order(rows: usize, pcols: usize, k: usize) -> Vec<usize> {
         j1: usize,
         k: usize,
         id: &dyn Fn(usize, usize, usize) -> usize,
-        out: &mut Vec<usize>,
+        out: &mut dyn FnMut(usize),
     ) {
         let (h, w) = (i1 - i0, j1 - j0);
         if h == 0 || w == 0 {
@@ -443,7 +464,7 @@ pub fn nd_order(rows: usize, pcols: usize, k: usize) -> Vec<usize> {
                 for j in j0..j1 {
                     for t in [2, 1, 0] {
                         if t < k {
-                            out.push(id(i, j, t));
+                            out(id(i, j, t));
                         }
                     }
                 }
@@ -455,23 +476,22 @@ pub fn nd_order(rows: usize, pcols: usize, k: usize) -> Vec<usize> {
             rec(i0, i1, j0, m, k, id, out);
             rec(i0, i1, m + 1, j1, k, id, out);
             if k == 3 {
-                out.extend((i0..i1).map(|i| id(i, m, 2)));
+                (i0..i1).for_each(|i| out(id(i, m, 2)));
             }
-            out.extend((i0..i1).map(|i| id(i, m, 1)));
-            out.extend((i0..i1).map(|i| id(i, m, 0)));
+            (i0..i1).for_each(|i| out(id(i, m, 1)));
+            (i0..i1).for_each(|i| out(id(i, m, 0)));
         } else {
             let m = i0 + h / 2;
             rec(i0, m, j0, j1, k, id, out);
             rec(m + 1, i1, j0, j1, k, id, out);
             if k == 3 {
-                out.extend((j0..j1).map(|j| id(m, j, 2)));
+                (j0..j1).for_each(|j| out(id(m, j, 2)));
             }
-            out.extend((j0..j1).map(|j| id(m, j, 0)));
-            out.extend((j0..j1).map(|j| id(m, j, 1)));
+            (j0..j1).for_each(|j| out(id(m, j, 0)));
+            (j0..j1).for_each(|j| out(id(m, j, 1)));
         }
     }
-    rec(0, rows, 0, pcols, k, &id, &mut out);
-    out
+    rec(0, rows, 0, pcols, k, &id, visit);
 }
 
 #[cfg(test)]
