@@ -166,12 +166,10 @@ struct Lines {
     /// End (exclusive line index) of each group of consecutive lines solved as one task.
     groups: Vec<usize>,
     /// M without the crosspoint couplings is tridiagonal along the lines: per position its
-    /// diagonal and the entry to the next position on its line (0 at a line's end). The wires'
-    /// part of the diagonal (`wire_diag`) is summed once; `factorize` adds the crosspoints'.
-    /// Three streams per M·x instead of a CSR.
+    /// diagonal, and −`g_next` to the next position on its line. The wires' part of the
+    /// diagonal (`wire_diag`) is summed once; `factorize` adds the crosspoints'.
     wire_diag: Vec<f64>,
     diag: Vec<f64>,
-    off: Vec<f64>,
     /// The word-line–bit-line couplings: every line position is the end of exactly one
     /// crosspoint (no merged nodes on this path), so per position the position at the
     /// crosspoint's other end (itself where that end is fixed) and the coupling there (0 then).
@@ -257,22 +255,24 @@ impl Lines {
             )));
         }
         // The wires: every resistor between two free nodes must join consecutive positions
-        // of one line.
+        // of one line, one resistor of conductance `g_next` per segment.
         let mut wire_diag = vec![0.0; n];
-        let mut off = vec![0.0; n];
+        let mut wired = vec![false; n];
+        let off_lines = || {
+            CrossbarError::Solve(
+                "a resistor off the lines: no line structure for the iterative path".into(),
+            )
+        };
         for &(a, b, g) in res {
             match (a, b) {
                 (End::Free(a), End::Free(b)) => {
                     let (pa, pb) = (a as usize, b as usize);
                     let p = pa.min(pb);
-                    if pa.max(pb) != p + 1 || g_next[p] == 0.0 {
-                        return Err(CrossbarError::Solve(
-                            "a resistor off the lines: no line structure for the iterative path"
-                                .into(),
-                        ));
+                    if pa.max(pb) != p + 1 || g != g_next[p] || wired[p] {
+                        return Err(off_lines());
                     }
+                    wired[p] = true;
                     wire_diag[pa] += g;
-                    off[p] -= g;
                     wire_diag[pb] += g;
                 }
                 (End::Free(a), End::Fixed(_)) | (End::Fixed(_), End::Free(a)) => {
@@ -280,6 +280,9 @@ impl Lines {
                 }
                 _ => {}
             }
+        }
+        if g_next.iter().zip(&wired).any(|(&g, &w)| (g != 0.0) != w) {
+            return Err(off_lines());
         }
         // Crosspoint couplings: each position's partner across its crosspoint.
         let mut partner: Vec<u32> = (0..n as u32).collect();
@@ -313,7 +316,6 @@ impl Lines {
             g_next,
             wire_diag,
             diag: vec![0.0; n],
-            off,
             coupling: vec![0.0; n],
             partner,
             work: Default::default(),
@@ -465,19 +467,40 @@ impl Lines {
             .enumerate()
             .map(|(ch, y)| {
                 let o = ch * CHUNK;
-                for (q, yq) in y.iter_mut().enumerate() {
-                    let p = o + q;
+                let row = |p: usize| {
                     // Along the line (previous, diagonal, next), then across the crosspoint.
                     let mut acc = 0.0;
                     if p > 0 {
-                        acc += self.off[p - 1] * x[p - 1];
+                        acc -= self.g_next[p - 1] * x[p - 1];
                     }
                     acc += self.diag[p] * x[p];
                     if p + 1 < n {
-                        acc += self.off[p] * x[p + 1];
+                        acc -= self.g_next[p] * x[p + 1];
                     }
-                    acc += self.coupling[p] * x[self.partner[p] as usize];
-                    *yq = acc;
+                    acc + self.coupling[p] * x[self.partner[p] as usize]
+                };
+                // Interior positions [lo, hi) without the end tests, on slices of known
+                // length (the same operations in the same order).
+                let (lo, hi) = (o.max(1), (o + y.len()).min(n - 1));
+                if lo < hi {
+                    let m = hi - lo;
+                    let (xs, g) = (&x[lo - 1..hi + 1], &self.g_next[lo - 1..hi]);
+                    let (d, c, t) = (
+                        &self.diag[lo..hi],
+                        &self.coupling[lo..hi],
+                        &self.partner[lo..hi],
+                    );
+                    let ys = &mut y[lo - o..hi - o];
+                    for i in 0..m {
+                        let mut acc = 0.0;
+                        acc -= g[i] * xs[i];
+                        acc += d[i] * xs[i + 1];
+                        acc -= g[i + 1] * xs[i + 2];
+                        ys[i] = acc + c[i] * x[t[i] as usize];
+                    }
+                }
+                for p in (o..lo).chain(hi.max(o)..o + y.len()) {
+                    y[p - o] = row(p);
                 }
                 // x·y of the chunk while it is still in cache.
                 x[o..o + y.len()]

@@ -1069,10 +1069,13 @@ pub fn read_weight_csv(
     cols: usize,
     lo: f64,
 ) -> Result<Vec<f64>, CrossbarError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CrossbarError::Io {
+    use std::io::BufRead;
+    let io_err = |e: std::io::Error| CrossbarError::Io {
         file: path.to_path_buf(),
         msg: e.to_string(),
-    })?;
+    };
+    // Line by line: the file's text is never held whole (a 1024×1024 matrix is ~25 MB).
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io_err)?);
     let werr = |line: usize, msg: String| CrossbarError::Weights {
         file: path.to_path_buf(),
         line,
@@ -1080,7 +1083,14 @@ pub fn read_weight_csv(
     };
     let mut out = Vec::with_capacity(rows * cols);
     let mut n_rows = 0;
-    for (ln, line) in text.lines().enumerate() {
+    let (mut line, mut n_lines) = (String::new(), 0);
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(io_err)? == 0 {
+            break;
+        }
+        let ln = n_lines;
+        n_lines += 1;
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
             continue;
@@ -1117,7 +1127,7 @@ pub fn read_weight_csv(
     }
     if n_rows != rows {
         return Err(werr(
-            text.lines().count().max(1),
+            n_lines.max(1),
             format!("file ends after {n_rows} rows, expected rows = {rows}"),
         ));
     }
