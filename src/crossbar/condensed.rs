@@ -103,7 +103,8 @@ pub(crate) struct Condensed {
     n: usize,
     /// Network free index of each condensed unknown.
     free_of: Vec<u32>,
-    /// Linear resistors in condensed numbering: (a, b, g).
+    /// Linear resistors in condensed numbering: (a, b, g). On the iterative path only those
+    /// to fixed classes: the line segments are `lines`' `g_next`.
     res: Vec<(End, End, f64)>,
     /// Per crosspoint (idx = i·pcols + j): word-line end, bit-line end (condensed numbering),
     /// network free index of the middle node (`NO_MID` for 0T1R), row (for the gate).
@@ -178,7 +179,7 @@ struct Lines {
     partner: Vec<u32>,
     coupling: Vec<f64>,
     /// CG work vectors, kept to avoid reallocating (and faulting in) them.
-    work: [Vec<f64>; 4],
+    work: [Vec<f64>; 3],
 }
 
 /// Positions per parallel chunk (fixed, so the summation order does not depend on threads).
@@ -194,7 +195,7 @@ impl Lines {
         xb: &Crossbar,
         net: &Network,
         n: usize,
-        res: &[(End, End, f64)],
+        res: impl Iterator<Item = (End, End, f64)>,
         xr: &[End],
         xc: &[End],
     ) -> Result<Lines, CrossbarError> {
@@ -263,7 +264,7 @@ impl Lines {
                 "a resistor off the lines: no line structure for the iterative path".into(),
             )
         };
-        for &(a, b, g) in res {
+        for (a, b, g) in res {
             match (a, b) {
                 (End::Free(a), End::Free(b)) => {
                     let (pa, pb) = (a as usize, b as usize);
@@ -459,6 +460,19 @@ impl Lines {
         }
     }
 
+    /// Adds to `f` the current leaving each position through the wire segments of its line
+    /// (A): g·(x_p − x_{p+1}) out of p and into p + 1, segment by segment in line order.
+    fn segment_currents(&self, x: &[f64], f: &mut [f64]) {
+        for p in 0..x.len().saturating_sub(1) {
+            let g = self.g_next[p];
+            if g != 0.0 {
+                let i = g * (x[p] - x[p + 1]);
+                f[p] += i;
+                f[p + 1] -= i;
+            }
+        }
+    }
+
     /// y = M·x (line order); returns x·y (summed as `dot` does).
     fn matvec(&self, x: &[f64], y: &mut [f64]) -> f64 {
         let n = x.len();
@@ -521,18 +535,20 @@ impl Lines {
         for v in w.iter_mut() {
             v.resize(n, 0.0);
         }
-        let [x, z, p, q] = &mut w;
-        // b holds the residual r = b − M·x while CG runs, and x at the end.
+        // b holds the residual r = b − M·x while CG runs, and x at the end. z = P⁻¹r and
+        // q = M·p share a buffer: q is dead once r is updated, z once p is.
+        let [x, zq, p] = &mut w;
         let r = b;
         let bn = dot(r, r).sqrt();
         let mut it = 0;
         if bn > 0.0 {
             x.fill(0.0);
-            self.apply(r, z);
-            p.copy_from_slice(z);
-            let mut rz = dot(r, z);
+            self.apply(r, zq);
+            p.copy_from_slice(zq);
+            let mut rz = dot(r, zq);
             while it < INNER_MAX {
                 it += 1;
+                let q = &mut *zq;
                 let alpha = rz / self.matvec(p, q);
                 // r ← r − α·q and x ← x + α·p in one pass, returning r·r.
                 let parts: Vec<f64> = r
@@ -554,6 +570,7 @@ impl Lines {
                 if rr.sqrt() <= rtol * bn {
                     break;
                 }
+                let z = &mut *zq;
                 self.apply(r, z);
                 let rz_new = dot(r, z);
                 let beta = rz_new / rz;
@@ -639,11 +656,10 @@ impl Condensed {
             number(End::Free(k as u32));
         }
         let n = free_of.len();
-        let res: Vec<(End, End, f64)> = net
+        let cond_res = net
             .res
             .iter()
-            .map(|r| (to_cond(r.a, &cond_of), to_cond(r.b, &cond_of), r.g))
-            .collect();
+            .map(|r| (to_cond(r.a, &cond_of), to_cond(r.b, &cond_of), r.g));
         let mut xr = Vec::with_capacity(nx);
         let mut xc = Vec::with_capacity(nx);
         let mut xrow = Vec::with_capacity(nx);
@@ -656,7 +672,12 @@ impl Condensed {
         }
 
         if iterative {
-            let lines = Lines::build(xb, net, n, &res, &xr, &xc)?;
+            let lines = Lines::build(xb, net, n, cond_res.clone(), &xr, &xc)?;
+            // Every resistor between two free nodes is a line segment (checked by
+            // `Lines::build`).
+            let res = cond_res
+                .filter(|&(a, b, _)| a.free().is_none() || b.free().is_none())
+                .collect();
             return Ok(Condensed {
                 n,
                 free_of,
@@ -680,6 +701,7 @@ impl Condensed {
             });
         }
 
+        let res: Vec<(End, End, f64)> = cond_res.collect();
         // Upper-triangle pattern of M: wires and one r–c coupling per crosspoint.
         let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(res.len() + nx);
         let mut add = |a: End, b: End| {
@@ -802,6 +824,9 @@ impl Condensed {
     /// resistors (A); `f` is overwritten.
     fn wire_residual(&self, x: &[f64], fixed_v: &[f64], f: &mut [f64]) {
         f.fill(0.0);
+        if let Some(lines) = &self.lines {
+            lines.segment_currents(x, f);
+        }
         for &(a, b, g) in &self.res {
             let i = g * (Self::volt(a, x, fixed_v) - Self::volt(b, x, fixed_v));
             if let End::Free(a) = a {
@@ -864,6 +889,9 @@ impl Condensed {
             End::Free(k) => x[k as usize],
             End::Fixed(_) => 0.0,
         };
+        if let Some(lines) = &self.lines {
+            lines.segment_currents(x, y);
+        }
         for &(a, b, g) in &self.res {
             let i = g * (v(a) - v(b));
             if let End::Free(a) = a {
