@@ -404,57 +404,54 @@ impl Lines {
                 // LANES lines of equal length at once: their recurrences are independent, so
                 // the core overlaps them instead of waiting on one chain (the same operations
                 // per line, so the same bits).
-                if t + LANES <= t1 {
-                    let a: [usize; LANES] = std::array::from_fn(|l| self.start[t + l]);
-                    let len = self.start[t + 1] - a[0];
-                    if (1..LANES).all(|l| self.start[t + l + 1] - a[l] == len) {
-                        self.thomas_lanes(a, len, r, z, base);
-                        t += LANES;
-                        continue;
-                    }
+                let a = self.start[t];
+                let len = self.start[t + 1] - a;
+                if t + LANES <= t1
+                    && (1..=LANES).all(|l| self.start[t + l] - self.start[t + l - 1] == len)
+                {
+                    self.thomas_lanes::<LANES>(a, len, r, &mut z[a - base..]);
+                    t += LANES;
+                    continue;
                 }
-                self.thomas_lanes(
-                    [self.start[t]],
-                    self.start[t + 1] - self.start[t],
-                    r,
-                    z,
-                    base,
-                );
+                self.thomas_lanes::<1>(a, len, r, &mut z[a - base..]);
                 t += 1;
             }
         });
     }
 
-    /// Tridiagonal solves of the lines starting at positions `a` (all of length `len`), z
-    /// offset by `base`.
+    /// Tridiagonal solves of the `L` consecutive lines of length `len` from position `a`,
+    /// into `z` (starting at position `a`).
     #[inline(always)]
-    fn thomas_lanes<const L: usize>(
-        &self,
-        a: [usize; L],
-        len: usize,
-        r: &[f64],
-        z: &mut [f64],
-        base: usize,
-    ) {
+    fn thomas_lanes<const L: usize>(&self, a: usize, len: usize, r: &[f64], z: &mut [f64]) {
+        // Each lane's line as a slice of length `len` (no index checks in the loops).
+        fn lane<const L: usize>(v: &[f64], a: usize, len: usize) -> [&[f64]; L] {
+            std::array::from_fn(|l| &v[a + l * len..a + (l + 1) * len])
+        }
+        let (r, inv_piv, g_next, c_prime) = (
+            lane::<L>(r, a, len),
+            lane::<L>(&self.inv_piv, a, len),
+            lane::<L>(&self.g_next, a, len),
+            lane::<L>(&self.c_prime, a, len),
+        );
+        let mut zs = z[..L * len].chunks_exact_mut(len.max(1));
+        let z: [&mut [f64]; L] = std::array::from_fn(|_| zs.next().unwrap_or_default());
         // Forward: y_p = (r_p − l_p·y_{p−1}) / piv_p with sub-diagonal l_p = −g_{p−1}.
         let mut y_prev = [0.0; L];
         let mut g_prev = [0.0; L];
         for q in 0..len {
             for l in 0..L {
-                let p = a[l] + q;
-                let y = (r[p] + g_prev[l] * y_prev[l]) * self.inv_piv[p];
-                z[p - base] = y;
+                let y = (r[l][q] + g_prev[l] * y_prev[l]) * inv_piv[l][q];
+                z[l][q] = y;
                 y_prev[l] = y;
-                g_prev[l] = self.g_next[p];
+                g_prev[l] = g_next[l][q];
             }
         }
         // Back: x_p = y_p − c'_p·x_{p+1}.
         let mut x_next = [0.0; L];
         for q in (0..len).rev() {
             for l in 0..L {
-                let p = a[l] + q;
-                let x = z[p - base] - self.c_prime[p] * x_next[l];
-                z[p - base] = x;
+                let x = z[l][q] - c_prime[l][q] * x_next[l];
+                z[l][q] = x;
                 x_next[l] = x;
             }
         }
