@@ -551,14 +551,13 @@ impl Lines {
                 let parts: Vec<f64> = r
                     .par_chunks_mut(CHUNK)
                     .zip(x.par_chunks_mut(CHUNK))
-                    .enumerate()
-                    .map(|(k, (rc, xc))| {
-                        let o = k * CHUNK;
+                    .zip(q.par_chunks(CHUNK).zip(p.par_chunks(CHUNK)))
+                    .map(|((rc, xc), (qc, pc))| {
                         let mut s = 0.0;
-                        for (e, (rk, xk)) in rc.iter_mut().zip(xc.iter_mut()).enumerate() {
-                            *rk -= alpha * q[o + e];
+                        for (((rk, xk), qk), pk) in rc.iter_mut().zip(xc).zip(qc).zip(pc) {
+                            *rk -= alpha * qk;
                             s += *rk * *rk;
-                            *xk += alpha * p[o + e];
+                            *xk += alpha * pk;
                         }
                         s
                     })
@@ -572,11 +571,13 @@ impl Lines {
                 let rz_new = dot(r, z);
                 let beta = rz_new / rz;
                 rz = rz_new;
-                p.par_chunks_mut(CHUNK).enumerate().for_each(|(k, pc)| {
-                    for (e, pk) in pc.iter_mut().enumerate() {
-                        *pk = z[k * CHUNK + e] + beta * *pk;
-                    }
-                });
+                p.par_chunks_mut(CHUNK)
+                    .zip(z.par_chunks(CHUNK))
+                    .for_each(|(pc, zc)| {
+                        for (pk, zk) in pc.iter_mut().zip(zc) {
+                            *pk = zk + beta * *pk;
+                        }
+                    });
             }
         } else {
             x.fill(0.0);

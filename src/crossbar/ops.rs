@@ -1,6 +1,8 @@
 //! Array operations: matrix-vector multiply with DAC/ADC, single-cell read with a biasing
 //! scheme, node maps and energy accounting.
 
+use std::borrow::Cow;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -184,6 +186,16 @@ fn dac_quant(bits: u32, x: f64) -> f64 {
     }
 }
 
+/// `xb.programmed()`, borrowing `xb` itself when no device effect is on (no copy of the
+/// cells).
+fn programmed_cells(xb: &Crossbar) -> Result<Cow<'_, Crossbar>, CrossbarError> {
+    if xb.effects.is_none(xb.law) {
+        Ok(Cow::Borrowed(xb))
+    } else {
+        xb.programmed().map(Cow::Owned)
+    }
+}
+
 /// Where `solve_reads` puts the chord reference: the per-sample word-line voltages and the
 /// output rows.
 type ChordOut<'a> = (&'a [Vec<f64>], &'a mut Vec<Vec<f64>>);
@@ -204,7 +216,7 @@ fn solve_reads(
     mut chord: Option<ChordOut<'_>>,
 ) -> Result<Vec<Vec<f64>>, CrossbarError> {
     let per_read = xb.effects.per_read(xb.law);
-    let changed = programmed != xb;
+    let changed = !std::ptr::eq(programmed, xb) && programmed != xb;
     let mut outs = Vec::with_capacity(biases.len());
     let groups: Vec<&[Bias]> = if per_read {
         biases.chunks(planes.max(1)).collect()
@@ -343,7 +355,7 @@ fn mvm_bound_impl(
         input_biases(&xb, x, &mut biases);
     }
 
-    let programmed = xb.programmed()?;
+    let programmed = programmed_cells(&xb)?;
     let mut energies = Vec::with_capacity(biases.len());
     let mut chord = Vec::with_capacity(inputs.len());
     let outs = solve_reads(
@@ -395,7 +407,7 @@ fn mvm_bound_impl(
         let mut x0 = xb.clone();
         x0.r_row = 0.0;
         x0.r_col = 0.0;
-        let p0 = x0.programmed()?;
+        let p0 = programmed_cells(&x0)?;
         let mut a0 = Array::bind(&x0, &Bias::mvm(&x0, &vec![0.0; x0.rows]))?;
         let mut it = Vec::new();
         let o0 = solve_reads(&mut a0, &x0, &p0, &biases, planes, 0, &mut it, None, None)?;
