@@ -492,7 +492,7 @@ impl Lines {
                 };
                 // Interior positions [lo, hi) without the end tests, on slices of known
                 // length (the same operations in the same order).
-                let (lo, hi) = (o.max(1), (o + y.len()).min(n - 1));
+                let (lo, hi) = (o.max(1), (o + y.len()).min(n.saturating_sub(1)));
                 if lo < hi {
                     let m = hi - lo;
                     let (xs, g) = (&x[lo - 1..hi + 1], &self.g_next[lo - 1..hi]);
