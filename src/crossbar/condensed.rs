@@ -1192,34 +1192,40 @@ impl Condensed {
         arr: &mut Array,
         biases: &[Bias],
         v0: &[f64],
-    ) -> Result<Vec<Option<(Vec<f64>, usize)>>, CrossbarError> {
+        pool: &mut ChordPool,
+    ) -> Result<(), CrossbarError> {
         let nb = biases.len();
+        pool.len = 0;
         if !self.factored || self.lines.is_some() || nb == 0 || !arr.crossbar().cg.is_empty() {
-            return Ok(vec![None; nb]);
+            return Ok(());
         }
         let n = self.n;
-        let x0: Vec<f64> = self.free_of.iter().map(|&k| v0[k as usize]).collect();
-        let vm0: Vec<f64> = self
-            .xm
-            .iter()
-            .map(|&m| if m != NO_MID { v0[m as usize] } else { 0.0 })
-            .collect();
-        let mut vs = Vec::with_capacity(nb);
-        for (k, b) in biases.iter().enumerate() {
-            arr.set_bias(b)?;
-            vs.push(ChordVector {
-                k,
-                x: x0.clone(),
-                vm: vm0.clone(),
-                fixed_v: arr.fixed_v.clone(),
-                tol: VRELTOL * arr.v_scale() + VABSTOL,
-                vscale: arr.v_scale(),
-                last: f64::INFINITY,
-                rho_prev: 0.0,
-                it: 0,
-                state: Chord::Running,
-            });
+        // The vectors' buffers are reused from chunk to chunk of a batch: every one is
+        // overwritten below, so only the first chunk pays for fresh pages.
+        while pool.vs.len() < nb {
+            pool.vs.push(ChordVector::default());
         }
+        pool.len = nb;
+        for (k, (b, c)) in biases.iter().zip(&mut pool.vs).enumerate() {
+            arr.set_bias(b)?;
+            c.k = k;
+            c.x.clear();
+            c.x.extend(self.free_of.iter().map(|&i| v0[i as usize]));
+            c.vm.clear();
+            c.vm.extend(
+                self.xm
+                    .iter()
+                    .map(|&m| if m != NO_MID { v0[m as usize] } else { 0.0 }),
+            );
+            c.fixed_v.clone_from(&arr.fixed_v);
+            c.tol = VRELTOL * arr.v_scale() + VABSTOL;
+            c.vscale = arr.v_scale();
+            c.last = f64::INFINITY;
+            c.rho_prev = 0.0;
+            c.it = 0;
+            c.state = Chord::Running;
+        }
+        let vs = &mut pool.vs[..nb];
         let xb = arr.crossbar();
         // The first sweep starts every vector at x0, where its crosspoints see the same
         // voltages in every vector (unless a crosspoint touches a driven node directly or the
@@ -1230,20 +1236,13 @@ impl Condensed {
         let mut cells0 = Vec::new();
         if shared_start {
             cells0 = vec![0.0; n];
-            let mut vm = vm0.clone();
-            self.cell_residual(
-                xb,
-                &vs[0].fixed_v,
-                &biases[0].gates,
-                &x0,
-                &mut vm,
-                &mut cells0,
-            );
+            let mut vm = vs[0].vm.clone();
+            let x0 = vs[0].x.clone();
+            self.cell_residual(xb, &vs[0].fixed_v, &biases[0].gates, &x0, &mut vm, &mut cells0);
             for c in vs.iter_mut() {
                 c.vm.copy_from_slice(&vm);
             }
         }
-        drop((x0, vm0));
         if n == 0 {
             // Every line node driven directly: only the middle nodes are unknown (below).
             for c in vs.iter_mut() {
@@ -1251,7 +1250,8 @@ impl Condensed {
                 c.it = 1;
             }
         }
-        let mut block = vec![0.0; n * nb];
+        pool.block.resize(n * nb, 0.0);
+        let block = &mut pool.block;
         for it in (1..=CHORD_MAX).take_while(|_| n > 0) {
             let mut act: Vec<&mut ChordVector> = vs
                 .iter_mut()
@@ -1287,39 +1287,54 @@ impl Condensed {
                 .zip(block.par_chunks(n))
                 .for_each(|(c, d)| c.step(it, d));
         }
+        // Middle nodes consistent with the final line voltages.
         let this = &*self;
-        let n_all = arr.v.len();
-        let out = vs
-            .into_par_iter()
-            .map(|mut c| {
-                if c.state != Chord::Converged {
-                    return None;
-                }
-                // Middle nodes consistent with the final line voltages.
+        vs.par_iter_mut()
+            .filter(|c| c.state == Chord::Converged)
+            .for_each(|c| {
                 let gates = &biases[c.k].gates;
                 for (k, vmk) in c.vm.iter_mut().enumerate() {
                     let vr = Self::volt(this.xr[k], &c.x, &c.fixed_v);
                     let vc = Self::volt(this.xc[k], &c.x, &c.fixed_v);
                     *vmk = cell_lin(xb, gates, this.xrow[k], k, vr, vc, *vmk).vm;
                 }
-                let mut v = vec![0.0; n_all];
-                for (xc, &node) in c.x.iter().zip(&this.free_of) {
-                    v[node as usize] = *xc;
-                }
-                for (&m, &vm) in this.xm.iter().zip(&c.vm) {
-                    if m != NO_MID {
-                        v[m as usize] = vm;
-                    }
-                }
-                Some((v, c.it))
-            })
-            .collect();
-        Ok(out)
+            });
+        Ok(())
+    }
+
+    /// Vector `k` of the last `chord_batch`: its node voltages written into `v` (the array's
+    /// unknowns) and its sweep count, or `None` if it did not converge (left to Newton-GMRES).
+    pub(crate) fn chord_solution(&self, pool: &ChordPool, k: usize, v: &mut [f64]) -> Option<usize> {
+        let c = pool.vs[..pool.len].get(k)?;
+        if c.state != Chord::Converged {
+            return None;
+        }
+        v.fill(0.0);
+        for (xc, &node) in c.x.iter().zip(&self.free_of) {
+            v[node as usize] = *xc;
+        }
+        for (&m, &vm) in self.xm.iter().zip(&c.vm) {
+            if m != NO_MID {
+                v[m as usize] = vm;
+            }
+        }
+        Some(c.it)
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Buffers of `Condensed::chord_batch`, kept from one chunk of a batch to the next.
+#[derive(Default)]
+pub(crate) struct ChordPool {
+    vs: Vec<ChordVector>,
+    /// Vectors of the last chunk.
+    len: usize,
+    /// Residuals and steps, one column of n per vector.
+    block: Vec<f64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Chord {
+    #[default]
     Running,
     Converged,
     /// Not contracting by at least half per sweep: left to Newton-GMRES.
@@ -1327,6 +1342,7 @@ enum Chord {
 }
 
 /// One input vector of `Condensed::chord_batch`.
+#[derive(Default)]
 struct ChordVector {
     /// Index in the batch.
     k: usize,
