@@ -895,7 +895,10 @@ impl Condensed {
             }
         }
         let chol = self.chol.as_mut().expect("direct or iterative");
-        let r = chol.factorize(&self.col_ptr, &self.row_idx, &self.values, Par::Seq);
+        // faer's supernodal factorisation splits independent subtrees and dense blocks over
+        // the threads; each entry is still summed in one fixed order (the same bits on 1 and 2
+        // threads, checked by tests/crossbar_condensed.rs).
+        let r = chol.factorize(&self.col_ptr, &self.row_idx, &self.values, Par::rayon(0));
         match r {
             Ok(_) => {
                 self.factored = true;
