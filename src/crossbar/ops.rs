@@ -2,8 +2,8 @@
 //! scheme, node maps and energy accounting.
 
 use rand::{Rng, SeedableRng};
-use rayon::prelude::*;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::config::{AdcRange, CellKind, Crossbar, DacMode, Reference};
 use super::law::GMIN_BULK;
@@ -866,10 +866,7 @@ pub fn energy(arr: &Array) -> Energy {
 /// Σ over elements 0..len of what `add(k, partial)` adds, for `N` sums at once: fixed chunks
 /// of `ENERGY_CHUNK` elements summed in parallel, then the chunks' partial sums added in order,
 /// so the result has the same bits on any number of threads.
-fn chunked_sum<const N: usize>(
-    len: usize,
-    add: impl Fn(usize, &mut [f64; N]) + Sync,
-) -> [f64; N] {
+fn chunked_sum<const N: usize>(len: usize, add: impl Fn(usize, &mut [f64; N]) + Sync) -> [f64; N] {
     const ENERGY_CHUNK: usize = 1 << 14;
     let part = |c: usize| {
         let mut p = [0.0; N];
