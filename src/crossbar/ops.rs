@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::config::{AdcRange, CellKind, Crossbar, DacMode, Reference};
 use super::law::GMIN_BULK;
@@ -841,31 +842,64 @@ pub fn energy(arr: &Array) -> Energy {
     };
     let fc = arr.fixed_class_currents();
     e.p_sources = fc.iter().zip(&arr.fixed_v).map(|(i, v)| i * v).sum();
-    for r in &arr.net.res {
+    let net = &arr.net;
+    // Row wires, column wires, drivers, sense resistors.
+    let [rw, cw, dr, se] = chunked_sum(net.res.len(), |k, p: &mut [f64; 4]| {
+        let r = &net.res[k];
         let dv = arr.end_voltage(r.a) - arr.end_voltage(r.b);
-        let p = r.g * dv * dv;
-        match r.kind {
-            ResKind::RowWire => e.p_row_wires += p,
-            ResKind::ColWire => e.p_col_wires += p,
-            ResKind::Driver => e.p_drivers += p,
-            ResKind::Sense => e.p_sense += p,
-        }
-    }
-    for idx in 0..arr.net.cells.len() {
-        e.p_cells += arr.cell_voltage(idx) * arr.cell_current(idx);
-    }
-    for (idx, t) in arr.net.sels.iter().enumerate() {
-        e.p_selectors += (arr.end_voltage(t.a) - arr.end_voltage(t.b)) * arr.selector_current(idx);
-    }
-    for (idx, t) in arr.net.mos.iter().enumerate() {
+        let slot = match r.kind {
+            ResKind::RowWire => 0,
+            ResKind::ColWire => 1,
+            ResKind::Driver => 2,
+            ResKind::Sense => 3,
+        };
+        p[slot] += r.g * dv * dv;
+    });
+    (e.p_row_wires, e.p_col_wires, e.p_drivers, e.p_sense) = (rw, cw, dr, se);
+    [e.p_cells] = chunked_sum(net.cells.len(), |k, p: &mut [f64; 1]| {
+        p[0] += arr.cell_voltage(k) * arr.cell_current(k);
+    });
+    [e.p_selectors] = chunked_sum(net.sels.len(), |k, p: &mut [f64; 1]| {
+        let t = &net.sels[k];
+        p[0] += (arr.end_voltage(t.a) - arr.end_voltage(t.b)) * arr.selector_current(k);
+    });
+    [e.p_transistors] = chunked_sum(net.mos.len(), |k, p: &mut [f64; 1]| {
+        let t = &net.mos[k];
         let (vd, vs) = (arr.end_voltage(t.d), arr.end_voltage(t.s));
         // Channel, plus the bulk junctions' gmin (bulk grounded) on drain and source.
-        e.p_transistors += (vd - vs) * arr.mos_current(idx) + GMIN_BULK * (vd * vd + vs * vs);
-    }
+        p[0] += (vd - vs) * arr.mos_current(k) + GMIN_BULK * (vd * vd + vs * vs);
+    });
     e.e_total = e.p_sources * e.t_read;
     e.e_wires = (e.p_row_wires + e.p_col_wires + e.p_drivers + e.p_sense) * e.t_read;
     e.e_cells = (e.p_cells + e.p_selectors + e.p_transistors) * e.t_read;
     e
+}
+
+/// Σ over elements 0..len of what `add(k, partial)` adds, for `N` sums at once: fixed chunks
+/// of `ENERGY_CHUNK` elements summed in parallel, then the chunks' partial sums added in order,
+/// so the result has the same bits on any number of threads.
+fn chunked_sum<const N: usize>(len: usize, add: impl Fn(usize, &mut [f64; N]) + Sync) -> [f64; N] {
+    const ENERGY_CHUNK: usize = 1 << 14;
+    let part = |c: usize| {
+        let mut p = [0.0; N];
+        for k in c * ENERGY_CHUNK..((c + 1) * ENERGY_CHUNK).min(len) {
+            add(k, &mut p);
+        }
+        p
+    };
+    let chunks = len.div_ceil(ENERGY_CHUNK);
+    let parts: Vec<[f64; N]> = if chunks > 1 {
+        (0..chunks).into_par_iter().map(part).collect()
+    } else {
+        (0..chunks).map(part).collect()
+    };
+    let mut total = [0.0; N];
+    for p in &parts {
+        for (t, x) in total.iter_mut().zip(p) {
+            *t += x;
+        }
+    }
+    total
 }
 
 /// Node voltages (V) and cell currents (A) per crosspoint, row-major `rows × phys_cols`.

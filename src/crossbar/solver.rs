@@ -16,6 +16,7 @@ use faer::Par;
 use crate::circuit::matrix::{FactorError, Ordering, SparseFactor};
 use crate::circuit::stamp::{self, companion_current, conductance, NO_SLOT};
 
+use super::condensed::ChordPool;
 use super::config::{CellKind, Crossbar};
 use super::law::{CellLaw, Mos1, GMIN_BULK};
 use super::network::{Bias, End, Network};
@@ -605,15 +606,17 @@ impl Array {
             return Ok(());
         }
         let v0 = self.v.clone();
+        let mut pool = ChordPool::default();
         for chunk in rest.chunks(RHS_BLOCK) {
             let mut c = self.cond.take().expect("checked above");
-            let r = c.chord_batch(self, chunk, &v0);
+            let r = c.chord_batch(self, chunk, &v0, &mut pool);
             self.cond = Some(c);
-            for (b, sol) in chunk.iter().zip(r?) {
+            r?;
+            for (k, b) in chunk.iter().enumerate() {
                 self.set_bias(b)?;
-                match sol {
-                    Some((v, it)) => {
-                        self.v = v;
+                let c = self.cond.as_ref().expect("put back above");
+                match c.chord_solution(&pool, k, &mut self.v) {
+                    Some(it) => {
                         self.last_iterations = it;
                         self.last_krylov_iterations = 0;
                         self.last_factorizations = 0;
