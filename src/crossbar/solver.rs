@@ -133,6 +133,36 @@ pub struct Array {
     pub method: Method,
     /// Inside a batch of at least `BATCH_FACTOR_MIN` vectors (see `use_iterative`).
     batch: bool,
+    /// The elements with an end on a fixed node, the only ones whose currents reach the
+    /// sources (`fixed_class_currents`); found once per bound network.
+    at_sources: AtSources,
+}
+
+/// Indices of the resistors, cells, selectors and transistors that touch a fixed node.
+#[derive(Default)]
+struct AtSources {
+    res: Vec<u32>,
+    cells: Vec<u32>,
+    sels: Vec<u32>,
+    mos: Vec<u32>,
+}
+
+impl AtSources {
+    fn of(net: &Network) -> AtSources {
+        let touches = |a: End, b: End| a != b && (a.free().is_none() || b.free().is_none());
+        let pick = |ends: &mut dyn Iterator<Item = (End, End)>| -> Vec<u32> {
+            ends.enumerate()
+                .filter(|(_, (a, b))| touches(*a, *b))
+                .map(|(k, _)| k as u32)
+                .collect()
+        };
+        AtSources {
+            res: pick(&mut net.res.iter().map(|r| (r.a, r.b))),
+            cells: pick(&mut net.cells.iter().map(|t| (t.a, t.b))),
+            sels: pick(&mut net.sels.iter().map(|t| (t.a, t.b))),
+            mos: pick(&mut net.mos.iter().map(|t| (t.d, t.s))),
+        }
+    }
 }
 
 impl Array {
@@ -160,7 +190,9 @@ impl Array {
             par: Par::Seq,
             method: Method::Auto,
             batch: false,
+            at_sources: AtSources::default(),
         };
+        arr.at_sources = AtSources::of(&arr.net);
         arr.set_bias(bias)?;
         Ok(arr)
     }
@@ -790,36 +822,32 @@ impl Array {
                 out[f as usize] += i;
             }
         };
-        // Only elements with a fixed end count: the rest (most of a large array) are skipped
-        // before their current is evaluated.
-        let touches = |a: End, b: End| a != b && (a.free().is_none() || b.free().is_none());
-        for r in &self.net.res {
-            if touches(r.a, r.b) {
-                let i = r.g * (self.volt(r.a) - self.volt(r.b));
-                leave(r.a, i);
-                leave(r.b, -i);
-            }
+        // Only elements with a fixed end count (`at_sources`): the rest, most of a large
+        // array, are not visited.
+        let at = &self.at_sources;
+        for &k in &at.res {
+            let r = &self.net.res[k as usize];
+            let i = r.g * (self.volt(r.a) - self.volt(r.b));
+            leave(r.a, i);
+            leave(r.b, -i);
         }
-        for (idx, t) in self.net.cells.iter().enumerate() {
-            if touches(t.a, t.b) {
-                let i = self.cell_current(idx);
-                leave(t.a, i);
-                leave(t.b, -i);
-            }
+        for &k in &at.cells {
+            let t = self.net.cells[k as usize];
+            let i = self.cell_current(k as usize);
+            leave(t.a, i);
+            leave(t.b, -i);
         }
-        for (idx, t) in self.net.sels.iter().enumerate() {
-            if touches(t.a, t.b) {
-                let i = self.selector_current(idx);
-                leave(t.a, i);
-                leave(t.b, -i);
-            }
+        for &k in &at.sels {
+            let t = self.net.sels[k as usize];
+            let i = self.selector_current(k as usize);
+            leave(t.a, i);
+            leave(t.b, -i);
         }
-        for (idx, t) in self.net.mos.iter().enumerate() {
-            if touches(t.d, t.s) {
-                let i = self.mos_current(idx);
-                leave(t.d, i);
-                leave(t.s, -i);
-            }
+        for &k in &at.mos {
+            let t = &self.net.mos[k as usize];
+            let i = self.mos_current(k as usize);
+            leave(t.d, i);
+            leave(t.s, -i);
         }
         out
     }
