@@ -1284,19 +1284,16 @@ impl Condensed {
         if shared_start {
             cells0 = vec![0.0; n];
             let (first, rest) = vs.split_first_mut().expect("nb > 0");
-            let x0 = first.x.clone();
             let ChordVector {
-                vm, sens, fixed_v, ..
-            } = first;
-            self.cell_residual(
-                xb,
-                fixed_v,
-                &biases[0].gates,
-                &x0,
+                x,
                 vm,
-                &mut cells0,
-                |k, d| sens[k] = [d[0] as f32, d[1] as f32],
-            );
+                sens,
+                fixed_v,
+                ..
+            } = first;
+            self.cell_residual(xb, fixed_v, &biases[0].gates, x, vm, &mut cells0, |k, d| {
+                sens[k] = [d[0] as f32, d[1] as f32]
+            });
             for c in rest {
                 c.vm.copy_from_slice(&first.vm);
                 c.sens.copy_from_slice(&first.sens);

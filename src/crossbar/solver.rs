@@ -139,7 +139,6 @@ pub struct Array {
 }
 
 /// Indices of the resistors, cells, selectors and transistors that touch a fixed node.
-#[derive(Default)]
 struct AtSources {
     res: Vec<u32>,
     cells: Vec<u32>,
@@ -175,6 +174,7 @@ impl Array {
     pub fn bind(xb: &Crossbar, bias: &Bias) -> Result<Array, CrossbarError> {
         let net = Network::build(xb, bias)?;
         let n = net.n_free;
+        let at_sources = AtSources::of(&net);
         let mut arr = Array {
             xb: xb.clone(),
             net,
@@ -190,9 +190,8 @@ impl Array {
             par: Par::Seq,
             method: Method::Auto,
             batch: false,
-            at_sources: AtSources::default(),
+            at_sources,
         };
-        arr.at_sources = AtSources::of(&arr.net);
         arr.set_bias(bias)?;
         Ok(arr)
     }
