@@ -461,7 +461,8 @@ fn prepare(plot: &LinePlot) -> Result<Prepared, PlotError> {
 
 /// Pick the legend corner that covers the fewest points (a crude but effective heuristic).
 fn legend_corner(p: &Prepared, n_labels: usize) -> SeriesLabelPosition {
-    let h = (0.07 * n_labels as f64 + 0.04).min(0.9);
+    // One 16 px label row is ~0.033 of a 1024×768 plot's height (~620 px), plus margins.
+    let h = (0.035 * n_labels as f64 + 0.05).min(0.9);
     let w = 0.4;
     let corners = [
         (SeriesLabelPosition::UpperRight, 1.0 - w, 1.0, 1.0 - h, 1.0),
