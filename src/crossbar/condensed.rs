@@ -1057,6 +1057,33 @@ impl Condensed {
         }
     }
 
+    /// The start of lock-step chord sweeps (`chord_batch`): every line node at 0 V, the middle
+    /// nodes solved there, and M factorised at that linearisation under `arr`'s bias. Fixed,
+    /// so a batch's results do not depend on what the array solved before. `None` on the
+    /// iterative path or where M is not positive definite there.
+    pub(crate) fn chord_start(&mut self, arr: &Array) -> Result<Option<Vec<f64>>, CrossbarError> {
+        if self.lines.is_some() {
+            return Ok(None);
+        }
+        let x = vec![0.0; self.n];
+        for lin in &mut self.lin {
+            lin.vm = 0.0;
+        }
+        self.linearise(arr, &x);
+        match self.factorize() {
+            Ok(()) => {}
+            Err(CondError::Unsuited) => return Ok(None),
+            Err(CondError::Solve(e)) => return Err(e),
+        }
+        let mut v0 = vec![0.0; arr.v.len()];
+        for (lin, &m) in self.lin.iter().zip(&self.xm) {
+            if m != NO_MID {
+                v0[m as usize] = lin.vm;
+            }
+        }
+        Ok(Some(v0))
+    }
+
     /// Newton-GMRES to the exact solution; writes every node voltage (middle nodes included)
     /// into `arr.v`.
     pub(crate) fn solve(&mut self, arr: &mut Array) -> Result<(), CondError> {
@@ -1214,9 +1241,8 @@ impl Condensed {
     /// Batched input vectors in lock-step on the saved factor: chord iterations
     /// x ← x + M⁻¹·(−F(x)) for every vector at once, so each sweep is one multi-column
     /// triangular solve (the factor read once for the whole block) instead of one solve per
-    /// vector and Krylov step. Every vector starts from `v0` (the solution of the batch's first
-    /// vector), so each result depends only on its own bias and `v0`, not on the order or the
-    /// thread count. Between the solves the vectors run in parallel, each evaluating its
+    /// vector and Krylov step. Every vector starts from `v0` (`chord_start`), so each result
+    /// depends only on its own bias and `v0`, not on the order or the thread count. Between the solves the vectors run in parallel, each evaluating its
     /// crosspoints and summing its residual sequentially (`cell_residual`), so every vector
     /// comes out in the same bits on any number of threads. F(x) = 0 is the fixed point, so the
     /// answer is the exact nodal solution. The chord iteration contracts linearly: with ρ the

@@ -596,11 +596,12 @@ impl Array {
 
     /// Solves every bias of `biases` (same topology) and calls `record(self, iterations)`
     /// after each, in order, with `self` holding that bias and its solution. Nonlinear arrays on
-    /// the condensed direct path solve the first bias by Newton-GMRES and the rest in blocks of
-    /// `RHS_BLOCK` by lock-step chord sweeps on the saved factor, all warm-started from the first
-    /// solution (see `Condensed::chord_batch`); a vector whose sweeps do not contract is solved by
-    /// Newton-GMRES from the first solution. Each result thus depends only on its own bias and
-    /// the first one, not on the thread count.
+    /// the condensed direct path solve them in blocks of `RHS_BLOCK` by lock-step chord sweeps
+    /// on one factor, every vector starting from zero line voltages (see
+    /// `Condensed::chord_start` and `Condensed::chord_batch`). A vector whose sweeps do not
+    /// contract is solved by Newton-GMRES; the first such solution becomes the start of every
+    /// later block (as does the first vector's where M cannot be factorised at the start).
+    /// Each result thus depends only on its own bias and the start, not on the thread count.
     pub fn solve_each(
         &mut self,
         biases: &[Bias],
@@ -617,29 +618,43 @@ impl Array {
         biases: &[Bias],
         mut record: impl FnMut(&Array, usize),
     ) -> Result<(), CrossbarError> {
-        let Some((first, rest)) = biases.split_first() else {
+        let Some(first) = biases.first() else {
             return Ok(());
         };
         self.set_bias(first)?;
-        self.solve()?;
-        record(self, self.last_iterations);
         let chord = !self.is_linear()
             && self.use_condensed()
             && !self.use_iterative()
-            && self.cond.is_some()
-            && !rest.is_empty();
+            && self.xb.cg.is_empty()
+            && biases.len() > 1;
         if !chord {
-            for b in rest {
+            for b in biases {
                 self.set_bias(b)?;
                 self.solve()?;
                 record(self, self.last_iterations);
             }
             return Ok(());
         }
-        let v0 = self.v.clone();
+        if self.cond.as_ref().is_none_or(|c| c.is_iterative()) {
+            self.cond = Some(super::condensed::Condensed::build(
+                &self.xb, &self.net, false,
+            )?);
+        }
+        let mut c = self.cond.take().expect("built above");
+        let start = c.chord_start(self);
+        self.cond = Some(c);
+        // Warm: the start is a converged solution.
+        let (mut v0, todo, mut warm) = match start? {
+            Some(v0) => (v0, biases, false),
+            None => {
+                self.solve()?;
+                record(self, self.last_iterations);
+                (self.v.clone(), &biases[1..], true)
+            }
+        };
         let mut pool = ChordPool::default();
-        for chunk in rest.chunks(RHS_BLOCK) {
-            let mut c = self.cond.take().expect("checked above");
+        for chunk in todo.chunks(RHS_BLOCK) {
+            let mut c = self.cond.take().expect("built above");
             let r = c.chord_batch(self, chunk, &v0, &mut pool);
             self.cond = Some(c);
             r?;
@@ -655,6 +670,12 @@ impl Array {
                     None => {
                         self.v.copy_from_slice(&v0);
                         self.solve()?;
+                        if !warm {
+                            // Later blocks start from this solution (and the factor its
+                            // Newton-GMRES left) instead.
+                            v0.copy_from_slice(&self.v);
+                            warm = true;
+                        }
                     }
                 }
                 record(self, self.last_iterations);
