@@ -1284,16 +1284,6 @@ impl Condensed {
         for (k, (b, c)) in biases.iter().zip(&mut pool.vs).enumerate() {
             arr.set_bias(b)?;
             c.k = k;
-            c.x.clear();
-            c.x.extend(self.free_of.iter().map(|&i| v0[i as usize]));
-            c.vm.clear();
-            c.vm.extend(
-                self.xm
-                    .iter()
-                    .map(|&m| if m != NO_MID { v0[m as usize] } else { 0.0 }),
-            );
-            c.sens.clear();
-            c.sens.resize(self.xm.len(), [0.0; 2]);
             c.fixed_v.clone_from(&arr.fixed_v);
             c.tol = VRELTOL * arr.v_scale() + VABSTOL;
             c.vscale = arr.v_scale();
@@ -1303,6 +1293,21 @@ impl Condensed {
             c.state = Chord::Running;
         }
         let vs = &mut pool.vs[..nb];
+        // The start, in parallel: the first chunk's buffers are fresh pages, and faulting
+        // them in is a good part of its set-up.
+        let this = &*self;
+        vs.par_iter_mut().for_each(|c| {
+            c.x.clear();
+            c.x.extend(this.free_of.iter().map(|&i| v0[i as usize]));
+            c.vm.clear();
+            c.vm.extend(
+                this.xm
+                    .iter()
+                    .map(|&m| if m != NO_MID { v0[m as usize] } else { 0.0 }),
+            );
+            c.sens.clear();
+            c.sens.resize(this.xm.len(), [0.0; 2]);
+        });
         let xb = arr.crossbar();
         // The first sweep starts every vector at x0, where its crosspoints see the same
         // voltages in every vector (unless a crosspoint touches a driven node directly or the
@@ -1336,7 +1341,11 @@ impl Condensed {
                 c.it = 1;
             }
         }
-        pool.block.resize(n * nb, 0.0);
+        if pool.block.len() < n * nb {
+            // Zeroed by the allocator (untouched pages), so faulted in by the first sweep's
+            // parallel residuals rather than here on one thread.
+            pool.block = vec![0.0; n * nb];
+        }
         let block = &mut pool.block;
         for it in (1..=CHORD_MAX).take_while(|_| n > 0) {
             let mut act: Vec<&mut ChordVector> = vs
