@@ -359,17 +359,48 @@ fn mvm_bound_impl(
     let programmed = programmed_cells(&xb)?;
     let mut energies = Vec::with_capacity(biases.len());
     let mut chord = Vec::with_capacity(inputs.len());
-    let outs = solve_reads(
-        arr,
-        &xb,
-        &programmed,
-        &biases,
-        planes,
-        0,
-        &mut rep.iterations,
-        Some(&mut energies),
-        Some((&rep.v_in, &mut chord)),
-    )?;
+    // The zero-wire reference: the same reads on the array without line resistance.
+    let solve_zero_wire = || -> Result<Vec<Vec<f64>>, CrossbarError> {
+        let mut x0 = xb.clone();
+        x0.r_row = 0.0;
+        x0.r_col = 0.0;
+        let p0 = programmed_cells(&x0)?;
+        let mut a0 = Array::bind(&x0, &Bias::mvm(&x0, &vec![0.0; x0.rows]))?;
+        let mut it = Vec::new();
+        solve_reads(&mut a0, &x0, &p0, &biases, planes, 0, &mut it, None, None)
+    };
+    let mut solve_array = || {
+        solve_reads(
+            arr,
+            &xb,
+            &programmed,
+            &biases,
+            planes,
+            0,
+            &mut rep.iterations,
+            Some(&mut energies),
+            Some((&rep.v_in, &mut chord)),
+        )
+    };
+    // A batch solves the reference alongside the array, so each one's set-up and
+    // factorisation (one core) overlaps the other's parallel sweeps. A single read solves
+    // them one after the other, freeing the array's solver first when it is not needed again
+    // (lower peak memory).
+    let (outs, zw_outs) = if zero_wire && biases.len() > 1 {
+        let (a, z) = rayon::join(solve_array, solve_zero_wire);
+        (a?, Some(z?))
+    } else {
+        let outs = solve_array()?;
+        let z = if zero_wire {
+            if last_use && !calibrating(&xb) {
+                arr.release_caches();
+            }
+            Some(solve_zero_wire()?)
+        } else {
+            None
+        };
+        (outs, z)
+    };
     // Finite node voltages can still give overflowed currents (1e-300 Ω sense resistors).
     for (k, o) in outs.iter().enumerate() {
         if let Some(j) = o.iter().position(|i| !i.is_finite()) {
@@ -399,19 +430,7 @@ fn mvm_bound_impl(
         rep.energy.accumulate(e);
     }
 
-    if zero_wire {
-        // The bound array is done unless the calibration batch below still reads it: free its
-        // solver structures before binding a second network (lower peak memory).
-        if last_use && !calibrating(&xb) {
-            arr.release_caches();
-        }
-        let mut x0 = xb.clone();
-        x0.r_row = 0.0;
-        x0.r_col = 0.0;
-        let p0 = programmed_cells(&x0)?;
-        let mut a0 = Array::bind(&x0, &Bias::mvm(&x0, &vec![0.0; x0.rows]))?;
-        let mut it = Vec::new();
-        let o0 = solve_reads(&mut a0, &x0, &p0, &biases, planes, 0, &mut it, None, None)?;
+    if let Some(o0) = zw_outs {
         rep.zero_wire = combine_planes(&xb, &o0, planes);
     }
 
