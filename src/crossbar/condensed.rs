@@ -106,6 +106,10 @@ pub(crate) struct Condensed {
     /// Linear resistors in condensed numbering: (a, b, g). On the iterative path only those
     /// to fixed classes: the line segments are `lines`' `g_next`.
     res: Vec<(End, End, f64)>,
+    /// `res` split for the residual's hot loop: resistors between two free nodes (indices
+    /// without a branch on the kind of end), then those with a fixed end.
+    wires: Vec<(u32, u32, f64)>,
+    wires_fixed: Vec<(End, End, f64)>,
     /// Per crosspoint, in the order the loops over them visit (`xk`): word-line end, bit-line
     /// end (condensed numbering), network free index of the middle node (`NO_MID` for 0T1R),
     /// row (for the gate), and its index in the array (i·pcols + j, for the cell's device).
@@ -590,6 +594,24 @@ impl Lines {
     }
 }
 
+/// The resistors of `res` between two free nodes, as node indices.
+fn free_wires(res: &[(End, End, f64)]) -> Vec<(u32, u32, f64)> {
+    res.iter()
+        .filter_map(|&(a, b, g)| match (a, b) {
+            (End::Free(a), End::Free(b)) => Some((a, b, g)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The resistors of `res` with a fixed end.
+fn fixed_wires(res: &[(End, End, f64)]) -> Vec<(End, End, f64)> {
+    res.iter()
+        .copied()
+        .filter(|&(a, b, _)| a.free().is_none() || b.free().is_none())
+        .collect()
+}
+
 fn to_cond(e: End, cond_of: &[u32]) -> End {
     match e {
         End::Free(k) => End::Free(cond_of[k as usize]),
@@ -694,12 +716,14 @@ impl Condensed {
             let lines = Lines::build(xb, net, n, cond_res.clone(), &xr, &xc)?;
             // Every resistor between two free nodes is a line segment (checked by
             // `Lines::build`).
-            let res = cond_res
+            let res: Vec<(End, End, f64)> = cond_res
                 .filter(|&(a, b, _)| a.free().is_none() || b.free().is_none())
                 .collect();
             return Ok(Condensed {
                 n,
                 free_of,
+                wires: free_wires(&res),
+                wires_fixed: fixed_wires(&res),
                 res,
                 xr,
                 xc,
@@ -765,6 +789,8 @@ impl Condensed {
         Ok(Condensed {
             n,
             free_of,
+            wires: free_wires(&res),
+            wires_fixed: fixed_wires(&res),
             res,
             xr,
             xc,
@@ -853,7 +879,13 @@ impl Condensed {
         if let Some(lines) = &self.lines {
             lines.segment_currents(x, f);
         }
-        for &(a, b, g) in &self.res {
+        for &(a, b, g) in &self.wires {
+            let (a, b) = (a as usize, b as usize);
+            let i = g * (x[a] - x[b]);
+            f[a] += i;
+            f[b] -= i;
+        }
+        for &(a, b, g) in &self.wires_fixed {
             let i = g * (Self::volt(a, x, fixed_v) - Self::volt(b, x, fixed_v));
             if let End::Free(a) = a {
                 f[a as usize] += i;
