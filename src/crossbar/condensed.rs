@@ -103,11 +103,10 @@ pub(crate) struct Condensed {
     n: usize,
     /// Network free index of each condensed unknown.
     free_of: Vec<u32>,
-    /// Linear resistors in condensed numbering: (a, b, g). On the iterative path only those
-    /// to fixed classes: the line segments are `lines`' `g_next`.
-    res: Vec<(End, End, f64)>,
-    /// `res` split for the residual's hot loop: resistors between two free nodes (indices
-    /// without a branch on the kind of end), then those with a fixed end.
+    /// Linear resistors in condensed numbering, (a, b, g): those between two free nodes as
+    /// plain indices (no branch on the kind of end in the residual's hot loop), then those
+    /// with a fixed end. On the iterative path only the latter: the line segments are
+    /// `lines`' `g_next`.
     wires: Vec<(u32, u32, f64)>,
     wires_fixed: Vec<(End, End, f64)>,
     /// Per crosspoint, in the order the loops over them visit (`xk`): word-line end, bit-line
@@ -697,15 +696,10 @@ impl Condensed {
         // below, the wires) in the order of their nodes there keeps the per-vector gathers and
         // scatters of the residual within a few cache lines instead of jumping across the
         // whole vector (the iterative path numbers along the lines, and keeps the array order).
-        let xk: Vec<u32> = if iterative {
-            (0..nx as u32).collect()
-        } else {
-            let pos = |e: End| e.free().unwrap_or(usize::MAX);
-            let mut o: Vec<u32> = (0..nx as u32).collect();
-            o.sort_by_key(|&k| pos(xr[k as usize]).min(pos(xc[k as usize])));
-            o
-        };
+        let pos = |e: End| e.free().unwrap_or(usize::MAX);
+        let mut xk: Vec<u32> = (0..nx as u32).collect();
         if !iterative {
+            xk.sort_by_key(|&k| pos(xr[k as usize]).min(pos(xc[k as usize])));
             xr = xk.iter().map(|&k| xr[k as usize]).collect();
             xc = xk.iter().map(|&k| xc[k as usize]).collect();
             xrow = xk.iter().map(|&k| xrow[k as usize]).collect();
@@ -724,7 +718,6 @@ impl Condensed {
                 free_of,
                 wires: free_wires(&res),
                 wires_fixed: fixed_wires(&res),
-                res,
                 xr,
                 xc,
                 xm,
@@ -746,7 +739,6 @@ impl Condensed {
         }
 
         let mut res: Vec<(End, End, f64)> = cond_res.collect();
-        let pos = |e: End| e.free().unwrap_or(usize::MAX);
         res.sort_by_key(|&(a, b, _)| pos(a).min(pos(b)));
         // Upper-triangle pattern of M: wires and one r–c coupling per crosspoint.
         let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(res.len() + nx);
@@ -791,7 +783,6 @@ impl Condensed {
             free_of,
             wires: free_wires(&res),
             wires_fixed: fixed_wires(&res),
-            res,
             xr,
             xc,
             xm,
@@ -875,6 +866,12 @@ impl Condensed {
     /// F(x) of the wires alone: the current leaving each condensed node through the linear
     /// resistors (A); `f` is overwritten.
     fn wire_residual(&self, x: &[f64], fixed_v: &[f64], f: &mut [f64]) {
+        self.wire_currents(x, |k| fixed_v[k as usize], f);
+    }
+
+    /// The wires' currents leaving each condensed node at `x`, fixed class `k` at `fixed(k)`
+    /// (A); `f` is overwritten.
+    fn wire_currents(&self, x: &[f64], fixed: impl Fn(u32) -> f64, f: &mut [f64]) {
         f.fill(0.0);
         if let Some(lines) = &self.lines {
             lines.segment_currents(x, f);
@@ -885,8 +882,12 @@ impl Condensed {
             f[a] += i;
             f[b] -= i;
         }
+        let v = |e: End| match e {
+            End::Free(k) => x[k as usize],
+            End::Fixed(k) => fixed(k),
+        };
         for &(a, b, g) in &self.wires_fixed {
-            let i = g * (Self::volt(a, x, fixed_v) - Self::volt(b, x, fixed_v));
+            let i = g * (v(a) - v(b));
             if let End::Free(a) = a {
                 f[a as usize] += i;
             }
@@ -899,9 +900,9 @@ impl Condensed {
     /// The crosspoints' part of the residual for one input vector of a batch (fixed voltages
     /// `fixed_v`, word-line gates `gates`), added to `f` in one sequential pass: each middle
     /// node takes one Newton step from `vm` (`Local::OneStep`) and is written back there, only
-    /// its currents are kept, and its sensitivities (∂v_m/∂v_r, ∂v_m/∂v_c) go to `sens`. The batch runs its
-    /// vectors in parallel instead of the crosspoints, so the sums are in the same order on any
-    /// number of threads.
+    /// its currents are kept, and its sensitivities (∂v_m/∂v_r, ∂v_m/∂v_c) go to `sens`. The
+    /// batch runs its vectors in parallel instead of the crosspoints, so the sums are in the
+    /// same order on any number of threads.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn cell_residual(
@@ -941,23 +942,12 @@ impl Condensed {
 
     /// y = J·x (condensed Jacobian at the present linearisation).
     fn apply_j(&self, x: &[f64], y: &mut [f64]) {
-        y.fill(0.0);
+        // The wires are linear: their part of J·x is their currents with the fixed ends at 0.
+        self.wire_currents(x, |_| 0.0, y);
         let v = |e: End| match e {
             End::Free(k) => x[k as usize],
             End::Fixed(_) => 0.0,
         };
-        if let Some(lines) = &self.lines {
-            lines.segment_currents(x, y);
-        }
-        for &(a, b, g) in &self.res {
-            let i = g * (v(a) - v(b));
-            if let End::Free(a) = a {
-                y[a as usize] += i;
-            }
-            if let End::Free(b) = b {
-                y[b as usize] -= i;
-            }
-        }
         for (k, lin) in self.lin.iter().enumerate() {
             let (r, c) = (self.xr[k], self.xc[k]);
             let d = lin.a * v(r) - lin.b * v(c);
@@ -1314,9 +1304,10 @@ impl Condensed {
     /// x ← x + M⁻¹·(−F(x)) for every vector at once, so each sweep is one multi-column
     /// triangular solve (the factor read once for the whole block) instead of one solve per
     /// vector and Krylov step. Every vector starts from `v0` (`chord_start`), so each result
-    /// depends only on its own bias and `v0`, not on the order or the thread count. Between the solves the vectors run in parallel, each evaluating its
-    /// crosspoints and summing its residual sequentially (`cell_residual`), so every vector
-    /// comes out in the same bits on any number of threads. F(x) = 0 is the fixed point, so the
+    /// depends only on its own bias and `v0`, not on the order or the thread count. Between
+    /// the solves the vectors run in parallel, each evaluating its crosspoints and summing its
+    /// residual sequentially (`cell_residual`), so every vector comes out in the same bits on
+    /// any number of threads. F(x) = 0 is the fixed point, so the
     /// answer is the exact nodal solution. The chord iteration contracts linearly: with ρ the
     /// larger of the last two ratios of successive steps, the error left after a step of
     /// max |δ| is ≤ ρ/(1 − ρ)·max |δ|, and a vector is converged once twice that bound is within

@@ -398,10 +398,7 @@ impl Array {
         }
         if self.use_condensed() {
             let it = self.use_iterative();
-            if self.cond.as_ref().is_none_or(|c| c.is_iterative() != it) {
-                self.cond = Some(super::condensed::Condensed::build(&self.xb, &self.net, it)?);
-            }
-            let mut c = self.cond.take().expect("built above");
+            let mut c = self.take_condensed(it)?;
             let n_lines = self.net.rows * self.net.pcols * 2;
             let r = if it && self.is_linear() && n_lines <= LINEAR_SERIAL_MAX {
                 // A one-thread pool: the CG's parallel loops then run inline instead of
@@ -425,6 +422,18 @@ impl Array {
             }
         }
         self.newton()
+    }
+
+    /// The condensed system for the direct (`iterative` false) or iterative path, built on
+    /// first use or when the path changed; the caller puts it back into `self.cond`.
+    fn take_condensed(
+        &mut self,
+        iterative: bool,
+    ) -> Result<super::condensed::Condensed, CrossbarError> {
+        match self.cond.take() {
+            Some(c) if c.is_iterative() == iterative => Ok(c),
+            _ => super::condensed::Condensed::build(&self.xb, &self.net, iterative),
+        }
     }
 
     /// Side of every unknown when the network is bipartite (no wire resistance, so every
@@ -635,12 +644,7 @@ impl Array {
             }
             return Ok(());
         }
-        if self.cond.as_ref().is_none_or(|c| c.is_iterative()) {
-            self.cond = Some(super::condensed::Condensed::build(
-                &self.xb, &self.net, false,
-            )?);
-        }
-        let mut c = self.cond.take().expect("built above");
+        let mut c = self.take_condensed(false)?;
         let start = c.chord_start(self);
         self.cond = Some(c);
         // Warm: the start is a converged solution.
