@@ -38,11 +38,11 @@ use faer::Par;
 use rayon::prelude::*;
 
 use super::config::{CellKind, Crossbar};
-use super::law::{sinh_law, GMIN_BULK};
+use super::law::{sinh_law, Channel, GMIN_BULK};
 use super::network::{Bias, End, Network};
 use super::solver::{csc_pattern, Array, Slots, MAX_NEWTON, VABSTOL, VRELTOL};
 use super::CrossbarError;
-use crate::circuit::matrix::{FactorError, Ordering, SparseFactor};
+use crate::circuit::matrix::{BlockScratch, FactorError, Ordering, SparseFactor};
 use crate::circuit::stamp::{add, conductance, NO_SLOT};
 
 /// GMRES: relative residual reached in every Newton step.
@@ -819,14 +819,13 @@ impl Condensed {
     /// middle node locally, warm-started from `self.lin[k].vm`. Parallel over crosspoints; each
     /// result depends only on its own inputs, so the outcome does not depend on thread count.
     fn linearise(&mut self, arr: &Array, x: &[f64]) {
-        let xb = arr.crossbar();
         let fixed_v = &arr.fixed_v;
-        let gates = &arr.bias.gates;
+        let cells = Crosspoints::new(arr.crossbar(), &arr.bias.gates);
         let (xr, xc, xrow, xk) = (&self.xr, &self.xc, &self.xrow, &self.xk);
         self.lin.par_iter_mut().enumerate().for_each(|(k, lin)| {
             let vr = Self::volt(xr[k], x, fixed_v);
             let vc = Self::volt(xc[k], x, fixed_v);
-            *lin = cell_lin(xb, gates, xrow[k], xk[k] as usize, vr, vc, lin.vm);
+            *lin = cells.lin(xrow[k], xk[k] as usize, vr, vc, lin.vm);
         });
     }
 
@@ -915,13 +914,12 @@ impl Condensed {
         f: &mut [f64],
         mut sens: impl FnMut(usize, [f64; 2]),
     ) {
+        let cells = Crosspoints::new(xb, gates);
         for (k, vmk) in vm.iter_mut().enumerate() {
             let (r, c) = (self.xr[k], self.xc[k]);
             let vr = Self::volt(r, x, fixed_v);
             let vc = Self::volt(c, x, fixed_v);
-            let (lin, dvm) = cell_point(
-                xb,
-                gates,
+            let (lin, dvm) = cells.point(
                 self.xrow[k],
                 self.xk[k] as usize,
                 vr,
@@ -1450,7 +1448,8 @@ impl Condensed {
             let chol = self.chol.as_ref().expect("direct path");
             let h = m.div_ceil(2);
             let (b1, b2) = block[..n * m].split_at_mut(n * h);
-            chol.solve_blocks_in_place(vec![(b1, h), (b2, m - h)]);
+            let [s1, s2] = &mut pool.scratch;
+            chol.solve_blocks_in_place(vec![(b1, h, s1), (b2, m - h, s2)]);
             act.par_iter_mut()
                 .zip(block.par_chunks(n))
                 .for_each(|(c, d)| {
@@ -1464,11 +1463,13 @@ impl Condensed {
         vs.par_iter_mut()
             .filter(|c| c.state == Chord::Converged)
             .for_each(|c| {
-                let gates = &biases[c.k].gates;
+                let cells = Crosspoints::new(xb, &biases[c.k].gates);
                 for (k, vmk) in c.vm.iter_mut().enumerate() {
                     let vr = Self::volt(this.xr[k], &c.x, &c.fixed_v);
                     let vc = Self::volt(this.xc[k], &c.x, &c.fixed_v);
-                    *vmk = cell_lin(xb, gates, this.xrow[k], this.xk[k] as usize, vr, vc, *vmk).vm;
+                    *vmk = cells
+                        .lin(this.xrow[k], this.xk[k] as usize, vr, vc, *vmk)
+                        .vm;
                 }
             });
         Ok(())
@@ -1518,6 +1519,8 @@ pub(crate) struct ChordPool {
     len: usize,
     /// Residuals and steps, one column of n per vector.
     block: Vec<f64>,
+    /// Scratch of the two halves of `block` solved side by side.
+    scratch: [BlockScratch; 2],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
@@ -1586,14 +1589,100 @@ impl ChordVector {
     }
 }
 
-/// Linearisation of crosspoint `k` (word line `row`, gate voltages `gates` per word line) at
-/// line voltages `vr`, `vc`, its middle node warm-started from `vm0`.
-#[inline(always)]
-fn cell_lin(xb: &Crossbar, gates: &[f64], row: u32, k: usize, vr: f64, vc: f64, vm0: f64) -> Lin {
-    cell_point(xb, gates, row, k, vr, vc, vm0, Local::Converged).0
+/// What evaluating a crosspoint needs, resolved once per pass over the crosspoints: the
+/// cells, the word lines' gate voltages, and the access transistor's channel law (β computed
+/// once instead of per evaluation).
+#[derive(Clone, Copy)]
+struct Crosspoints<'a> {
+    xb: &'a Crossbar,
+    gates: &'a [f64],
+    channel: Channel,
 }
 
-/// How far `cell_point` solves a crosspoint's middle node.
+impl<'a> Crosspoints<'a> {
+    fn new(xb: &'a Crossbar, gates: &'a [f64]) -> Self {
+        let channel = xb.transistor.map_or(
+            Channel {
+                beta: 0.0,
+                lambda: 0.0,
+                vto: 0.0,
+            },
+            |m| m.channel(),
+        );
+        Crosspoints { xb, gates, channel }
+    }
+
+    /// Linearisation of crosspoint `k` (word line `row`) at line voltages `vr`, `vc`, its
+    /// middle node warm-started from `vm0`.
+    #[inline(always)]
+    fn lin(&self, row: u32, k: usize, vr: f64, vc: f64, vm0: f64) -> Lin {
+        self.point(row, k, vr, vc, vm0, Local::Converged).0
+    }
+
+    /// `lin`, with the middle node's sensitivities ∂v_m/∂v_r and ∂v_m/∂v_c (0 without a
+    /// middle node).
+    #[inline(always)]
+    fn point(
+        &self,
+        row: u32,
+        k: usize,
+        vr: f64,
+        vc: f64,
+        vm0: f64,
+        local: Local,
+    ) -> (Lin, [f64; 2]) {
+        let xb = self.xb;
+        match xb.cell {
+            CellKind::ZeroT1R => {
+                let (i, g) = xb.cell_iv(k, vr - vc);
+                let lin = Lin {
+                    vm: 0.0,
+                    i_r: i,
+                    i_c: i,
+                    a: g,
+                    b: g,
+                    e_r: 0.0,
+                    e_c: 0.0,
+                };
+                (lin, [0.0; 2])
+            }
+            CellKind::OneS1R => {
+                let s = xb.selector.expect("1S1R has a selector");
+                series(
+                    vr,
+                    vc,
+                    vm0,
+                    |v| sinh_law(s.i_s, s.v_s, v),
+                    |vm| {
+                        let (i, g) = xb.cell_iv(k, vm - vc);
+                        (i, g, -g)
+                    },
+                    0.0,
+                    local,
+                )
+            }
+            CellKind::OneT1R | CellKind::TwoT2R => {
+                let ch = self.channel;
+                let vg = self.gates[row as usize];
+                let (mut l, dvm) = series(
+                    vr,
+                    vc,
+                    vm0,
+                    |v| xb.cell_iv(k, v),
+                    |vm| ch.eval(vg, vm, vc),
+                    GMIN_BULK,
+                    local,
+                );
+                // The source junction's gmin: current GMIN_BULK·v_c leaves c to ground.
+                l.i_c -= GMIN_BULK * vc;
+                l.e_c += GMIN_BULK;
+                (l, dvm)
+            }
+        }
+    }
+}
+
+/// How far `Crosspoints::point` solves a crosspoint's middle node.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Local {
     /// Newton to roundoff (safeguarded by bisection).
@@ -1604,72 +1693,12 @@ enum Local {
     OneStep,
 }
 
-/// `cell_lin`, with the middle node's sensitivities ∂v_m/∂v_r and ∂v_m/∂v_c (0 without a
-/// middle node).
-#[inline(always)]
-fn cell_point(
-    xb: &Crossbar,
-    gates: &[f64],
-    row: u32,
-    k: usize,
-    vr: f64,
-    vc: f64,
-    vm0: f64,
-    local: Local,
-) -> (Lin, [f64; 2]) {
-    match xb.cell {
-        CellKind::ZeroT1R => {
-            let (i, g) = xb.cell_iv(k, vr - vc);
-            let lin = Lin {
-                vm: 0.0,
-                i_r: i,
-                i_c: i,
-                a: g,
-                b: g,
-                e_r: 0.0,
-                e_c: 0.0,
-            };
-            (lin, [0.0; 2])
-        }
-        CellKind::OneS1R => {
-            let s = xb.selector.expect("1S1R has a selector");
-            series(
-                vr,
-                vc,
-                vm0,
-                |v| sinh_law(s.i_s, s.v_s, v),
-                |vm| {
-                    let (i, g) = xb.cell_iv(k, vm - vc);
-                    (i, g, -g)
-                },
-                0.0,
-                local,
-            )
-        }
-        CellKind::OneT1R | CellKind::TwoT2R => {
-            let m = xb.transistor.expect("1T1R has a transistor");
-            let vg = gates[row as usize];
-            let (mut l, dvm) = series(
-                vr,
-                vc,
-                vm0,
-                |v| xb.cell_iv(k, v),
-                |vm| m.eval(vg, vm, vc),
-                GMIN_BULK,
-                local,
-            );
-            // The source junction's gmin: current GMIN_BULK·v_c leaves c to ground.
-            l.i_c -= GMIN_BULK * vc;
-            l.e_c += GMIN_BULK;
-            (l, dvm)
-        }
-    }
-}
-
 /// Solves KCL at the middle node of an upper element i_u(v_r − v_m) in series with a lower
 /// element i_l(v_m, v_c) (returns (i, ∂i/∂v_m, ∂i/∂v_c)) and a conductance `g_mid` from the
-/// middle node to ground, and returns the condensed linearisation.
-#[inline]
+/// middle node to ground, and returns the condensed linearisation. The usual case, one plain
+/// Newton step from a warm start inside the bracket, is inlined into the callers' loops; the
+/// safeguarded solve is `series_bracketed`.
+#[inline(always)]
 fn series(
     vr: f64,
     vc: f64,
@@ -1688,20 +1717,40 @@ fn series(
     let tol = 4.0 * f64::EPSILON * vr.abs().max(vc.abs()) + 1e-300;
     // A warm start inside the bracket: one plain Newton step first. It is the whole solve
     // when it stays in the bracket and either one step is asked for or it lands within
-    // roundoff (the usual case on a good warm start); otherwise the safeguarded loop below.
+    // roundoff (the usual case on a good warm start); otherwise the safeguarded loop.
     if vm0 > lo && vm0 < hi && hi - lo > tol {
         let (iu, gu) = upper(vr - vm0);
         let (il, gd, gs) = lower(vm0);
         let den = gu + gd + g_mid;
-        let step = (iu - il - g_mid * vm0) / den;
-        let x = vm0 + step;
-        if den > 0.0 && x >= lo && x <= hi && (local == Local::OneStep || step.abs() <= tol) {
-            // The currents at x to first order: i_r − i_c − g_mid·x = 0 holds there (the
-            // second-order term, ~curvature·step², is below roundoff of the currents once the
-            // step is).
-            return condensed(x, iu - gu * step, il + gd * step, gu, gd, gs, g_mid);
+        if den > 0.0 {
+            // One division per crosspoint: the step and the condensed terms share 1/den.
+            let inv = 1.0 / den;
+            let step = (iu - il - g_mid * vm0) * inv;
+            let x = vm0 + step;
+            if x >= lo && x <= hi && (local == Local::OneStep || step.abs() <= tol) {
+                // The currents at x to first order: i_r − i_c − g_mid·x = 0 holds there (the
+                // second-order term, ~curvature·step², is below roundoff of the currents
+                // once the step is).
+                return condensed(x, iu - gu * step, il + gd * step, gu, gd, gs, g_mid);
+            }
         }
     }
+    series_bracketed(vr, vm0, lo, hi, tol, &upper, &lower, g_mid)
+}
+
+/// `series` by Newton safeguarded with bisection inside [lo, hi], to roundoff (`tol`).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn series_bracketed(
+    vr: f64,
+    vm0: f64,
+    mut lo: f64,
+    mut hi: f64,
+    tol: f64,
+    upper: &impl Fn(f64) -> (f64, f64),
+    lower: &impl Fn(f64) -> (f64, f64, f64),
+    g_mid: f64,
+) -> (Lin, [f64; 2]) {
     // A NaN line voltage (an overflowed iterate) has no bracket: the middle node becomes
     // NaN too, and so the linearisation, which the solver reports as non-finite.
     let mut x = if vm0.is_finite() && lo <= hi {
@@ -1760,13 +1809,14 @@ fn series(
 fn condensed(x: f64, iu: f64, il: f64, gu: f64, gd: f64, gs: f64, g_mid: f64) -> (Lin, [f64; 2]) {
     let den = gu + gd + g_mid;
     let (a, b, e_r, e_c, dvm) = if den > 0.0 {
+        let inv = 1.0 / den;
         (
-            gu * gd / den,
-            -gu * gs / den,
-            gu * g_mid / den,
-            -gs * g_mid / den,
+            gu * gd * inv,
+            -gu * gs * inv,
+            gu * g_mid * inv,
+            -gs * g_mid * inv,
             // ∂v_m/∂v_r and ∂v_m/∂v_c (implicit function theorem on the middle node's KCL).
-            [gu / den, -gs / den],
+            [gu * inv, -gs * inv],
         )
     } else {
         (0.0, 0.0, 0.0, 0.0, [0.0; 2])

@@ -83,12 +83,40 @@ impl Mos1 {
         self.kp * self.w / self.l
     }
 
+    /// The channel law with β resolved once, for loops that evaluate it per crosspoint.
+    #[inline]
+    pub fn channel(&self) -> Channel {
+        Channel {
+            beta: self.beta(),
+            lambda: self.lambda,
+            vto: self.vto,
+        }
+    }
+
+    /// Current (A) flowing from drain through the channel to source, given gate, drain and
+    /// source voltages (V), with ∂I/∂vd and ∂I/∂vs (S) (see [`Channel::eval`]).
+    #[inline]
+    pub fn eval(&self, vg: f64, vd: f64, vs: f64) -> (f64, f64, f64) {
+        self.channel().eval(vg, vd, vs)
+    }
+}
+
+/// A `Mos1`'s channel law with β = KP·W/L computed (`Mos1::channel`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Channel {
+    /// β (A/V²), LAMBDA (1/V), VTO (V).
+    pub beta: f64,
+    pub lambda: f64,
+    pub vto: f64,
+}
+
+impl Channel {
     /// Drain current for vds ≥ 0 (normal mode), with gm = ∂I/∂vgs and gds = ∂I/∂vds.
     /// Shichman–Hodges as in ngspice's mos1load.c (IEEE JSSC 3(3), 1968).
     #[inline]
     fn forward(&self, vgs: f64, vds: f64) -> (f64, f64, f64) {
         // The engine's MOS1 channel law (gamma = 0, so von = VTO).
-        crate::circuit::mos1::shichman_hodges(self.beta(), self.lambda, vgs - self.vto, vds)
+        crate::circuit::mos1::shichman_hodges(self.beta, self.lambda, vgs - self.vto, vds)
     }
 
     /// Current (A) flowing from drain through the channel to source, given gate, drain and
