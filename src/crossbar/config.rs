@@ -296,12 +296,20 @@ impl Crossbar {
     #[inline]
     pub fn cell_iv(&self, idx: usize, v: f64) -> (f64, f64) {
         match self.law {
-            CellLaw::Card if self.cg.is_empty() => self.cells[idx].current(v, self.temp_k),
-            CellLaw::Card => {
-                let vcg = self.cg[idx / self.phys_cols()];
-                self.cells[idx].current_gated(v, vcg, self.temp_k)
-            }
+            CellLaw::Card => self.card_iv(idx, v),
             law => law.eval(self.g[idx], v),
+        }
+    }
+
+    /// `cell_iv` of a card cell: out of line, so that the closed-form laws inline into the
+    /// solvers' loops over the crosspoints.
+    #[inline(never)]
+    fn card_iv(&self, idx: usize, v: f64) -> (f64, f64) {
+        if self.cg.is_empty() {
+            self.cells[idx].current(v, self.temp_k)
+        } else {
+            let vcg = self.cg[idx / self.phys_cols()];
+            self.cells[idx].current_gated(v, vcg, self.temp_k)
         }
     }
 
