@@ -51,6 +51,8 @@ enum Factor {
     Cholesky {
         sym: SymbolicCholesky<usize>,
         l: Vec<f64>,
+        /// `l` rounded to single precision (`round_to_single`); empty when stale.
+        l32: Vec<f32>,
     },
     Lu {
         sym: SymbolicLu<usize>,
@@ -100,7 +102,12 @@ impl SparseFactor {
         )
         .map_err(|e| FactorError::Symbolic(format!("symbolic Cholesky: {e:?}")))?;
         let l = vec![0.0; sym.len_val()];
-        Ok(SparseFactor::with_mem(n, Factor::Cholesky { sym, l }, par))
+        let l32 = Vec::new();
+        Ok(SparseFactor::with_mem(
+            n,
+            Factor::Cholesky { sym, l, l32 },
+            par,
+        ))
     }
 
     /// LU with partial pivoting of an n×n matrix stored in CSC `col_ptr` / `row_idx`
@@ -170,8 +177,9 @@ impl SparseFactor {
         let a = SparseColMatRef::new(pattern(self.n, col_ptr, row_idx), values);
         let stack = MemStack::new(&mut self.mem);
         match &mut self.factor {
-            Factor::Cholesky { sym, l } => sym
-                .factorize_numeric_llt(
+            Factor::Cholesky { sym, l, l32 } => {
+                l32.clear();
+                sym.factorize_numeric_llt(
                     l,
                     a,
                     Side::Upper,
@@ -181,7 +189,8 @@ impl SparseFactor {
                     Default::default(),
                 )
                 .map(|_| ())
-                .map_err(|e| FactorError::NotPositiveDefinite(format!("{e:?}"))),
+                .map_err(|e| FactorError::NotPositiveDefinite(format!("{e:?}")))
+            }
             Factor::Lu { sym, num } => sym
                 .factorize_numeric_lu(num, a, par, stack, Default::default())
                 .map(|_| ())
@@ -197,47 +206,70 @@ impl SparseFactor {
         }
     }
 
-    /// [`SparseFactor::solve_in_place`] for several blocks of right-hand sides at once, in
-    /// parallel: each `(b, ncols, scratch)` holds `ncols` column-major right-hand sides and is
-    /// solved sequentially with its own scratch, so its result does not depend on the thread
-    /// count. Each block goes through a row-major copy: the solve gathers and scatters rows of
-    /// the right-hand sides (the fill-reducing permutation, every supernode's update rows),
-    /// and row-major keeps one row's right-hand sides together instead of one cache line per
-    /// column (16 right-hand sides on the 512×512 1T1R factor: the batch's user CPU −25 %).
-    pub fn solve_blocks_in_place(&self, blocks: Vec<(&mut [f64], usize, &mut BlockScratch)>) {
+    /// Keeps a single-precision copy of a Cholesky factor's values for
+    /// [`SparseFactor::solve_blocks_single`] (made once per numeric factorisation).
+    pub fn round_to_single(&mut self) {
+        use rayon::prelude::*;
+        if let Factor::Cholesky { l, l32, .. } = &mut self.factor {
+            if l32.is_empty() {
+                l.par_iter().map(|&x| x as f32).collect_into_vec(l32);
+            }
+        }
+    }
+
+    /// Solves several blocks of right-hand sides at once, in parallel, with the Cholesky
+    /// factor rounded to single precision (`round_to_single`; otherwise, and for LU, in double
+    /// precision): each `(b, ncols, scratch)` holds `ncols` column-major right-hand sides and
+    /// is solved sequentially with its own scratch, so its result does not depend on the
+    /// thread count. For iterations that only need M⁻¹ approximately and check their own
+    /// residual in double precision (the batched chord sweeps): the rounding perturbs M by
+    /// ~1e-7 relative, far below the sweeps' own contraction (1.4e-3 per sweep on the 512×512
+    /// 1T1R bench array in both precisions), while the solve moves half the bytes and runs
+    /// twice the SIMD lanes (~2× faster there). Each block goes through a row-major copy: the
+    /// solve gathers and scatters rows of the right-hand sides (the fill-reducing permutation,
+    /// every supernode's update rows), and row-major keeps one row's right-hand sides together
+    /// instead of one cache line per column.
+    pub fn solve_blocks_single(&self, blocks: Vec<(&mut [f64], usize, &mut BlockScratch)>) {
         use rayon::prelude::*;
         let n = self.n;
-        blocks
-            .into_par_iter()
-            .filter(|(_, c, _)| *c > 0)
-            .for_each(|(b, ncols, scratch)| {
-                if scratch.mem_cols < ncols {
-                    scratch.mem = MemBuffer::new(self.solve_req(ncols, Par::Seq));
-                    scratch.mem_cols = ncols;
-                }
-                let rows = &mut scratch.rows;
-                rows.resize(n * ncols, 0.0);
-                let rows = &mut rows[..n * ncols];
-                for (i, row) in rows.chunks_exact_mut(ncols).enumerate() {
-                    for (j, x) in row.iter_mut().enumerate() {
-                        *x = b[j * n + i];
+        blocks.into_par_iter().filter(|(_, c, _)| *c > 0).for_each(
+            |(b, ncols, scratch)| match &self.factor {
+                Factor::Cholesky { sym, l32, .. } if !l32.is_empty() => {
+                    if scratch.mem_cols < ncols {
+                        scratch.mem =
+                            MemBuffer::new(sym.solve_in_place_scratch::<f32>(ncols, Par::Seq));
+                        scratch.mem_cols = ncols;
+                    }
+                    let rows = &mut scratch.rows;
+                    rows.resize(n * ncols, 0.0);
+                    let rows = &mut rows[..n * ncols];
+                    for (i, row) in rows.chunks_exact_mut(ncols).enumerate() {
+                        for (j, x) in row.iter_mut().enumerate() {
+                            *x = b[j * n + i] as f32;
+                        }
+                    }
+                    let stack = MemStack::new(&mut scratch.mem);
+                    let rhs = MatMut::from_row_major_slice_mut(rows, n, ncols);
+                    LltRef::new(sym, l32).solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+                    for (i, row) in rows.chunks_exact(ncols).enumerate() {
+                        for (j, x) in row.iter().enumerate() {
+                            b[j * n + i] = f64::from(*x);
+                        }
                     }
                 }
-                let stack = MemStack::new(&mut scratch.mem);
-                let rhs = MatMut::from_row_major_slice_mut(rows, n, ncols);
-                match &self.factor {
-                    Factor::Cholesky { sym, l } => {
-                        LltRef::new(sym, l).solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack)
-                    }
-                    Factor::Lu { sym, num } => LuRef::new_unchecked(sym, num)
-                        .solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack),
-                }
-                for (i, row) in rows.chunks_exact(ncols).enumerate() {
-                    for (j, x) in row.iter().enumerate() {
-                        b[j * n + i] = *x;
+                _ => {
+                    let mut mem = MemBuffer::new(self.solve_req(ncols, Par::Seq));
+                    let stack = MemStack::new(&mut mem);
+                    let rhs = MatMut::from_column_major_slice_mut(b, n, ncols);
+                    match &self.factor {
+                        Factor::Cholesky { sym, l, .. } => LltRef::new(sym, l)
+                            .solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack),
+                        Factor::Lu { sym, num } => LuRef::new_unchecked(sym, num)
+                            .solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack),
                     }
                 }
-            });
+            },
+        );
     }
 
     /// Solves A·X = B in place for `ncols` right-hand sides stored column-major in `b`, with
@@ -247,7 +279,7 @@ impl SparseFactor {
         let stack = MemStack::new(&mut self.mem);
         let rhs = MatMut::from_column_major_slice_mut(b, self.n, ncols);
         match &self.factor {
-            Factor::Cholesky { sym, l } => {
+            Factor::Cholesky { sym, l, .. } => {
                 LltRef::new(sym, l).solve_in_place_with_conj(Conj::No, rhs, par, stack)
             }
             Factor::Lu { sym, num } => {
@@ -257,13 +289,13 @@ impl SparseFactor {
     }
 }
 
-/// Scratch of one block of [`SparseFactor::solve_blocks_in_place`], kept from call to call
-/// (the solve's workspace and the block's row-major copy).
+/// Scratch of one block of [`SparseFactor::solve_blocks_single`], kept from call to call
+/// (the solve's workspace and the block's row-major single-precision copy).
 pub struct BlockScratch {
     mem: MemBuffer,
     /// Right-hand sides `mem` is sized for.
     mem_cols: usize,
-    rows: Vec<f64>,
+    rows: Vec<f32>,
 }
 
 impl Default for BlockScratch {
@@ -404,5 +436,70 @@ impl NodalMatrix {
                 y[self.row_idx[k]] += self.values[k] * x[c];
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A = tridiag(−1, 2.5, −1) (upper triangle in CSC), κ ≈ 9; right-hand sides A·x* for known
+    /// x*, so the reference is exact.
+    fn tridiagonal(n: usize) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
+        let (mut col_ptr, mut row_idx, mut values) = (vec![0], Vec::new(), Vec::new());
+        for j in 0..n {
+            if j > 0 {
+                row_idx.push(j - 1);
+                values.push(-1.0);
+            }
+            row_idx.push(j);
+            values.push(2.5);
+            col_ptr.push(row_idx.len());
+        }
+        (col_ptr, row_idx, values)
+    }
+
+    #[test]
+    fn block_solves_in_single_precision_are_within_its_rounding_and_double_without_it() {
+        let n = 300;
+        let (col_ptr, row_idx, values) = tridiagonal(n);
+        let mut f = SparseFactor::cholesky(n, &col_ptr, &row_idx, Ordering::Amd, Par::Seq).unwrap();
+        f.factorize(&col_ptr, &row_idx, &values, Par::Seq).unwrap();
+        let x_true = |j: usize, i: usize| ((i + 1) as f64 * 0.37 + j as f64).sin() + 1.5;
+        let a_times = |j: usize, i: usize| {
+            let left = if i > 0 { x_true(j, i - 1) } else { 0.0 };
+            let right = if i + 1 < n { x_true(j, i + 1) } else { 0.0 };
+            2.5 * x_true(j, i) - left - right
+        };
+        // Two blocks of 3 and 2 right-hand sides, column-major.
+        let rhs = |cols: std::ops::Range<usize>| -> Vec<f64> {
+            cols.flat_map(|j| (0..n).map(move |i| (j, i)))
+                .map(|(j, i)| a_times(j, i))
+                .collect()
+        };
+        let max_rel = |b: &[f64], cols: std::ops::Range<usize>| {
+            cols.enumerate()
+                .flat_map(|(k, j)| (0..n).map(move |i| (k, j, i)))
+                .map(|(k, j, i)| (b[k * n + i] - x_true(j, i)).abs() / x_true(j, i).abs())
+                .fold(0.0f64, f64::max)
+        };
+        let solve = |f: &SparseFactor| {
+            let (mut b1, mut b2) = (rhs(0..3), rhs(3..5));
+            let (mut s1, mut s2) = (BlockScratch::default(), BlockScratch::default());
+            f.solve_blocks_single(vec![(&mut b1, 3, &mut s1), (&mut b2, 2, &mut s2)]);
+            max_rel(&b1, 0..3).max(max_rel(&b2, 3..5))
+        };
+        // Not rounded yet: double precision.
+        let e64 = solve(&f);
+        assert!(e64 <= 1e-13, "double-precision block solve error {e64:e}");
+        f.round_to_single();
+        let e32 = solve(&f);
+        assert!(
+            e32 <= 1e-5 && e32 > 1e-10,
+            "single-precision block solve error {e32:e} (expected ~κ·2⁻²⁴)"
+        );
+        // A new numeric factorisation makes the rounded copy stale: double again.
+        f.factorize(&col_ptr, &row_idx, &values, Par::Seq).unwrap();
+        assert!(solve(&f) <= 1e-13);
     }
 }

@@ -1408,6 +1408,8 @@ impl Condensed {
             pool.block = vec![0.0; n * nb];
         }
         let block = &mut pool.block;
+        // The sweeps' M⁻¹ in single precision (see `SparseFactor::solve_blocks_single`).
+        self.chol.as_mut().expect("direct path").round_to_single();
         for it in (1..=CHORD_MAX).take_while(|_| n > 0) {
             let mut act: Vec<&mut ChordVector> = vs
                 .iter_mut()
@@ -1449,7 +1451,7 @@ impl Condensed {
             let h = m.div_ceil(2);
             let (b1, b2) = block[..n * m].split_at_mut(n * h);
             let [s1, s2] = &mut pool.scratch;
-            chol.solve_blocks_in_place(vec![(b1, h, s1), (b2, m - h, s2)]);
+            chol.solve_blocks_single(vec![(b1, h, s1), (b2, m - h, s2)]);
             act.par_iter_mut()
                 .zip(block.par_chunks(n))
                 .for_each(|(c, d)| {
