@@ -9,7 +9,10 @@
 //! Cholesky of a symmetric positive definite matrix (upper triangle stored; the caller's
 //! ordering or AMD) or LU (COLAMD), the symbolic analysis done once at construction and the
 //! numeric factorisation redone on new values. The netlist engine's [`NodalMatrix`] and the
-//! crossbar solvers use it.
+//! crossbar solvers use it. Iterations that check their own residual in double precision (the
+//! crossbar's batched chord sweeps) solve blocks of right-hand sides with the Cholesky factor
+//! rounded to single precision ([`SparseFactor::round_to_single`],
+//! [`SparseFactor::solve_blocks_single`]).
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::LltRegularization;

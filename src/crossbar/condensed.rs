@@ -1598,19 +1598,12 @@ impl ChordVector {
 struct Crosspoints<'a> {
     xb: &'a Crossbar,
     gates: &'a [f64],
-    channel: Channel,
+    channel: Option<Channel>,
 }
 
 impl<'a> Crosspoints<'a> {
     fn new(xb: &'a Crossbar, gates: &'a [f64]) -> Self {
-        let channel = xb.transistor.map_or(
-            Channel {
-                beta: 0.0,
-                lambda: 0.0,
-                vto: 0.0,
-            },
-            |m| m.channel(),
-        );
+        let channel = xb.transistor.map(|m| m.channel());
         Crosspoints { xb, gates, channel }
     }
 
@@ -1664,7 +1657,7 @@ impl<'a> Crosspoints<'a> {
                 )
             }
             CellKind::OneT1R | CellKind::TwoT2R => {
-                let ch = self.channel;
+                let ch = self.channel.expect("1T1R has a transistor");
                 let vg = self.gates[row as usize];
                 let (mut l, dvm) = series(
                     vr,
