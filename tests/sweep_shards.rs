@@ -170,7 +170,12 @@ fn an_interrupted_sweep_leaves_no_csv_and_resumes_to_the_uninterrupted_result() 
     // background without job control (`cmd &` in a script, as a CI runner may) starts it with
     // SIGINT ignored, and the ignored disposition is inherited down to this child.
     let mut child = Command::new("env")
-        .args(["--default-signal=INT", XBAR, "sweep", sweep.to_str().unwrap()])
+        .args([
+            "--default-signal=INT",
+            XBAR,
+            "sweep",
+            sweep.to_str().unwrap(),
+        ])
         .env("RAYON_NUM_THREADS", "1")
         .spawn()
         .unwrap();

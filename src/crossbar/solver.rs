@@ -18,7 +18,7 @@ use crate::circuit::stamp::{self, companion_current, conductance, NO_SLOT};
 
 use super::condensed::ChordPool;
 use super::config::{CellKind, Crossbar};
-use super::law::{CellLaw, Mos1, GMIN_BULK};
+use super::law::{CellLaw, Channel, GMIN_BULK};
 use super::network::{Bias, End, Network};
 use super::CrossbarError;
 
@@ -695,7 +695,8 @@ impl Array {
         let step_limit = vscale;
         let mut rhs = std::mem::take(&mut self.rhs);
         let sel = self.xb.selector;
-        let mos1 = self.xb.transistor;
+        // β resolved once, not per transistor and iteration.
+        let mos1 = self.xb.transistor.map(|m| m.channel());
         let par = self.par;
         let mut prev_dmax = f64::INFINITY;
         self.direct()?;
@@ -794,7 +795,7 @@ impl Array {
             .max(1e-3)
     }
 
-    fn stamp_mos(&self, d: &mut Direct, m: &Mos1, idx: usize, rhs: &mut [f64]) {
+    fn stamp_mos(&self, d: &mut Direct, m: &Channel, idx: usize, rhs: &mut [f64]) {
         let t = self.net.mos[idx];
         let vg = self.bias.gates[t.row];
         let (vd, vs) = (self.volt(t.d), self.volt(t.s));
